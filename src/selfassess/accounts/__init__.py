@@ -1,0 +1,1 @@
+"""Organisations, people, roles, log-in and the audit trail."""

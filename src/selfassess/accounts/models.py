@@ -1,0 +1,150 @@
+"""Organisations (councils and providers), their people, and the records log-in leaves behind."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Text, UniqueConstraint
+from sqlmodel import Field, Relationship, SQLModel
+
+from selfassess.choices import Choice
+from selfassess.db import Timestamped, enum_type, utcnow
+
+
+class OrganisationKind(Choice):
+    COUNCIL = "council", "Council"
+    PROVIDER = "provider", "Provider organisation"
+
+
+class Role(Choice):
+    PROVIDER = "provider", "Provider user"
+    OFFICER = "officer", "Quality officer"
+    COUNCIL_ADMIN = "council_admin", "Council admin"
+
+    @property
+    def is_council_staff(self) -> bool:
+        return self is not Role.PROVIDER
+
+    @classmethod
+    def for_kind(cls, kind: OrganisationKind) -> tuple["Role", ...]:
+        if kind is OrganisationKind.PROVIDER:
+            return (cls.PROVIDER,)
+        return (cls.OFFICER, cls.COUNCIL_ADMIN)
+
+
+class Organisation(Timestamped, table=True):
+    __table_args__ = (UniqueConstraint("kind", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: OrganisationKind = Field(sa_type=enum_type(OrganisationKind), index=True)
+    name: str = Field(max_length=200)
+    slug: str = Field(max_length=80, unique=True, description="Used in public addresses.")
+    contact_email: str | None = Field(default=None, max_length=254)
+    cqc_provider_id: str | None = Field(default=None, max_length=40)
+
+    @property
+    def is_council(self) -> bool:
+        return self.kind is OrganisationKind.COUNCIL
+
+
+class User(Timestamped, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, description="Stored lower-case.")
+    full_name: str = Field(max_length=200)
+    job_title: str | None = Field(default=None, max_length=200)
+    password_hash: str = Field(max_length=255)
+    role: Role = Field(sa_type=enum_type(Role))
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    is_active: bool = True
+    must_change_password: bool = False
+    last_login_at: datetime | None = None
+
+    organisation: Organisation = Relationship(sa_relationship_kwargs={"lazy": "raise"})
+
+    @property
+    def is_provider(self) -> bool:
+        return self.role is Role.PROVIDER
+
+    @property
+    def is_council_staff(self) -> bool:
+        return self.role.is_council_staff
+
+    @property
+    def is_council_admin(self) -> bool:
+        return self.role is Role.COUNCIL_ADMIN
+
+
+class LoginSession(SQLModel, table=True):
+    """One signed-in browser. The cookie holds a random token; we keep only its hash, so that
+    signing out (or an admin deactivating the user) ends the session on every worker at once."""
+
+    __tablename__ = "login_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    ended_at: datetime | None = None
+    ip: str | None = Field(default=None, max_length=64)
+    user_agent: str | None = Field(default=None, max_length=300)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Failed and successful log-ins, counted to slow down password guessing across all workers."""
+
+    __tablename__ = "login_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    ip: str | None = Field(default=None, max_length=64, index=True)
+    attempted_at: datetime = Field(default_factory=utcnow, index=True)
+    succeeded: bool = False
+
+
+class AuditEvent(SQLModel, table=True):
+    """Security-relevant events (log-ins, role changes, publication) kept for council review."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurred_at: datetime = Field(default_factory=utcnow, index=True)
+    event: str = Field(max_length=60, index=True)
+    actor_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    subject: str | None = Field(default=None, max_length=200)
+    detail: str | None = Field(default=None, sa_type=Text)
+    ip: str | None = Field(default=None, max_length=64)
+
+
+class CouncilSettings(SQLModel, table=True):
+    """Each council runs its own quality programme: its framework, its timescales, its rules."""
+
+    __tablename__ = "council_settings"
+
+    council_id: int = Field(foreign_key="organisation.id", primary_key=True)
+    framework_version_id: int | None = Field(
+        default=None, foreign_key="framework_version.id", description="The framework new assessments use."
+    )
+    blind_scoring: bool = Field(
+        default=True,
+        description="Hide the provider's self scores from the officer until visit scores are locked.",
+    )
+    factual_accuracy_days: int = Field(
+        default=14, description="Days a provider has to comment on a draft report."
+    )
+    plan_completion_days: int = Field(default=14, description="Days a provider has to complete a draft plan.")
+    follow_up_months: int = Field(
+        default=6, description="Months after agreeing a plan to propose a follow-up visit."
+    )
+    overrating_margin: int = Field(default=1, description="Points of over-rating that call for an action.")
+    reminder_days: int = Field(default=7, description="Remind owners of actions due within this many days.")
+    priority_rules: dict[str, dict[str, object]] | None = Field(
+        default=None,
+        sa_type=JSON,
+        description='Per score below good: {"1": {"priority": "high", "due_in_days": 28}, ...} and '
+        '"overrated"; None uses the default policy.',
+    )
+    publish_ratings: bool = Field(
+        default=True, description="Show published visit ratings on the public page."
+    )
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,97 @@
+"""Shared improvement action plans: one per published visit, worked on by both sides."""
+
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, Text, and_
+from sqlmodel import Field, SQLModel
+
+from selfassess.actions.rules import ActionStatus, Priority, Reason
+from selfassess.choices import Choice
+from selfassess.db import Timestamped, enum_type, utcnow
+
+DONE = (ActionStatus.COMPLETED, ActionStatus.VERIFIED)
+
+
+class PlanStatus(Choice):
+    DRAFT = "draft", "Draft: provider completing"
+    SUBMITTED = "submitted", "Submitted for agreement"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    AGREED = "agreed", "Agreed: in progress"
+    CLOSED = "closed", "Closed: every action verified"
+
+    @property
+    def provider_may_edit(self) -> bool:
+        return self in (PlanStatus.DRAFT, PlanStatus.CHANGES_REQUESTED)
+
+
+class ActionPlan(Timestamped, table=True):
+    __tablename__ = "action_plan"
+
+    id: int | None = Field(default=None, primary_key=True)
+    service_id: int = Field(foreign_key="care_service.id", index=True)
+    visit_id: int = Field(foreign_key="visit.id", unique=True)
+    status: PlanStatus = Field(default=PlanStatus.DRAFT, sa_type=enum_type(PlanStatus), index=True)
+    provider_due: date = Field(description="When the provider should have completed the draft.")
+    submitted_at: datetime | None = None
+    agreed_at: datetime | None = None
+    agreed_by_id: int | None = Field(default=None, foreign_key="user.id")
+    review_comment: str = Field(default="", sa_type=Text)
+    closed_at: datetime | None = None
+    follow_up_due: date | None = Field(default=None, description="When a follow-up visit is proposed.")
+
+
+class Action(Timestamped, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="action_plan.id", index=True)
+    statement_id: int | None = Field(default=None, foreign_key="quality_statement.id")
+    reason: Reason = Field(sa_type=enum_type(Reason))
+    title: str = Field(max_length=300)
+    description: str = Field(default="", sa_type=Text)
+    priority: Priority = Field(sa_type=enum_type(Priority))
+    owner_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    due_date: date = Field(index=True)
+    status: ActionStatus = Field(
+        default=ActionStatus.NOT_STARTED, sa_type=enum_type(ActionStatus), index=True
+    )
+    status_reason: str = Field(default="", sa_type=Text, description="Why it was reopened.")
+    proposed_due_date: date | None = None
+    proposed_due_reason: str = Field(default="", sa_type=Text)
+    completed_at: datetime | None = None
+    verified_at: datetime | None = None
+    verified_by_id: int | None = Field(default=None, foreign_key="user.id")
+    version: int = 0
+
+
+class ActionNote(SQLModel, table=True):
+    """A progress note, optionally with an evidence file."""
+
+    __tablename__ = "action_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(foreign_key="action.id", index=True)
+    author_id: int = Field(foreign_key="user.id")
+    text: str = Field(default="", sa_type=Text)
+    file_id: int | None = Field(default=None, foreign_key="stored_file.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ActionEvent(SQLModel, table=True):
+    """The full history of a plan and its actions: who changed what, when, from what to what."""
+
+    __tablename__ = "action_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="action_plan.id", index=True)
+    action_id: int | None = Field(default=None, foreign_key="action.id", index=True)
+    actor_id: int | None = Field(default=None, foreign_key="user.id")
+    occurred_at: datetime = Field(default_factory=utcnow)
+    event: str = Field(max_length=60)
+    field: str | None = Field(default=None, max_length=60)
+    old_value: str | None = Field(default=None, sa_type=Text)
+    new_value: str | None = Field(default=None, sa_type=Text)
+    comment: str = Field(default="", sa_type=Text)
+
+
+def overdue_condition(today: date) -> ColumnElement[bool]:
+    """SQL for 'past due and not done': the same rule as rules.is_overdue, for counting in the database."""
+    return and_(Action.due_date < today, Action.status.not_in(DONE))

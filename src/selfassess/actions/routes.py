@@ -1,0 +1,581 @@
+"""Action plan pages: proposing a plan from a published visit, completing and agreeing it, and
+working each action through to verification, updated in place with htmx; exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any
+
+from litestar import Controller, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
+from litestar.plugins.flash import flash
+from litestar.plugins.htmx import ClientRefresh, HTMXRequest
+from litestar.response import Redirect, Template
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from selfassess.accounts.models import User
+from selfassess.actions.forms import ActionForm, CommentForm, DecisionForm, DueDateForm, StatusForm
+from selfassess.actions.models import ActionPlan, PlanStatus
+from selfassess.actions.rules import ActionStatus, Priority, Side, allowed_transitions
+from selfassess.actions.service import ActionChanges, ActionPlans, PlanIncomplete
+from selfassess.attachments.responses import download
+from selfassess.errors import Conflict, Invalid
+from selfassess.providers.models import CareService
+from selfassess.settings import Settings
+from selfassess.visits.service import Visits
+from selfassess.web.forms import Form, bind
+from selfassess.web.guards import requires_council_staff
+from selfassess.web.rendering import render, see_other
+
+FormData = URLEncodedBody[dict[str, Any]]
+
+
+async def provide_plans(
+    db_session: NamedDependency[AsyncSession],
+    current_user: NamedDependency[User],
+    settings: NamedDependency[Settings],
+) -> ActionPlans:
+    return ActionPlans(db_session, current_user, settings)
+
+
+dependencies = {"plans": Provide(provide_plans)}
+
+
+def _changes(form: ActionForm) -> ActionChanges:
+    return ActionChanges(
+        title=form.title,
+        description=form.description or "",
+        owner_id=form.owner_id,
+        due_date=form.due_date,
+        priority=form.priority,
+    )
+
+
+class ServicePlansController(Controller):
+    path = "/services/{service_id:int}/plans"
+    tags = ["actions"]
+    include_in_schema = False
+    dependencies = dependencies
+
+    @get("/panel")
+    async def panel(
+        self, request: HTMXRequest, plans: NamedDependency[ActionPlans], service_id: FromPath[int]
+    ) -> Template:
+        service = await plans.services.get(service_id)
+        return render(
+            request,
+            "actions/_service_panel.html",
+            {"service": service, "plans": await plans.for_service(service), "today": date.today()},
+        )
+
+
+class GeneratePlanController(Controller):
+    path = "/visits/{visit_id:int}/plan"
+    tags = ["actions"]
+    include_in_schema = False
+    guards = [requires_council_staff]
+    dependencies = dependencies
+
+    @post()
+    async def generate(
+        self, request: HTMXRequest, plans: NamedDependency[ActionPlans], visit_id: FromPath[int]
+    ) -> Redirect:
+        visit, service = await Visits(plans.db, plans.viewer, plans.settings).get(visit_id)
+        plan = await plans.generate(visit, service)
+        flash(
+            request,
+            f"Proposed an action plan for {service.name}. The provider has been asked to complete it.",
+            "success",
+        )
+        return see_other(f"/plans/{plan.id}")
+
+
+class PlanListController(Controller):
+    path = "/plans"
+    tags = ["actions"]
+    include_in_schema = False
+    guards = [requires_council_staff]
+    dependencies = dependencies
+
+    @get()
+    async def index(
+        self, request: HTMXRequest, plans: NamedDependency[ActionPlans], overdue_only: FromQuery[bool] = False
+    ) -> Template:
+        """Every open plan in the council's area, those with overdue actions first."""
+        today = date.today()
+        statement = plans.services.scope(
+            select(ActionPlan, CareService)
+            .join(CareService, CareService.id == ActionPlan.service_id)
+            .where(ActionPlan.status != PlanStatus.CLOSED)
+        )
+        rows = list((await plans.db.execute(statement.order_by(CareService.name))).all())
+        progress = await plans.progress([plan.id for plan, _ in rows], today)
+        rows.sort(key=lambda row: (-progress[row[0].id].overdue, row[1].name))
+        if overdue_only:
+            rows = [row for row in rows if progress[row[0].id].overdue]
+        return render(
+            request,
+            "actions/plans.html",
+            {"rows": rows, "progress": progress, "overdue_only": overdue_only},
+            block="results",
+        )
+
+
+class PlanController(Controller):
+    path = "/plans/{plan_id:int}"
+    tags = ["actions"]
+    include_in_schema = False
+    dependencies = dependencies
+
+    async def _context(
+        self, plans: ActionPlans, plan: ActionPlan, service: CareService, **extra: Any
+    ) -> dict:
+        framework = await plans.framework(plan)
+        owners = await plans.owner_choices(service)
+        context = {
+            "plan": plan,
+            "service": service,
+            "framework": framework,
+            "rows": await plans.actions(plan),
+            "notes": await plans.notes(plan),
+            "progress": (await plans.progress([plan.id]))[plan.id],
+            "owner_options": [
+                (
+                    owner.id,
+                    owner.full_name
+                    if owner.organisation_id == service.provider_id
+                    else f"{owner.full_name} (council)",
+                )
+                for owner in owners
+            ],
+            "statement_options": [
+                (statement.id, f"{statement.code} {statement.title}") for statement in framework.statements
+            ],
+            "priorities": Priority.options(),
+            "today": date.today(),
+            "editable": _editable(plans, plan),
+            "side": plans.side,
+            "allowed": allowed_transitions,
+            "statuses": list(ActionStatus),
+            "history": await plans.history(plan),
+            "new_action": Form.initial({"priority": Priority.MEDIUM.value}),
+            "problems": [],
+            "comment_form": Form.initial(),
+            "action_forms": {},
+            "action_errors": {},
+        }
+        context.update(extra)
+        return context
+
+    async def _card(
+        self,
+        request: HTMXRequest,
+        plans: ActionPlans,
+        plan: ActionPlan,
+        service: CareService,
+        action_id: int,
+        *,
+        status_code: int = 200,
+        error: str | None = None,
+        form: Form[ActionForm] | None = None,
+    ) -> Template:
+        context = await self._context(plans, plan, service)
+        context.update(
+            row=next(row for row in context["rows"] if row.action.id == action_id),
+            card_error=error,
+            card_form=form,
+        )
+        return render(request, "actions/_action.html", context, status_code=status_code)
+
+    @get()
+    async def detail(
+        self, request: HTMXRequest, plans: NamedDependency[ActionPlans], plan_id: FromPath[int]
+    ) -> Template:
+        plan, service = await plans.get(plan_id)
+        return render(request, "actions/plan.html", await self._context(plans, plan, service))
+
+    # --- the draft -------------------------------------------------------------------------------------
+
+    @post("/actions/{action_id:int}")
+    async def update_action(
+        self,
+        request: HTMXRequest,
+        plans: NamedDependency[ActionPlans],
+        plan_id: FromPath[int],
+        action_id: FromPath[int],
+        data: FormData,
+    ) -> Template | Redirect:
+        plan, service = await plans.get(plan_id)
+        form = bind(ActionForm, data)
+        error = None
+        if form.valid and form.data is not None and form.data.version is not None:
+            try:
+                await plans.update_action(
+                    plan, service, action_id, expected_version=form.data.version, changes=_changes(form.data)
+                )
+            except Conflict as conflict:
+                current = await plans.action(plan, action_id)
+                form.values["version"] = current.version  # saving again now replaces theirs, knowingly
+                return await self._card(
+                    request, plans, plan, service, action_id, status_code=409, error=str(conflict), form=form
+                )
+            except Invalid as problem:
+                error = str(problem)
+        else:
+            error = next(iter(form.errors.values()), "Reload the page and try again.")
+        if not request.htmx:
+            flash(request, error or "Saved.", "error" if error else "success")
+            return see_other(f"/plans/{plan.id}#action-{action_id}")
+        return await self._card(
+            request,
+            plans,
+            plan,
+            service,
+            action_id,
+            status_code=422 if error else 200,
+            error=error,
+            form=form if error else None,
+        )
+
+    @post("/actions")
+    async def add_action(
+        self,
+        request: HTMXRequest,
+        plans: NamedDependency[ActionPlans],
+        plan_id: FromPath[int],
+        data: FormData,
+    ) -> Template | Redirect:
+        plan, service = await plans.get(plan_id)
+        form = bind(ActionForm, data)
+        if form.valid:
+            assert form.data is not None
+            try:
+                action = await plans.add_action(plan, service, _changes(form.data), form.data.statement_id)
+            except Invalid as problem:
+                form.add_error("__all__", str(problem))
+            else:
+                flash(request, "Action added.", "success")
+                return see_other(f"/plans/{plan.id}#action-{action.id}")
+        return render(
+            request,
+            "actions/plan.html",
+            await self._context(plans, plan, service, new_action=form),
+            status_code=422,
+        )
+
+    @post("/actions/{action_id:int}/delete")
+    async def delete_action(
+        self,
+        request: HTMXRequest,
+        plans: NamedDependency[ActionPlans],
+        plan_id: FromPath[int],
+        action_id: FromPath[int],
+    ) -> Redirect:
+        plan, _ = await plans.get(plan_id)
+        await plans.delete_action(plan, action_id)
+        flash(request, "Action removed.", "success")
+        return see_other(f"/plans/{plan.id}")
+
+    @post("/submit")
+    async def submit(
+        self, request: HTMXRequest, plans: NamedDependency[ActionPlans], plan_id: FromPath[int]
+    ) -> Template | Redirect:
+        plan, service = await plans.get(plan_id)
+        try:
+            await plans.submit(plan, service)
+        except PlanIncomplete as incomplete:
+            return render(
+                request,
+                "actions/plan.html",
+                await self._context(plans, plan, service, problems=incomplete.problems),
+                status_code=422,
+            )
+        flash(request, "Plan sent to the council for agreement.", "success")
+        return see_other(f"/plans/{plan.id}")
+
+    @post("/request-changes", guards=[requires_council_staff])
+    async def request_changes(
+        self,
+        request: HTMXRequest,
+        plans: NamedDependency[ActionPlans],
+        plan_id: FromPath[int],
+        data: FormData,
+    ) -> Template | Redirect:
+        plan, service = await plans.get(plan_id)
+        form = bind(CommentForm, data)
+        if not form.valid:
+            return render(
+                request,
+                "actions/plan.html",
+                await self._context(plans, plan, service, comment_form=form),
+                status_code=422,
+            )
+        assert form.data is not None
+        await plans.request_changes(plan, service, form.data.comment)
+        flash(request, "Sent back to the provider with your comments.", "success")
+        return see_other(f"/plans/{plan.id}")
+
+    @post("/agree", guards=[requires_council_staff])
+    async def agree(
+        self, request: HTMXRequest, plans: NamedDependency[ActionPlans], plan_id: FromPath[int]
+    ) -> Template | Redirect:
+        plan, service = await plans.get(plan_id)
+        try:
+            await plans.agree(plan, service)
+        except PlanIncomplete as incomplete:
+            return render(
+                request,
+                "actions/plan.html",
+                await self._context(plans, plan, service, problems=incomplete.problems),
+                status_code=422,
+            )
+        flash(request, "Plan agreed. Both sides can now update the actions.", "success")
+        return see_other(f"/plans/{plan.id}")
+
+    # --- tracking ---------------------------------------------------------------------------------------
+
+    async def _update_action(
+        self,
+        request: HTMXRequest,
+        plans: ActionPlans,
+        plan_id: int,
+        action_id: int,
+        form_model: type[BaseModel],
+        data: dict[str, Any],
+        change: Callable[[ActionPlan, CareService, Any], Awaitable[object]],
+    ) -> Template | Redirect | ClientRefresh:
+        """The shape every in-place action update shares: check the form, make the change, and
+        answer with the refreshed card (or the reason it was refused, next to the action)."""
+        plan, service = await plans.get(plan_id)
+        form = bind(form_model, data)
+        error, status_code = None, 200
+        if not form.valid:
+            error, status_code = next(iter(form.errors.values())), 422
+        else:
+            try:
+                await change(plan, service, form.data)
+            except Conflict as conflict:
+                error, status_code = str(conflict), 409
+            except Invalid as problem:
+                error, status_code = str(problem), 422
+        return await self._after_update(request, plans, plan, service, action_id, error, status_code)
+
+    @post("/actions/{action_id:int}/status")
+    async def change_status(
+        self,
+        request: HTMXRequest,
+        plans: NamedDependency[ActionPlans],
+        plan_id: FromPath[int],
+        action_id: FromPath[int],
+        data: FormData,
+    ) -> Template | Redirect | ClientRefresh:
+        return await self._update_action(
+            request,
+            plans,
+            plan_id,
+            action_id,
+            StatusForm,
+            data,
+            lambda plan, service, form: plans.change_status(
+                plan,
+                service,
+                action_id,
+                expected_version=form.version,
+                target=form.status,
+                reason=form.reason or "",
+            ),
+        )
+
+    async def _after_update(
+        self,
+        request: HTMXRequest,
+        plans: ActionPlans,
+        plan: ActionPlan,
+        service: CareService,
+        action_id: int,
+        error: str | None,
+        status_code: int,
+    ) -> Template | Redirect | ClientRefresh:
+        if not request.htmx:
+            flash(request, error or "Saved.", "error" if error else "success")
+            return see_other(f"/plans/{plan.id}#action-{action_id}")
+        if plan.status is PlanStatus.CLOSED and not error:
+            flash(
+                request,
+                "Every action is verified: the plan is closed and a follow-up visit is proposed.",
+                "success",
+            )
+            refresh = ClientRefresh()  # the whole page changes, not just this action
+            refresh.status_code = 200
+            return refresh
+        return await self._card(
+            request, plans, plan, service, action_id, status_code=status_code, error=error
+        )
+
+    @post("/actions/{action_id:int}/notes")
+    async def add_note(
+        self,
+        request: HTMXRequest,
+        plans: NamedDependency[ActionPlans],
+        plan_id: FromPath[int],
+        action_id: FromPath[int],
+        data: MultipartBody[dict[str, Any]],
+    ) -> Template | Redirect:
+        plan, service = await plans.get(plan_id)
+        upload, text = data.get("file"), data.get("text")
+        has_file = isinstance(upload, UploadFile) and bool(upload.filename)
+        error, status_code = None, 200
+        try:
+            await plans.add_note(
+                plan,
+                service,
+                action_id,
+                text=text if isinstance(text, str) else "",
+                filename=upload.filename if has_file else None,
+                data=await upload.read() if has_file else None,
+            )
+        except Invalid as problem:
+            error, status_code = str(problem), 422
+        return await self._after_update(request, plans, plan, service, action_id, error, status_code)
+
+    @post("/actions/{action_id:int}/due-date")
+    async def propose_due_date(
+        self,
+        request: HTMXRequest,
+        plans: NamedDependency[ActionPlans],
+        plan_id: FromPath[int],
+        action_id: FromPath[int],
+        data: FormData,
+    ) -> Template | Redirect | ClientRefresh:
+        return await self._update_action(
+            request,
+            plans,
+            plan_id,
+            action_id,
+            DueDateForm,
+            data,
+            lambda plan, service, form: plans.propose_due_date(
+                plan, service, action_id, proposed=form.proposed_due_date, reason=form.reason
+            ),
+        )
+
+    @post("/actions/{action_id:int}/due-date/decision", guards=[requires_council_staff])
+    async def decide_due_date(
+        self,
+        request: HTMXRequest,
+        plans: NamedDependency[ActionPlans],
+        plan_id: FromPath[int],
+        action_id: FromPath[int],
+        data: FormData,
+    ) -> Template | Redirect | ClientRefresh:
+        return await self._update_action(
+            request,
+            plans,
+            plan_id,
+            action_id,
+            DecisionForm,
+            data,
+            lambda plan, service, form: plans.decide_due_date(
+                plan, service, action_id, accept=form.decision == "accept", comment=form.comment or ""
+            ),
+        )
+
+    @get("/notes/{note_id:int}/download")
+    async def download_note_file(
+        self, plans: NamedDependency[ActionPlans], plan_id: FromPath[int], note_id: FromPath[int]
+    ) -> Response[bytes]:
+        plan, _ = await plans.get(plan_id)
+        stored, content = await plans.note_file(plan, note_id)
+        return download(stored, content)
+
+    # --- exports -----------------------------------------------------------------------------------------
+
+    @get("/print")
+    async def printable(
+        self, request: HTMXRequest, plans: NamedDependency[ActionPlans], plan_id: FromPath[int]
+    ) -> Template:
+        plan, service = await plans.get(plan_id)
+        return render(request, "actions/print.html", await self._context(plans, plan, service))
+
+    @get("/export.csv")
+    async def export_csv(self, plans: NamedDependency[ActionPlans], plan_id: FromPath[int]) -> Response[str]:
+        plan, service = await plans.get(plan_id)
+        header = [
+            "Statement",
+            "Action",
+            "Details",
+            "Why",
+            "Priority",
+            "Responsible person",
+            "Due date",
+            "Status",
+            "Overdue",
+            "Completed",
+            "Verified",
+        ]
+        lines = [
+            [
+                f"{row.statement.code} {row.statement.title}" if row.statement else "",
+                row.action.title,
+                row.action.description,
+                row.action.reason.label,
+                row.action.priority.label,
+                row.owner_name or "",
+                row.action.due_date.isoformat(),
+                row.action.status.label,
+                "yes" if row.overdue else "no",
+                row.action.completed_at.date().isoformat() if row.action.completed_at else "",
+                row.action.verified_at.date().isoformat() if row.action.verified_at else "",
+            ]
+            for row in await plans.actions(plan)
+        ]
+        return _csv(f"action-plan-{service.id}-{plan.id}.csv", header, lines)
+
+    @get("/history.csv")
+    async def history_csv(self, plans: NamedDependency[ActionPlans], plan_id: FromPath[int]) -> Response[str]:
+        plan, service = await plans.get(plan_id)
+        header = ["When (UTC)", "Who", "What happened", "Action", "Field", "From", "To", "Comment"]
+        lines = [
+            [
+                row.event.occurred_at.strftime("%Y-%m-%d %H:%M:%S"),
+                row.actor or "",
+                row.event.event.replace("_", " "),
+                row.action_title or "",
+                row.event.field or "",
+                row.event.old_value or "",
+                row.event.new_value or "",
+                row.event.comment,
+            ]
+            for row in await plans.history(plan)
+        ]
+        return _csv(f"action-plan-{service.id}-{plan.id}-history.csv", header, lines)
+
+
+def _editable(plans: ActionPlans, plan: ActionPlan) -> bool:
+    if plan.status in (PlanStatus.AGREED, PlanStatus.CLOSED):
+        return False
+    return plan.status.provider_may_edit if plans.side is Side.PROVIDER else True
+
+
+def _csv(filename: str, header: list[str], lines: list[list[str]]) -> Response[str]:
+    """Spreadsheet-safe: a cell starting with =, +, - or @ is quoted so it is never run as a formula."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for line in lines:
+        writer.writerow(["'" + cell if cell[:1] in ("=", "+", "-", "@") else cell for cell in line])
+    return Response(
+        "\ufeff" + buffer.getvalue(),  # a byte-order mark so Excel reads UTF-8
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+route_handlers = [ServicePlansController, GeneratePlanController, PlanListController, PlanController]

@@ -1,0 +1,767 @@
+"""Shared improvement action plans as one viewer may see and change them.
+
+A published visit gives a proposed plan (actions for low scores and over-rating); the provider
+completes it (owners, dates, more actions) and submits it; the officer agrees it or asks for
+changes; then both sides work the actions through to verification, which closes the plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from selfassess.accounts.models import Role, User
+from selfassess.actions.models import (
+    Action,
+    ActionEvent,
+    ActionNote,
+    ActionPlan,
+    PlanStatus,
+    overdue_condition,
+)
+from selfassess.actions.rules import (
+    ActionStatus,
+    Priority,
+    Reason,
+    Side,
+    TransitionError,
+    check_transition,
+    is_overdue,
+    policy_from_settings,
+    propose_actions,
+)
+from selfassess.assessments.models import SelfAssessmentAnswer
+from selfassess.attachments.models import StoredFile
+from selfassess.attachments.service import file_content, store_file
+from selfassess.comparison.rules import StatementScores, compare
+from selfassess.db import update_if_version, utcnow
+from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
+from selfassess.frameworks.service import LoadedFramework, StatementView, council_settings, load_framework
+from selfassess.notifications.recipients import council_contacts, provider_staff
+from selfassess.notifications.service import notify
+from selfassess.providers.models import CareService
+from selfassess.providers.service import CareServices
+from selfassess.settings import Settings
+from selfassess.validation import has_control_characters
+from selfassess.visits.models import Visit, VisitScore, VisitStatus
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day some months on (the last day of a shorter month)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in range(day.day, 27, -1):
+        try:
+            return day.replace(year=year, month=month, day=candidate)
+        except ValueError:
+            continue
+    return day.replace(year=year, month=month, day=28)
+
+
+@dataclass(frozen=True)
+class PlanProgress:
+    total: int
+    verified: int
+    completed: int
+    overdue: int
+
+    @property
+    def done(self) -> int:
+        return self.verified + self.completed
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    action: Action
+    owner_name: str | None
+    statement: StatementView | None
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class NoteRow:
+    note: ActionNote
+    author: str
+    filename: str | None
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    event: ActionEvent
+    actor: str | None
+    action_title: str | None
+
+
+@dataclass(frozen=True)
+class ActionChanges:
+    title: str
+    description: str
+    owner_id: int | None
+    due_date: date
+    priority: Priority
+
+
+class ActionPlans:
+    def __init__(self, db: AsyncSession, viewer: User, settings: Settings) -> None:
+        self.db = db
+        self.viewer = viewer
+        self.settings = settings
+        self.services = CareServices(db, viewer)
+
+    @property
+    def side(self) -> Side:
+        return Side.PROVIDER if self.viewer.is_provider else Side.OFFICER
+
+    # --- reads ---------------------------------------------------------------------------------------
+
+    async def progress(self, plan_ids: list[int], today: date | None = None) -> dict[int, PlanProgress]:
+        """Done / total and overdue counts per plan, counted in SQL."""
+        if not plan_ids:
+            return {}
+        today = today or date.today()
+        rows = await self.db.execute(
+            select(
+                Action.plan_id,
+                func.count(Action.id),
+                func.count(case((Action.status == ActionStatus.VERIFIED, 1))),
+                func.count(case((Action.status == ActionStatus.COMPLETED, 1))),
+                func.count(case((overdue_condition(today), 1))),
+            )
+            .where(Action.plan_id.in_(plan_ids))
+            .group_by(Action.plan_id)
+        )
+        found = {
+            plan_id: PlanProgress(total, verified, completed, overdue)
+            for plan_id, total, verified, completed, overdue in rows
+        }
+        return {plan_id: found.get(plan_id, PlanProgress(0, 0, 0, 0)) for plan_id in plan_ids}
+
+    async def for_service(self, service: CareService) -> list[tuple[ActionPlan, PlanProgress]]:
+        plans = list(
+            await self.db.scalars(
+                select(ActionPlan)
+                .where(ActionPlan.service_id == service.id)
+                .order_by(ActionPlan.created_at.desc())
+            )
+        )
+        progress = await self.progress([plan.id for plan in plans])
+        return [(plan, progress[plan.id]) for plan in plans]
+
+    async def get(self, plan_id: int) -> tuple[ActionPlan, CareService]:
+        row = (
+            await self.db.execute(
+                self.services.scope(
+                    select(ActionPlan, CareService)
+                    .join(CareService, CareService.id == ActionPlan.service_id)
+                    .where(ActionPlan.id == plan_id)
+                )
+            )
+        ).first()
+        if row is None:
+            raise NotFound("action plan")
+        return row[0], row[1]
+
+    async def framework(self, plan: ActionPlan) -> LoadedFramework:
+        visit = await self.db.get_one(Visit, plan.visit_id)
+        return await load_framework(self.db, visit.framework_version_id)
+
+    async def actions(self, plan: ActionPlan, today: date | None = None) -> list[ActionRow]:
+        today = today or date.today()
+        framework = await self.framework(plan)
+        owner = aliased(User)
+        rows = await self.db.execute(
+            select(Action, owner.full_name)
+            .outerjoin(owner, owner.id == Action.owner_id)
+            .where(Action.plan_id == plan.id)
+            .order_by(case((Action.status == ActionStatus.VERIFIED, 1), else_=0), Action.due_date, Action.id)
+            .execution_options(populate_existing=True)
+        )
+        return [
+            ActionRow(
+                action,
+                name,
+                framework.statement(action.statement_id) if action.statement_id else None,
+                is_overdue(action.due_date, action.status, today),
+            )
+            for action, name in rows
+        ]
+
+    async def action(self, plan: ActionPlan, action_id: int) -> Action:
+        action = await self.db.scalar(
+            select(Action)
+            .where(Action.id == action_id, Action.plan_id == plan.id)
+            .execution_options(populate_existing=True)
+        )
+        if action is None:
+            raise NotFound("action")
+        return action
+
+    async def notes(self, plan: ActionPlan) -> dict[int, list[NoteRow]]:
+        rows = await self.db.execute(
+            select(ActionNote, User.full_name, StoredFile.filename)
+            .join(Action, Action.id == ActionNote.action_id)
+            .join(User, User.id == ActionNote.author_id)
+            .outerjoin(StoredFile, StoredFile.id == ActionNote.file_id)
+            .where(Action.plan_id == plan.id)
+            .order_by(ActionNote.created_at, ActionNote.id)
+        )
+        grouped: dict[int, list[NoteRow]] = {}
+        for note, author, filename in rows:
+            grouped.setdefault(note.action_id, []).append(NoteRow(note, author, filename))
+        return grouped
+
+    async def note_file(self, plan: ActionPlan, note_id: int) -> tuple[StoredFile, bytes]:
+        file_id = await self.db.scalar(
+            select(ActionNote.file_id)
+            .join(Action, Action.id == ActionNote.action_id)
+            .where(ActionNote.id == note_id, Action.plan_id == plan.id)
+        )
+        if file_id is None:
+            raise NotFound("file")
+        return await file_content(self.db, file_id)
+
+    async def history(self, plan: ActionPlan) -> list[HistoryRow]:
+        actor = aliased(User)
+        rows = await self.db.execute(
+            select(ActionEvent, actor.full_name, Action.title)
+            .outerjoin(actor, actor.id == ActionEvent.actor_id)
+            .outerjoin(Action, Action.id == ActionEvent.action_id)
+            .where(ActionEvent.plan_id == plan.id)
+            .order_by(ActionEvent.occurred_at, ActionEvent.id)
+        )
+        return [HistoryRow(event, name, title) for event, name, title in rows]
+
+    async def owner_choices(self, service: CareService) -> list[User]:
+        """A named person on either side: the provider's staff or the council's officers."""
+        return list(
+            await self.db.scalars(
+                select(User)
+                .where(
+                    User.is_active.is_(True),
+                    (User.organisation_id == service.provider_id)
+                    | (
+                        (User.organisation_id == service.council_id)
+                        & User.role.in_([Role.OFFICER, Role.COUNCIL_ADMIN])
+                    ),
+                )
+                .order_by(User.organisation_id != service.provider_id, User.full_name)
+            )
+        )
+
+    async def plan_for_visit(self, visit: Visit) -> ActionPlan | None:
+        return await self.db.scalar(select(ActionPlan).where(ActionPlan.visit_id == visit.id))
+
+    # --- generation ----------------------------------------------------------------------------------
+
+    async def generate(self, visit: Visit, service: CareService) -> ActionPlan:
+        """The proposed plan: the comparison of the visit with the self-assessment it tested, turned
+        into actions by the council's priority rules; descriptions come from the officer's findings."""
+        if not self.viewer.is_council_staff:
+            raise Forbidden("The council proposes the action plan.")
+        if visit.status is not VisitStatus.PUBLISHED:
+            raise Invalid("Publish the visit report before proposing an action plan.")
+        if await self.plan_for_visit(visit) is not None:
+            raise Invalid("This visit already has an action plan.")
+        framework = await load_framework(self.db, visit.framework_version_id)
+        council = await council_settings(self.db, service.council_id)
+        officer_scores = {
+            score.statement_id: score
+            for score in await self.db.scalars(select(VisitScore).where(VisitScore.visit_id == visit.id))
+        }
+        self_scores: dict[int, int | None] = {}
+        if visit.self_assessment_id is not None:
+            self_scores = dict(
+                (
+                    await self.db.execute(
+                        select(SelfAssessmentAnswer.statement_id, SelfAssessmentAnswer.score).where(
+                            SelfAssessmentAnswer.assessment_id == visit.self_assessment_id
+                        )
+                    )
+                ).all()
+            )
+        pairs = [
+            StatementScores(
+                statement.code,
+                statement.key_question_code,
+                self_scores.get(statement.id),
+                officer_scores[statement.id].score,
+            )
+            for statement in framework.statements
+        ]
+        comparison = compare(
+            pairs,
+            [question.code for question in framework.key_questions],
+            framework.rules,
+            overrating_margin=council.overrating_margin,
+        )
+        today = date.today()
+        proposals = propose_actions(
+            comparison.statements,
+            statement_titles={statement.code: statement.title for statement in framework.statements},
+            findings={
+                statement.code: officer_scores[statement.id].findings for statement in framework.statements
+            },
+            rules=framework.rules,
+            policy=policy_from_settings(council.priority_rules, framework.rules, council.overrating_margin),
+            today=today,
+        )
+        plan = ActionPlan(
+            service_id=service.id,
+            visit_id=visit.id,
+            provider_due=today + timedelta(days=council.plan_completion_days),
+        )
+        self.db.add(plan)
+        await self.db.flush()
+        by_code = {statement.code: statement for statement in framework.statements}
+        for proposal in proposals:
+            self.db.add(
+                Action(
+                    plan_id=plan.id,
+                    statement_id=by_code[proposal.statement_code].id,
+                    reason=proposal.reason,
+                    title=proposal.title[:300],
+                    description=proposal.description,
+                    priority=proposal.priority,
+                    due_date=proposal.due_date,
+                )
+            )
+        self._event(plan, None, "plan_proposed", comment=f"{len(proposals)} actions proposed from the visit")
+        await self._tell(
+            await provider_staff(self.db, service),
+            plan,
+            "proposed",
+            f"An improvement action plan for {service.name} is ready for you to complete by "
+            f"{plan.provider_due:%-d %B %Y}",
+            subject=f"Action plan to complete: {service.name}",
+        )
+        await self.db.commit()
+        return plan
+
+    # --- the draft plan --------------------------------------------------------------------------------
+
+    def _require_plan_editable(self, plan: ActionPlan) -> None:
+        if plan.status in (PlanStatus.AGREED, PlanStatus.CLOSED):
+            raise Invalid(
+                "The plan is agreed; change actions through their status, notes and due-date requests."
+            )
+        if self.viewer.is_provider and not plan.status.provider_may_edit:
+            raise Invalid("The plan is with the council for agreement.")
+
+    async def _check_owner(self, service: CareService, owner_id: int | None) -> None:
+        if owner_id is not None and owner_id not in {user.id for user in await self.owner_choices(service)}:
+            raise Invalid("Choose the responsible person from the list.")
+
+    async def update_action(
+        self,
+        plan: ActionPlan,
+        service: CareService,
+        action_id: int,
+        *,
+        expected_version: int,
+        changes: ActionChanges,
+    ) -> Action:
+        self._require_plan_editable(plan)
+        await self._check_owner(service, changes.owner_id)
+        action = await self.action(plan, action_id)
+        before = {
+            name: getattr(action, name)
+            for name in ("title", "description", "owner_id", "due_date", "priority")
+        }
+        saved = await update_if_version(
+            self.db,
+            Action,
+            Action.id == action_id,
+            Action.plan_id == plan.id,
+            expected_version=expected_version,
+            values={**changes.__dict__, "updated_at": utcnow()},
+        )
+        if not saved:
+            raise Conflict(
+                "Someone else changed this action since you opened the page. Nothing was overwritten; "
+                "reload to see their change."
+            )
+        names = await self._names({before["owner_id"], changes.owner_id})
+        for name, old in before.items():
+            new = getattr(changes, name)
+            if old != new:
+                if name == "owner_id":
+                    old, new, name = names.get(old), names.get(new), "responsible person"
+                self._event(plan, action_id, "action_changed", field=name, old=_text(old), new=_text(new))
+        await self.db.commit()
+        return await self.action(plan, action_id)
+
+    async def add_action(
+        self, plan: ActionPlan, service: CareService, changes: ActionChanges, statement_id: int | None
+    ) -> Action:
+        self._require_plan_editable(plan)
+        await self._check_owner(service, changes.owner_id)
+        if statement_id is not None:
+            framework = await self.framework(plan)
+            if statement_id not in {statement.id for statement in framework.statements}:
+                raise Invalid("Choose a statement from the framework.")
+        action = Action(plan_id=plan.id, statement_id=statement_id, reason=Reason.ADDED, **changes.__dict__)
+        self.db.add(action)
+        await self.db.flush()
+        self._event(plan, action.id, "action_added", new=action.title)
+        await self.db.commit()
+        return action
+
+    async def delete_action(self, plan: ActionPlan, action_id: int) -> None:
+        """Only actions people added: each issue the visit found keeps at least its proposed action."""
+        self._require_plan_editable(plan)
+        action = await self.action(plan, action_id)
+        if action.reason is not Reason.ADDED:
+            raise Invalid(
+                "An action proposed from the visit can be changed but not removed; "
+                "each issue found needs at least one action."
+            )
+        self._event(plan, None, "action_removed", old=action.title)
+        await self.db.delete(action)
+        await self.db.commit()
+
+    async def plan_problems(self, plan: ActionPlan) -> list[str]:
+        """What stops the plan being submitted: every action needs a named person and a timeline."""
+        problems = []
+        for row in await self.actions(plan):
+            if row.action.owner_id is None:
+                problems.append(f"“{row.action.title}” needs a responsible person.")
+            if row.action.due_date < date.today():
+                problems.append(f"“{row.action.title}” has a due date in the past.")
+        return problems
+
+    async def submit(self, plan: ActionPlan, service: CareService) -> None:
+        if not self.viewer.is_provider:
+            raise Forbidden("The provider submits the plan.")
+        self._require_plan_editable(plan)
+        if problems := await self.plan_problems(plan):
+            raise PlanIncomplete(problems)
+        self._move(plan, PlanStatus.SUBMITTED)
+        plan.submitted_at = utcnow()
+        await self._tell(
+            await council_contacts(self.db, service),
+            plan,
+            f"submitted:{_stamp()}",
+            f"{service.name} submitted its improvement action plan for agreement",
+            subject=f"Action plan for agreement: {service.name}",
+        )
+        await self.db.commit()
+
+    async def request_changes(self, plan: ActionPlan, service: CareService, comment: str) -> None:
+        self._require_officer()
+        if plan.status is not PlanStatus.SUBMITTED:
+            raise Invalid("Only a submitted plan can be sent back for changes.")
+        if not comment.strip():
+            raise Invalid("Say what should change.")
+        self._move(plan, PlanStatus.CHANGES_REQUESTED, comment.strip())
+        plan.review_comment = comment.strip()
+        await self._tell(
+            await provider_staff(self.db, service),
+            plan,
+            f"changes:{_stamp()}",
+            f"The council asked for changes to the action plan for {service.name}: {comment[:200]}",
+            subject=f"Changes requested to the action plan: {service.name}",
+        )
+        await self.db.commit()
+
+    async def agree(self, plan: ActionPlan, service: CareService) -> None:
+        self._require_officer()
+        if plan.status is not PlanStatus.SUBMITTED:
+            raise Invalid("Only a submitted plan can be agreed.")
+        if problems := await self.plan_problems(plan):
+            raise PlanIncomplete(problems)
+        settings = await council_settings(self.db, service.council_id)
+        self._move(plan, PlanStatus.AGREED)
+        plan.agreed_at, plan.agreed_by_id = utcnow(), self.viewer.id
+        plan.follow_up_due = add_months(date.today(), settings.follow_up_months)
+        await self._tell(
+            await provider_staff(self.db, service),
+            plan,
+            "agreed",
+            f"The council agreed the action plan for {service.name}; work can start",
+            subject=f"Action plan agreed: {service.name}",
+        )
+        await self.db.commit()
+
+    # --- tracking -------------------------------------------------------------------------------------
+
+    def _require_agreed(self, plan: ActionPlan) -> None:
+        if plan.status is not PlanStatus.AGREED:
+            raise Invalid("Actions are worked on once the plan is agreed.")
+
+    def _require_officer(self) -> None:
+        if not self.viewer.is_council_staff:
+            raise Forbidden("Only a council officer can do this.")
+
+    async def change_status(
+        self,
+        plan: ActionPlan,
+        service: CareService,
+        action_id: int,
+        *,
+        expected_version: int,
+        target: ActionStatus,
+        reason: str,
+    ) -> Action:
+        self._require_agreed(plan)
+        action = await self.action(plan, action_id)
+        try:
+            check_transition(action.status, target, self.side, reason)
+        except TransitionError as problem:
+            raise Invalid(str(problem)) from problem
+        values: dict[str, object] = {"status": target, "updated_at": utcnow()}
+        if target is ActionStatus.COMPLETED:
+            values["completed_at"] = utcnow()
+        if target is ActionStatus.VERIFIED:
+            values.update(verified_at=utcnow(), verified_by_id=self.viewer.id)
+        if target is ActionStatus.REOPENED:
+            values["status_reason"] = reason.strip()
+        saved = await update_if_version(
+            self.db,
+            Action,
+            Action.id == action_id,
+            Action.plan_id == plan.id,
+            expected_version=expected_version,
+            values=values,
+        )
+        if not saved:
+            raise Conflict(
+                "Someone else updated this action since you opened the page. Nothing was overwritten; "
+                "reload to see their change."
+            )
+        self._event(
+            plan,
+            action_id,
+            "status_changed",
+            field="status",
+            old=action.status.label,
+            new=target.label,
+            comment=reason.strip(),
+        )
+        await self._tell_about_status(plan, service, action, target, reason)
+        await self._close_when_all_verified(plan, service)
+        await self.db.commit()
+        return await self.action(plan, action_id)
+
+    async def _tell_about_status(
+        self, plan: ActionPlan, service: CareService, action: Action, target: ActionStatus, reason: str
+    ) -> None:
+        key = f"action:{action.id}:{target.value}:{_stamp()}"
+        if target is ActionStatus.COMPLETED and self.viewer.is_provider:
+            await self._tell(
+                await council_contacts(self.db, service),
+                plan,
+                key,
+                f"{service.name} completed “{action.title}”: ready to verify",
+            )
+        elif target in (ActionStatus.VERIFIED, ActionStatus.REOPENED):
+            words = "verified" if target is ActionStatus.VERIFIED else f"reopened ({reason.strip()[:150]})"
+            await self._tell(
+                await provider_staff(self.db, service), plan, key, f"The council {words} “{action.title}”"
+            )
+
+    async def _close_when_all_verified(self, plan: ActionPlan, service: CareService) -> None:
+        await self.db.flush()
+        unverified = await self.db.scalar(
+            select(func.count(Action.id)).where(
+                Action.plan_id == plan.id, Action.status != ActionStatus.VERIFIED
+            )
+        )
+        if unverified:
+            return
+        self._move(plan, PlanStatus.CLOSED)
+        plan.closed_at = utcnow()
+        plan.follow_up_due = min(plan.follow_up_due or date.today(), date.today())
+        await self._tell(
+            [*await council_contacts(self.db, service), *await provider_staff(self.db, service)],
+            plan,
+            "closed",
+            f"Every action for {service.name} is verified. The plan is closed and a "
+            "follow-up visit is proposed.",
+            subject=f"Action plan completed: {service.name}",
+        )
+
+    async def add_note(
+        self,
+        plan: ActionPlan,
+        service: CareService,
+        action_id: int,
+        *,
+        text: str,
+        filename: str | None,
+        data: bytes | None,
+    ) -> None:
+        if plan.status is PlanStatus.CLOSED:
+            raise Invalid("The plan is closed.")
+        action = await self.action(plan, action_id)
+        text = text.strip()
+        if not text and not data:
+            raise Invalid("Write a note or attach a file.")
+        if len(text) > 5_000:
+            raise Invalid("A note takes at most 5,000 characters.")
+        if has_control_characters(text):
+            raise Invalid("The note contains a control character that cannot be stored. Remove it.")
+        stored = None
+        if data is not None and filename:
+            stored = await store_file(
+                self.db,
+                filename=filename,
+                data=data,
+                owner_organisation_id=service.provider_id,
+                uploader=self.viewer,
+                settings=self.settings,
+            )
+        self.db.add(
+            ActionNote(
+                action_id=action.id,
+                author_id=self.viewer.id,
+                text=text,
+                file_id=stored.id if stored else None,
+            )
+        )
+        self._event(plan, action.id, "note_added", new=(text[:200] or (stored.filename if stored else "")))
+        await self.db.commit()
+
+    async def propose_due_date(
+        self, plan: ActionPlan, service: CareService, action_id: int, *, proposed: date, reason: str
+    ) -> None:
+        """Providers ask; the officer decides. The current date stands until then."""
+        if not self.viewer.is_provider:
+            raise Forbidden("The provider proposes new dates; an officer can change the date directly.")
+        self._require_agreed(plan)
+        action = await self.action(plan, action_id)
+        if proposed <= date.today():
+            raise Invalid("Propose a date in the future.")
+        if not reason.strip():
+            raise Invalid("Say why more time is needed.")
+        action.proposed_due_date, action.proposed_due_reason = proposed, reason.strip()
+        action.version, action.updated_at = action.version + 1, utcnow()
+        self._event(
+            plan,
+            action.id,
+            "due_date_proposed",
+            field="due_date",
+            old=_text(action.due_date),
+            new=_text(proposed),
+            comment=reason.strip(),
+        )
+        await self._tell(
+            await council_contacts(self.db, service),
+            plan,
+            f"due:{action.id}:{_stamp()}",
+            f"{service.name} asks for more time for “{action.title}”: {proposed:%-d %B %Y}",
+        )
+        await self.db.commit()
+
+    async def decide_due_date(
+        self, plan: ActionPlan, service: CareService, action_id: int, *, accept: bool, comment: str
+    ) -> None:
+        self._require_officer()
+        action = await self.action(plan, action_id)
+        if action.proposed_due_date is None:
+            raise Invalid("There is no new date waiting for a decision.")
+        if not accept and not comment.strip():
+            raise Invalid("Say why the new date is not accepted.")
+        proposed = action.proposed_due_date
+        if accept:
+            self._event(
+                plan,
+                action.id,
+                "due_date_changed",
+                field="due_date",
+                old=_text(action.due_date),
+                new=_text(proposed),
+                comment=comment.strip(),
+            )
+            action.due_date = proposed
+        else:
+            self._event(
+                plan,
+                action.id,
+                "due_date_refused",
+                field="due_date",
+                old=_text(action.due_date),
+                new=_text(proposed),
+                comment=comment.strip(),
+            )
+        action.proposed_due_date, action.proposed_due_reason = None, ""
+        action.version, action.updated_at = action.version + 1, utcnow()
+        await self._tell(
+            await provider_staff(self.db, service),
+            plan,
+            f"due-decided:{action.id}:{_stamp()}",
+            f"The council {'accepted' if accept else 'did not accept'} the new date for “{action.title}”",
+        )
+        await self.db.commit()
+
+    # --- history and news ------------------------------------------------------------------------------
+
+    async def _names(self, user_ids: set[int | None]) -> dict[int | None, str]:
+        ids = {user_id for user_id in user_ids if user_id}
+        if not ids:
+            return {}
+        return dict((await self.db.execute(select(User.id, User.full_name).where(User.id.in_(ids)))).all())
+
+    def _move(self, plan: ActionPlan, to: PlanStatus, comment: str = "") -> None:
+        self._event(
+            plan, None, "plan_status", field="status", old=plan.status.label, new=to.label, comment=comment
+        )
+        plan.status, plan.updated_at = to, utcnow()
+
+    def _event(
+        self,
+        plan: ActionPlan,
+        action_id: int | None,
+        event: str,
+        *,
+        field: str | None = None,
+        old: str | None = None,
+        new: str | None = None,
+        comment: str = "",
+    ) -> None:
+        self.db.add(
+            ActionEvent(
+                plan_id=plan.id,
+                action_id=action_id,
+                actor_id=self.viewer.id,
+                event=event,
+                field=field,
+                old_value=old,
+                new_value=new,
+                comment=comment,
+            )
+        )
+
+    async def _tell(
+        self, recipients: list[User], plan: ActionPlan, step: str, message: str, subject: str | None = None
+    ) -> None:
+        await notify(
+            self.db,
+            recipients=recipients,
+            message=message,
+            link=f"/plans/{plan.id}",
+            dedupe_key=f"plan:{plan.id}:{step}",
+            email_subject=subject,
+            settings=self.settings,
+        )
+
+
+class PlanIncomplete(Invalid):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("The plan is not complete yet.")
+        self.problems = problems
+
+
+def _text(value: object) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    label = getattr(value, "label", None)
+    return label if isinstance(label, str) else ("" if value is None else str(value))
+
+
+def _stamp() -> str:
+    """Repeatable steps (submitting again, reopening twice) are each news of their own."""
+    return utcnow().strftime("%Y%m%d%H%M%S%f")

@@ -1,0 +1,176 @@
+"""create_app(): the one place the application is assembled from its slices."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import (
+    AsyncSessionConfig,
+    SQLAlchemyAsyncConfig,
+    SQLAlchemyPlugin,
+)
+from litestar import Litestar
+from litestar.config.app import AppConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.connection import ASGIConnection
+from litestar.di import Provide
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.plugins.flash import FlashConfig, FlashPlugin
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.security.session_auth import SessionAuth
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from sqlmodel import SQLModel
+
+import selfassess.models  # noqa: F401  (every table registered before the app starts)
+from selfassess import __version__
+from selfassess.accounts import council_settings
+from selfassess.accounts import routes as accounts_routes
+from selfassess.accounts.models import User
+from selfassess.accounts.passwords import configure_hashing
+from selfassess.accounts.service import user_for_token
+from selfassess.actions import routes as actions_routes
+from selfassess.assessments import routes as assessments_routes
+from selfassess.comparison import routes as comparison_routes
+from selfassess.dashboards import routes as dashboards_routes
+from selfassess.db import check_migrations, create_engine_for
+from selfassess.frameworks import routes as frameworks_routes
+from selfassess.notifications import routes as notifications_routes
+from selfassess.providers import routes as providers_routes
+from selfassess.public import routes as public_routes
+from selfassess.settings import Settings, get_settings
+from selfassess.visits import concern_routes
+from selfassess.visits import routes as visits_routes
+from selfassess.web import templating
+from selfassess.web.errors import exception_handlers
+from selfassess.web.guards import ids_in_range, password_change_guard
+from selfassess.web.observability import RequestContextMiddleware, configure_logging
+from selfassess.web.security import security_headers
+from selfassess.web.system import system_routes
+
+# Paths anyone may open without signing in.
+PUBLIC_PATHS = ["^/static/", "^/login", "^/health", "^/schema", "^/public", "^/favicon.ico"]
+
+
+def _derived_key(settings: Settings, purpose: str) -> bytes:
+    """Separate keys per purpose, all from the one configured secret."""
+    return hashlib.sha256(purpose.encode() + b":" + settings.secret).digest()
+
+
+def _outermost(middleware: Any):  # type: ignore[no-untyped-def]
+    def insert_first(app_config: AppConfig) -> AppConfig:
+        app_config.middleware.insert(0, middleware)
+        return app_config
+
+    return insert_first
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    configure_logging(debug=settings.debug)
+    configure_hashing(
+        memory_kib=settings.password_hash_memory_kib, time_cost=settings.password_hash_time_cost
+    )
+
+    engine = create_engine_for(settings)
+    alchemy = SQLAlchemyAsyncConfig(
+        engine_instance=engine,
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        metadata=SQLModel.metadata,
+        set_default_exception_handler=False,
+    )
+
+    async def retrieve_user(
+        session: dict[str, Any], connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> User | None:
+        token = session.get("sid")
+        if not isinstance(token, str):
+            return None
+        db = alchemy.provide_session(connection.app.state, connection.scope)
+        return await user_for_token(db, token)
+
+    session_auth = SessionAuth[User, Any](
+        retrieve_user_handler=retrieve_user,
+        session_backend_config=CookieBackendConfig(
+            secret=_derived_key(settings, "session"),
+            key="selfassess_session",
+            max_age=settings.session_max_age_seconds,
+            secure=settings.secure_cookies,
+            httponly=True,
+            samesite="lax",
+        ),
+        exclude=PUBLIC_PATHS,
+    )
+
+    template_config = TemplateConfig(
+        directory=settings.templates_dir,
+        engine=JinjaTemplateEngine,
+        engine_callback=lambda engine: templating.configure(engine, settings),
+    )
+
+    async def startup(app: Litestar) -> None:
+        if settings.auto_migrate:
+            from selfassess.cli import run_migrations
+
+            await run_migrations(settings)
+        await check_migrations(app.state[alchemy.engine_app_state_key], settings)
+
+    return Litestar(
+        route_handlers=[
+            *system_routes,
+            *accounts_routes.route_handlers,
+            *dashboards_routes.route_handlers,
+            *council_settings.route_handlers,
+            *providers_routes.route_handlers,
+            *assessments_routes.route_handlers,
+            *comparison_routes.route_handlers,
+            *frameworks_routes.route_handlers,
+            *concern_routes.route_handlers,
+            *visits_routes.route_handlers,
+            *actions_routes.route_handlers,
+            *public_routes.route_handlers,
+            *notifications_routes.route_handlers,
+            create_static_files_router(
+                path="/static",
+                directories=[settings.static_dir],
+                opt={"exclude_from_auth": True},
+                include_in_schema=False,
+            ),
+        ],
+        plugins=[
+            SQLAlchemyPlugin(config=alchemy),
+            HTMXPlugin(),
+            FlashPlugin(config=FlashConfig(template_config=template_config)),
+        ],
+        # Request ids wrap everything, including the log-in check, so every log line has one.
+        on_app_init=[session_auth.on_app_init, _outermost(RequestContextMiddleware())],
+        on_startup=[startup],
+        before_send=[security_headers(https=settings.secure_cookies)],
+        csrf_config=CSRFConfig(
+            secret=_derived_key(settings, "csrf").hex(),
+            cookie_name="selfassess_csrf",
+            cookie_secure=settings.secure_cookies,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+        ),
+        template_config=template_config,
+        guards=[password_change_guard],
+        before_request=ids_in_range,
+        dependencies={
+            "settings": Provide(lambda: settings, sync_to_thread=False),
+            **accounts_routes.dependencies,
+        },
+        exception_handlers=exception_handlers,
+        openapi_config=OpenAPIConfig(
+            title="selfassess API",
+            version=__version__,
+            path="/schema",
+            render_plugins=[JsonRenderPlugin()],
+        ),
+        request_max_body_size=settings.upload_max_bytes + 1024 * 1024,  # a file at the limit, plus the form
+        debug=settings.debug,
+    )

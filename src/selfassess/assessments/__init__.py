@@ -1,0 +1,1 @@
+"""Provider self-assessments: drafting with autosave, evidence, submission and review."""

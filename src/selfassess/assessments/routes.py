@@ -1,0 +1,417 @@
+"""Self-assessment pages: the service panel, the key-question forms with autosave, evidence,
+submission, the council's review, and a printable copy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
+from litestar.plugins.flash import flash
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from selfassess.accounts.models import User
+from selfassess.assessments.models import SelfAssessment
+from selfassess.assessments.schemas import AnswerForm, NoteForm, ReturnForm, ReviewForm, StartForm
+from selfassess.assessments.service import AnswerConflict, Incomplete, SelfAssessments, current_period
+from selfassess.attachments.responses import download
+from selfassess.db import utcnow
+from selfassess.errors import Invalid
+from selfassess.frameworks.service import StatementView
+from selfassess.providers.models import CareService
+from selfassess.settings import Settings
+from selfassess.web.forms import Form, bind
+from selfassess.web.guards import requires_council_staff
+from selfassess.web.rendering import render, see_other
+
+FormData = URLEncodedBody[dict[str, Any]]
+
+
+def _statement_url(assessment: SelfAssessment, statement: StatementView, answer_id: int) -> str:
+    return f"/assessments/{assessment.id}/questions/{statement.key_question_code}#statement-{answer_id}"
+
+
+async def provide_assessments(
+    db_session: NamedDependency[AsyncSession],
+    current_user: NamedDependency[User],
+    settings: NamedDependency[Settings],
+) -> SelfAssessments:
+    return SelfAssessments(db_session, current_user, settings)
+
+
+dependencies = {"assessments": Provide(provide_assessments)}
+
+
+class ServiceAssessmentsController(Controller):
+    path = "/services/{service_id:int}/assessments"
+    tags = ["assessments"]
+    include_in_schema = False
+    dependencies = dependencies
+
+    @get("/panel")
+    async def panel(
+        self, request: HTMXRequest, assessments: NamedDependency[SelfAssessments], service_id: FromPath[int]
+    ) -> Template:
+        service = await assessments.services.get(service_id)
+        rows = await assessments.for_service(service)
+        period = current_period(utcnow().date())
+        can_start = not any(
+            row.assessment.status.editable or row.assessment.period_label == period for row in rows
+        )
+        return render(
+            request,
+            "assessments/_service_panel.html",
+            {"service": service, "rows": rows, "can_start": can_start, "period": period},
+        )
+
+    @post("/")
+    async def start(
+        self,
+        request: HTMXRequest,
+        assessments: NamedDependency[SelfAssessments],
+        service_id: FromPath[int],
+        data: FormData,
+    ) -> Redirect:
+        service = await assessments.services.get(service_id)
+        form = bind(StartForm, data)
+        if not form.valid:
+            raise Invalid(next(iter(form.errors.values())))
+        assert form.data is not None
+        assessment = await assessments.start(service, form.data.period_label)
+        flash(request, "Your self-assessment has started. Answers save as you type.", "success")
+        return see_other(f"/assessments/{assessment.id}")
+
+
+class AssessmentController(Controller):
+    path = "/assessments/{assessment_id:int}"
+    tags = ["assessments"]
+    include_in_schema = False
+    dependencies = dependencies
+
+    async def _overview_context(
+        self, assessments: SelfAssessments, assessment: SelfAssessment, service: CareService
+    ) -> dict[str, Any]:
+        framework = await assessments.framework(assessment)
+        answers = await assessments.answers(assessment)
+        visible = await assessments.self_scores_visible(assessment, service)
+        summary = framework.summarise({sid: answer.score for sid, answer in answers.items()})
+        return {
+            "assessment": assessment,
+            "service": service,
+            "framework": framework,
+            "summary": summary,
+            "scores_visible": visible,
+            "history": await assessments.history(assessment),
+            "missing": [],
+            "return_form": Form.initial(),
+        }
+
+    @get()
+    async def overview(
+        self,
+        request: HTMXRequest,
+        assessments: NamedDependency[SelfAssessments],
+        assessment_id: FromPath[int],
+    ) -> Template:
+        assessment, service = await assessments.get(assessment_id)
+        return render(
+            request,
+            "assessments/overview.html",
+            await self._overview_context(assessments, assessment, service),
+        )
+
+    @get("/questions/{code:str}")
+    async def key_question(
+        self,
+        request: HTMXRequest,
+        assessments: NamedDependency[SelfAssessments],
+        assessment_id: FromPath[int],
+        code: FromPath[str],
+    ) -> Template:
+        assessment, service = await assessments.get(assessment_id)
+        framework = await assessments.framework(assessment)
+        question = framework.key_question(code)
+        answers = await assessments.answers(assessment)
+        position = [q.code for q in framework.key_questions].index(code)
+        questions = framework.key_questions
+        return render(
+            request,
+            "assessments/key_question.html",
+            {
+                "assessment": assessment,
+                "service": service,
+                "framework": framework,
+                "question": question,
+                "answers": answers,
+                "evidence": await assessments.evidence(assessment),
+                "saved_by": await assessments.saved_by_names(list(answers.values())),
+                "scores_visible": await assessments.self_scores_visible(assessment, service),
+                "editable": request.user.is_provider and assessment.status.editable,
+                "summary": framework.summarise({sid: answer.score for sid, answer in answers.items()}),
+                "previous": questions[position - 1] if position > 0 else None,
+                "next": questions[position + 1] if position + 1 < len(questions) else None,
+            },
+        )
+
+    async def _statement_context(
+        self, assessments: SelfAssessments, assessment: SelfAssessment, answer_id: int
+    ) -> dict[str, Any]:
+        framework = await assessments.framework(assessment)
+        answer = await assessments.answer(assessment, answer_id)
+        _, service = await assessments.get(assessment.id)
+        return {
+            "assessment": assessment,
+            "framework": framework,
+            "statement": framework.statement(answer.statement_id),
+            "answer": answer,
+            "evidence": await assessments.evidence(assessment, answer.id),
+            "saved_by": await assessments.saved_by_names([answer]),
+            "scores_visible": await assessments.self_scores_visible(assessment, service),
+            "editable": assessments.viewer.is_provider and assessment.status.editable,
+        }
+
+    @get("/answers/{answer_id:int}")
+    async def statement(
+        self,
+        request: HTMXRequest,
+        assessments: NamedDependency[SelfAssessments],
+        assessment_id: FromPath[int],
+        answer_id: FromPath[int],
+    ) -> Template:
+        """One statement as stored now (used to take the other person's version after a conflict)."""
+        assessment, _ = await assessments.get(assessment_id)
+        context = await self._statement_context(assessments, assessment, answer_id)
+        return render(request, "assessments/_statement.html", context)
+
+    @post("/answers/{answer_id:int}")
+    async def save(
+        self,
+        request: HTMXRequest,
+        assessments: NamedDependency[SelfAssessments],
+        assessment_id: FromPath[int],
+        answer_id: FromPath[int],
+        data: FormData,
+    ) -> Template | Redirect:
+        """Autosave of one statement. Answers htmx with the save status (and the new version number
+        out of band); a conflict or a problem is shown beside the statement, nothing typed is lost."""
+        assessment, _ = await assessments.get(assessment_id)
+        framework = await assessments.framework(assessment)
+        form = bind(AnswerForm, data)
+        context: dict[str, Any] = {"assessment": assessment, "answer_id": answer_id, "framework": framework}
+        if not form.valid:
+            message = form.errors.get("score") and "Choose a score from the scale."
+            context["error"] = message or next(iter(form.errors.values()))
+            return render(request, "assessments/_save_status.html", context, status_code=422)
+        assert form.data is not None
+        try:
+            answer = await assessments.save_answer(
+                assessment,
+                answer_id,
+                expected_version=form.data.version,
+                score=form.data.score,
+                narrative=form.data.narrative or "",
+                improvement_plan=form.data.improvement_plan or "",
+            )
+        except AnswerConflict as conflict:
+            context.update(conflict=conflict, mine=form.data)
+            return render(request, "assessments/_conflict.html", context, status_code=409)
+        except Invalid as problem:
+            context["error"] = str(problem)
+            return render(request, "assessments/_save_status.html", context, status_code=422)
+        if not request.htmx:
+            flash(request, "Saved.", "success")
+            return see_other(_statement_url(assessment, framework.statement(answer.statement_id), answer.id))
+        answers = await assessments.answers(assessment)
+        context.update(
+            answer=answer,
+            summary=framework.summarise({sid: item.score for sid, item in answers.items()}),
+        )
+        return render(request, "assessments/_save_status.html", context)
+
+    # --- evidence ---------------------------------------------------------------------------------
+
+    async def _evidence_response(
+        self,
+        request: HTMXRequest,
+        assessments: SelfAssessments,
+        assessment: SelfAssessment,
+        answer_id: int,
+        *,
+        error: str | None = None,
+        note: Form[NoteForm] | None = None,
+    ) -> Template | Redirect:
+        context = await self._statement_context(assessments, assessment, answer_id)
+        if not request.htmx:  # a browser without JavaScript posted the form itself
+            if error:
+                flash(request, error, "error")
+            return see_other(_statement_url(assessment, context["statement"], answer_id))
+        context.update(evidence_error=error, note=note or Form.initial())
+        return render(request, "assessments/_evidence.html", context, status_code=422 if error else 200)
+
+    @post("/answers/{answer_id:int}/evidence/note")
+    async def add_note(
+        self,
+        request: HTMXRequest,
+        assessments: NamedDependency[SelfAssessments],
+        assessment_id: FromPath[int],
+        answer_id: FromPath[int],
+        data: FormData,
+    ) -> Template | Redirect:
+        assessment, _ = await assessments.get(assessment_id)
+        form = bind(NoteForm, data)
+        if not form.valid:
+            return await self._evidence_response(
+                request, assessments, assessment, answer_id, error=next(iter(form.errors.values())), note=form
+            )
+        assert form.data is not None
+        try:
+            await assessments.add_note(
+                assessment, answer_id, text=form.data.text, category=form.data.category
+            )
+        except Invalid as problem:
+            return await self._evidence_response(
+                request, assessments, assessment, answer_id, error=str(problem), note=form
+            )
+        return await self._evidence_response(request, assessments, assessment, answer_id)
+
+    @post("/answers/{answer_id:int}/evidence/file")
+    async def add_file(
+        self,
+        request: HTMXRequest,
+        assessments: NamedDependency[SelfAssessments],
+        assessment_id: FromPath[int],
+        answer_id: FromPath[int],
+        data: MultipartBody[dict[str, Any]],
+    ) -> Template | Redirect:
+        assessment, service = await assessments.get(assessment_id)
+        upload = data.get("file")
+        category = data.get("category") or None
+        try:
+            if not isinstance(upload, UploadFile) or not upload.filename:
+                raise Invalid("Choose a file to attach.")
+            await assessments.add_file(
+                assessment,
+                service,
+                answer_id,
+                filename=upload.filename,
+                data=await upload.read(),
+                category=category if isinstance(category, str) else None,
+            )
+        except Invalid as problem:
+            return await self._evidence_response(
+                request, assessments, assessment, answer_id, error=str(problem)
+            )
+        return await self._evidence_response(request, assessments, assessment, answer_id)
+
+    @post("/evidence/{item_id:int}/delete")
+    async def remove_evidence(
+        self,
+        request: HTMXRequest,
+        assessments: NamedDependency[SelfAssessments],
+        assessment_id: FromPath[int],
+        item_id: FromPath[int],
+    ) -> Template | Redirect:
+        assessment, _ = await assessments.get(assessment_id)
+        answer_id = await assessments.remove_evidence(assessment, item_id)
+        return await self._evidence_response(request, assessments, assessment, answer_id)
+
+    @get("/evidence/{item_id:int}/download")
+    async def download_evidence(
+        self,
+        assessments: NamedDependency[SelfAssessments],
+        assessment_id: FromPath[int],
+        item_id: FromPath[int],
+    ) -> Response[bytes]:
+        assessment, _ = await assessments.get(assessment_id)
+        stored, content = await assessments.evidence_file(assessment, item_id)
+        return download(stored, content)
+
+    # --- status -------------------------------------------------------------------------------------
+
+    @post("/submit")
+    async def submit(
+        self,
+        request: HTMXRequest,
+        assessments: NamedDependency[SelfAssessments],
+        assessment_id: FromPath[int],
+    ) -> Template | Redirect:
+        assessment, service = await assessments.get(assessment_id)
+        try:
+            await assessments.submit(assessment, service)
+        except Incomplete as incomplete:
+            context = await self._overview_context(assessments, assessment, service)
+            context["missing"] = incomplete.missing
+            return render(request, "assessments/overview.html", context, status_code=422)
+        flash(request, f"Submitted. {service.name}'s self-assessment is now with the council.", "success")
+        return see_other(f"/assessments/{assessment.id}")
+
+    @post("/return", guards=[requires_council_staff])
+    async def return_for_information(
+        self,
+        request: HTMXRequest,
+        assessments: NamedDependency[SelfAssessments],
+        assessment_id: FromPath[int],
+        data: FormData,
+    ) -> Template | Redirect:
+        assessment, service = await assessments.get(assessment_id)
+        form = bind(ReturnForm, data)
+        if form.valid:
+            assert form.data is not None
+            await assessments.return_for_information(assessment, service, form.data.comment)
+            flash(request, f"Returned to {service.name} for more information.", "success")
+            return see_other(f"/assessments/{assessment.id}")
+        context = await self._overview_context(assessments, assessment, service)
+        context["return_form"] = form
+        return render(request, "assessments/overview.html", context, status_code=422)
+
+    @post("/review", guards=[requires_council_staff])
+    async def mark_reviewed(
+        self,
+        request: HTMXRequest,
+        assessments: NamedDependency[SelfAssessments],
+        assessment_id: FromPath[int],
+        data: FormData,
+    ) -> Redirect:
+        assessment, service = await assessments.get(assessment_id)
+        form = bind(ReviewForm, data)
+        await assessments.mark_reviewed(assessment, service, (form.data.comment if form.data else None) or "")
+        flash(request, "Marked as reviewed.", "success")
+        return see_other(f"/assessments/{assessment.id}")
+
+    @get("/print")
+    async def printable(
+        self,
+        request: HTMXRequest,
+        assessments: NamedDependency[SelfAssessments],
+        assessment_id: FromPath[int],
+    ) -> Template:
+        assessment, service = await assessments.get(assessment_id)
+        context = await self._overview_context(assessments, assessment, service)
+        context.update(
+            answers=await assessments.answers(assessment),
+            evidence=await assessments.evidence(assessment),
+        )
+        return render(request, "assessments/print.html", context)
+
+
+class ReviewQueueController(Controller):
+    path = "/reviews"
+    tags = ["assessments"]
+    include_in_schema = False
+    guards = [requires_council_staff]
+    dependencies = dependencies
+
+    @get()
+    async def index(
+        self, request: HTMXRequest, assessments: NamedDependency[SelfAssessments], page: FromQuery[int] = 1
+    ) -> Template:
+        return render(
+            request, "assessments/reviews.html", {"rows": await assessments.awaiting_review(number=page)}
+        )
+
+
+route_handlers = [ServiceAssessmentsController, AssessmentController, ReviewQueueController]

@@ -1,0 +1,509 @@
+"""Self-assessments as one viewer may see and change them.
+
+Providers draft, autosave, add evidence and submit; council staff read submitted assessments,
+return them for more information or mark them reviewed. Every read is scoped through
+`CareServices`, so an assessment of another organisation's service is simply not found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import case, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from selfassess.accounts.models import User
+from selfassess.assessments.models import (
+    AssessmentEvent,
+    AssessmentStatus,
+    EvidenceItem,
+    EvidenceKind,
+    SelfAssessment,
+    SelfAssessmentAnswer,
+)
+from selfassess.attachments.models import StoredFile
+from selfassess.attachments.service import file_content, store_file
+from selfassess.db import Page, update_if_version, utcnow
+from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
+from selfassess.frameworks.service import LoadedFramework, StatementView, council_settings, load_framework
+from selfassess.notifications.recipients import council_contacts, provider_staff
+from selfassess.notifications.service import notify
+from selfassess.providers.models import CareService
+from selfassess.providers.service import CareServices
+from selfassess.settings import Settings
+from selfassess.visits.models import Visit, VisitStatus
+
+MAX_TEXT = 20_000  # characters in one narrative: several pages, well short of abuse
+
+
+def current_period(today: date) -> str:
+    """The council year (April to March) the assessment covers, e.g. 2026/27."""
+    start = today.year if today.month >= 4 else today.year - 1
+    return f"{start}/{str(start + 1)[-2:]}"
+
+
+@dataclass(frozen=True)
+class AssessmentRow:
+    assessment: SelfAssessment
+    service: CareService
+    scored: int
+    total: int
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    item: EvidenceItem
+    filename: str | None
+    size: int | None
+    added_by: str
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    event: AssessmentEvent
+    actor: str
+
+
+class AnswerConflict(Conflict):
+    """Someone saved this statement after the user loaded it: show both versions, overwrite nothing."""
+
+    def __init__(self, current: SelfAssessmentAnswer, saved_by: str | None) -> None:
+        super().__init__(f"{saved_by or 'Someone'} saved a different version of this statement.")
+        self.current = current
+        self.saved_by = saved_by
+
+
+class Incomplete(Invalid):
+    def __init__(self, missing: list[tuple[StatementView, int]]) -> None:
+        count = len(missing)
+        super().__init__(f"{count} statement{'s are' if count != 1 else ' is'} not scored yet.")
+        self.missing = missing
+
+
+class SelfAssessments:
+    def __init__(self, db: AsyncSession, viewer: User, settings: Settings) -> None:
+        self.db = db
+        self.viewer = viewer
+        self.settings = settings
+        self.services = CareServices(db, viewer)
+
+    # --- reads -------------------------------------------------------------------------------
+
+    def _with_progress(self):  # type: ignore[no-untyped-def]
+        scored = func.count(SelfAssessmentAnswer.score)
+        total = func.count(SelfAssessmentAnswer.id)
+        return (
+            select(SelfAssessment, CareService, scored, total)
+            .join(CareService, CareService.id == SelfAssessment.service_id)
+            .join(SelfAssessmentAnswer, SelfAssessmentAnswer.assessment_id == SelfAssessment.id)
+            .group_by(SelfAssessment.id, CareService.id)
+        )
+
+    def _visible_statuses(self):  # type: ignore[no-untyped-def]
+        """Council staff see what a provider has submitted, never a provider's working draft."""
+        if self.viewer.is_provider:
+            return SelfAssessment.status.is_not(None)
+        return SelfAssessment.status != AssessmentStatus.DRAFT
+
+    async def for_service(self, service: CareService) -> list[AssessmentRow]:
+        rows = await self.db.execute(
+            self._with_progress()
+            .where(SelfAssessment.service_id == service.id, self._visible_statuses())
+            .order_by(SelfAssessment.created_at.desc())
+        )
+        return [AssessmentRow(*row) for row in rows]
+
+    async def get(self, assessment_id: int) -> tuple[SelfAssessment, CareService]:
+        row = (
+            await self.db.execute(
+                self.services.scope(
+                    select(SelfAssessment, CareService)
+                    .join(CareService, CareService.id == SelfAssessment.service_id)
+                    .where(SelfAssessment.id == assessment_id, self._visible_statuses())
+                )
+            )
+        ).first()
+        if row is None:
+            raise NotFound("self-assessment")
+        return row[0], row[1]
+
+    async def framework(self, assessment: SelfAssessment) -> LoadedFramework:
+        return await load_framework(self.db, assessment.framework_version_id)
+
+    async def answers(self, assessment: SelfAssessment) -> dict[int, SelfAssessmentAnswer]:
+        """Answers by statement id."""
+        rows = await self.db.scalars(
+            select(SelfAssessmentAnswer).where(SelfAssessmentAnswer.assessment_id == assessment.id)
+        )
+        return {answer.statement_id: answer for answer in rows}
+
+    async def answer(self, assessment: SelfAssessment, answer_id: int) -> SelfAssessmentAnswer:
+        answer = await self.db.scalar(
+            select(SelfAssessmentAnswer)
+            .where(SelfAssessmentAnswer.id == answer_id, SelfAssessmentAnswer.assessment_id == assessment.id)
+            .execution_options(populate_existing=True)  # always what is stored now, for conflict checks
+        )
+        if answer is None:
+            raise NotFound("statement")
+        return answer
+
+    async def evidence(
+        self, assessment: SelfAssessment, answer_id: int | None = None
+    ) -> dict[int, list[EvidenceRow]]:
+        """Evidence by answer id (all answers, or one)."""
+        adder = aliased(User)
+        statement = (
+            select(EvidenceItem, StoredFile.filename, StoredFile.size, adder.full_name)
+            .join(SelfAssessmentAnswer, SelfAssessmentAnswer.id == EvidenceItem.answer_id)
+            .join(adder, adder.id == EvidenceItem.added_by_id)
+            .outerjoin(StoredFile, StoredFile.id == EvidenceItem.file_id)
+            .where(SelfAssessmentAnswer.assessment_id == assessment.id)
+            .order_by(EvidenceItem.added_at, EvidenceItem.id)
+        )
+        if answer_id is not None:
+            statement = statement.where(EvidenceItem.answer_id == answer_id)
+        grouped: dict[int, list[EvidenceRow]] = {}
+        for item, filename, size, added_by in await self.db.execute(statement):
+            grouped.setdefault(item.answer_id, []).append(EvidenceRow(item, filename, size, added_by))
+        return grouped
+
+    async def saved_by_names(self, answers: list[SelfAssessmentAnswer]) -> dict[int, str]:
+        ids = {answer.updated_by_id for answer in answers if answer.updated_by_id}
+        if not ids:
+            return {}
+        return dict((await self.db.execute(select(User.id, User.full_name).where(User.id.in_(ids)))).all())
+
+    async def history(self, assessment: SelfAssessment) -> list[HistoryRow]:
+        rows = await self.db.execute(
+            select(AssessmentEvent, User.full_name)
+            .join(User, User.id == AssessmentEvent.actor_id)
+            .where(AssessmentEvent.assessment_id == assessment.id)
+            .order_by(AssessmentEvent.occurred_at, AssessmentEvent.id)
+        )
+        return [HistoryRow(event, name) for event, name in rows]
+
+    async def self_scores_visible(self, assessment: SelfAssessment, service: CareService) -> bool:
+        """Blind scoring: council staff see a provider's own scores only once a visit that tests
+        this assessment has its scores locked, so the officer's judgement is not anchored.
+        A council may switch blind scoring off."""
+        if self.viewer.is_provider:
+            return True
+        if not (await council_settings(self.db, service.council_id)).blind_scoring:
+            return True
+        locked = (VisitStatus.SCORES_LOCKED, VisitStatus.DRAFT_SHARED, VisitStatus.PUBLISHED)
+        return bool(
+            await self.db.scalar(
+                select(exists().where(Visit.self_assessment_id == assessment.id, Visit.status.in_(locked)))
+            )
+        )
+
+    async def awaiting_review(self, *, number: int = 1, size: int = 25) -> Page[AssessmentRow]:
+        """Submitted assessments in the council's area, those of the officer's own services first."""
+        if not self.viewer.is_council_staff:
+            raise Forbidden("Reviews are for council staff.")
+        statement = self.services.scope(
+            self._with_progress().where(SelfAssessment.status == AssessmentStatus.SUBMITTED)
+        )
+        total = (
+            await self.db.scalar(
+                self.services.scope(
+                    select(func.count(SelfAssessment.id))
+                    .join(CareService, CareService.id == SelfAssessment.service_id)
+                    .where(SelfAssessment.status == AssessmentStatus.SUBMITTED)
+                )
+            )
+            or 0
+        )
+        mine_first = case((CareService.assigned_officer_id == self.viewer.id, 0), else_=1)
+        rows = await self.db.execute(
+            statement.order_by(mine_first, SelfAssessment.submitted_at, SelfAssessment.id)
+            .limit(size)
+            .offset((max(1, number) - 1) * size)
+        )
+        return Page([AssessmentRow(*row) for row in rows], total=total, number=max(1, number), size=size)
+
+    # --- writes: provider ---------------------------------------------------------------------------
+
+    def _require_provider(self) -> None:
+        if not self.viewer.is_provider:
+            raise Forbidden("Only the provider's own staff can fill in a self-assessment.")
+
+    def _require_editable(self, assessment: SelfAssessment) -> None:
+        self._require_provider()
+        if not assessment.status.editable:
+            raise Invalid(f"This self-assessment is {assessment.status.label.lower()} and cannot be changed.")
+
+    async def start(self, service: CareService, period_label: str | None = None) -> SelfAssessment:
+        """A new draft against the council's current framework, with an empty answer per statement."""
+        self._require_provider()
+        open_one = await self.db.scalar(
+            select(SelfAssessment.id).where(
+                SelfAssessment.service_id == service.id,
+                SelfAssessment.status.in_([AssessmentStatus.DRAFT, AssessmentStatus.RETURNED]),
+            )
+        )
+        if open_one is not None:
+            raise Invalid("This service already has a self-assessment in progress. Carry on with that one.")
+        period_label = (period_label or current_period(utcnow().date())).strip()[:40]
+        same_period = await self.db.scalar(
+            select(SelfAssessment.id).where(
+                SelfAssessment.service_id == service.id, SelfAssessment.period_label == period_label
+            )
+        )
+        if same_period is not None:
+            raise Invalid(f"There is already a self-assessment for {period_label}. Choose another period.")
+        version_id = (await council_settings(self.db, service.council_id)).framework_version_id
+        if version_id is None:
+            raise Invalid("The council has not chosen a framework yet. Ask your council's quality team.")
+        framework = await load_framework(self.db, version_id)
+        assessment = SelfAssessment(
+            service_id=service.id,
+            framework_version_id=version_id,
+            period_label=period_label,
+            started_by_id=self.viewer.id,
+        )
+        self.db.add(assessment)
+        await self.db.flush()
+        self.db.add_all(
+            SelfAssessmentAnswer(assessment_id=assessment.id, statement_id=statement.id)
+            for statement in framework.statements
+        )
+        self._event(assessment, None, AssessmentStatus.DRAFT, "Started")
+        await self.db.commit()
+        return assessment
+
+    async def save_answer(
+        self,
+        assessment: SelfAssessment,
+        answer_id: int,
+        *,
+        expected_version: int,
+        score: int | None,
+        narrative: str,
+        improvement_plan: str,
+    ) -> SelfAssessmentAnswer:
+        """One statement, saved only if nobody else saved it since `expected_version` was loaded."""
+        self._require_editable(assessment)
+        framework = await self.framework(assessment)
+        if score is not None and score not in framework.rules.values:
+            raise Invalid("Choose a score from the scale.")
+        if len(narrative) > MAX_TEXT or len(improvement_plan) > MAX_TEXT:
+            raise Invalid(f"Each text box takes at most {MAX_TEXT:,} characters.")
+        saved = await update_if_version(
+            self.db,
+            SelfAssessmentAnswer,
+            SelfAssessmentAnswer.id == answer_id,
+            SelfAssessmentAnswer.assessment_id == assessment.id,
+            expected_version=expected_version,
+            values={
+                "score": score,
+                "narrative": narrative,
+                "improvement_plan": improvement_plan,
+                "updated_at": utcnow(),
+                "updated_by_id": self.viewer.id,
+            },
+        )
+        if not saved:  # nothing was written, so there is nothing to roll back
+            current = await self.answer(assessment, answer_id)  # NotFound if it is not this assessment's
+            names = await self.saved_by_names([current])
+            raise AnswerConflict(current, names.get(current.updated_by_id or 0))
+        assessment.updated_at = utcnow()
+        await self.db.commit()
+        return await self.answer(assessment, answer_id)
+
+    async def add_note(
+        self, assessment: SelfAssessment, answer_id: int, *, text: str, category: str | None
+    ) -> None:
+        self._require_editable(assessment)
+        answer = await self.answer(assessment, answer_id)
+        text = text.strip()
+        if not text:
+            raise Invalid("Write the evidence before adding it.")
+        if len(text) > 2_000:
+            raise Invalid("A piece of evidence takes at most 2,000 characters; attach a file for more.")
+        await self._check_category(assessment, category)
+        self.db.add(
+            EvidenceItem(
+                answer_id=answer.id,
+                kind=EvidenceKind.TEXT,
+                text=text,
+                category=category,
+                added_by_id=self.viewer.id,
+            )
+        )
+        await self.db.commit()
+
+    async def add_file(
+        self,
+        assessment: SelfAssessment,
+        service: CareService,
+        answer_id: int,
+        *,
+        filename: str,
+        data: bytes,
+        category: str | None,
+    ) -> None:
+        self._require_editable(assessment)
+        answer = await self.answer(assessment, answer_id)
+        await self._check_category(assessment, category)
+        stored = await store_file(
+            self.db,
+            filename=filename,
+            data=data,
+            owner_organisation_id=service.provider_id,
+            uploader=self.viewer,
+            settings=self.settings,
+        )
+        self.db.add(
+            EvidenceItem(
+                answer_id=answer.id,
+                kind=EvidenceKind.FILE,
+                file_id=stored.id,
+                text=stored.filename,
+                category=category,
+                added_by_id=self.viewer.id,
+            )
+        )
+        await self.db.commit()
+
+    async def _check_category(self, assessment: SelfAssessment, category: str | None) -> None:
+        if category is not None:
+            codes = {item.code for item in (await self.framework(assessment)).evidence_categories}
+            if category not in codes:
+                raise Invalid("Choose an evidence category from the list.")
+
+    async def evidence_item(self, assessment: SelfAssessment, item_id: int) -> EvidenceItem:
+        item = await self.db.scalar(
+            select(EvidenceItem)
+            .join(SelfAssessmentAnswer, SelfAssessmentAnswer.id == EvidenceItem.answer_id)
+            .where(EvidenceItem.id == item_id, SelfAssessmentAnswer.assessment_id == assessment.id)
+        )
+        if item is None:
+            raise NotFound("evidence")
+        return item
+
+    async def remove_evidence(self, assessment: SelfAssessment, item_id: int) -> int:
+        """Returns the answer id the evidence belonged to."""
+        self._require_editable(assessment)
+        item = await self.evidence_item(assessment, item_id)
+        await self.db.delete(item)
+        await self.db.commit()
+        return item.answer_id
+
+    async def evidence_file(self, assessment: SelfAssessment, item_id: int) -> tuple[StoredFile, bytes]:
+        item = await self.evidence_item(assessment, item_id)
+        if item.file_id is None:
+            raise NotFound("file")
+        return await file_content(self.db, item.file_id)
+
+    async def missing(self, assessment: SelfAssessment) -> list[tuple[StatementView, int]]:
+        """Statements not yet scored, with their answer ids, in framework order."""
+        framework = await self.framework(assessment)
+        answers = await self.answers(assessment)
+        return [
+            (statement, answers[statement.id].id)
+            for statement in framework.statements
+            if answers[statement.id].score is None
+        ]
+
+    async def submit(self, assessment: SelfAssessment, service: CareService) -> None:
+        self._require_editable(assessment)
+        if missing := await self.missing(assessment):
+            raise Incomplete(missing)
+        event = self._move(assessment, AssessmentStatus.SUBMITTED, "")
+        assessment.submitted_at, assessment.submitted_by_id = utcnow(), self.viewer.id
+        await self._tell(
+            await council_contacts(self.db, service),
+            event,
+            assessment,
+            f"{service.name} submitted its self-assessment {assessment.period_label} for review",
+            subject=f"Self-assessment submitted: {service.name}",
+        )
+        await self.db.commit()
+
+    # --- writes: council staff ---------------------------------------------------------------------
+
+    def _require_council_staff(self) -> None:
+        if not self.viewer.is_council_staff:
+            raise Forbidden("Only council staff review self-assessments.")
+
+    async def return_for_information(
+        self, assessment: SelfAssessment, service: CareService, comment: str
+    ) -> None:
+        self._require_council_staff()
+        comment = comment.strip()
+        if not comment:
+            raise Invalid("Say what more information the provider should give.")
+        if assessment.status not in (AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED):
+            raise Invalid("Only a submitted self-assessment can be returned.")
+        event = self._move(assessment, AssessmentStatus.RETURNED, comment[:5000])
+        await self._tell(
+            await provider_staff(self.db, service),
+            event,
+            assessment,
+            f"The council returned {service.name}'s self-assessment {assessment.period_label} for more "
+            f"information: {comment[:200]}",
+            subject=f"More information needed: {service.name} self-assessment",
+        )
+        await self.db.commit()
+
+    async def mark_reviewed(
+        self, assessment: SelfAssessment, service: CareService, comment: str = ""
+    ) -> None:
+        self._require_council_staff()
+        if assessment.status is not AssessmentStatus.SUBMITTED:
+            raise Invalid("Only a submitted self-assessment can be marked as reviewed.")
+        event = self._move(assessment, AssessmentStatus.REVIEWED, comment.strip()[:5000])
+        assessment.reviewed_at, assessment.reviewed_by_id = utcnow(), self.viewer.id
+        await self._tell(
+            await provider_staff(self.db, service),
+            event,
+            assessment,
+            f"The council reviewed {service.name}'s self-assessment {assessment.period_label}",
+        )
+        await self.db.commit()
+
+    # --- history ----------------------------------------------------------------------------------------
+
+    def _move(self, assessment: SelfAssessment, to: AssessmentStatus, comment: str) -> AssessmentEvent:
+        event = self._event(assessment, assessment.status, to, comment)
+        assessment.status, assessment.updated_at = to, utcnow()
+        return event
+
+    def _event(
+        self,
+        assessment: SelfAssessment,
+        from_status: AssessmentStatus | None,
+        to: AssessmentStatus,
+        comment: str,
+    ) -> AssessmentEvent:
+        event = AssessmentEvent(
+            assessment_id=assessment.id,
+            from_status=from_status,
+            to_status=to,
+            actor_id=self.viewer.id,
+            comment=comment,
+        )
+        self.db.add(event)
+        return event
+
+    async def _tell(
+        self,
+        recipients: list[User],
+        event: AssessmentEvent,
+        assessment: SelfAssessment,
+        message: str,
+        subject: str | None = None,
+    ) -> None:
+        await self.db.flush()  # the event's id makes each step's notification its own
+        await notify(
+            self.db,
+            recipients=recipients,
+            message=message,
+            link=f"/assessments/{assessment.id}",
+            dedupe_key=f"assessment-event:{event.id}",
+            email_subject=subject,
+            settings=self.settings,
+        )

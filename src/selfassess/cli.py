@@ -1,0 +1,380 @@
+"""The ``selfassess`` command: serve, migrate, create-admin, demo and the operational jobs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from alembic import command as alembic_command
+
+from selfassess.settings import Settings, get_settings
+
+
+async def run_migrations(settings: Settings) -> None:
+    """Bring the schema to head (Alembic is synchronous: off the event loop), then make sure the
+    frameworks shipped with this version are installed."""
+    from selfassess.db import create_engine_for, session_factory
+    from selfassess.frameworks.service import install_shipped_frameworks
+
+    await asyncio.to_thread(alembic_command.upgrade, _alembic(settings), "head")
+    engine = create_engine_for(settings)
+    try:
+        async with session_factory(engine)() as db:
+            await install_shipped_frameworks(db)
+    finally:
+        await engine.dispose()
+
+
+def _alembic(settings: Settings):  # type: ignore[no-untyped-def]
+    from selfassess.db import alembic_config
+
+    return alembic_config(settings)
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    config = _alembic(settings)
+    if args.downgrade:
+        alembic_command.downgrade(config, args.to)
+    elif args.to == "head":
+        asyncio.run(run_migrations(settings))
+    else:
+        alembic_command.upgrade(config, args.to)
+    alembic_command.current(config)
+    return 0
+
+
+def cmd_import_framework(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy import select
+
+    from selfassess.accounts.models import Organisation, OrganisationKind
+    from selfassess.db import create_engine_for, session_factory
+    from selfassess.errors import Invalid
+    from selfassess.frameworks.service import install_framework
+    from selfassess.frameworks.spec import FrameworkSpecError, parse_framework
+
+    text = Path(args.file).read_text(encoding="utf-8")
+    try:
+        spec = parse_framework(text)
+    except FrameworkSpecError as problem:
+        print(problem, file=sys.stderr)
+        return 2
+
+    async def install() -> int:
+        engine = create_engine_for(settings)
+        try:
+            async with session_factory(engine)() as db:
+                owner = None
+                if args.council:
+                    owner = await db.scalar(
+                        select(Organisation.id).where(
+                            Organisation.kind == OrganisationKind.COUNCIL, Organisation.name == args.council
+                        )
+                    )
+                    if owner is None:
+                        print(f"There is no council called {args.council!r}.", file=sys.stderr)
+                        return 2
+                version = await install_framework(
+                    db, spec, source_yaml=text, owner_council_id=owner, publish=args.publish
+                )
+                await db.commit()
+        except Invalid as problem:
+            print(problem, file=sys.stderr)
+            return 2
+        finally:
+            await engine.dispose()
+        state = "published" if args.publish else "a draft (publish it in the app or with --publish)"
+        print(
+            f"Imported {spec.name} version {spec.version} ({spec.statement_count} statements) as {state}; "
+            f"version id {version.id}."
+        )
+        return 0
+
+    return _run(install)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from selfassess.db import DatabaseBehind, check_migrations, create_engine_for
+
+    async def check() -> None:
+        engine = create_engine_for(settings)
+        try:
+            if settings.auto_migrate:
+                await run_migrations(settings)
+            await check_migrations(engine, settings)
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(check())
+    except DatabaseBehind as problem:
+        print(f"selfassess will not start: {problem}", file=sys.stderr)
+        return 2
+    host, port = args.host or settings.host, args.port or settings.port
+    print(f"selfassess is running at http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
+    uvicorn.run(
+        "selfassess.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=args.workers or settings.workers,
+        proxy_headers=True,
+        log_level="warning",
+        access_log=False,
+    )
+    return 0
+
+
+def _run(coroutine_factory: Callable[[], Coroutine[Any, Any, int]]) -> int:
+    """Every command run this way writes, and may do so while the server is saving too."""
+    from selfassess.db import writes_expected
+
+    with writes_expected():
+        return asyncio.run(coroutine_factory())
+
+
+def cmd_create_admin(args: argparse.Namespace, settings: Settings) -> int:
+    from selfassess.accounts.passwords import password_problems
+    from selfassess.accounts.service import create_council_admin
+    from selfassess.db import DatabaseBehind, check_migrations, create_engine_for, session_factory
+    from selfassess.errors import Invalid
+
+    password = args.password or getpass.getpass("Password for the new admin: ")
+    if problems := password_problems(password, email=args.email, name=args.name):
+        print("That password will not do: " + " ".join(problems), file=sys.stderr)
+        return 2
+
+    async def create() -> int:
+        engine = create_engine_for(settings)
+        try:
+            await check_migrations(engine, settings)
+            async with session_factory(engine)() as db:
+                user, council = await create_council_admin(
+                    db, council_name=args.council, email=args.email, full_name=args.name, password=password
+                )
+        except (Invalid, DatabaseBehind) as problem:
+            print(problem, file=sys.stderr)
+            return 2
+        finally:
+            await engine.dispose()
+        print(f"Created council admin {user.email} for {council.name}.")
+        return 0
+
+    return _run(create)
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from selfassess.demo import load_demo
+
+    settings = settings.model_copy(update={"auto_migrate": True})
+
+    async def load() -> int:
+        from selfassess.db import create_engine_for, session_factory
+
+        await run_migrations(settings)
+        engine = create_engine_for(settings)
+        try:
+            async with session_factory(engine)() as db:
+                logins = await load_demo(db, settings)
+        finally:
+            await engine.dispose()
+        print(f"\nDemo data is loaded. Sign in with any of these (password for all: {logins.password}):\n")
+        for line in logins.lines:
+            print(f"  {line}")
+        print()
+        return 0
+
+    status = _run(load)
+    if status or not args.serve:
+        return status
+    args.workers = 1
+    return cmd_serve(args, settings)
+
+
+def cmd_send_mail(args: argparse.Namespace, settings: Settings) -> int:
+    """One pass over the outbox, for cron or a systemd timer; exit 1 when an e-mail was given up."""
+    from selfassess.db import DatabaseBehind, check_migrations, create_engine_for, session_factory
+    from selfassess.notifications.mail import send_pending
+
+    async def send() -> int:
+        engine = create_engine_for(settings)
+        try:
+            await check_migrations(engine, settings)
+            report = await send_pending(session_factory(engine), settings, batch=args.batch)
+        except DatabaseBehind as problem:
+            print(problem, file=sys.stderr)
+            return 2
+        finally:
+            await engine.dispose()
+        if not report.smtp_configured:
+            print("No mail server is set (SELFASSESS_SMTP_HOST): nothing sent; e-mails wait in the outbox.")
+            return 0
+        print(
+            f"Sent {report.sent}, will retry {report.retried} later, "
+            f"gave up on {report.failed} after repeated failures."
+        )
+        return 1 if report.failed else 0
+
+    return _run(send)
+
+
+def cmd_send_reminders(args: argparse.Namespace, settings: Settings) -> int:
+    """Queue reminders for actions due soon or overdue, then send what the outbox holds."""
+    from selfassess.actions.reminders import queue_reminders
+    from selfassess.db import DatabaseBehind, check_migrations, create_engine_for, session_factory
+
+    async def remind() -> int:
+        engine = create_engine_for(settings)
+        try:
+            await check_migrations(engine, settings)
+            async with session_factory(engine)() as db:
+                report = await queue_reminders(db, settings)
+        except DatabaseBehind as problem:
+            print(problem, file=sys.stderr)
+            return 2
+        finally:
+            await engine.dispose()
+        print(
+            f"Queued {report.due_soon} reminder(s) of actions due soon, {report.overdue} of overdue ones, "
+            f"{report.follow_ups} follow-up visit proposal(s)."
+        )
+        return 0
+
+    return _run(remind) or cmd_send_mail(args, settings)
+
+
+def _database_shown(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.sync_sqlalchemy_url).render_as_string(hide_password=True)
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from selfassess.backup import BackupError, backup
+
+    try:
+        report = backup(settings, Path(args.path))
+    except BackupError as problem:
+        print(f"No backup made: {problem}", file=sys.stderr)
+        return 2
+    print(
+        f"Backed up {_database_shown(settings)} to {report.path} "
+        f"({report.size_bytes:,} bytes, migration {report.revision or 'none'})."
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from selfassess.backup import BackupError, behind_head, restore
+
+    if not args.yes:
+        print(
+            f"Restoring replaces everything in {_database_shown(settings)} with the backup; changes made "
+            "since it was taken are lost. Run again with --yes to go ahead.",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        report = restore(settings, Path(args.path))
+    except BackupError as problem:
+        print(f"Nothing restored: {problem}", file=sys.stderr)
+        return 2
+    print(f"Restored {_database_shown(settings)} from {report.path} (migration {report.revision}).")
+    if behind_head(settings, report.revision):
+        print("The backup is from an older version: run `selfassess migrate` before starting the service.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="selfassess", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+
+    serve = commands.add_parser(
+        "serve", help="run the web service (refuses to start on an unmigrated database)"
+    )
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int)
+    serve.set_defaults(handler=cmd_serve)
+
+    migrate = commands.add_parser("migrate", help="bring the database schema up to date")
+    migrate.add_argument("--to", default="head", help="target revision (default: head)")
+    migrate.add_argument("--downgrade", action="store_true", help="go down to --to (e.g. --to base)")
+    migrate.set_defaults(handler=cmd_migrate)
+
+    admin = commands.add_parser("create-admin", help="create a council (if new) and a council admin for it")
+    admin.add_argument("--council", required=True, help="council name, e.g. 'Wigan Council'")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--name", required=True, help="the admin's full name")
+    admin.add_argument("--password", help="omit to be asked (not echoed)")
+    admin.set_defaults(handler=cmd_create_admin)
+
+    backup = commands.add_parser(
+        "backup", help="copy the database to a new file (safe while the service runs; PostgreSQL: pg_dump)"
+    )
+    backup.add_argument("path", help="the backup file to write; an existing file is never overwritten")
+    backup.set_defaults(handler=cmd_backup)
+
+    restore = commands.add_parser(
+        "restore", help="replace the database with a backup (checked first; PostgreSQL: pg_restore)"
+    )
+    restore.add_argument("path", help="a file written by `selfassess backup`")
+    restore.add_argument("--yes", action="store_true", help="confirm: everything since the backup is lost")
+    restore.set_defaults(handler=cmd_restore)
+
+    framework = commands.add_parser("import-framework", help="validate and install a framework YAML file")
+    framework.add_argument("file", help="path to the YAML file")
+    framework.add_argument("--council", help="the council that owns it (default: available to every council)")
+    framework.add_argument(
+        "--publish", action="store_true", help="publish it at once (a published version is final)"
+    )
+    framework.set_defaults(handler=cmd_import_framework)
+
+    demo = commands.add_parser(
+        "demo",
+        help="load the demo data set (once; delete the database file to start again) "
+        "and print how to sign in",
+    )
+    demo.add_argument("--serve", action="store_true", help="then start the service")
+    demo.add_argument("--host")
+    demo.add_argument("--port", type=int)
+    demo.set_defaults(handler=cmd_demo)
+
+    send_mail = commands.add_parser(
+        "send-mail", help="send the e-mails that are due from the outbox, once (run it every minute or so)"
+    )
+    send_mail.add_argument("--batch", type=int, default=50, help="most e-mails to send in this pass")
+    send_mail.set_defaults(handler=cmd_send_mail)
+
+    reminders = commands.add_parser(
+        "send-reminders",
+        help="e-mail owners of actions due soon or overdue, then send the outbox (run daily)",
+    )
+    reminders.add_argument("--batch", type=int, default=50, help="most e-mails to send in this pass")
+    reminders.set_defaults(handler=cmd_send_reminders)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from selfassess.accounts.passwords import configure_hashing
+
+    args = build_parser().parse_args(argv)
+    settings = get_settings()
+    configure_hashing(
+        memory_kib=settings.password_hash_memory_kib, time_cost=settings.password_hash_time_cost
+    )
+    return args.handler(args, settings)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,131 @@
+"""Comparison pages: one service's self-assessment beside a visit (and over time), the panel on the
+service page, and a provider organisation's self-assessment accuracy across its services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, get
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Template
+from markupsafe import Markup
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from selfassess.accounts.models import User
+from selfassess.comparison.charts import BarPair, guides_for, key_question_chart, trend_chart
+from selfassess.comparison.rules import ACCURACY_TOLERANCE
+from selfassess.comparison.service import Comparisons, ComparisonView, ServiceTrend
+from selfassess.providers.models import CareService
+from selfassess.web.rendering import render
+
+
+async def provide_comparisons(
+    db_session: NamedDependency[AsyncSession], current_user: NamedDependency[User]
+) -> Comparisons:
+    return Comparisons(db_session, current_user)
+
+
+dependencies = {"comparisons": Provide(provide_comparisons)}
+
+
+def _key_question_chart(view: ComparisonView) -> Markup:
+    return key_question_chart(
+        [
+            BarPair(line.question.title, line.result.self_result.percent, line.result.officer_result.percent)
+            for line in view.key_questions
+        ],
+        guides_for(view.framework.bands),
+        chart_id="key-question-chart",
+        title=f"Self-assessment and officer percentages per key question, {view.service.name}",
+        description=(
+            "Horizontal bars: for each key question, the provider's self-assessment percentage "
+            "(hatched bar) above the officer's (solid bar), each labelled with its percentage. "
+            "Dashed vertical lines mark where each rating band starts. The key questions table "
+            "above gives the same figures."
+        ),
+    )
+
+
+def _trend_chart(service: CareService, trend: ServiceTrend) -> Markup | None:
+    if not trend.cycles or trend.latest_framework is None:
+        return None
+    bands = trend.latest_framework.bands
+    return trend_chart(
+        [cycle.label for cycle in trend.cycles],
+        [cycle.self_overall.percent if cycle.self_overall else None for cycle in trend.cycles],
+        [cycle.officer_overall.percent if cycle.officer_overall else None for cycle in trend.cycles],
+        guides_for(bands),
+        chart_id="trend-chart",
+        title=f"Overall rating score per self-assessment cycle, {service.name}",
+        description=(
+            "Line chart, oldest cycle first: the provider's overall self-assessment score (dashed "
+            "line, hollow squares) and the officer's overall score from the visit that tested it "
+            "(solid line, filled circles), each point labelled with its percentage. Dashed "
+            "horizontal lines mark where each rating band starts. The ratings over time table gives "
+            "the same ratings."
+        ),
+    )
+
+
+class ServiceComparisonController(Controller):
+    path = "/services/{service_id:int}/comparison"
+    tags = ["comparison"]
+    include_in_schema = False
+    dependencies = dependencies
+
+    @get()
+    async def page(
+        self,
+        request: HTMXRequest,
+        comparisons: NamedDependency[Comparisons],
+        service_id: FromPath[int],
+        assessment: FromQuery[int | None] = None,
+        visit: FromQuery[int | None] = None,
+    ) -> Template:
+        """The whole page; changing the pair (htmx) swaps just the comparison block."""
+        service = await comparisons.care_services.get(service_id)
+        chosen = await comparisons.choose(service, assessment, visit)
+        context: dict[str, Any] = {
+            "service": service,
+            "chosen": chosen,
+            "chart": _key_question_chart(chosen.view) if chosen.view else None,
+        }
+        htmx = request.htmx
+        # A history restore is htmx rebuilding the whole page from its address: it gets the page.
+        if htmx and not htmx.boosted and not htmx.history_restore_request:
+            return render(request, "comparison/page.html", context, block="comparison")
+        trend = await comparisons.service_trend(service)
+        context.update(trend=trend, trend_chart=_trend_chart(service, trend))
+        return render(request, "comparison/page.html", context)
+
+    @get("/panel")
+    async def panel(
+        self, request: HTMXRequest, comparisons: NamedDependency[Comparisons], service_id: FromPath[int]
+    ) -> Template:
+        """The service page loads this into its comparison section: the headline, or why there is
+        nothing to compare yet."""
+        service = await comparisons.care_services.get(service_id)
+        chosen = await comparisons.choose(service)
+        return render(request, "comparison/_panel.html", {"service": service, "chosen": chosen})
+
+
+class ProviderAccuracyController(Controller):
+    path = "/providers/{provider_id:int}/accuracy"
+    tags = ["comparison"]
+    include_in_schema = False
+    dependencies = dependencies
+
+    @get()
+    async def accuracy(
+        self, request: HTMXRequest, comparisons: NamedDependency[Comparisons], provider_id: FromPath[int]
+    ) -> Template:
+        """For council staff, any provider on their register; for a provider user, their own."""
+        accuracy = await comparisons.provider_accuracy(provider_id)
+        return render(
+            request, "comparison/accuracy.html", {"accuracy": accuracy, "tolerance": ACCURACY_TOLERANCE}
+        )
+
+
+route_handlers = [ServiceComparisonController, ProviderAccuracyController]

@@ -1,0 +1,42 @@
+"""The home page, different for council staff and provider staff."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from litestar import get
+from litestar.di import NamedDependency
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from selfassess.accounts.models import User
+from selfassess.dashboards.service import Home
+from selfassess.web.rendering import render
+
+
+@get("/home", include_in_schema=False, tags=["dashboards"])
+async def home(
+    request: HTMXRequest, db_session: NamedDependency[AsyncSession], current_user: NamedDependency[User]
+) -> Template:
+    today = date.today()
+    dashboard = Home(db_session, current_user)
+    if current_user.is_provider:
+        return render(
+            request,
+            "dashboards/provider.html",
+            {"rows": await dashboard.provider_services(today), "today": today},
+        )
+    return render(
+        request,
+        "dashboards/council.html",
+        {
+            "market": await dashboard.market(),
+            "counts": await dashboard.counts(today),
+            "visits": await dashboard.my_upcoming_visits(),
+            "today": today,
+        },
+    )
+
+
+route_handlers = [home]

@@ -1,0 +1,204 @@
+"""Database plumbing shared by every slice: metadata conventions, engines, migration state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import ColumnElement, event, func, or_, update
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+from sqlmodel import Field, SQLModel
+
+if TYPE_CHECKING:
+    from selfassess.settings import Settings
+
+T = TypeVar("T")
+
+# Stable constraint names, so migrations can drop and alter them on both SQLite and PostgreSQL.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Aware UTC; SQLModel's UTCDateTime keeps it aware on SQLite too. Pages show local time."""
+    return datetime.now(UTC)
+
+
+def enum_type(choice: type[StrEnum]) -> SAEnum:
+    """Store enums as their string values (no PostgreSQL enum types to create and drop in migrations)."""
+    return SAEnum(
+        choice,
+        native_enum=False,
+        length=40,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+def contains_any(query: str, *columns: Any) -> ColumnElement[bool]:
+    """Case-insensitive 'contains' over several columns, the same on SQLite and PostgreSQL."""
+    visible = "".join(character for character in query if character.isprintable())  # no NUL for PostgreSQL
+    escaped = visible.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return or_(*(func.lower(column).like(f"%{escaped}%", escape="\\") for column in columns))
+
+
+async def update_if_version(
+    db: AsyncSession, model: Any, *conditions: Any, expected_version: int, values: dict[str, Any]
+) -> bool:
+    """Optimistic locking: write only if the row still has the version the user loaded, and bump it.
+    False means someone else saved first; nothing was written."""
+    result = await db.execute(
+        update(model)
+        .where(*conditions, model.version == expected_version)
+        .values(**values, version=model.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+class Timestamped(SQLModel):
+    created_at: datetime = Field(default_factory=utcnow, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, nullable=False)
+
+
+def create_engine_for(settings: Settings) -> AsyncEngine:
+    url = settings.sqlalchemy_url
+    options: dict[str, Any] = {"echo": settings.database_echo, "pool_pre_ping": True}
+    if settings.is_sqlite:
+        _ensure_sqlite_folder(settings)
+        options["connect_args"] = {"timeout": 30}
+    if settings.database_pool_size == 0:
+        options["poolclass"] = NullPool
+    elif not settings.is_sqlite:
+        options["pool_size"] = settings.database_pool_size
+    engine = create_async_engine(url, **options)
+    if settings.is_sqlite:
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _ensure_sqlite_folder(settings: Settings) -> None:
+    """Zero set-up: the folder for the SQLite file appears on first run."""
+    database = make_url(settings.sqlalchemy_url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+_writes_expected: ContextVar[bool] = ContextVar("sqlite_writes_expected", default=False)
+
+
+@contextmanager
+def writes_expected() -> Iterator[None]:
+    """Mark work that will write (an unsafe HTTP method, a job), so that on SQLite its transactions
+    take the write lock at the start."""
+    token = _writes_expected.set(True)
+    try:
+        yield
+    finally:
+        _writes_expected.reset(token)
+
+
+def _sqlite_begin(connection: Any) -> None:
+    """A deferred transaction that reads and then writes fails at once with 'database is locked'
+    when another save committed in between; an immediate one waits its turn (busy_timeout). Reads
+    stay deferred, so in WAL mode they never queue behind a writer."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if _writes_expected.get() else "BEGIN")
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """For work outside a request (commands, jobs); requests get theirs from the plugin."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Enforce foreign keys, let readers work while one writer writes, and let SQLAlchemy (not the
+    driver) start transactions, so that SAVEPOINTs work as they do on PostgreSQL."""
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged save survives a power cut too
+    cursor.close()
+
+
+# --- migrations ----------------------------------------------------------------------------
+
+
+def alembic_config(settings: Settings) -> AlembicConfig:
+    if settings.is_sqlite:
+        _ensure_sqlite_folder(settings)
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(settings.migrations_dir))
+    config.set_main_option("sqlalchemy.url", settings.sync_sqlalchemy_url.replace("%", "%%"))
+    config.attributes["settings"] = settings
+    return config
+
+
+def head_revision(settings: Settings) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(settings)).get_current_head()
+
+
+def current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+class DatabaseBehind(RuntimeError):
+    """The schema is older than the code: starting would fail on the first query."""
+
+
+async def check_migrations(engine: AsyncEngine, settings: Settings) -> None:
+    head = head_revision(settings)
+    async with engine.connect() as connection:
+        current = await connection.run_sync(current_revision)
+    if current != head:
+        raise DatabaseBehind(
+            f"The database is at migration {current or 'none (empty database)'} but this version of "
+            f"selfassess needs {head}. Run `selfassess migrate` (or start with SELFASSESS_AUTO_MIGRATE=true)."
+        )
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    number: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+    @property
+    def first_index(self) -> int:
+        return (self.number - 1) * self.size + 1 if self.total else 0
+
+    @property
+    def last_index(self) -> int:
+        return min(self.total, self.number * self.size)

@@ -1,0 +1,288 @@
+"""The demo data set: two councils, their providers, services and people, mid-way through a cycle.
+
+Every feature adds its part here, so a new user who runs the demo sees it working at once.
+Loading is idempotent: a database that already holds the demo is left alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from selfassess.accounts.models import Organisation, OrganisationKind, Role, User
+from selfassess.accounts.service import create_organisation, create_user
+from selfassess.actions.demo import add_demo_plan
+from selfassess.assessments.demo import add_demo_assessments
+from selfassess.assessments.models import SelfAssessment
+from selfassess.frameworks.service import install_shipped_frameworks
+from selfassess.providers.models import CareService, CouncilProvider, RegulatorRating, ServiceType
+from selfassess.settings import Settings
+from selfassess.visits.concern_demo import add_demo_concerns
+from selfassess.visits.demo import add_demo_visits
+from selfassess.visits.models import Visit
+
+DEMO_PASSWORD = "demo-password"
+DEMO_COUNCIL = "Northbridge Council"
+
+
+@dataclass
+class DemoLogins:
+    password: str = DEMO_PASSWORD
+    lines: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Demo:
+    """Handles on the demo records, for the steps that build on each other."""
+
+    councils: dict[str, Organisation] = field(default_factory=dict)
+    providers: dict[str, Organisation] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    services: dict[str, CareService] = field(default_factory=dict)
+    assessments: dict[str, SelfAssessment] = field(default_factory=dict)
+    visits: dict[str, Visit] = field(default_factory=dict)
+
+
+_PEOPLE = [
+    # key, organisation key, role, name, job title, e-mail
+    (
+        "admin",
+        "northbridge",
+        Role.COUNCIL_ADMIN,
+        "Amira Shah",
+        "Quality assurance manager",
+        "admin@northbridge.example",
+    ),
+    (
+        "officer",
+        "northbridge",
+        Role.OFFICER,
+        "Owen Clarke",
+        "Quality performance officer",
+        "officer@northbridge.example",
+    ),
+    (
+        "officer2",
+        "northbridge",
+        Role.OFFICER,
+        "Priya Natarajan",
+        "Quality performance officer",
+        "priya@northbridge.example",
+    ),
+    (
+        "eastmoor_officer",
+        "eastmoor",
+        Role.OFFICER,
+        "Erin Walsh",
+        "Quality performance officer",
+        "officer@eastmoor.example",
+    ),
+    (
+        "manager",
+        "brightwater",
+        Role.PROVIDER,
+        "Rose Adeyemi",
+        "Registered manager, Rose Lane House",
+        "manager@brightwater.example",
+    ),
+    ("deputy", "brightwater", Role.PROVIDER, "Tom Becker", "Deputy manager", "deputy@brightwater.example"),
+    (
+        "hollybank",
+        "hollybank",
+        Role.PROVIDER,
+        "Helen Okafor",
+        "Registered manager",
+        "manager@hollybank.example",
+    ),
+]
+
+_SERVICES = [
+    # key, council, provider, name, type, address, town, postcode, capacity, CQC id, rating, officer
+    (
+        "rose_lane",
+        "northbridge",
+        "brightwater",
+        "Rose Lane House",
+        ServiceType.CARE_HOME_NURSING,
+        "14 Rose Lane",
+        "Northbridge",
+        "NB1 4RL",
+        48,
+        "1-1000000001",
+        RegulatorRating.GOOD,
+        "officer",
+    ),
+    (
+        "brightwater_home",
+        "northbridge",
+        "brightwater",
+        "Brightwater Homecare Northbridge",
+        ServiceType.HOMECARE,
+        "Unit 3, Canal Street",
+        "Northbridge",
+        "NB2 7CS",
+        120,
+        "1-1000000002",
+        RegulatorRating.REQUIRES_IMPROVEMENT,
+        "officer",
+    ),
+    (
+        "hollybank",
+        "northbridge",
+        "hollybank",
+        "Hollybank",
+        ServiceType.CARE_HOME,
+        "2 Chapel Road",
+        "Ashworth",
+        "NB5 2CH",
+        32,
+        "1-1000000003",
+        RegulatorRating.GOOD,
+        "officer2",
+    ),
+    (
+        "willow",
+        "northbridge",
+        "hollybank",
+        "Willow Court Supported Living",
+        ServiceType.SUPPORTED_LIVING,
+        "Willow Court, Mill Lane",
+        "Northbridge",
+        "NB3 9ML",
+        12,
+        None,
+        RegulatorRating.NOT_RATED,
+        None,
+    ),
+    (
+        "meadow",
+        "northbridge",
+        "meadowview",
+        "Meadowview Day Centre",
+        ServiceType.DAY_SERVICE,
+        "The Old School, High Street",
+        "Ashworth",
+        "NB5 1HS",
+        30,
+        "1-1000000005",
+        RegulatorRating.OUTSTANDING,
+        "officer2",
+    ),
+    (
+        "eastmoor_lodge",
+        "eastmoor",
+        "brightwater",
+        "Eastmoor Lodge",
+        ServiceType.CARE_HOME,
+        "9 Moor Road",
+        "Eastmoor",
+        "EM1 3MR",
+        40,
+        "1-1000000006",
+        RegulatorRating.INADEQUATE,
+        "eastmoor_officer",
+    ),
+]
+
+
+async def load_demo(db: AsyncSession, settings: Settings) -> DemoLogins:
+    existing = await db.scalar(
+        select(Organisation).where(
+            Organisation.kind == OrganisationKind.COUNCIL, Organisation.name == DEMO_COUNCIL
+        )
+    )
+    if existing is None:
+        await install_shipped_frameworks(db)
+        demo = await _build(db)
+        await db.commit()
+        # Each feature adds its part of the story, in the order things happen in a cycle.
+        await add_demo_assessments(db, demo, settings)
+        await add_demo_concerns(db, demo)
+        await db.commit()
+        await add_demo_visits(db, demo, settings)
+        await add_demo_plan(db, demo, settings)
+    return _logins()
+
+
+async def _build(db: AsyncSession) -> Demo:
+    demo = Demo()
+    for key, name in (("northbridge", DEMO_COUNCIL), ("eastmoor", "Eastmoor Council")):
+        demo.councils[key] = await create_organisation(
+            db, kind=OrganisationKind.COUNCIL, name=name, contact_email=f"quality@{key}.example"
+        )
+    for key, name, cqc_id in (
+        ("brightwater", "Brightwater Care Ltd", "1-2000000001"),
+        ("hollybank", "Hollybank Homes", "1-2000000002"),
+        ("meadowview", "Meadowview Community Trust", "1-2000000003"),
+    ):
+        demo.providers[key] = await create_organisation(
+            db,
+            kind=OrganisationKind.PROVIDER,
+            name=name,
+            cqc_provider_id=cqc_id,
+            contact_email=f"office@{key}.example",
+        )
+    links = {
+        ("northbridge", "brightwater"),
+        ("northbridge", "hollybank"),
+        ("northbridge", "meadowview"),
+        ("eastmoor", "brightwater"),
+    }
+    for council, provider in sorted(links):
+        db.add(CouncilProvider(council_id=demo.councils[council].id, provider_id=demo.providers[provider].id))
+
+    organisations = {**demo.councils, **demo.providers}
+    for key, organisation, role, name, title, email in _PEOPLE:
+        demo.users[key] = await create_user(
+            db,
+            organisation=organisations[organisation],
+            email=email,
+            full_name=name,
+            job_title=title,
+            role=role,
+            password=DEMO_PASSWORD,
+            must_change_password=False,
+        )
+
+    for (
+        key,
+        council,
+        provider,
+        name,
+        kind,
+        address,
+        town,
+        postcode,
+        capacity,
+        cqc_id,
+        rating,
+        officer,
+    ) in _SERVICES:
+        service = CareService(
+            council_id=demo.councils[council].id,
+            provider_id=demo.providers[provider].id,
+            name=name,
+            service_type=kind,
+            address_line1=address,
+            town=town,
+            postcode=postcode,
+            capacity=capacity,
+            cqc_location_id=cqc_id,
+            regulator_rating=rating,
+            regulator_rating_date=date(2025, 6, 12) if rating is not RegulatorRating.NOT_RATED else None,
+            assigned_officer_id=demo.users[officer].id if officer else None,
+        )
+        db.add(service)
+        demo.services[key] = service
+    await db.flush()
+    return demo
+
+
+def _logins() -> DemoLogins:
+    logins = DemoLogins()
+    for _key, _org, role, name, title, email in _PEOPLE:
+        logins.lines.append(f"{email:<32} {role.label:<16} {name} ({title})")
+    return logins

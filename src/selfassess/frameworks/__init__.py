@@ -1,0 +1,1 @@
+"""Standards frameworks (key questions, statements, scales) loaded from validated YAML files."""

@@ -1,0 +1,68 @@
+"""Every slice's tables, imported in one place so SQLModel.metadata (and Alembic) sees them all."""
+
+from selfassess.accounts.models import (
+    AuditEvent,
+    CouncilSettings,
+    LoginAttempt,
+    LoginSession,
+    Organisation,
+    User,
+)
+from selfassess.actions.models import Action, ActionEvent, ActionNote, ActionPlan
+from selfassess.assessments.models import AssessmentEvent, EvidenceItem, SelfAssessment, SelfAssessmentAnswer
+from selfassess.attachments.models import StoredFile, StoredFileContent
+from selfassess.frameworks.models import (
+    EvidenceCategory,
+    Framework,
+    FrameworkRatingBand,
+    FrameworkScaleLevel,
+    FrameworkVersion,
+    KeyQuestion,
+    QualityStatement,
+)
+from selfassess.notifications.models import Notification, OutboxEmail
+from selfassess.providers.models import CareService, CouncilProvider
+from selfassess.visits.models import (
+    Concern,
+    FactualAccuracyPoint,
+    Visit,
+    VisitConcern,
+    VisitEvent,
+    VisitScore,
+)
+
+__all__ = [
+    "Action",
+    "ActionEvent",
+    "ActionNote",
+    "ActionPlan",
+    "AssessmentEvent",
+    "AuditEvent",
+    "CareService",
+    "Concern",
+    "CouncilProvider",
+    "CouncilSettings",
+    "EvidenceCategory",
+    "EvidenceItem",
+    "FactualAccuracyPoint",
+    "Framework",
+    "FrameworkRatingBand",
+    "FrameworkScaleLevel",
+    "FrameworkVersion",
+    "KeyQuestion",
+    "LoginAttempt",
+    "LoginSession",
+    "Notification",
+    "Organisation",
+    "OutboxEmail",
+    "QualityStatement",
+    "SelfAssessment",
+    "SelfAssessmentAnswer",
+    "StoredFile",
+    "StoredFileContent",
+    "User",
+    "Visit",
+    "VisitConcern",
+    "VisitEvent",
+    "VisitScore",
+]

@@ -1,0 +1,1 @@
+"""Care services (locations) and the provider organisations that run them."""

@@ -1,0 +1,213 @@
+"""Care service pages (everyone, scoped), provider register (council staff) and the services API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.plugins.flash import flash
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from selfassess.accounts.models import User
+from selfassess.db import Page
+from selfassess.errors import Invalid
+from selfassess.providers.models import CareService, RegulatorRating, ServiceType
+from selfassess.providers.schemas import ProviderForm, ServiceForm, ServicePublic
+from selfassess.providers.service import CareServices
+from selfassess.web.forms import Form, bind
+from selfassess.web.guards import requires_council_staff
+from selfassess.web.rendering import render, see_other
+
+FormData = URLEncodedBody[dict[str, Any]]
+
+
+async def provide_care_services(
+    db_session: NamedDependency[AsyncSession], current_user: NamedDependency[User]
+) -> CareServices:
+    return CareServices(db_session, current_user)
+
+
+care_services_dependency = {"care_services": Provide(provide_care_services)}
+
+
+def _service_type(value: str | None) -> ServiceType | None:
+    return ServiceType(value) if value in ServiceType._value2member_map_ else None
+
+
+class ServiceController(Controller):
+    path = "/services"
+    tags = ["services"]
+    include_in_schema = False
+    dependencies = care_services_dependency
+
+    async def _form_context(
+        self, services: CareServices, form: Form[ServiceForm], service: CareService | None
+    ):  # type: ignore[no-untyped-def]
+        return {
+            "form": form,
+            "service": service,
+            "provider_options": [(provider.id, provider.name) for provider in await services.providers()],
+            "officer_options": [(officer.id, officer.full_name) for officer in await services.officers()],
+            "type_options": ServiceType.options(),
+            "rating_options": RegulatorRating.options(),
+        }
+
+    @get()
+    async def index(
+        self,
+        request: HTMXRequest,
+        care_services: NamedDependency[CareServices],
+        q: FromQuery[str] = "",
+        type: FromQuery[str | None] = None,
+        mine: FromQuery[bool] = False,
+        page: FromQuery[int] = 1,
+    ) -> Template:
+        services = await care_services.page(
+            query=q, service_type=_service_type(type), assigned_to_me=mine, number=page
+        )
+        context = {
+            "services": services,
+            "q": q,
+            "type": type or "",
+            "mine": mine,
+            "type_options": ServiceType.options(),
+        }
+        return render(request, "providers/services.html", context, block="results")
+
+    @get("/{service_id:int}")
+    async def detail(
+        self, request: HTMXRequest, care_services: NamedDependency[CareServices], service_id: FromPath[int]
+    ) -> Template:
+        service = await care_services.get(service_id)
+        return render(request, "providers/service.html", {"service": service})
+
+    @get("/new", guards=[requires_council_staff])
+    async def new(self, request: HTMXRequest, care_services: NamedDependency[CareServices]) -> Template:
+        form: Form[ServiceForm] = Form.initial(
+            {"assigned_officer_id": care_services.viewer.id, "regulator_rating": RegulatorRating.NOT_RATED}
+        )
+        return render(
+            request, "providers/service_form.html", await self._form_context(care_services, form, None)
+        )
+
+    @post("/new", guards=[requires_council_staff])
+    async def create(
+        self, request: HTMXRequest, care_services: NamedDependency[CareServices], data: FormData
+    ) -> Template | Redirect:
+        form = bind(ServiceForm, data)
+        if form.valid:
+            assert form.data is not None
+            try:
+                service = await care_services.create(form.data)
+            except Invalid as problem:
+                form.add_error("__all__", str(problem))
+            else:
+                flash(request, f"Added {service.name}.", "success")
+                return see_other(f"/services/{service.id}")
+        context = await self._form_context(care_services, form, None)
+        return render(request, "providers/service_form.html", context, status_code=422)
+
+    @get("/{service_id:int}/edit", guards=[requires_council_staff])
+    async def edit(
+        self, request: HTMXRequest, care_services: NamedDependency[CareServices], service_id: FromPath[int]
+    ) -> Template:
+        service = await care_services.get(service_id)
+        form: Form[ServiceForm] = Form.initial(ServiceForm.model_construct(**service.model_dump()))
+        return render(
+            request, "providers/service_form.html", await self._form_context(care_services, form, service)
+        )
+
+    @post("/{service_id:int}/edit", guards=[requires_council_staff])
+    async def update(
+        self,
+        request: HTMXRequest,
+        care_services: NamedDependency[CareServices],
+        service_id: FromPath[int],
+        data: FormData,
+    ) -> Template | Redirect:
+        service = await care_services.get(service_id)
+        form = bind(ServiceForm, data)
+        if form.valid:
+            assert form.data is not None
+            try:
+                await care_services.update(service, form.data)
+            except Invalid as problem:
+                form.add_error("__all__", str(problem))
+            else:
+                flash(request, f"Saved the changes to {service.name}.", "success")
+                return see_other(f"/services/{service.id}")
+        context = await self._form_context(care_services, form, service)
+        return render(request, "providers/service_form.html", context, status_code=422)
+
+
+class ProviderRegisterController(Controller):
+    """The council's register of provider organisations it works with."""
+
+    path = "/providers"
+    tags = ["services"]
+    include_in_schema = False
+    guards = [requires_council_staff]
+    dependencies = care_services_dependency
+
+    @get()
+    async def index(self, request: HTMXRequest, care_services: NamedDependency[CareServices]) -> Template:
+        providers = await care_services.provider_summaries()
+        return render(request, "providers/providers.html", {"providers": providers, "form": Form.initial()})
+
+    @post()
+    async def add(
+        self, request: HTMXRequest, care_services: NamedDependency[CareServices], data: FormData
+    ) -> Template | Redirect:
+        form = bind(ProviderForm, data)
+        if form.valid:
+            assert form.data is not None
+            try:
+                provider, created = await care_services.add_provider(form.data)
+            except Invalid as problem:
+                form.add_error("name", str(problem))
+            else:
+                verb = "Added" if created else "Linked the existing organisation"
+                flash(request, f"{verb} {provider.name} to your council's register.", "success")
+                return see_other("/providers")
+        providers = await care_services.provider_summaries()
+        return render(
+            request, "providers/providers.html", {"providers": providers, "form": form}, status_code=422
+        )
+
+
+def _public(service: CareService, provider_name: str) -> ServicePublic:
+    return ServicePublic(
+        **service.model_dump(include=set(ServicePublic.model_fields) - {"provider_name", "address"}),
+        provider_name=provider_name,
+        address=service.address,
+    )
+
+
+class ServiceApiController(Controller):
+    """JSON for integrations; the same scoping as the pages (session or, later, API tokens)."""
+
+    path = "/api/v1/services"
+    tags = ["services"]
+    dependencies = care_services_dependency
+
+    @get()
+    async def list_services(
+        self, care_services: NamedDependency[CareServices], q: FromQuery[str] = "", page: FromQuery[int] = 1
+    ) -> Page[ServicePublic]:
+        rows = await care_services.page(query=q, number=page, size=100)
+        items = [_public(row.service, row.provider_name) for row in rows.items]
+        return Page(items=items, total=rows.total, number=rows.number, size=rows.size)
+
+    @get("/{service_id:int}")
+    async def get_service(
+        self, care_services: NamedDependency[CareServices], service_id: FromPath[int]
+    ) -> ServicePublic:
+        service = await care_services.get(service_id)
+        return _public(service, service.provider.name)
+
+
+route_handlers = [ServiceController, ProviderRegisterController, ServiceApiController]

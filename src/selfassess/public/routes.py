@@ -1,0 +1,86 @@
+"""The public pages: councils that publish, their services' published ratings, one service's history."""
+
+from __future__ import annotations
+
+from litestar import Controller, get
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from selfassess.providers.models import ServiceType
+from selfassess.public.service import RATING_KEYS, PublicRatings
+from selfassess.web.rendering import render
+
+RATING_OPTIONS = [
+    ("outstanding", "Outstanding"),
+    ("good", "Good"),
+    ("requires_improvement", "Requires improvement"),
+    ("inadequate", "Inadequate"),
+]
+
+
+async def provide_public(db_session: NamedDependency[AsyncSession]) -> PublicRatings:
+    return PublicRatings(db_session)
+
+
+class PublicController(Controller):
+    path = "/public"
+    tags = ["public"]
+    include_in_schema = False
+    opt = {"exclude_from_auth": True}
+    dependencies = {"public": Provide(provide_public)}
+
+    @get()
+    async def councils(self, request: HTMXRequest, public: NamedDependency[PublicRatings]) -> Template:
+        return render(request, "public/councils.html", {"councils": await public.councils()})
+
+    @get("/{slug:str}")
+    async def council(
+        self,
+        request: HTMXRequest,
+        public: NamedDependency[PublicRatings],
+        slug: FromPath[str],
+        q: FromQuery[str] = "",
+        type: FromQuery[str | None] = None,
+        rating: FromQuery[str | None] = None,
+        page: FromQuery[int] = 1,
+    ) -> Template:
+        council = await public.council(slug)
+        service_type = ServiceType(type) if type in ServiceType._value2member_map_ else None
+        chosen_rating = rating if rating in RATING_KEYS else None
+        services = await public.services(
+            council, query=q, service_type=service_type, rating=chosen_rating, number=page
+        )
+        return render(
+            request,
+            "public/council.html",
+            {
+                "council": council,
+                "services": services,
+                "q": q,
+                "type": service_type.value if service_type else "",
+                "rating": chosen_rating or "",
+                "type_options": ServiceType.options(),
+                "rating_options": RATING_OPTIONS,
+            },
+            block="results",
+        )
+
+    @get("/{slug:str}/services/{service_id:int}")
+    async def service(
+        self,
+        request: HTMXRequest,
+        public: NamedDependency[PublicRatings],
+        slug: FromPath[str],
+        service_id: FromPath[int],
+    ) -> Template:
+        council = await public.council(slug)
+        entry, published = await public.service(council, service_id)
+        return render(
+            request, "public/service.html", {"council": council, "entry": entry, "published": published}
+        )
+
+
+route_handlers = [PublicController]

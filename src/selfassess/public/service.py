@@ -1,0 +1,125 @@
+"""Read-only selectors for the public pages: councils that publish ratings, and each service's
+latest published visit rating. Nothing unpublished, nothing about people, ever leaves here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from selfassess.accounts.models import CouncilSettings, Organisation, OrganisationKind
+from selfassess.db import Page, contains_any
+from selfassess.errors import NotFound
+from selfassess.providers.models import CareService, ServiceType
+from selfassess.visits.models import Visit, VisitStatus
+
+RATING_KEYS = ("outstanding", "good", "requires_improvement", "inadequate")
+
+
+@dataclass(frozen=True)
+class PublicService:
+    service: CareService
+    provider_name: str
+    visit: Visit | None
+
+
+def _publishing(statement: Select) -> Select:  # type: ignore[type-arg]
+    """Councils that publish (the default) — a council may switch its public page off."""
+    return statement.outerjoin(CouncilSettings, CouncilSettings.council_id == Organisation.id).where(
+        Organisation.kind == OrganisationKind.COUNCIL,
+        func.coalesce(CouncilSettings.publish_ratings, true()).is_(True),
+    )
+
+
+def _latest_published():  # type: ignore[no-untyped-def]
+    """Each service's most recently published visit."""
+    return (
+        select(Visit.service_id, func.max(Visit.published_at).label("published_at"))
+        .where(Visit.status == VisitStatus.PUBLISHED)
+        .group_by(Visit.service_id)
+        .subquery()
+    )
+
+
+class PublicRatings:
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    async def councils(self) -> list[tuple[Organisation, int]]:
+        """Publishing councils with how many of their services have a published rating."""
+        rated = (
+            select(func.count(func.distinct(Visit.service_id)))
+            .join(CareService, CareService.id == Visit.service_id)
+            .where(CareService.council_id == Organisation.id, Visit.status == VisitStatus.PUBLISHED)
+            .scalar_subquery()
+        )
+        rows = await self.db.execute(_publishing(select(Organisation, rated)).order_by(Organisation.name))
+        return [(council, count) for council, count in rows]
+
+    async def council(self, slug: str) -> Organisation:
+        council = await self.db.scalar(_publishing(select(Organisation)).where(Organisation.slug == slug))
+        if council is None:
+            raise NotFound("council")
+        return council
+
+    async def services(
+        self,
+        council: Organisation,
+        *,
+        query: str = "",
+        service_type: ServiceType | None = None,
+        rating: str | None = None,
+        number: int = 1,
+        size: int = 25,
+    ) -> Page[PublicService]:
+        latest = _latest_published()
+        statement = (
+            select(CareService, Organisation.name, Visit)
+            .join(Organisation, Organisation.id == CareService.provider_id)
+            .outerjoin(latest, latest.c.service_id == CareService.id)
+            .outerjoin(
+                Visit,
+                (Visit.service_id == CareService.id)
+                & (Visit.published_at == latest.c.published_at)
+                & (Visit.status == VisitStatus.PUBLISHED),
+            )
+            .where(CareService.council_id == council.id, CareService.is_active.is_(True))
+        )
+        if query:
+            statement = statement.where(
+                contains_any(query, CareService.name, CareService.town, CareService.postcode)
+            )
+        if service_type is not None:
+            statement = statement.where(CareService.service_type == service_type)
+        if rating in RATING_KEYS:
+            statement = statement.where(Visit.rating_key == rating)
+        total = await self.db.scalar(select(func.count()).select_from(statement.subquery())) or 0
+        number = max(1, min(number, -(-total // size) or 1))
+        rows = await self.db.execute(
+            statement.order_by(CareService.name, CareService.id).limit(size).offset((number - 1) * size)
+        )
+        return Page([PublicService(*row) for row in rows], total=total, number=number, size=size)
+
+    async def service(self, council: Organisation, service_id: int) -> tuple[PublicService, list[Visit]]:
+        row = (
+            await self.db.execute(
+                select(CareService, Organisation.name)
+                .join(Organisation, Organisation.id == CareService.provider_id)
+                .where(
+                    CareService.id == service_id,
+                    CareService.council_id == council.id,
+                    CareService.is_active.is_(True),
+                )
+            )
+        ).first()
+        if row is None:
+            raise NotFound("service")
+        published = list(
+            await self.db.scalars(
+                select(Visit)
+                .where(Visit.service_id == service_id, Visit.status == VisitStatus.PUBLISHED)
+                .order_by(Visit.published_at.desc())
+            )
+        )
+        return PublicService(row[0], row[1], published[0] if published else None), published

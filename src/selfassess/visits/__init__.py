@@ -1,0 +1,1 @@
+"""Concerns (intelligence) about services, and officers' proactive and reactive visits."""

@@ -1,0 +1,83 @@
+"""Demo concerns for Northbridge's services: a complaint, a confidential whistle-blower report,
+intelligence from the regulator, and one concern already followed through to an outcome."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from selfassess.visits.models import Concern, ConcernSource, ConcernStatus, Severity
+
+if TYPE_CHECKING:
+    from selfassess.demo import Demo
+
+
+async def add_demo_concerns(db: AsyncSession, demo: Demo) -> None:
+    """Dated relative to today, so the demo always looks current. The caller commits."""
+    today = date.today()
+    officer = demo.users["officer"]
+    rose_lane = demo.services["rose_lane"]
+    homecare = demo.services["brightwater_home"]
+    concerns = [
+        Concern(
+            service_id=rose_lane.id,
+            source=ConcernSource.RELATIVE,
+            received_on=today - timedelta(days=9),
+            summary="Relative reports missed evening medication on two occasions",
+            details=(
+                "Daughter of a resident in room 12 rang the quality team. Her mother's evening "
+                "medication was not given on two nights last week; the MAR chart had gaps. She has "
+                "complained to the home and is not satisfied with the reply.\n"
+                "Asked the registered manager for the MAR charts and the medication audit."
+            ),
+            severity=Severity.HIGH,
+            is_complaint=True,
+            logged_by_id=officer.id,
+        ),
+        Concern(
+            service_id=rose_lane.id,
+            source=ConcernSource.WHISTLEBLOWER,
+            received_on=today - timedelta(days=4),
+            summary="Night shifts often run with two staff for 48 residents",
+            details=(
+                "A member of staff (identity known to the officer only) says nights are regularly "
+                "covered by two care staff and no nurse on the first floor, and agency staff do not "
+                "know residents' needs. Do not name the source in any contact with the provider."
+            ),
+            severity=Severity.CRITICAL,
+            is_confidential=True,
+            logged_by_id=officer.id,
+        ),
+        Concern(
+            service_id=homecare.id,
+            source=ConcernSource.CQC,
+            received_on=today - timedelta(days=21),
+            summary="CQC has received several notifications of late and missed calls",
+            details=(
+                "CQC inspector shared at the monthly information-sharing meeting: five notifications "
+                "in six weeks about late or missed calls in the Canal Street rounds."
+            ),
+            severity=Severity.MEDIUM,
+            logged_by_id=officer.id,
+        ),
+        Concern(
+            service_id=homecare.id,
+            source=ConcernSource.PROFESSIONAL,
+            received_on=today - timedelta(days=60),
+            summary="District nurse concerned about pressure care for one person",
+            details="District nurse found a grade 2 pressure ulcer; repositioning charts incomplete.",
+            severity=Severity.MEDIUM,
+            status=ConcernStatus.CLOSED,
+            outcome=(
+                "Visited with the district nurse. Care plan updated with two-hourly repositioning, "
+                "staff retrained, charts complete at the follow-up check. No further action."
+            ),
+            logged_by_id=officer.id,
+        ),
+    ]
+    for concern in concerns:  # logged the day they came in
+        concern.created_at = concern.updated_at = datetime.combine(concern.received_on, time(10, 30), UTC)
+    db.add_all(concerns)
+    await db.flush()

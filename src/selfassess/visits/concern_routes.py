@@ -1,0 +1,236 @@
+"""Concern pages: council staff log, triage and close concerns; provider users see the ones about
+their own services that are not confidential. Plus a read-only JSON view per service."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, TypeVar
+
+from litestar import Controller, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.plugins.flash import flash
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from selfassess.accounts.models import User
+from selfassess.choices import Choice
+from selfassess.visits.concerns import ConcernEntry, Concerns
+from selfassess.visits.models import Concern, ConcernSource, ConcernStatus, Severity
+from selfassess.visits.schemas import CloseConcernForm, ConcernForm, ConcernPublic
+from selfassess.web.forms import Form, bind
+from selfassess.web.guards import requires_council_staff
+from selfassess.web.rendering import render, see_other
+
+FormData = URLEncodedBody[dict[str, Any]]
+
+ALL_STATUSES = "all"
+
+C = TypeVar("C", bound=Choice)
+
+
+async def provide_concerns(
+    db_session: NamedDependency[AsyncSession], current_user: NamedDependency[User]
+) -> Concerns:
+    return Concerns(db_session, current_user)
+
+
+concerns_dependency = {"concerns": Provide(provide_concerns)}
+
+
+def _choice(choice: type[C], value: str) -> C | None:
+    """A filter value from the address bar; anything unknown means 'no filter', not an error."""
+    return choice(value) if value in choice._value2member_map_ else None
+
+
+def _form_context(
+    form: Form[ConcernForm], service_id: int, service_name: str, concern: Concern | None
+) -> dict[str, Any]:
+    return {
+        "form": form,
+        "service_id": service_id,
+        "service_name": service_name,
+        "concern": concern,
+        "source_options": ConcernSource.options(),
+        "severity_options": Severity.options(),
+        "always_confidential": [source.label for source in ConcernSource if source.always_confidential],
+    }
+
+
+def _concern_page(
+    request: HTMXRequest, entry: ConcernEntry, close_form: Form[CloseConcernForm], status_code: int = 200
+) -> Template:
+    return render(
+        request, "visits/concern.html", {"entry": entry, "close_form": close_form}, status_code=status_code
+    )
+
+
+class ServiceConcernController(Controller):
+    """Concerns seen from a service's page."""
+
+    path = "/services/{service_id:int}/concerns"
+    tags = ["concerns"]
+    include_in_schema = False
+    dependencies = concerns_dependency
+
+    @get("/panel")
+    async def panel(
+        self, request: HTMXRequest, concerns: NamedDependency[Concerns], service_id: FromPath[int]
+    ) -> Template:
+        """The service page loads this fragment into its concerns section."""
+        service = await concerns.care_services.get(service_id)
+        context = {
+            "user": request.user,
+            "service": service,
+            "entries": await concerns.for_service(service.id),
+        }
+        return Template("visits/_service_concerns.html", context=context)
+
+    @get("/new", guards=[requires_council_staff])
+    async def new(
+        self, request: HTMXRequest, concerns: NamedDependency[Concerns], service_id: FromPath[int]
+    ) -> Template:
+        service = await concerns.care_services.get(service_id)
+        form: Form[ConcernForm] = Form.initial({"received_on": date.today()})
+        return render(
+            request, "visits/concern_form.html", _form_context(form, service.id, service.name, None)
+        )
+
+    @post("/new", guards=[requires_council_staff])
+    async def create(
+        self,
+        request: HTMXRequest,
+        concerns: NamedDependency[Concerns],
+        service_id: FromPath[int],
+        data: FormData,
+    ) -> Template | Redirect:
+        service = await concerns.care_services.get(service_id)
+        form = bind(ConcernForm, data)
+        if not form.valid:
+            context = _form_context(form, service.id, service.name, None)
+            return render(request, "visits/concern_form.html", context, status_code=422)
+        assert form.data is not None
+        concern = await concerns.create(service, form.data)
+        message = f"Logged the concern about {service.name}."
+        if concern.is_confidential:
+            message += " It is confidential: the provider will not see it."
+        flash(request, message, "success")
+        return see_other(f"/concerns/{concern.id}")
+
+
+class ConcernController(Controller):
+    path = "/concerns"
+    tags = ["concerns"]
+    include_in_schema = False
+    dependencies = concerns_dependency
+
+    @get(guards=[requires_council_staff])
+    async def index(
+        self,
+        request: HTMXRequest,
+        concerns: NamedDependency[Concerns],
+        status: FromQuery[str] = ConcernStatus.OPEN.value,
+        severity: FromQuery[str] = "",
+        q: FromQuery[str] = "",
+        page: FromQuery[int] = 1,
+    ) -> Template:
+        entries = await concerns.page(
+            status=_choice(ConcernStatus, status),
+            severity=_choice(Severity, severity),
+            query=q,
+            number=page,
+        )
+        context = {
+            "entries": entries,
+            "status": status if _choice(ConcernStatus, status) else ALL_STATUSES,
+            "severity": severity if _choice(Severity, severity) else "",
+            "q": q,
+            "status_options": [*ConcernStatus.options(), (ALL_STATUSES, "Open and closed")],
+            "severity_options": Severity.options(),
+        }
+        return render(request, "visits/concerns.html", context, block="results")
+
+    @get("/{concern_id:int}")
+    async def detail(
+        self, request: HTMXRequest, concerns: NamedDependency[Concerns], concern_id: FromPath[int]
+    ) -> Template:
+        entry = await concerns.get(concern_id)
+        return _concern_page(request, entry, Form.initial({"outcome": entry.concern.outcome}))
+
+    @get("/{concern_id:int}/edit", guards=[requires_council_staff])
+    async def edit(
+        self, request: HTMXRequest, concerns: NamedDependency[Concerns], concern_id: FromPath[int]
+    ) -> Template:
+        entry = await concerns.get(concern_id)
+        form: Form[ConcernForm] = Form.initial(
+            entry.concern.model_dump(include=set(ConcernForm.model_fields))
+        )
+        context = _form_context(form, entry.concern.service_id, entry.service_name, entry.concern)
+        return render(request, "visits/concern_form.html", context)
+
+    @post("/{concern_id:int}/edit", guards=[requires_council_staff])
+    async def update(
+        self,
+        request: HTMXRequest,
+        concerns: NamedDependency[Concerns],
+        concern_id: FromPath[int],
+        data: FormData,
+    ) -> Template | Redirect:
+        entry = await concerns.get(concern_id)
+        form = bind(ConcernForm, data)
+        if not form.valid:
+            context = _form_context(form, entry.concern.service_id, entry.service_name, entry.concern)
+            return render(request, "visits/concern_form.html", context, status_code=422)
+        assert form.data is not None
+        await concerns.update(entry.concern, form.data)
+        flash(request, "Saved the changes to the concern.", "success")
+        return see_other(f"/concerns/{concern_id}")
+
+    @post("/{concern_id:int}/close", guards=[requires_council_staff])
+    async def close(
+        self,
+        request: HTMXRequest,
+        concerns: NamedDependency[Concerns],
+        concern_id: FromPath[int],
+        data: FormData,
+    ) -> Template | Redirect:
+        entry = await concerns.get(concern_id)
+        form = bind(CloseConcernForm, data)
+        if not form.valid:
+            return _concern_page(request, entry, form, status_code=422)
+        assert form.data is not None
+        await concerns.close(entry.concern, form.data.outcome)
+        flash(request, "Closed the concern and recorded its outcome.", "success")
+        return see_other(f"/concerns/{concern_id}")
+
+    @post("/{concern_id:int}/reopen", guards=[requires_council_staff])
+    async def reopen(
+        self, request: HTMXRequest, concerns: NamedDependency[Concerns], concern_id: FromPath[int]
+    ) -> Redirect:
+        entry = await concerns.get(concern_id)
+        await concerns.reopen(entry.concern)
+        flash(request, "Reopened the concern.", "success")
+        return see_other(f"/concerns/{concern_id}")
+
+
+def _public(concern: Concern) -> ConcernPublic:
+    return ConcernPublic.model_validate(concern.model_dump(include=set(ConcernPublic.model_fields)))
+
+
+class ConcernApiController(Controller):
+    """JSON for integrations, scoped exactly as the pages are."""
+
+    path = "/api/v1/services/{service_id:int}/concerns"
+    tags = ["concerns"]
+    dependencies = concerns_dependency
+
+    @get()
+    async def list_concerns(
+        self, concerns: NamedDependency[Concerns], service_id: FromPath[int]
+    ) -> list[ConcernPublic]:
+        service = await concerns.care_services.get(service_id)
+        return [_public(entry.concern) for entry in await concerns.for_service(service.id)]
+
+
+route_handlers = [ServiceConcernController, ConcernController, ConcernApiController]

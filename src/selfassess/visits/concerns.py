@@ -1,0 +1,176 @@
+"""Concerns and intelligence about care services, as one viewer may see them.
+
+Council staff log what they hear about a service in their area and follow it to an outcome.
+Provider users see the concerns about their own services that are not confidential, and never
+the internal notes or who logged them. Every query goes through ``_visible``, so a confidential
+concern, or another council's, is simply not found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, case, func, null, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
+
+from selfassess.accounts.audit import record_audit
+from selfassess.accounts.models import User
+from selfassess.db import Page, contains_any, utcnow
+from selfassess.errors import Forbidden, Invalid, NotFound
+from selfassess.providers.models import CareService
+from selfassess.providers.service import CareServices
+from selfassess.visits.models import Concern, ConcernStatus, Severity
+from selfassess.visits.schemas import ConcernForm
+
+# Orderings for triage: open before closed, the most severe first.
+_OPEN_FIRST = case((Concern.status == ConcernStatus.OPEN, 0), else_=1)
+_MOST_SEVERE_FIRST = case(
+    *(
+        (Concern.severity == level, rank)
+        for rank, level in enumerate((Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW))
+    )
+)
+
+
+@dataclass(frozen=True)
+class ConcernEntry:
+    """A concern with the names its pages show. ``logged_by_name`` is None for provider users,
+    who are not told who logged a concern."""
+
+    concern: Concern
+    service_name: str
+    logged_by_name: str | None
+
+
+class Concerns:
+    def __init__(self, db: AsyncSession, viewer: User) -> None:
+        self.db = db
+        self.viewer = viewer
+        self.care_services = CareServices(db, viewer)
+
+    # --- scope ----------------------------------------------------------------------------
+
+    def _visible(self) -> Select:  # type: ignore[type-arg]
+        """Concerns about services the viewer may see; for a provider, only the shareable ones,
+        loaded without their internal notes (reading them would raise, not leak)."""
+        logged_by_name = User.full_name if self.viewer.is_council_staff else null()
+        statement = self.care_services.scope(
+            select(Concern, CareService.name, logged_by_name)
+            .join(CareService, CareService.id == Concern.service_id)
+            .join(User, User.id == Concern.logged_by_id)
+        )
+        if self.viewer.is_provider:
+            statement = statement.where(Concern.is_confidential.is_(False)).options(
+                defer(Concern.details, raiseload=True)
+            )
+        return statement
+
+    def _require_council_staff(self) -> None:
+        if not self.viewer.is_council_staff:
+            raise Forbidden("Only council staff can log and manage concerns.")
+
+    # --- reads ----------------------------------------------------------------------------
+
+    async def for_service(self, service_id: int) -> list[ConcernEntry]:
+        """The service's concerns, open ones first, newest first."""
+        rows = await self.db.execute(
+            self._visible()
+            .where(Concern.service_id == service_id)
+            .order_by(_OPEN_FIRST, Concern.received_on.desc(), Concern.id.desc())
+        )
+        return [ConcernEntry(*row) for row in rows]
+
+    async def page(
+        self,
+        *,
+        status: ConcernStatus | None = None,
+        severity: Severity | None = None,
+        query: str = "",
+        number: int = 1,
+        size: int = 25,
+    ) -> Page[ConcernEntry]:
+        """The council's list for triage: open first, most severe first, newest first."""
+        self._require_council_staff()
+        statement = self._visible().where(CareService.is_active.is_(True))
+        if status is not None:
+            statement = statement.where(Concern.status == status)
+        if severity is not None:
+            statement = statement.where(Concern.severity == severity)
+        if query:
+            statement = statement.where(
+                contains_any(query, Concern.summary, Concern.details, Concern.outcome, CareService.name)
+            )
+        total = await self.db.scalar(select(func.count()).select_from(statement.subquery())) or 0
+        number = max(1, min(number, -(-total // size) or 1))
+        rows = await self.db.execute(
+            statement.order_by(_OPEN_FIRST, _MOST_SEVERE_FIRST, Concern.received_on.desc(), Concern.id.desc())
+            .limit(size)
+            .offset((number - 1) * size)
+        )
+        return Page(items=[ConcernEntry(*row) for row in rows], total=total, number=number, size=size)
+
+    async def get(self, concern_id: int) -> ConcernEntry:
+        row = (await self.db.execute(self._visible().where(Concern.id == concern_id))).one_or_none()
+        if row is None:
+            raise NotFound("concern")
+        return ConcernEntry(*row)
+
+    # --- writes ---------------------------------------------------------------------------
+
+    async def create(self, service: CareService, form: ConcernForm) -> Concern:
+        """``service`` comes from ``care_services.get``, so it is already one the viewer may see."""
+        self._require_council_staff()
+        concern = Concern(service_id=service.id, logged_by_id=self.viewer.id, **self._fields(form))
+        self.db.add(concern)
+        await self.db.flush()
+        self._audit("concern.logged", concern)
+        await self.db.commit()
+        return concern
+
+    async def update(self, concern: Concern, form: ConcernForm) -> Concern:
+        self._require_council_staff()
+        for name, value in self._fields(form).items():
+            setattr(concern, name, value)
+        concern.updated_at = utcnow()
+        self._audit("concern.updated", concern)
+        await self.db.commit()
+        return concern
+
+    async def close(self, concern: Concern, outcome: str) -> Concern:
+        self._require_council_staff()
+        if concern.status is ConcernStatus.CLOSED:
+            raise Invalid("This concern is already closed.")
+        concern.status = ConcernStatus.CLOSED
+        concern.outcome = outcome
+        concern.updated_at = utcnow()
+        self._audit("concern.closed", concern)
+        await self.db.commit()
+        return concern
+
+    async def reopen(self, concern: Concern) -> Concern:
+        """The earlier outcome is kept, shown as the last one, and offered again when it is next closed."""
+        self._require_council_staff()
+        if concern.status is ConcernStatus.OPEN:
+            raise Invalid("This concern is already open.")
+        concern.status = ConcernStatus.OPEN
+        concern.updated_at = utcnow()
+        self._audit("concern.reopened", concern)
+        await self.db.commit()
+        return concern
+
+    @staticmethod
+    def _fields(form: ConcernForm) -> dict[str, object]:
+        """Whistle-blowers and safeguarding enquiries are confidential whatever the form says."""
+        return {
+            **form.model_dump(),
+            "details": form.details or "",
+            "is_confidential": form.is_confidential or form.source.always_confidential,
+        }
+
+    def _audit(self, event: str, concern: Concern) -> None:
+        """The trail says what kind of concern it was, not what it said: the text stays in one place."""
+        kind = f"{concern.source.label}; {concern.severity.label} severity"
+        if concern.is_confidential:
+            kind += "; confidential"
+        record_audit(self.db, event, actor=self.viewer, subject=f"concern:{concern.id}", detail=kind)

@@ -1,0 +1,67 @@
+"""What the visit pages send."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from selfassess.visits.models import VisitType
+
+TEXT_MAX = 20_000
+
+
+class VisitForm(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    visit_type: VisitType = Field(title="Type of visit")
+    scheduled_for: date = Field(title="Date of the visit")
+    announced: bool = Field(default=False, title="Announced")
+    officer_id: int = Field(title="Officer")
+    concern_ids: list[int] = Field(default_factory=list, title="Concerns this visit follows up")
+
+    @field_validator("concern_ids", mode="before")
+    @classmethod
+    def _as_list(cls, value: object) -> object:
+        """One ticked box arrives as a single value, several as a list, none as nothing."""
+        if value is None or value == "":
+            return []
+        return value if isinstance(value, list) else [value]
+
+    @field_validator("scheduled_for")
+    @classmethod
+    def _sensible_date(cls, value: date) -> date:
+        today = date.today()
+        if value < today - timedelta(days=366) or value > today + timedelta(days=731):
+            raise ValueError("The date of the visit must be within a year before or two years after today.")
+        return value
+
+
+class ScoreForm(BaseModel):
+    version: int = Field(title="Version", ge=0)
+    score: int | None = Field(default=None, title="Score")
+    findings: str | None = Field(default=None, title="Findings", max_length=TEXT_MAX)
+    evidence_seen: str | None = Field(default=None, title="Evidence seen", max_length=TEXT_MAX)
+
+
+class SummaryForm(BaseModel):
+    version: int = Field(title="Version", ge=0)
+    summary: str | None = Field(default=None, title="Overall summary", max_length=TEXT_MAX)
+
+
+class PointForm(BaseModel):
+    statement_id: int | None = Field(default=None, title="Statement")
+    text: str = Field(title="Your factual accuracy point", min_length=1, max_length=5_000)
+
+
+class AcceptPointForm(BaseModel):
+    response: str | None = Field(default=None, title="Response", max_length=5_000)
+    new_score: int | None = Field(default=None, title="New score")
+
+
+class RejectPointForm(BaseModel):
+    response: str = Field(title="Reason for not accepting", min_length=1, max_length=5_000)
+
+
+class CancelForm(BaseModel):
+    reason: str = Field(title="Reason for cancelling", min_length=1, max_length=2_000)

@@ -1,0 +1,159 @@
+"""Intelligence about services, and officers' visits scored against the same framework.
+
+A visit moves: scheduled -> in progress (scoring) -> scores locked -> draft shared with the
+provider for factual accuracy -> published. Providers never see a visit before it is published.
+"""
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from selfassess.choices import Choice
+from selfassess.db import Timestamped, enum_type, utcnow
+
+
+class ConcernSource(Choice):
+    PROFESSIONAL = "professional", "Health or social care professional"
+    CQC = "cqc", "Care Quality Commission"
+    PERSON = "person", "Person using the service"
+    RELATIVE = "relative", "Relative or carer"
+    PUBLIC = "public", "Member of the public"
+    WHISTLEBLOWER = "whistleblower", "Staff whistle-blower"
+    SAFEGUARDING = "safeguarding", "Safeguarding investigation"
+    OTHER = "other", "Other"
+
+    @property
+    def always_confidential(self) -> bool:
+        """Whistle-blowers and safeguarding enquiries must never be traceable by the provider."""
+        return self in (ConcernSource.WHISTLEBLOWER, ConcernSource.SAFEGUARDING)
+
+
+class Severity(Choice):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+class ConcernStatus(Choice):
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+
+
+class Concern(Timestamped, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    service_id: int = Field(foreign_key="care_service.id", index=True)
+    source: ConcernSource = Field(sa_type=enum_type(ConcernSource))
+    received_on: date
+    summary: str = Field(max_length=300)
+    details: str = Field(default="", sa_type=Text)
+    severity: Severity = Field(sa_type=enum_type(Severity))
+    is_complaint: bool = Field(default=False, description="A concern is not the same as a complaint.")
+    is_confidential: bool = Field(default=False, description="Never shown to the provider.")
+    status: ConcernStatus = Field(default=ConcernStatus.OPEN, sa_type=enum_type(ConcernStatus))
+    outcome: str = Field(default="", sa_type=Text)
+    logged_by_id: int = Field(foreign_key="user.id")
+
+
+class VisitType(Choice):
+    PROACTIVE = "proactive", "Proactive"
+    REACTIVE = "reactive", "Reactive"
+    FOLLOW_UP = "follow_up", "Follow-up"
+
+
+class VisitStatus(Choice):
+    SCHEDULED = "scheduled", "Scheduled"
+    IN_PROGRESS = "in_progress", "Scoring in progress"
+    SCORES_LOCKED = "scores_locked", "Scores locked"
+    DRAFT_SHARED = "draft_shared", "Draft shared for factual accuracy"
+    PUBLISHED = "published", "Published"
+    CANCELLED = "cancelled", "Cancelled"
+
+    @property
+    def scores_editable(self) -> bool:
+        return self in (VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS)
+
+
+class Visit(Timestamped, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    service_id: int = Field(foreign_key="care_service.id", index=True)
+    framework_version_id: int = Field(foreign_key="framework_version.id")
+    self_assessment_id: int | None = Field(
+        default=None, foreign_key="self_assessment.id", description="The self-assessment this visit tests."
+    )
+    visit_type: VisitType = Field(sa_type=enum_type(VisitType))
+    status: VisitStatus = Field(default=VisitStatus.SCHEDULED, sa_type=enum_type(VisitStatus), index=True)
+    scheduled_for: date
+    announced: bool = True
+    officer_id: int = Field(foreign_key="user.id", index=True)
+    summary: str = Field(default="", sa_type=Text)
+    scores_locked_at: datetime | None = None
+    shared_at: datetime | None = None
+    factual_accuracy_due: date | None = None
+    published_at: datetime | None = Field(default=None, index=True)
+    published_by_id: int | None = Field(default=None, foreign_key="user.id")
+    version: int = Field(default=0, description="Guards the summary against concurrent edits.")
+    # The ratings as published, kept with the visit so lists, dashboards and the public page read
+    # them without re-scoring; the scores cannot change after publication.
+    rating_key: str | None = Field(default=None, max_length=40, index=True, description="Canonical band key.")
+    rating_label: str | None = Field(default=None, max_length=80)
+    rating_percent: int | None = None
+    key_question_ratings: list[dict[str, object]] | None = Field(default=None, sa_type=JSON)
+
+
+class VisitConcern(SQLModel, table=True):
+    __tablename__ = "visit_concern"
+
+    visit_id: int = Field(foreign_key="visit.id", primary_key=True)
+    concern_id: int = Field(foreign_key="concern.id", primary_key=True, index=True)
+
+
+class VisitScore(SQLModel, table=True):
+    __tablename__ = "visit_score"
+    __table_args__ = (UniqueConstraint("visit_id", "statement_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    visit_id: int = Field(foreign_key="visit.id")
+    statement_id: int = Field(foreign_key="quality_statement.id", index=True)
+    score: int | None = None
+    findings: str = Field(default="", sa_type=Text)
+    evidence_seen: str = Field(default="", sa_type=Text)
+    version: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by_id: int | None = Field(default=None, foreign_key="user.id")
+
+
+class PointStatus(Choice):
+    OPEN = "open", "Awaiting the officer"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Not accepted"
+
+
+class FactualAccuracyPoint(Timestamped, table=True):
+    __tablename__ = "factual_accuracy_point"
+
+    id: int | None = Field(default=None, primary_key=True)
+    visit_id: int = Field(foreign_key="visit.id", index=True)
+    statement_id: int | None = Field(default=None, foreign_key="quality_statement.id")
+    raised_by_id: int = Field(foreign_key="user.id")
+    text: str = Field(sa_type=Text)
+    status: PointStatus = Field(default=PointStatus.OPEN, sa_type=enum_type(PointStatus))
+    response: str = Field(default="", sa_type=Text)
+    score_before: int | None = None
+    score_after: int | None = None
+    resolved_by_id: int | None = Field(default=None, foreign_key="user.id")
+    resolved_at: datetime | None = None
+
+
+class VisitEvent(SQLModel, table=True):
+    """Status changes, and any score changed after scores were locked, with who and why."""
+
+    __tablename__ = "visit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    visit_id: int = Field(foreign_key="visit.id", index=True)
+    actor_id: int = Field(foreign_key="user.id")
+    occurred_at: datetime = Field(default_factory=utcnow)
+    event: str = Field(max_length=60)
+    detail: str = Field(default="", sa_type=Text)

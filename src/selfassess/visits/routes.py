@@ -1,0 +1,546 @@
+"""Visit pages: scheduling (from a concern too), blind scoring with autosave, locking, the draft
+report and factual accuracy, publication."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.plugins.flash import flash
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from selfassess.accounts.models import User
+from selfassess.assessments.service import SelfAssessments
+from selfassess.errors import Conflict, Invalid
+from selfassess.providers.models import CareService
+from selfassess.settings import Settings
+from selfassess.visits.forms import (
+    AcceptPointForm,
+    CancelForm,
+    PointForm,
+    RejectPointForm,
+    ScoreForm,
+    SummaryForm,
+    VisitForm,
+)
+from selfassess.visits.models import Visit, VisitStatus, VisitType
+from selfassess.visits.service import ScoreConflict, ScoresMissing, Visits
+from selfassess.web.forms import Form, bind
+from selfassess.web.guards import requires_council_staff, requires_provider
+from selfassess.web.rendering import render, see_other
+
+FormData = URLEncodedBody[dict[str, Any]]
+
+
+async def provide_visits(
+    db_session: NamedDependency[AsyncSession],
+    current_user: NamedDependency[User],
+    settings: NamedDependency[Settings],
+) -> Visits:
+    return Visits(db_session, current_user, settings)
+
+
+dependencies = {"visits": Provide(provide_visits)}
+
+
+async def _form_context(visits: Visits, service: CareService, form: Form[VisitForm], visit: Visit | None):  # type: ignore[no-untyped-def]
+    concerns = await visits.open_concerns(service)
+    if visit is not None:
+        concerns += [c for c in await visits.concerns(visit) if c.id not in {o.id for o in concerns}]
+    return {
+        "service": service,
+        "visit": visit,
+        "form": form,
+        "type_options": VisitType.options(),
+        "officer_options": [(officer.id, officer.full_name) for officer in await visits.services.officers()],
+        "concerns": concerns,
+        "chosen_concerns": {
+            int(value) for value in form.values.get("concern_ids", []) if str(value).isdigit()
+        },
+    }
+
+
+class ServiceVisitsController(Controller):
+    path = "/services/{service_id:int}/visits"
+    tags = ["visits"]
+    include_in_schema = False
+    dependencies = dependencies
+
+    @get("/panel")
+    async def panel(
+        self, request: HTMXRequest, visits: NamedDependency[Visits], service_id: FromPath[int]
+    ) -> Template:
+        service = await visits.services.get(service_id)
+        return render(
+            request,
+            "visits/_service_panel.html",
+            {
+                "service": service,
+                "rows": await visits.for_service(service),
+                "announced": await visits.announced_upcoming(service) if request.user.is_provider else [],
+            },
+        )
+
+    @get("/new", guards=[requires_council_staff])
+    async def new(
+        self,
+        request: HTMXRequest,
+        visits: NamedDependency[Visits],
+        service_id: FromPath[int],
+        concern: FromQuery[int | None] = None,
+        visit_type: FromQuery[str | None] = None,
+    ) -> Template:
+        """A concern's "schedule a reactive visit" and a plan's "schedule the follow-up" land here."""
+        service = await visits.services.get(service_id)
+        initial: dict[str, Any] = {
+            "visit_type": visit_type
+            if visit_type in VisitType._value2member_map_
+            else VisitType.PROACTIVE.value,
+            "officer_id": request.user.id,
+            "announced": True,
+        }
+        if concern is not None:
+            initial.update(visit_type=VisitType.REACTIVE.value, concern_ids=[concern], announced=False)
+        form: Form[VisitForm] = Form.initial(initial)
+        return render(request, "visits/visit_form.html", await _form_context(visits, service, form, None))
+
+    @post("/new", guards=[requires_council_staff])
+    async def create(
+        self, request: HTMXRequest, visits: NamedDependency[Visits], service_id: FromPath[int], data: FormData
+    ) -> Template | Redirect:
+        service = await visits.services.get(service_id)
+        form = bind(VisitForm, {"announced": False, **data})
+        if form.valid:
+            assert form.data is not None
+            try:
+                visit = await visits.schedule(service, form.data)
+            except Invalid as problem:
+                form.add_error("__all__", str(problem))
+            else:
+                flash(
+                    request,
+                    f"Visit to {service.name} scheduled for {visit.scheduled_for:%-d %B %Y}.",
+                    "success",
+                )
+                return see_other(f"/visits/{visit.id}")
+        return render(
+            request,
+            "visits/visit_form.html",
+            await _form_context(visits, service, form, None),
+            status_code=422,
+        )
+
+
+class VisitListController(Controller):
+    path = "/visits"
+    tags = ["visits"]
+    include_in_schema = False
+    guards = [requires_council_staff]
+    dependencies = dependencies
+
+    @get()
+    async def index(
+        self,
+        request: HTMXRequest,
+        visits: NamedDependency[Visits],
+        status: FromQuery[str | None] = None,
+        page: FromQuery[int] = 1,
+    ) -> Template:
+        chosen = VisitStatus(status) if status in VisitStatus._value2member_map_ else None
+        return render(
+            request,
+            "visits/visits.html",
+            {
+                "rows": await visits.page(status=chosen, number=page),
+                "status": chosen,
+                "status_options": VisitStatus.options(),
+            },
+            block="results",
+        )
+
+
+class VisitController(Controller):
+    path = "/visits/{visit_id:int}"
+    tags = ["visits"]
+    include_in_schema = False
+    dependencies = dependencies
+
+    async def _overview(
+        self, visits: Visits, visit: Visit, service: CareService, **extra: Any
+    ) -> dict[str, Any]:
+        framework = await visits.framework(visit)
+        scores = await visits.scores(visit)
+        context = {
+            "visit": visit,
+            "service": service,
+            "framework": framework,
+            "summary": framework.summarise({sid: score.score for sid, score in scores.items()}),
+            "concerns": await visits.concerns(visit),
+            "tested": await visits.tested_assessment(visit),
+            "history": await visits.history(visit) if visits.viewer.is_council_staff else [],
+            "points": await visits.points(visit),
+            "publish_blocker": await visits.publish_blocker(visit),
+            "officer_name": (await visits.names({visit.officer_id})).get(visit.officer_id, ""),
+            "plan_id": await visits.action_plan_id(visit),
+            "missing": [],
+            "cancel_form": Form.initial(),
+        }
+        context.update(extra)
+        return context
+
+    @get()
+    async def overview(
+        self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int]
+    ) -> Template:
+        visit, service = await visits.get(visit_id)
+        if request.user.is_provider:
+            return see_other(f"/visits/{visit.id}/report")  # type: ignore[return-value]
+        return render(request, "visits/overview.html", await self._overview(visits, visit, service))
+
+    @get("/edit", guards=[requires_council_staff])
+    async def edit(
+        self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int]
+    ) -> Template:
+        visit, service = await visits.get(visit_id)
+        form: Form[VisitForm] = Form.initial(
+            {
+                "visit_type": visit.visit_type.value,
+                "scheduled_for": visit.scheduled_for.isoformat(),
+                "announced": visit.announced,
+                "officer_id": visit.officer_id,
+                "concern_ids": sorted(await visits.linked_concern_ids(visit)),
+            }
+        )
+        return render(request, "visits/visit_form.html", await _form_context(visits, service, form, visit))
+
+    @post("/edit", guards=[requires_council_staff])
+    async def update(
+        self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int], data: FormData
+    ) -> Template | Redirect:
+        visit, service = await visits.get(visit_id)
+        form = bind(VisitForm, {"announced": False, **data})
+        if form.valid:
+            assert form.data is not None
+            try:
+                await visits.update_details(visit, service, form.data)
+            except Invalid as problem:
+                form.add_error("__all__", str(problem))
+            else:
+                flash(request, "Saved the visit's details.", "success")
+                return see_other(f"/visits/{visit.id}")
+        return render(
+            request,
+            "visits/visit_form.html",
+            await _form_context(visits, service, form, visit),
+            status_code=422,
+        )
+
+    # --- scoring ------------------------------------------------------------------------------------------
+
+    @get("/questions/{code:str}", guards=[requires_council_staff])
+    async def key_question(
+        self,
+        request: HTMXRequest,
+        visits: NamedDependency[Visits],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        visit_id: FromPath[int],
+        code: FromPath[str],
+    ) -> Template:
+        visit, service = await visits.get(visit_id)
+        framework = await visits.framework(visit)
+        question = framework.key_question(code)
+        scores = await visits.scores(visit)
+        codes = [q.code for q in framework.key_questions]
+        position = codes.index(code)
+        self_view = await _self_assessment_view(db_session, visits.viewer, settings, visit, service)
+        return render(
+            request,
+            "visits/key_question.html",
+            {
+                "visit": visit,
+                "service": service,
+                "framework": framework,
+                "question": question,
+                "scores": scores,
+                "saved_by": await visits.names({score.updated_by_id for score in scores.values()}),
+                "editable": visit.status.scores_editable,
+                "summary": framework.summarise({sid: score.score for sid, score in scores.items()}),
+                "previous": framework.key_questions[position - 1] if position > 0 else None,
+                "next": framework.key_questions[position + 1] if position + 1 < len(codes) else None,
+                **self_view,
+            },
+        )
+
+    @get("/scores/{score_id:int}", guards=[requires_council_staff])
+    async def statement(
+        self,
+        request: HTMXRequest,
+        visits: NamedDependency[Visits],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        visit_id: FromPath[int],
+        score_id: FromPath[int],
+    ) -> Template:
+        """One statement as stored now (to take a colleague's version after a conflict)."""
+        visit, service = await visits.get(visit_id)
+        framework = await visits.framework(visit)
+        score = await visits.score(visit, score_id)
+        return render(
+            request,
+            "visits/_score.html",
+            {
+                "visit": visit,
+                "framework": framework,
+                "statement": framework.statement(score.statement_id),
+                "score": score,
+                "saved_by": await visits.names({score.updated_by_id}),
+                "editable": visit.status.scores_editable,
+                **await _self_assessment_view(db_session, visits.viewer, settings, visit, service),
+            },
+        )
+
+    @post("/scores/{score_id:int}", guards=[requires_council_staff])
+    async def save_score(
+        self,
+        request: HTMXRequest,
+        visits: NamedDependency[Visits],
+        visit_id: FromPath[int],
+        score_id: FromPath[int],
+        data: FormData,
+    ) -> Template | Redirect:
+        visit, _ = await visits.get(visit_id)
+        framework = await visits.framework(visit)
+        form = bind(ScoreForm, data)
+        context: dict[str, Any] = {"visit": visit, "score_id": score_id, "framework": framework}
+        if not form.valid:
+            context["error"] = (
+                "Choose a score from the scale."
+                if "score" in form.errors
+                else next(iter(form.errors.values()))
+            )
+            return render(request, "visits/_score_status.html", context, status_code=422)
+        assert form.data is not None
+        try:
+            score = await visits.save_score(
+                visit,
+                score_id,
+                expected_version=form.data.version,
+                score=form.data.score,
+                findings=form.data.findings or "",
+                evidence_seen=form.data.evidence_seen or "",
+            )
+        except ScoreConflict as conflict:
+            context.update(conflict=conflict, mine=form.data)
+            return render(request, "visits/_score_conflict.html", context, status_code=409)
+        except Invalid as problem:
+            context["error"] = str(problem)
+            return render(request, "visits/_score_status.html", context, status_code=422)
+        if not request.htmx:
+            flash(request, "Saved.", "success")
+            statement = framework.statement(score.statement_id)
+            return see_other(f"/visits/{visit.id}/questions/{statement.key_question_code}#score-{score.id}")
+        scores = await visits.scores(visit)
+        context.update(
+            score=score, summary=framework.summarise({sid: item.score for sid, item in scores.items()})
+        )
+        return render(request, "visits/_score_status.html", context)
+
+    @post("/summary", guards=[requires_council_staff])
+    async def save_summary(
+        self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int], data: FormData
+    ) -> Template | Redirect:
+        visit, _ = await visits.get(visit_id)
+        form = bind(SummaryForm, data)
+        error = None
+        if not form.valid:
+            error = next(iter(form.errors.values()))
+        else:
+            assert form.data is not None
+            try:
+                await visits.save_summary(
+                    visit, expected_version=form.data.version, summary=form.data.summary or ""
+                )
+            except (Conflict, Invalid) as problem:
+                error = str(problem)
+        if not request.htmx:
+            flash(request, error or "Summary saved.", "error" if error else "success")
+            return see_other(f"/visits/{visit.id}")
+        status = 409 if error and "Someone else" in error else (422 if error else 200)
+        return render(
+            request, "visits/_summary_status.html", {"visit": visit, "error": error}, status_code=status
+        )
+
+    # --- workflow -------------------------------------------------------------------------------------------
+
+    @post("/lock", guards=[requires_council_staff])
+    async def lock(
+        self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int]
+    ) -> Template | Redirect:
+        visit, service = await visits.get(visit_id)
+        try:
+            await visits.lock_scores(visit)
+        except ScoresMissing as missing:
+            return render(
+                request,
+                "visits/overview.html",
+                await self._overview(visits, visit, service, missing=missing.missing),
+                status_code=422,
+            )
+        flash(request, "Scores locked. The provider's own scores are now shown beside yours.", "success")
+        return see_other(f"/visits/{visit.id}")
+
+    @post("/share", guards=[requires_council_staff])
+    async def share(
+        self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int]
+    ) -> Redirect:
+        visit, service = await visits.get(visit_id)
+        await visits.share_draft(visit, service)
+        flash(
+            request,
+            f"Draft report shared with {service.name}. Factual accuracy comments are due by "
+            f"{visit.factual_accuracy_due:%-d %B %Y}.",
+            "success",
+        )
+        return see_other(f"/visits/{visit.id}")
+
+    @post("/publish", guards=[requires_council_staff])
+    async def publish(
+        self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int]
+    ) -> Redirect:
+        visit, service = await visits.get(visit_id)
+        await visits.publish(visit, service)
+        flash(request, f"The report on {service.name} is published.", "success")
+        return see_other(f"/visits/{visit.id}")
+
+    @post("/cancel", guards=[requires_council_staff])
+    async def cancel(
+        self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int], data: FormData
+    ) -> Template | Redirect:
+        visit, service = await visits.get(visit_id)
+        form = bind(CancelForm, data)
+        if not form.valid:
+            return render(
+                request,
+                "visits/overview.html",
+                await self._overview(visits, visit, service, cancel_form=form),
+                status_code=422,
+            )
+        assert form.data is not None
+        await visits.cancel(visit, form.data.reason)
+        flash(request, "The visit was cancelled.", "success")
+        return see_other(f"/visits/{visit.id}")
+
+    # --- the report and factual accuracy -------------------------------------------------------------
+
+    async def _report(
+        self, visits: Visits, visit: Visit, service: CareService, **extra: Any
+    ) -> dict[str, Any]:
+        context = await self._overview(visits, visit, service)
+        context.update(
+            scores=await visits.scores(visit),
+            point_form=Form.initial(),
+            provider_finished=await visits.provider_has_finished(visit),
+        )
+        context.update(extra)
+        return context
+
+    @get("/report")
+    async def report(
+        self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int]
+    ) -> Template:
+        visit, service = await visits.get(visit_id)
+        return render(request, "visits/report.html", await self._report(visits, visit, service))
+
+    @post("/points", guards=[requires_provider])
+    async def raise_point(
+        self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int], data: FormData
+    ) -> Template | Redirect:
+        visit, service = await visits.get(visit_id)
+        form = bind(PointForm, data)
+        if form.valid:
+            assert form.data is not None
+            try:
+                await visits.raise_point(visit, statement_id=form.data.statement_id, text=form.data.text)
+            except Invalid as problem:
+                form.add_error("__all__", str(problem))
+            else:
+                flash(request, "Your factual accuracy point was sent to the officer.", "success")
+                return see_other(f"/visits/{visit.id}/report#points")
+        return render(
+            request,
+            "visits/report.html",
+            await self._report(visits, visit, service, point_form=form),
+            status_code=422,
+        )
+
+    @post("/points/done", guards=[requires_provider])
+    async def points_done(
+        self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int]
+    ) -> Redirect:
+        visit, _ = await visits.get(visit_id)
+        await visits.finish_points(visit)
+        flash(request, "Thank you. The officer can now publish the report.", "success")
+        return see_other(f"/visits/{visit.id}/report#points")
+
+    @post("/points/{point_id:int}/accept", guards=[requires_council_staff])
+    async def accept_point(
+        self,
+        request: HTMXRequest,
+        visits: NamedDependency[Visits],
+        visit_id: FromPath[int],
+        point_id: FromPath[int],
+        data: FormData,
+    ) -> Redirect:
+        visit, _ = await visits.get(visit_id)
+        form = bind(AcceptPointForm, data)
+        if not form.valid:
+            raise Invalid(next(iter(form.errors.values())))
+        assert form.data is not None
+        await visits.accept_point(
+            visit, point_id, response=form.data.response or "", new_score=form.data.new_score
+        )
+        flash(request, "Point accepted.", "success")
+        return see_other(f"/visits/{visit.id}/report#points")
+
+    @post("/points/{point_id:int}/reject", guards=[requires_council_staff])
+    async def reject_point(
+        self,
+        request: HTMXRequest,
+        visits: NamedDependency[Visits],
+        visit_id: FromPath[int],
+        point_id: FromPath[int],
+        data: FormData,
+    ) -> Redirect:
+        visit, _ = await visits.get(visit_id)
+        form = bind(RejectPointForm, data)
+        if not form.valid:
+            raise Invalid(next(iter(form.errors.values())))
+        assert form.data is not None
+        await visits.reject_point(visit, point_id, response=form.data.response)
+        flash(request, "Point answered: not accepted.", "success")
+        return see_other(f"/visits/{visit.id}/report#points")
+
+
+async def _self_assessment_view(
+    db: AsyncSession, viewer: User, settings: Settings, visit: Visit, service: CareService
+) -> dict[str, Any]:
+    """The provider's narrative and evidence beside the officer's scoring, and their own scores
+    only when blind scoring allows it."""
+    if visit.self_assessment_id is None:
+        return {"tested": None, "answers": {}, "evidence": {}, "self_scores_visible": False}
+    assessments = SelfAssessments(db, viewer, settings)
+    tested, _ = await assessments.get(visit.self_assessment_id)
+    return {
+        "tested": tested,
+        "answers": await assessments.answers(tested),
+        "evidence": await assessments.evidence(tested),
+        "self_scores_visible": await assessments.self_scores_visible(tested, service),
+    }
+
+
+route_handlers = [ServiceVisitsController, VisitListController, VisitController]

@@ -1,0 +1,53 @@
+"""What people may send about concerns (forms), and what the API shows of them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from selfassess.visits.models import ConcernSource, ConcernStatus, Severity
+
+SUMMARY_MAX_LENGTH = 300  # the column's length
+NOTES_MAX_LENGTH = 20_000  # generous for case notes, small enough to keep pages quick
+
+
+class ConcernForm(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    source: ConcernSource = Field(title="Source")
+    received_on: date = Field(title="Date received")
+    summary: str = Field(title="Summary", min_length=1, max_length=SUMMARY_MAX_LENGTH)
+    details: str | None = Field(default=None, title="Details", max_length=NOTES_MAX_LENGTH)
+    severity: Severity = Field(title="Severity")
+    is_complaint: bool = Field(default=False, title="Complaint")
+    is_confidential: bool = Field(default=False, title="Confidential")
+
+    @field_validator("received_on")
+    @classmethod
+    def _not_future(cls, value: date) -> date:
+        if value > date.today():
+            raise ValueError("The date received cannot be in the future.")
+        return value
+
+
+class CloseConcernForm(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    outcome: str = Field(title="Outcome", min_length=1, max_length=NOTES_MAX_LENGTH)
+
+
+class ConcernPublic(BaseModel):
+    """The API's view of a concern: what a provider may see, so never the internal notes or who
+    logged it. Council staff see confidential concerns here too; providers never do."""
+
+    id: int
+    service_id: int
+    source: ConcernSource
+    received_on: date
+    summary: str
+    severity: Severity
+    is_complaint: bool
+    is_confidential: bool
+    status: ConcernStatus
+    outcome: str

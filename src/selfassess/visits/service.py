@@ -1,0 +1,658 @@
+"""Officer visits as one viewer may see and change them.
+
+scheduled -> in progress -> scores locked -> draft shared (factual accuracy) -> published.
+Providers see an announced visit's date, the draft report once it is shared with them, and the
+published report; never a visit while it is being scored, and never an unannounced visit before
+its report is shared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from selfassess.accounts.audit import record_audit
+from selfassess.accounts.models import User
+from selfassess.actions.models import ActionPlan
+from selfassess.assessments.models import AssessmentStatus, SelfAssessment
+from selfassess.db import Page, update_if_version, utcnow
+from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
+from selfassess.frameworks.service import LoadedFramework, StatementView, council_settings, load_framework
+from selfassess.notifications.recipients import provider_staff
+from selfassess.notifications.service import notify
+from selfassess.providers.models import CareService
+from selfassess.providers.service import CareServices
+from selfassess.settings import Settings
+from selfassess.visits.forms import VisitForm
+from selfassess.visits.models import (
+    Concern,
+    ConcernStatus,
+    FactualAccuracyPoint,
+    PointStatus,
+    Visit,
+    VisitConcern,
+    VisitEvent,
+    VisitScore,
+    VisitStatus,
+    VisitType,
+)
+
+REPORT_VISIBLE_TO_PROVIDER = (VisitStatus.DRAFT_SHARED, VisitStatus.PUBLISHED)
+SCORES_LOCKED_OR_LATER = (VisitStatus.SCORES_LOCKED, VisitStatus.DRAFT_SHARED, VisitStatus.PUBLISHED)
+UPCOMING = (VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS)
+NO_MORE_POINTS = "factual_accuracy.no_more_points"
+
+
+@dataclass(frozen=True)
+class VisitRow:
+    visit: Visit
+    service: CareService
+    officer_name: str
+    scored: int
+    total: int
+
+
+@dataclass(frozen=True)
+class PointRow:
+    point: FactualAccuracyPoint
+    raised_by: str
+    statement: StatementView | None
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    event: VisitEvent
+    actor: str
+
+
+class ScoreConflict(Conflict):
+    def __init__(self, current: VisitScore, saved_by: str | None) -> None:
+        super().__init__(f"{saved_by or 'Someone'} saved a different version of this statement.")
+        self.current = current
+        self.saved_by = saved_by
+
+
+class ScoresMissing(Invalid):
+    def __init__(self, missing: list[tuple[StatementView, int]]) -> None:
+        count = len(missing)
+        super().__init__(f"{count} statement{'s are' if count != 1 else ' is'} not scored yet.")
+        self.missing = missing
+
+
+class Visits:
+    def __init__(self, db: AsyncSession, viewer: User, settings: Settings) -> None:
+        self.db = db
+        self.viewer = viewer
+        self.settings = settings
+        self.services = CareServices(db, viewer)
+
+    # --- who sees what ----------------------------------------------------------------------------
+
+    def _visible(self):  # type: ignore[no-untyped-def]
+        if self.viewer.is_provider:
+            return Visit.status.in_(REPORT_VISIBLE_TO_PROVIDER)
+        return Visit.id.is_not(None)
+
+    def _require_council_staff(self) -> None:
+        if not self.viewer.is_council_staff:
+            raise Forbidden("Visits are recorded by council staff.")
+
+    def _with_progress(self):  # type: ignore[no-untyped-def]
+        officer = aliased(User)
+        return (
+            select(
+                Visit, CareService, officer.full_name, func.count(VisitScore.score), func.count(VisitScore.id)
+            )
+            .join(CareService, CareService.id == Visit.service_id)
+            .join(officer, officer.id == Visit.officer_id)
+            .outerjoin(VisitScore, VisitScore.visit_id == Visit.id)
+            .group_by(Visit.id, CareService.id, officer.full_name)
+        )
+
+    # --- reads ------------------------------------------------------------------------------------------
+
+    async def for_service(self, service: CareService) -> list[VisitRow]:
+        rows = await self.db.execute(
+            self._with_progress()
+            .where(Visit.service_id == service.id, self._visible())
+            .order_by(Visit.scheduled_for.desc(), Visit.id.desc())
+        )
+        return [VisitRow(*row) for row in rows]
+
+    async def announced_upcoming(self, service: CareService) -> list[Visit]:
+        """What a provider may know ahead: the dates of announced visits."""
+        return list(
+            await self.db.scalars(
+                select(Visit)
+                .where(Visit.service_id == service.id, Visit.announced.is_(True), Visit.status.in_(UPCOMING))
+                .order_by(Visit.scheduled_for)
+            )
+        )
+
+    async def page(
+        self, *, status: VisitStatus | None = None, number: int = 1, size: int = 25
+    ) -> Page[VisitRow]:
+        """The council's visits, the viewer's own first, then by date."""
+        self._require_council_staff()
+        conditions = [Visit.status == status] if status else [Visit.status != VisitStatus.CANCELLED]
+        total = (
+            await self.db.scalar(
+                self.services.scope(
+                    select(func.count(Visit.id))
+                    .join(CareService, CareService.id == Visit.service_id)
+                    .where(*conditions)
+                )
+            )
+            or 0
+        )
+        number = max(1, min(number, -(-total // size) or 1))
+        mine_first = case((Visit.officer_id == self.viewer.id, 0), else_=1)
+        rows = await self.db.execute(
+            self.services.scope(self._with_progress().where(*conditions))
+            .order_by(mine_first, Visit.scheduled_for, Visit.id)
+            .limit(size)
+            .offset((number - 1) * size)
+        )
+        return Page([VisitRow(*row) for row in rows], total=total, number=number, size=size)
+
+    async def get(self, visit_id: int) -> tuple[Visit, CareService]:
+        row = (
+            await self.db.execute(
+                self.services.scope(
+                    select(Visit, CareService)
+                    .join(CareService, CareService.id == Visit.service_id)
+                    .where(Visit.id == visit_id, self._visible())
+                )
+            )
+        ).first()
+        if row is None:
+            raise NotFound("visit")
+        return row[0], row[1]
+
+    async def framework(self, visit: Visit) -> LoadedFramework:
+        return await load_framework(self.db, visit.framework_version_id)
+
+    async def scores(self, visit: Visit) -> dict[int, VisitScore]:
+        """Scores by statement id."""
+        rows = await self.db.scalars(
+            select(VisitScore)
+            .where(VisitScore.visit_id == visit.id)
+            .execution_options(populate_existing=True)
+        )
+        return {score.statement_id: score for score in rows}
+
+    async def score(self, visit: Visit, score_id: int) -> VisitScore:
+        score = await self.db.scalar(
+            select(VisitScore)
+            .where(VisitScore.id == score_id, VisitScore.visit_id == visit.id)
+            .execution_options(populate_existing=True)
+        )
+        if score is None:
+            raise NotFound("statement")
+        return score
+
+    async def names(self, user_ids: set[int | None]) -> dict[int, str]:
+        ids = {user_id for user_id in user_ids if user_id}
+        if not ids:
+            return {}
+        return dict((await self.db.execute(select(User.id, User.full_name).where(User.id.in_(ids)))).all())
+
+    async def concerns(self, visit: Visit) -> list[Concern]:
+        """The concerns the visit follows up; a provider never sees confidential ones."""
+        statement = (
+            select(Concern)
+            .join(VisitConcern, VisitConcern.concern_id == Concern.id)
+            .where(VisitConcern.visit_id == visit.id)
+            .order_by(Concern.received_on)
+        )
+        if self.viewer.is_provider:
+            statement = statement.where(Concern.is_confidential.is_(False))
+        return list(await self.db.scalars(statement))
+
+    async def open_concerns(self, service: CareService) -> list[Concern]:
+        self._require_council_staff()
+        return list(
+            await self.db.scalars(
+                select(Concern)
+                .where(Concern.service_id == service.id, Concern.status == ConcernStatus.OPEN)
+                .order_by(Concern.received_on.desc())
+            )
+        )
+
+    async def tested_assessment(self, visit: Visit) -> SelfAssessment | None:
+        if visit.self_assessment_id is None:
+            return None
+        return await self.db.get(SelfAssessment, visit.self_assessment_id)
+
+    async def points(self, visit: Visit) -> list[PointRow]:
+        framework = await self.framework(visit)
+        rows = await self.db.execute(
+            select(FactualAccuracyPoint, User.full_name)
+            .join(User, User.id == FactualAccuracyPoint.raised_by_id)
+            .where(FactualAccuracyPoint.visit_id == visit.id)
+            .order_by(FactualAccuracyPoint.created_at, FactualAccuracyPoint.id)
+        )
+        return [
+            PointRow(point, name, framework.statement(point.statement_id) if point.statement_id else None)
+            for point, name in rows
+        ]
+
+    async def history(self, visit: Visit) -> list[HistoryRow]:
+        rows = await self.db.execute(
+            select(VisitEvent, User.full_name)
+            .join(User, User.id == VisitEvent.actor_id)
+            .where(VisitEvent.visit_id == visit.id)
+            .order_by(VisitEvent.occurred_at, VisitEvent.id)
+        )
+        return [HistoryRow(event, name) for event, name in rows]
+
+    async def action_plan_id(self, visit: Visit) -> int | None:
+        return await self.db.scalar(select(ActionPlan.id).where(ActionPlan.visit_id == visit.id))
+
+    async def provider_has_finished(self, visit: Visit) -> bool:
+        return bool(
+            await self.db.scalar(
+                select(func.count(VisitEvent.id)).where(
+                    VisitEvent.visit_id == visit.id, VisitEvent.event == NO_MORE_POINTS
+                )
+            )
+        )
+
+    async def publish_blocker(self, visit: Visit) -> str | None:
+        """Why the report cannot be published yet, or None when it can."""
+        if visit.status is not VisitStatus.DRAFT_SHARED:
+            return "Share the draft report with the provider for factual accuracy first."
+        open_points = await self.db.scalar(
+            select(func.count(FactualAccuracyPoint.id)).where(
+                FactualAccuracyPoint.visit_id == visit.id, FactualAccuracyPoint.status == PointStatus.OPEN
+            )
+        )
+        if open_points:
+            plural = "s" if open_points > 1 else ""
+            return f"Respond to the provider's {open_points} open factual accuracy point{plural}."
+        due = visit.factual_accuracy_due
+        if due is not None and date.today() <= due and not await self.provider_has_finished(visit):
+            return (
+                f"The provider has until {due:%-d %B %Y} to raise factual accuracy points, "
+                "unless they say they have no more."
+            )
+        return None
+
+    # --- writes: scheduling and scoring -------------------------------------------------------------------
+
+    async def schedule(self, service: CareService, form: VisitForm) -> Visit:
+        """The visit is scored against the framework version of the self-assessment it tests (the
+        latest submitted one), or the council's current framework when there is none."""
+        self._require_council_staff()
+        await self._check_form(service, form)
+        tested = await self.db.scalar(
+            select(SelfAssessment)
+            .where(
+                SelfAssessment.service_id == service.id,
+                SelfAssessment.status.in_([AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED]),
+            )
+            .order_by(SelfAssessment.submitted_at.desc(), SelfAssessment.id.desc())
+            .limit(1)
+        )
+        version_id = (
+            tested.framework_version_id
+            if tested
+            else (await council_settings(self.db, service.council_id)).framework_version_id
+        )
+        if version_id is None:
+            raise Invalid("Your council has not chosen a framework yet (Frameworks, under admin).")
+        framework = await load_framework(self.db, version_id)
+        visit = Visit(
+            service_id=service.id,
+            framework_version_id=version_id,
+            self_assessment_id=tested.id if tested else None,
+            visit_type=form.visit_type,
+            scheduled_for=form.scheduled_for,
+            announced=form.announced,
+            officer_id=form.officer_id,
+        )
+        self.db.add(visit)
+        await self.db.flush()
+        self.db.add_all(
+            VisitScore(visit_id=visit.id, statement_id=statement.id) for statement in framework.statements
+        )
+        self.db.add_all(
+            VisitConcern(visit_id=visit.id, concern_id=concern_id) for concern_id in set(form.concern_ids)
+        )
+        self._event(visit, "scheduled", f"{form.visit_type.label} visit on {form.scheduled_for:%-d %B %Y}")
+        if visit.announced:
+            await self._tell(
+                await provider_staff(self.db, service),
+                visit,
+                "scheduled",
+                f"/services/{service.id}",
+                f"The council will visit {service.name} on {visit.scheduled_for:%-d %B %Y} "
+                f"({visit.visit_type.label.lower()} visit)",
+                subject=f"Council visit to {service.name} on {visit.scheduled_for:%-d %B %Y}",
+            )
+        await self.db.commit()
+        return visit
+
+    async def linked_concern_ids(self, visit: Visit) -> set[int]:
+        return set(
+            await self.db.scalars(select(VisitConcern.concern_id).where(VisitConcern.visit_id == visit.id))
+        )
+
+    async def update_details(self, visit: Visit, service: CareService, form: VisitForm) -> None:
+        self._require_council_staff()
+        if visit.status not in UPCOMING:
+            raise Invalid("The details of a visit cannot change once its scores are locked.")
+        existing = await self.linked_concern_ids(visit)
+        await self._check_form(service, form, already_linked=existing)
+        visit.visit_type, visit.scheduled_for = form.visit_type, form.scheduled_for
+        visit.announced, visit.officer_id, visit.updated_at = form.announced, form.officer_id, utcnow()
+        for concern_id in existing - set(form.concern_ids):
+            await self.db.delete(await self.db.get_one(VisitConcern, (visit.id, concern_id)))
+        self.db.add_all(
+            VisitConcern(visit_id=visit.id, concern_id=concern_id)
+            for concern_id in set(form.concern_ids) - existing
+        )
+        self._event(visit, "details_changed", "")
+        await self.db.commit()
+
+    async def _check_form(
+        self, service: CareService, form: VisitForm, already_linked: set[int] | None = None
+    ) -> None:
+        if form.officer_id not in {officer.id for officer in await self.services.officers()}:
+            raise Invalid("Choose an officer from your council.")
+        allowed = {concern.id for concern in await self.open_concerns(service)} | (already_linked or set())
+        if not set(form.concern_ids) <= allowed:
+            raise Invalid("Choose concerns about this service from the list.")
+        if form.visit_type is VisitType.REACTIVE and not form.concern_ids:
+            raise Invalid("A reactive visit responds to concerns: choose at least one.")
+
+    def _require_scoring(self, visit: Visit) -> None:
+        self._require_council_staff()
+        if not visit.status.scores_editable:
+            raise Invalid("The scores of this visit are locked.")
+
+    async def save_score(
+        self,
+        visit: Visit,
+        score_id: int,
+        *,
+        expected_version: int,
+        score: int | None,
+        findings: str,
+        evidence_seen: str,
+    ) -> VisitScore:
+        self._require_scoring(visit)
+        framework = await self.framework(visit)
+        if score is not None and score not in framework.rules.values:
+            raise Invalid("Choose a score from the scale.")
+        saved = await update_if_version(
+            self.db,
+            VisitScore,
+            VisitScore.id == score_id,
+            VisitScore.visit_id == visit.id,
+            expected_version=expected_version,
+            values={
+                "score": score,
+                "findings": findings,
+                "evidence_seen": evidence_seen,
+                "updated_at": utcnow(),
+                "updated_by_id": self.viewer.id,
+            },
+        )
+        if not saved:
+            current = await self.score(visit, score_id)
+            raise ScoreConflict(
+                current, (await self.names({current.updated_by_id})).get(current.updated_by_id or 0)
+            )
+        if visit.status is VisitStatus.SCHEDULED:
+            visit.status = VisitStatus.IN_PROGRESS
+            self._event(visit, "scoring_started", "")
+        visit.updated_at = utcnow()
+        await self.db.commit()
+        return await self.score(visit, score_id)
+
+    async def save_summary(self, visit: Visit, *, expected_version: int, summary: str) -> None:
+        self._require_council_staff()
+        if visit.status in (VisitStatus.PUBLISHED, VisitStatus.CANCELLED):
+            raise Invalid("The report is published and can no longer change.")
+        saved = await update_if_version(
+            self.db,
+            Visit,
+            Visit.id == visit.id,
+            expected_version=expected_version,
+            values={"summary": summary, "updated_at": utcnow()},
+        )
+        if not saved:
+            raise Conflict("Someone else changed the summary since you opened this page. Reload to see it.")
+        await self.db.commit()
+        await self.db.refresh(visit)
+
+    async def missing(self, visit: Visit) -> list[tuple[StatementView, int]]:
+        framework = await self.framework(visit)
+        scores = await self.scores(visit)
+        return [
+            (statement, scores[statement.id].id)
+            for statement in framework.statements
+            if scores[statement.id].score is None
+        ]
+
+    async def lock_scores(self, visit: Visit) -> None:
+        """From here the provider's own scores are shown to the officer (blind scoring ends)."""
+        self._require_scoring(visit)
+        if missing := await self.missing(visit):
+            raise ScoresMissing(missing)
+        visit.status, visit.scores_locked_at, visit.updated_at = VisitStatus.SCORES_LOCKED, utcnow(), utcnow()
+        self._event(visit, "scores_locked", "")
+        await self.db.commit()
+
+    async def share_draft(self, visit: Visit, service: CareService) -> None:
+        self._require_council_staff()
+        if visit.status is not VisitStatus.SCORES_LOCKED:
+            raise Invalid("Lock the scores before sharing the draft report.")
+        if not visit.summary.strip():
+            raise Invalid("Write the overall summary before sharing the draft report.")
+        days = (await council_settings(self.db, service.council_id)).factual_accuracy_days
+        visit.status, visit.shared_at = VisitStatus.DRAFT_SHARED, utcnow()
+        visit.factual_accuracy_due = date.today() + timedelta(days=days)
+        visit.updated_at = utcnow()
+        self._event(
+            visit, "draft_shared", f"Factual accuracy comments due by {visit.factual_accuracy_due:%-d %B %Y}"
+        )
+        await self._tell(
+            await provider_staff(self.db, service),
+            visit,
+            "draft_shared",
+            f"/visits/{visit.id}/report",
+            f"The draft report on {service.name} is ready. Tell the council of any factual errors by "
+            f"{visit.factual_accuracy_due:%-d %B %Y}.",
+            subject=f"Draft visit report for factual accuracy: {service.name}",
+        )
+        await self.db.commit()
+
+    async def publish(self, visit: Visit, service: CareService) -> None:
+        self._require_council_staff()
+        if blocker := await self.publish_blocker(visit):
+            raise Invalid(blocker)
+        visit.status, visit.published_at, visit.published_by_id = (
+            VisitStatus.PUBLISHED,
+            utcnow(),
+            self.viewer.id,
+        )
+        visit.updated_at = utcnow()
+        await self._keep_published_ratings(visit)
+        self._event(visit, "published", "")
+        record_audit(
+            self.db, "visit.published", actor=self.viewer, subject=f"visit:{visit.id}", detail=service.name
+        )
+        await self._tell(
+            await provider_staff(self.db, service),
+            visit,
+            "published",
+            f"/visits/{visit.id}/report",
+            f"The council published its report on {service.name}",
+            subject=f"Visit report published: {service.name}",
+        )
+        await self.db.commit()
+
+    async def _keep_published_ratings(self, visit: Visit) -> None:
+        framework = await self.framework(visit)
+        summary = framework.summarise({sid: score.score for sid, score in (await self.scores(visit)).items()})
+        if summary.overall is not None:
+            overall = summary.overall
+            visit.rating_key, visit.rating_label, visit.rating_percent = (
+                overall.band.key,
+                overall.band.label,
+                overall.percent,
+            )
+        visit.key_question_ratings = [
+            {
+                "code": question.code,
+                "title": question.title,
+                "key": result.rating.band.key if result.rating else None,
+                "label": result.rating.band.label if result.rating else None,
+                "percent": result.percent,
+                "position": result.rating.position.value if result.rating else None,
+            }
+            for question, result in zip(framework.key_questions, summary.key_questions, strict=True)
+        ]
+
+    async def cancel(self, visit: Visit, reason: str) -> None:
+        self._require_council_staff()
+        if visit.status in (VisitStatus.PUBLISHED, VisitStatus.CANCELLED):
+            raise Invalid("A published or cancelled visit cannot be cancelled.")
+        visit.status, visit.updated_at = VisitStatus.CANCELLED, utcnow()
+        self._event(visit, "cancelled", reason)
+        await self.db.commit()
+
+    # --- factual accuracy --------------------------------------------------------------------------------
+
+    def _require_provider_comments_open(self, visit: Visit) -> None:
+        if not self.viewer.is_provider:
+            raise Forbidden("Factual accuracy points are raised by the provider.")
+        if visit.status is not VisitStatus.DRAFT_SHARED:
+            raise Invalid("The report is not open for factual accuracy comments.")
+        if visit.factual_accuracy_due and date.today() > visit.factual_accuracy_due:
+            raise Invalid(
+                f"The period for factual accuracy comments ended on {visit.factual_accuracy_due:%-d %B %Y}."
+            )
+
+    async def raise_point(self, visit: Visit, *, statement_id: int | None, text: str) -> FactualAccuracyPoint:
+        self._require_provider_comments_open(visit)
+        if statement_id is not None and statement_id not in (await self.scores(visit)):
+            raise Invalid("Choose a statement from the report.")
+        score = (await self.scores(visit))[statement_id].score if statement_id else None
+        point = FactualAccuracyPoint(
+            visit_id=visit.id,
+            statement_id=statement_id,
+            raised_by_id=self.viewer.id,
+            text=text,
+            score_before=score,
+        )
+        self.db.add(point)
+        self._event(visit, "point_raised", text[:200])
+        await self.db.flush()
+        await self._tell(
+            [await self.db.get_one(User, visit.officer_id)],
+            visit,
+            f"point:{point.id}",
+            f"/visits/{visit.id}/report#points",
+            f"{self.viewer.full_name} raised a factual accuracy point on the draft report",
+            subject="Factual accuracy point raised",
+        )
+        await self.db.commit()
+        return point
+
+    async def finish_points(self, visit: Visit) -> None:
+        """The provider says it has nothing (more) to raise, so the report can be published early."""
+        self._require_provider_comments_open(visit)
+        self._event(visit, NO_MORE_POINTS, "")
+        await self.db.commit()
+
+    async def _open_point(self, visit: Visit, point_id: int) -> FactualAccuracyPoint:
+        self._require_council_staff()
+        point = await self.db.scalar(
+            select(FactualAccuracyPoint).where(
+                FactualAccuracyPoint.id == point_id, FactualAccuracyPoint.visit_id == visit.id
+            )
+        )
+        if point is None:
+            raise NotFound("factual accuracy point")
+        if point.status is not PointStatus.OPEN:
+            raise Invalid("This point has already been answered.")
+        return point
+
+    async def accept_point(
+        self, visit: Visit, point_id: int, *, response: str, new_score: int | None
+    ) -> None:
+        """Accepting may change the statement's score; the change is kept with the point and in history."""
+        point = await self._open_point(visit, point_id)
+        if new_score is not None:
+            if point.statement_id is None:
+                raise Invalid("This point is not about one statement, so no score can change with it.")
+            framework = await self.framework(visit)
+            if new_score not in framework.rules.values:
+                raise Invalid("Choose a score from the scale.")
+            score = (await self.scores(visit))[point.statement_id]
+            if score.score != new_score:
+                statement = framework.statement(point.statement_id)
+                self._event(
+                    visit,
+                    "score_changed",
+                    f"{statement.code}: {score.score} -> {new_score} after factual accuracy point",
+                )
+                score.score, score.version, score.updated_at = new_score, score.version + 1, utcnow()
+                score.updated_by_id = self.viewer.id
+            point.score_after = new_score
+        await self._resolve(point, PointStatus.ACCEPTED, response)
+        await self.db.commit()
+
+    async def reject_point(self, visit: Visit, point_id: int, *, response: str) -> None:
+        point = await self._open_point(visit, point_id)
+        if not response.strip():
+            raise Invalid("Give the reason for not accepting the point.")
+        await self._resolve(point, PointStatus.REJECTED, response)
+        await self.db.commit()
+
+    async def _resolve(self, point: FactualAccuracyPoint, status: PointStatus, response: str) -> None:
+        point.status, point.response = status, response.strip()
+        point.resolved_by_id, point.resolved_at, point.updated_at = self.viewer.id, utcnow(), utcnow()
+        self._event_for(point.visit_id, f"point_{status.value}", point.response[:200])
+        await notify(
+            self.db,
+            recipients=[await self.db.get_one(User, point.raised_by_id)],
+            message=f"The officer answered your factual accuracy point: {status.label.lower()}",
+            link=f"/visits/{point.visit_id}/report#points",
+            dedupe_key=f"point:{point.id}:{status.value}",
+            settings=self.settings,
+        )
+
+    # --- history ------------------------------------------------------------------------------------------
+
+    def _event(self, visit: Visit, event: str, detail: str) -> None:
+        self._event_for(visit.id, event, detail)
+
+    def _event_for(self, visit_id: int, event: str, detail: str) -> None:
+        self.db.add(VisitEvent(visit_id=visit_id, actor_id=self.viewer.id, event=event, detail=detail))
+
+    async def _tell(
+        self,
+        recipients: list[User],
+        visit: Visit,
+        step: str,
+        link: str,
+        message: str,
+        subject: str | None = None,
+    ) -> None:
+        await notify(
+            self.db,
+            recipients=recipients,
+            message=message,
+            link=link,
+            dedupe_key=f"visit:{visit.id}:{step}",
+            email_subject=subject,
+            settings=self.settings,
+        )

@@ -1,0 +1,1 @@
+"""What every page shares: rendering, flash messages, errors, guards and security headers."""

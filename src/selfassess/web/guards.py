@@ -1,0 +1,55 @@
+"""Role guards attached to controllers and routes; handlers never test roles themselves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+from selfassess.accounts.models import User
+
+
+def _user(connection: ASGIConnection[Any, Any, Any, Any]) -> User:
+    return connection.user  # set by SessionAuth before guards run
+
+
+def requires_council_staff(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if not _user(connection).is_council_staff:
+        raise PermissionDeniedException("This page is for council staff.")
+
+
+def requires_council_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if not _user(connection).is_council_admin:
+        raise PermissionDeniedException("This page is for council admins.")
+
+
+def requires_provider(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if not _user(connection).is_provider:
+        raise PermissionDeniedException("This page is for provider staff.")
+
+
+class PasswordChangeRequired(PermissionDeniedException):
+    """A user with a temporary password must choose their own before doing anything else."""
+
+
+def password_change_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    user = connection.scope.get("user")
+    if (
+        user is not None
+        and user.must_change_password
+        and not handler.opt.get("allowed_before_password_change")
+    ):
+        raise PasswordChangeRequired("Choose a new password to continue.")
+
+
+# Ids are 32-bit integers on PostgreSQL (64-bit on SQLite); anything outside is no record at all.
+_LARGEST_ID = 2**31 - 1
+
+
+def ids_in_range(request: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """Before any handler: an id no row can have is simply not found, rather than a database error."""
+    for value in request.path_params.values():
+        if isinstance(value, int) and not 0 < value <= _LARGEST_ID:
+            raise NotFoundException("We could not find that page.")

@@ -1,0 +1,39 @@
+"""One handler serves both the whole page and, for htmx, just the part of it being swapped."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from jinja2_fragments.litestar import HTMXBlockTemplate
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER
+
+
+def render(
+    request: HTMXRequest,
+    template_name: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    block: str | None = None,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Template:
+    """The named block alone for an htmx request that targets it; the full page otherwise
+    (including boosted navigation, which swaps the whole body)."""
+    context = {"user": request.scope.get("user"), **(context or {})}
+    if block is not None and request.htmx and not request.htmx.boosted:
+        return HTMXBlockTemplate(
+            template_name=template_name,
+            block_name=block,
+            context=context,
+            status_code=status_code,
+            headers=dict(headers or {}),
+        )
+    return Template(template_name=template_name, context=context, status_code=status_code, headers=headers)
+
+
+def see_other(url: str) -> Redirect:
+    """POST, then redirect: a reload never re-submits the form."""
+    return Redirect(path=url, status_code=HTTP_303_SEE_OTHER)

@@ -1,0 +1,49 @@
+"""Jinja set-up: filters for UK dates and local times, and what every template may call."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from jinja2 import StrictUndefined
+from litestar.plugins.jinja import JinjaTemplateEngine
+
+from selfassess import __version__
+from selfassess.settings import Settings
+
+
+def configure(engine: JinjaTemplateEngine, settings: Settings) -> None:
+    zone = ZoneInfo(settings.timezone)
+    env = engine.engine
+    env.undefined = StrictUndefined  # a typo in a template fails its test instead of rendering blank
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+    env.filters["localtime"] = lambda value: _localtime(value, zone)
+    env.filters["day"] = _day
+    env.filters["short_day"] = _short_day
+    env.filters["plural"] = _plural
+    env.globals["app_version"] = __version__
+    env.globals["upload_max_mb"] = settings.upload_max_bytes // (1024 * 1024)
+    # Macros as globals: available in every template and in every block htmx renders on its own.
+    env.globals["ui"] = env.get_template("macros/ui.html").module
+    env.globals["forms"] = env.get_template("macros/forms.html").module
+    env.globals["scoring"] = env.get_template("macros/scoring.html").module
+    env.globals["actions_ui"] = env.get_template("macros/actions.html").module
+
+
+def _localtime(value: datetime | None, zone: ZoneInfo) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(zone).strftime("%-d %b %Y, %H:%M")
+
+
+def _day(value: date | datetime | None) -> str:
+    return value.strftime("%-d %B %Y") if value else ""
+
+
+def _short_day(value: date | datetime | None) -> str:
+    return value.strftime("%-d %b %Y") if value else ""
+
+
+def _plural(count: int, singular: str, plural: str | None = None) -> str:
+    return f"{count} {singular if count == 1 else (plural or singular + 's')}"

@@ -1,0 +1,159 @@
+/* selfassess: the little behaviour htmx does not give us. No inline script anywhere (CSP). */
+(function () {
+  "use strict";
+
+  function statusBar() {
+    return document.getElementById("connection-status");
+  }
+
+  function showProblem(message) {
+    var bar = statusBar();
+    if (bar) bar.textContent = message;
+  }
+
+  function clearProblem() {
+    var bar = statusBar();
+    if (bar) bar.textContent = "";
+  }
+
+  // A request that never reached us: say so, and keep what is on the page.
+  document.addEventListener("htmx:sendError", function () {
+    showProblem("We could not reach selfassess. Check your connection; nothing on this page has been lost.");
+  });
+
+  // Errors that are not swapped into the page (see htmx-config): say what happened instead of
+  // leaving the click without an answer. The server sends a short message for these requests.
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    var status = xhr ? xhr.status : 0;
+    if (status >= 500) {
+      showProblem("Something went wrong on our side (error " + status + "). Please try again.");
+      return;
+    }
+    var text = "";
+    try {
+      var answer = new DOMParser().parseFromString(xhr.responseText, "text/html");
+      var notice = answer.querySelector(".notice p, main p.lead, main p");
+      text = notice ? notice.textContent.trim() : "";
+    } catch (e) { /* not HTML: fall through to the general message */ }
+    showProblem(text || "That did not work (error " + status + "). Reload the page and try again.");
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.successful) clearProblem();
+  });
+
+  // After boosted navigation, move focus where a screen-reader user needs it: to the list of
+  // problems when a form came back with errors, otherwise to the new page's heading.
+  function focusPage() {
+    var summary = document.querySelector("main .error-summary");
+    var target = summary || document.querySelector("main h1");
+    if (!target) return;
+    if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+    target.focus({ preventScroll: !summary });
+  }
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail.boosted) focusPage();
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    if (document.querySelector("main .error-summary")) focusPage();
+  });
+})();
+
+/* Print buttons (no inline script: a data attribute instead). */
+document.addEventListener("click", function (event) {
+  var button = event.target.closest ? event.target.closest("[data-print]") : null;
+  if (button) window.print();
+});
+
+/* Autosave safety net. Forms marked data-autosave are saved by htmx as people type; here we
+   (1) keep a copy of unsaved text in this browser until the server confirms the save,
+   (2) warn before leaving the page while a save is pending or failed, and
+   (3) offer to restore text that never reached the server (a crash, a closed laptop). */
+(function () {
+  "use strict";
+  var PREFIX = "selfassess-unsaved:";
+  var dirty = {};
+
+  function keyFor(form) { return PREFIX + form.getAttribute("data-autosave"); }
+
+  function snapshot(form) {
+    var data = {};
+    Array.prototype.forEach.call(form.querySelectorAll("textarea, input[type=radio]:checked"), function (field) {
+      data[field.name] = field.value;
+    });
+    return data;
+  }
+
+  document.addEventListener("input", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-autosave]");
+    if (!form) return;
+    dirty[keyFor(form)] = true;
+    try { localStorage.setItem(keyFor(form), JSON.stringify(snapshot(form))); } catch (e) { /* storage full or off */ }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form || !form.matches || !form.matches("form[data-autosave]")) return;
+    if (event.detail.successful) {
+      delete dirty[keyFor(form)];
+      try { localStorage.removeItem(keyFor(form)); } catch (e) { /* ignore */ }
+    }
+  });
+
+  window.addEventListener("beforeunload", function (event) {
+    if (Object.keys(dirty).length) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+
+  function offerRestore(root) {
+    Array.prototype.forEach.call(root.querySelectorAll("form[data-autosave]"), function (form) {
+      var saved;
+      try { saved = JSON.parse(localStorage.getItem(keyFor(form)) || "null"); } catch (e) { saved = null; }
+      if (!saved) return;
+      var differs = Object.keys(saved).some(function (name) {
+        var field = form.querySelector("textarea[name='" + name + "']");
+        return field && field.value !== saved[name];
+      });
+      if (!differs || form.querySelector(".restore-unsaved")) {
+        if (!differs) localStorage.removeItem(keyFor(form));
+        return;
+      }
+      var notice = document.createElement("div");
+      notice.className = "notice notice--warning restore-unsaved";
+      notice.setAttribute("role", "alert");
+      var text = document.createElement("p");
+      text.textContent = "This browser kept text you typed here that never reached the server.";
+      var restore = document.createElement("button");
+      restore.type = "button";
+      restore.className = "button button--small";
+      restore.textContent = "Restore my unsaved text";
+      restore.addEventListener("click", function () {
+        Object.keys(saved).forEach(function (name) {
+          var field = form.querySelector("textarea[name='" + name + "']");
+          if (field) field.value = saved[name];
+        });
+        notice.remove();
+        htmx.trigger(form, "submit");
+      });
+      var discard = document.createElement("button");
+      discard.type = "button";
+      discard.className = "button button--secondary button--small";
+      discard.textContent = "Discard it";
+      discard.addEventListener("click", function () {
+        localStorage.removeItem(keyFor(form));
+        notice.remove();
+      });
+      notice.appendChild(text);
+      notice.appendChild(restore);
+      notice.appendChild(document.createTextNode(" "));
+      notice.appendChild(discard);
+      form.insertBefore(notice, form.firstChild);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { offerRestore(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { offerRestore(event.detail.elt || document); });
+})();

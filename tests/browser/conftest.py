@@ -1,0 +1,215 @@
+"""Real-browser tests: Playwright driving Debian's chromium against the real server.
+
+Once for the browser tests, ``selfassess demo --serve`` starts as a subprocess on a free port with a
+throwaway SQLite database and the demo data, exactly as ``./run demo`` does; the tests wait for
+``/health`` and stop it afterwards. Browser tests run on SQLite only: the HTTP tests run every route
+on SQLite and PostgreSQL, and the browser adds what only a browser can show (htmx swaps, focus,
+keyboard use, accessibility, Content-Security-Policy), which does not depend on the database.
+
+Playwright never downloads a browser: it launches /usr/bin/chromium (``./run test`` installs it;
+SELFASSESS_CHROMIUM points elsewhere). Skip these tests with ``-m "not browser"``.
+
+Every test gets a fresh browser context (no cookies) and a page that fails the test on any
+JavaScript error or Content-Security-Policy violation. Write journeys with the helpers in
+``tests/browser/harness.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, sync_playwright  # noqa: E402
+
+from tests.browser.harness import AXE_FILE  # noqa: E402
+
+CHROMIUM = os.environ.get("SELFASSESS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+START_TIMEOUT_SECONDS = 60
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything in tests/browser is a browser test, including modules added later."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "selfassess.db"
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_healthy(server: LiveServer) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            pytest.fail(
+                f"the server stopped while starting (exit {server.process.returncode}):\n{server.log_tail()}"
+            )
+        try:
+            with urllib.request.urlopen(f"{server.url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"the server did not answer /health within {START_TIMEOUT_SECONDS}s:\n{server.log_tail()}")
+
+
+@pytest.fixture(scope="package")
+def server_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Started first and left to load the demo while chromium starts; ``live_server`` waits for it."""
+    data_dir = tmp_path_factory.mktemp("browser-server")
+    port = _free_port()
+    # Only what we set: a developer's own SELFASSESS_DATABASE_URL must not leak in.
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("SELFASSESS_")}
+    environment.update(
+        SELFASSESS_DATA_DIR=str(data_dir),
+        SELFASSESS_HOST="127.0.0.1",
+        SELFASSESS_PORT=str(port),
+        SELFASSESS_SECRET_KEY="browser-tests-secret-key-not-for-production",
+        SELFASSESS_PASSWORD_HASH_MEMORY_KIB="1024",
+        SELFASSESS_PASSWORD_HASH_TIME_COST="1",
+    )
+    log_path = data_dir / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "selfassess.cli", "demo", "--serve"],
+            cwd=data_dir,  # no .env from the developer's checkout
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", data_dir, process, log_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="package")
+def live_server(server_process: LiveServer) -> LiveServer:
+    """The real service with the demo data, answering on a free port."""
+    _wait_until_healthy(server_process)
+    return server_process
+
+
+@pytest.fixture(scope="package")
+def playwright() -> Iterator[Playwright]:
+    # Package scope: the sync API marks its event loop as running in this thread while it is open,
+    # so it must be stopped before the asyncio tests in other folders run.
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="package")
+def browser(playwright: Playwright, server_process: LiveServer) -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"No chromium at {CHROMIUM}. `./run test` installs Debian's chromium, or set "
+            'SELFASSESS_CHROMIUM, or leave these tests out with -m "not browser".'
+        )
+    launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    yield launched
+    launched.close()
+
+
+def _new_context(browser: Browser, server: LiveServer) -> BrowserContext:
+    context = browser.new_context(
+        base_url=server.url,
+        viewport={"width": 1280, "height": 860},
+        locale="en-GB",
+        timezone_id="Europe/London",
+    )
+    context.set_default_timeout(5000)
+    # axe-core is put into every page by the browser itself, before the page's own scripts: the
+    # app's Content-Security-Policy stays on, and no check waits for 600 kB to load.
+    context.add_init_script(path=AXE_FILE)
+    return context
+
+
+@pytest.fixture
+def context(browser: Browser, live_server: LiveServer) -> Iterator[BrowserContext]:
+    """A fresh browser profile (no cookies) for the test."""
+    context = _new_context(browser, live_server)
+    yield context
+    context.close()
+
+
+def _is_problem(message: ConsoleMessage) -> bool:
+    if message.type != "error":
+        return False
+    # Chromium logs every 4xx answer; a form that is sent back with its errors is one (422).
+    return not message.text.startswith("Failed to load resource: the server responded with a status of 4")
+
+
+def _watch(page: Page, problems: list[str]) -> Page:
+    page.on("console", lambda message: problems.append(message.text) if _is_problem(message) else None)
+    page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
+    return page
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Iterator[Page]:
+    """A page that fails the test on a JavaScript error or a Content-Security-Policy violation."""
+    problems: list[str] = []
+    yield _watch(context.new_page(), problems)
+    assert not problems, "The browser reported errors:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def new_page(browser: Browser, live_server: LiveServer) -> Iterator[Callable[[], Page]]:
+    """Another person at another computer: ``other = new_page()`` is a page with its own cookies."""
+    opened: list[BrowserContext] = []
+    problems: list[str] = []
+
+    def make() -> Page:
+        opened.append(_new_context(browser, live_server))
+        return _watch(opened[-1].new_page(), problems)
+
+    yield make
+    for other in opened:
+        other.close()
+    assert not problems, "The browser reported errors:\n" + "\n".join(problems)

@@ -1,0 +1,61 @@
+"""The home page shows each person what needs them, and only their own organisation's work."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from selfassess.actions.models import Action, ActionPlan, PlanStatus
+from selfassess.actions.rules import Priority, Reason
+from selfassess.settings import Settings
+from tests import factories
+from tests.actions.helpers import published_visit
+from tests.support import Browser, text_of
+
+pytestmark = pytest.mark.usefixtures("frameworks")
+
+
+async def test_sign_in_lands_on_home(client: Browser, world: factories.World) -> None:
+    await client.login(world.officer_a.email)
+    response = await client.get("/", follow_redirects=False)
+    assert response.headers["location"] == "/home"
+
+
+async def test_council_home_counts_work_and_the_share_rated_good(
+    client: Browser, db: AsyncSession, world: factories.World, settings: Settings
+) -> None:
+    _, visit = await published_visit(db, world, settings, self_scores={}, officer_scores={})
+    plan = ActionPlan(
+        service_id=world.alpha.id, visit_id=visit.id, status=PlanStatus.AGREED, provider_due=date.today()
+    )
+    db.add(plan)
+    await db.flush()
+    db.add(
+        Action(
+            plan_id=plan.id,
+            reason=Reason.ADDED,
+            title="Late",
+            priority=Priority.HIGH,
+            owner_id=world.manager_1.id,
+            due_date=date.today() - timedelta(days=2),
+        )
+    )
+    await db.commit()
+    await client.login(world.officer_a.email)
+    page = text_of((await client.get("/home")).text)
+    assert "1 overdue action on your services (1 in the area)" in page
+    assert "Rated good or outstanding 100% (1 of 1 rated)" in page
+    assert "Services 2" in page, "council A has Alpha and Beta"
+
+
+async def test_provider_home_lists_only_its_services_with_their_state(
+    client: Browser, db: AsyncSession, world: factories.World, settings: Settings
+) -> None:
+    await published_visit(db, world, settings, self_scores={}, officer_scores={})
+    await client.login(world.manager_1.email)
+    page = text_of((await client.get("/home")).text)
+    assert "Alpha House" in page and "Beta Homecare" not in page and "Gamma Lodge" not in page
+    assert "Self-assessment: 2026/27 — submitted, awaiting review" in page
+    assert "Council rating: Good" in page
