@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -12,9 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import ColumnElement, event, func, or_, update
+from sqlalchemy import ColumnElement, event, func, inspect, or_, text, update
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -154,11 +154,24 @@ def alembic_config(settings: Settings) -> AlembicConfig:
 
 
 def head_revision(settings: Settings) -> str | None:
-    return ScriptDirectory.from_config(alembic_config(settings)).get_current_head()
+    return _head_of(str(settings.migrations_dir))
+
+
+@functools.cache
+def _head_of(migrations_dir: str) -> str | None:
+    """Reading the migration scripts costs milliseconds, and they cannot change under a running
+    process; /health asks on every probe."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", migrations_dir)
+    return ScriptDirectory.from_config(config).get_current_head()
 
 
 def current_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    """Read directly: Alembic's MigrationContext logs two lines each time, and /health asks on
+    every probe. The history is linear, so the table holds one row."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 class DatabaseBehind(RuntimeError):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import html
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from selfassess.accounts.audit import record_audit
+from selfassess.accounts.audit import AUDIT_EVENT_LABELS, record_audit
 from selfassess.accounts.models import Role
 from tests import factories
 from tests.factories import PASSWORD
@@ -71,12 +72,14 @@ async def test_another_councils_events_are_never_shown(
     await db.commit()
 
     await client.login(world.admin_a.email)
-    page = text_of((await client.get("/admin/audit")).text)
+    page = text_of((await client.get("/admin/audit", htmx=True)).text)  # the events, not the filter
+    assert "Ada Admin" in page and "Signed in" in page
     for hidden in ("Bea Officer", "Bob B-Admin", world.officer_b.email, "B's own choice", "Role changed"):
         assert hidden not in page, hidden
     assert "paused" not in page
     options = (await client.get("/admin/audit")).text
-    assert "framework.chosen" not in options and "user.role_changed" not in options, "nor their event types"
+    # The filter offers the service's fixed vocabulary of events, never kinds read from the log.
+    assert all(f'<option value="{event}"' in options for event in AUDIT_EVENT_LABELS)
 
     filtered = text_of((await client.get("/admin/audit?event=user.role_changed")).text)
     assert "No events of this type." in filtered
@@ -138,3 +141,8 @@ async def test_audit_log_is_for_council_admins_only(client: Browser, world: fact
     await client.login(world.admin_a.email)
     assert 'href="/admin"' in (await client.get("/services")).text
     assert 'href="/admin/audit"' in (await client.get("/admin")).text
+
+
+async def test_an_event_without_a_label_is_refused(db: AsyncSession) -> None:
+    with pytest.raises(ValueError, match="AUDIT_EVENT_LABELS"):
+        record_audit(db, "service.teleported")

@@ -56,3 +56,23 @@ async def test_providers_page_is_for_council_staff(client: Browser, world: facto
     await client.login(world.manager_1.email)
     assert (await client.get("/providers")).status_code == 403
     assert (await client.post("/providers", {"name": "Sneaky Ltd"})).status_code == 403
+
+
+async def test_a_long_register_is_searched_and_paged(
+    client: Browser, db: AsyncSession, world: factories.World
+) -> None:
+    for number in range(55):
+        await factories.provider(db, world.council_b, name=f"Zephyr Care {number:02d}")
+    await client.login(world.officer_b.email)
+    first = text_of((await client.get("/providers")).text)
+    # 56 on council B's register (Provider Two and the 55), fifty to a page, by name.
+    assert "56 organisations." in first and "Page 1 of 2" in first
+    assert "Provider Two" in first and "Zephyr Care 48" in first and "Zephyr Care 49" not in first
+    second = text_of((await client.get("/providers?page=2")).text)
+    assert "Zephyr Care 49" in second and "Zephyr Care 54" in second and "Provider Two" not in second
+
+    found = await client.get("/providers?q=care+07", htmx=True)
+    assert found.text.lstrip().startswith('<div id="results">')
+    assert "1 organisation found." in text_of(found.text) and "Zephyr Care 07" in found.text
+    missing = text_of((await client.get("/providers?q=Provider+One")).text)
+    assert "No organisation on the register matches “Provider One”." in missing  # council A's only

@@ -6,6 +6,37 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import AuditEvent, User
 
+AUDIT_EVENT_LABELS = {
+    "login.succeeded": "Signed in",
+    "login.failed": "Failed sign-in",
+    "login.throttled": "Sign-in paused after repeated failures",
+    "logout": "Signed out",
+    "password.changed": "Changed own password",
+    "password.reset": "Password reset by an admin",
+    "user.created": "Account created",
+    "user.role_changed": "Role changed",
+    "user.deactivated": "Account deactivated",
+    "user.reactivated": "Account reactivated",
+    "service.created": "Service added",
+    "service.updated": "Service details changed",
+    "provider.linked": "Provider added to the register",
+    "settings.changed": "Council settings changed",
+    "framework.imported": "Framework imported",
+    "framework.published": "Framework version published",
+    "framework.draft_deleted": "Framework draft deleted",
+    "framework.chosen": "Framework chosen for the council",
+    "visit.published": "Visit report published",
+    "concern.logged": "Concern logged",
+    "concern.updated": "Concern updated",
+    "concern.closed": "Concern closed",
+    "concern.reopened": "Concern reopened",
+}
+
+
+def audit_event_label(event: str) -> str:
+    """Events of older versions that are no longer recorded still read sensibly."""
+    return AUDIT_EVENT_LABELS.get(event) or event.replace(".", " ").replace("_", " ").capitalize()
+
 
 def record_audit(
     db: AsyncSession,
@@ -19,6 +50,8 @@ def record_audit(
     ip: str | None = None,
 ) -> None:
     """Added to the caller's transaction: the event is kept exactly when the change is."""
+    if event not in AUDIT_EVENT_LABELS:
+        raise ValueError(f"Unknown audit event {event!r}: give it a label in AUDIT_EVENT_LABELS.")
     if actor is not None:
         actor_id = actor.id
         organisation_id = organisation_id or actor.organisation_id

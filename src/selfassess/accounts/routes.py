@@ -307,7 +307,7 @@ class AuditController(Controller):
         page: FromQuery[int] = 1,
     ) -> Template:
         events = await audit_log.page(event=event, number=page)
-        context = {"events": events, "event": event, "event_options": await audit_log.event_types()}
+        context = {"events": events, "event": event, "event_options": audit_log.event_types()}
         return render(request, "accounts/audit.html", context, block="results")
 
 

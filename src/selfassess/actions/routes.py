@@ -17,7 +17,6 @@ from litestar.plugins.flash import flash
 from litestar.plugins.htmx import ClientRefresh, HTMXRequest
 from litestar.response import Redirect, Template
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import User
@@ -106,24 +105,20 @@ class PlanListController(Controller):
 
     @get()
     async def index(
-        self, request: HTMXRequest, plans: NamedDependency[ActionPlans], overdue_only: FromQuery[bool] = False
+        self,
+        request: HTMXRequest,
+        plans: NamedDependency[ActionPlans],
+        overdue_only: FromQuery[bool] = False,
+        page: FromQuery[int] = 1,
     ) -> Template:
         """Every open plan in the council's area, those with overdue actions first."""
-        today = date.today()
-        statement = plans.services.scope(
-            select(ActionPlan, CareService)
-            .join(CareService, CareService.id == ActionPlan.service_id)
-            .where(ActionPlan.status != PlanStatus.CLOSED)
-        )
-        rows = list((await plans.db.execute(statement.order_by(CareService.name))).all())
-        progress = await plans.progress([plan.id for plan, _ in rows], today)
-        rows.sort(key=lambda row: (-progress[row[0].id].overdue, row[1].name))
-        if overdue_only:
-            rows = [row for row in rows if progress[row[0].id].overdue]
         return render(
             request,
             "actions/plans.html",
-            {"rows": rows, "progress": progress, "overdue_only": overdue_only},
+            {
+                "plans": await plans.open_plans(overdue_only=overdue_only, number=page),
+                "overdue_only": overdue_only,
+            },
             block="results",
         )
 

@@ -38,7 +38,7 @@ from selfassess.assessments.models import SelfAssessmentAnswer
 from selfassess.attachments.models import StoredFile
 from selfassess.attachments.service import file_content, store_file
 from selfassess.comparison.rules import StatementScores, compare
-from selfassess.db import update_if_version, utcnow
+from selfassess.db import Page, update_if_version, utcnow
 from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
 from selfassess.frameworks.service import LoadedFramework, StatementView, council_settings, load_framework
 from selfassess.notifications.recipients import council_contacts, provider_staff
@@ -139,6 +139,36 @@ class ActionPlans:
             for plan_id, total, verified, completed, overdue in rows
         }
         return {plan_id: found.get(plan_id, PlanProgress(0, 0, 0, 0)) for plan_id in plan_ids}
+
+    async def open_plans(
+        self, *, overdue_only: bool = False, number: int = 1, size: int = 25
+    ) -> Page[tuple[ActionPlan, CareService, PlanProgress]]:
+        """One page of the open plans in the viewer's area, those with most overdue actions first."""
+        today = date.today()
+        overdue = (
+            select(func.count(Action.id))
+            .where(Action.plan_id == ActionPlan.id, overdue_condition(today))
+            .scalar_subquery()
+        )
+        statement = self.services.scope(
+            select(ActionPlan, CareService)
+            .join(CareService, CareService.id == ActionPlan.service_id)
+            .where(ActionPlan.status != PlanStatus.CLOSED)
+        )
+        if overdue_only:
+            statement = statement.where(overdue > 0)
+        total = await self.db.scalar(select(func.count()).select_from(statement.subquery())) or 0
+        number = max(1, min(number, -(-total // size) or 1))
+        rows = list(
+            await self.db.execute(
+                statement.order_by(overdue.desc(), CareService.name, ActionPlan.id)
+                .limit(size)
+                .offset((number - 1) * size)
+            )
+        )
+        progress = await self.progress([plan.id for plan, _ in rows], today)
+        items = [(plan, service, progress[plan.id]) for plan, service in rows]
+        return Page(items=items, total=total, number=number, size=size)
 
     async def for_service(self, service: CareService) -> list[tuple[ActionPlan, PlanProgress]]:
         plans = list(

@@ -154,9 +154,20 @@ class ProviderRegisterController(Controller):
     dependencies = care_services_dependency
 
     @get()
-    async def index(self, request: HTMXRequest, care_services: NamedDependency[CareServices]) -> Template:
-        providers = await care_services.provider_summaries()
-        return render(request, "providers/providers.html", {"providers": providers, "form": Form.initial()})
+    async def index(
+        self,
+        request: HTMXRequest,
+        care_services: NamedDependency[CareServices],
+        q: FromQuery[str] = "",
+        page: FromQuery[int] = 1,
+    ) -> Template:
+        providers = await care_services.provider_summaries(query=q, number=page)
+        return render(
+            request,
+            "providers/providers.html",
+            {"providers": providers, "q": q, "form": Form.initial()},
+            block="results",
+        )
 
     @post()
     async def add(
@@ -175,7 +186,10 @@ class ProviderRegisterController(Controller):
                 return see_other("/providers")
         providers = await care_services.provider_summaries()
         return render(
-            request, "providers/providers.html", {"providers": providers, "form": form}, status_code=422
+            request,
+            "providers/providers.html",
+            {"providers": providers, "q": "", "form": form},
+            status_code=422,
         )
 
 

@@ -129,8 +129,11 @@ class CareServices:
         )
         return list(await self.db.scalars(select(Organisation).where(linked).order_by(Organisation.name)))
 
-    async def provider_summaries(self) -> list[ProviderSummary]:
-        """The council's register with how many of each provider's services are in its area."""
+    async def provider_summaries(
+        self, *, query: str = "", number: int = 1, size: int = 50
+    ) -> Page[ProviderSummary]:
+        """One page of the council's register with how many of each provider's services are in
+        its area; a county works with hundreds of providers."""
         service_count = (
             select(func.count(CareService.id))
             .where(
@@ -145,13 +148,27 @@ class CareServices:
             .where(User.organisation_id == Organisation.id, User.is_active.is_(True))
             .scalar_subquery()
         )
-        rows = await self.db.execute(
-            select(Organisation, service_count, user_count)
+        statement = (
+            select(Organisation)
             .join(CouncilProvider, CouncilProvider.provider_id == Organisation.id)
             .where(CouncilProvider.council_id == self.viewer.organisation_id)
-            .order_by(Organisation.name)
         )
-        return [ProviderSummary(provider, services, users) for provider, services, users in rows]
+        if query:
+            statement = statement.where(
+                contains_any(
+                    query, Organisation.name, Organisation.cqc_provider_id, Organisation.contact_email
+                )
+            )
+        total = await self.db.scalar(select(func.count()).select_from(statement.subquery())) or 0
+        number = max(1, min(number, -(-total // size) or 1))
+        rows = await self.db.execute(
+            statement.add_columns(service_count, user_count)
+            .order_by(Organisation.name, Organisation.id)
+            .limit(size)
+            .offset((number - 1) * size)
+        )
+        items = [ProviderSummary(provider, services, users) for provider, services, users in rows]
+        return Page(items=items, total=total, number=number, size=size)
 
     async def officers(self) -> list[User]:
         if self.viewer.is_provider:
