@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-PATHS = ["src", "tests", "migrations"]
+PATHS = ["src", "tests", "migrations", "bench"]
 
 
 @pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["lint", "format"])
