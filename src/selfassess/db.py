@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
-from sqlalchemy import ColumnElement, event, func, inspect, or_, text, update
+from sqlalchemy import ColumnElement, Row, Select, event, func, inspect, or_, select, text, update
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -215,3 +215,14 @@ class Page(Generic[T]):
     @property
     def last_index(self) -> int:
         return min(self.total, self.number * self.size)
+
+
+async def fetch_page(
+    db: AsyncSession, statement: Select[Any], *order_by: Any, number: int, size: int
+) -> tuple[list[Row[Any]], int, int]:
+    """One page of ``statement``'s rows in ``order_by`` order, with the total count and the page
+    number brought into range (a page past the end shows the last one)."""
+    total = await db.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    number = max(1, min(number, -(-total // size) or 1))
+    rows = await db.execute(statement.order_by(*order_by).limit(size).offset((number - 1) * size))
+    return list(rows), total, number

@@ -26,7 +26,7 @@ from selfassess.accounts.models import (
 )
 from selfassess.accounts.passwords import hash_password, needs_rehash, verify_password
 from selfassess.accounts.schemas import UserForm
-from selfassess.db import Page, contains_any, utcnow
+from selfassess.db import Page, contains_any, fetch_page, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.providers.models import CouncilProvider
 
@@ -338,12 +338,8 @@ class UserDirectory:
         )
         if query:
             statement = statement.where(contains_any(query, User.full_name, User.email, Organisation.name))
-        total = await self.db.scalar(select(func.count()).select_from(statement.subquery())) or 0
-        number = max(1, min(number, -(-total // size) or 1))
-        rows = await self.db.execute(
-            statement.order_by(Organisation.kind, Organisation.name, User.full_name)
-            .limit(size)
-            .offset((number - 1) * size)
+        rows, total, number = await fetch_page(
+            self.db, statement, Organisation.kind, Organisation.name, User.full_name, number=number, size=size
         )
         return Page([UserRow(user, name) for user, name in rows], total=total, number=number, size=size)
 
@@ -490,15 +486,9 @@ class AuditLog:
         )
         if event:
             statement = statement.where(AuditEvent.event == event)
-        total = await self.db.scalar(select(func.count()).select_from(statement.subquery())) or 0
-        number = max(1, min(number, -(-total // size) or 1))
-        rows = (
-            await self.db.execute(
-                statement.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-                .limit(size)
-                .offset((number - 1) * size)
-            )
-        ).all()
+        rows, total, number = await fetch_page(
+            self.db, statement, AuditEvent.occurred_at.desc(), AuditEvent.id.desc(), number=number, size=size
+        )
         names = await self._subject_names([row[0].subject for row in rows])
         items = [
             AuditRow(audit, name, email, organisation, names.get(audit.subject or ""))

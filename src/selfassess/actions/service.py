@@ -38,7 +38,7 @@ from selfassess.assessments.models import SelfAssessmentAnswer
 from selfassess.attachments.models import StoredFile
 from selfassess.attachments.service import file_content, store_file
 from selfassess.comparison.rules import StatementScores, compare
-from selfassess.db import Page, update_if_version, utcnow
+from selfassess.db import Page, fetch_page, update_if_version, utcnow
 from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
 from selfassess.frameworks.service import LoadedFramework, StatementView, council_settings, load_framework
 from selfassess.notifications.recipients import council_contacts, provider_staff
@@ -157,14 +157,8 @@ class ActionPlans:
         )
         if overdue_only:
             statement = statement.where(overdue > 0)
-        total = await self.db.scalar(select(func.count()).select_from(statement.subquery())) or 0
-        number = max(1, min(number, -(-total // size) or 1))
-        rows = list(
-            await self.db.execute(
-                statement.order_by(overdue.desc(), CareService.name, ActionPlan.id)
-                .limit(size)
-                .offset((number - 1) * size)
-            )
+        rows, total, number = await fetch_page(
+            self.db, statement, overdue.desc(), CareService.name, ActionPlan.id, number=number, size=size
         )
         progress = await self.progress([plan.id for plan, _ in rows], today)
         items = [(plan, service, progress[plan.id]) for plan, service in rows]

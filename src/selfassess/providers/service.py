@@ -19,7 +19,7 @@ from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import Organisation, OrganisationKind, Role, User
 from selfassess.accounts.service import create_organisation
 from selfassess.actions.models import Action, ActionPlan, PlanStatus, overdue_condition
-from selfassess.db import Page, contains_any, utcnow
+from selfassess.db import Page, contains_any, fetch_page, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.providers.models import CareService, CouncilProvider, ServiceType
 from selfassess.providers.schemas import ProviderForm, ServiceForm
@@ -96,13 +96,9 @@ class CareServices:
             statement = statement.where(CareService.service_type == service_type)
         if assigned_to_me:
             statement = statement.where(CareService.assigned_officer_id == self.viewer.id)
-        total = await self.db.scalar(select(func.count()).select_from(statement.subquery())) or 0
-        number = max(1, min(number, -(-total // size) or 1))
         mine_first = case((CareService.assigned_officer_id == self.viewer.id, 0), else_=1)
-        rows = await self.db.execute(
-            statement.order_by(mine_first, CareService.name, CareService.id)
-            .limit(size)
-            .offset((number - 1) * size)
+        rows, total, number = await fetch_page(
+            self.db, statement, mine_first, CareService.name, CareService.id, number=number, size=size
         )
         items = [ServiceRow(*row) for row in rows]
         return Page(items=items, total=total, number=number, size=size)
@@ -159,13 +155,13 @@ class CareServices:
                     query, Organisation.name, Organisation.cqc_provider_id, Organisation.contact_email
                 )
             )
-        total = await self.db.scalar(select(func.count()).select_from(statement.subquery())) or 0
-        number = max(1, min(number, -(-total // size) or 1))
-        rows = await self.db.execute(
-            statement.add_columns(service_count, user_count)
-            .order_by(Organisation.name, Organisation.id)
-            .limit(size)
-            .offset((number - 1) * size)
+        rows, total, number = await fetch_page(
+            self.db,
+            statement.add_columns(service_count, user_count),
+            Organisation.name,
+            Organisation.id,
+            number=number,
+            size=size,
         )
         items = [ProviderSummary(provider, services, users) for provider, services, users in rows]
         return Page(items=items, total=total, number=number, size=size)

@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import CouncilSettings, Organisation, OrganisationKind
-from selfassess.db import Page, contains_any
+from selfassess.db import Page, contains_any, fetch_page
 from selfassess.errors import NotFound
 from selfassess.providers.models import CareService, ServiceType
 from selfassess.visits.models import Visit, VisitStatus
@@ -94,10 +94,8 @@ class PublicRatings:
             statement = statement.where(CareService.service_type == service_type)
         if rating in RATING_KEYS:
             statement = statement.where(Visit.rating_key == rating)
-        total = await self.db.scalar(select(func.count()).select_from(statement.subquery())) or 0
-        number = max(1, min(number, -(-total // size) or 1))
-        rows = await self.db.execute(
-            statement.order_by(CareService.name, CareService.id).limit(size).offset((number - 1) * size)
+        rows, total, number = await fetch_page(
+            self.db, statement, CareService.name, CareService.id, number=number, size=size
         )
         return Page([PublicService(*row) for row in rows], total=total, number=number, size=size)
 

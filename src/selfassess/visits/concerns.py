@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, case, func, null, select
+from sqlalchemy import Select, case, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import User
-from selfassess.db import Page, contains_any, utcnow
+from selfassess.db import Page, contains_any, fetch_page, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
@@ -101,12 +101,15 @@ class Concerns:
             statement = statement.where(
                 contains_any(query, Concern.summary, Concern.details, Concern.outcome, CareService.name)
             )
-        total = await self.db.scalar(select(func.count()).select_from(statement.subquery())) or 0
-        number = max(1, min(number, -(-total // size) or 1))
-        rows = await self.db.execute(
-            statement.order_by(_OPEN_FIRST, _MOST_SEVERE_FIRST, Concern.received_on.desc(), Concern.id.desc())
-            .limit(size)
-            .offset((number - 1) * size)
+        rows, total, number = await fetch_page(
+            self.db,
+            statement,
+            _OPEN_FIRST,
+            _MOST_SEVERE_FIRST,
+            Concern.received_on.desc(),
+            Concern.id.desc(),
+            number=number,
+            size=size,
         )
         return Page(items=[ConcernEntry(*row) for row in rows], total=total, number=number, size=size)
 
