@@ -39,7 +39,7 @@ from selfassess.comparison.rules import (
 )
 from selfassess.errors import Invalid, NotFound
 from selfassess.frameworks.models import Framework, FrameworkVersion
-from selfassess.frameworks.scoring import Rating
+from selfassess.frameworks.scoring import Breach, OverallRating
 from selfassess.frameworks.service import (
     FrameworkSummary,
     KeyQuestionView,
@@ -50,7 +50,7 @@ from selfassess.frameworks.service import (
 )
 from selfassess.providers.models import CareService, RegulatorRating
 from selfassess.providers.service import CareServices
-from selfassess.visits.models import Visit, VisitScore, VisitStatus
+from selfassess.visits.models import Visit, VisitBreach, VisitScore, VisitStatus
 
 SUBMITTED_STATUSES = tuple(status for status in AssessmentStatus if status.is_submitted)
 SCORES_LOCKED_OR_LATER = (VisitStatus.SCORES_LOCKED, VisitStatus.DRAFT_SHARED, VisitStatus.PUBLISHED)
@@ -196,8 +196,8 @@ class CyclePoint:
     visible visit that tested that self-assessment (None when there is none yet)."""
 
     label: str
-    self_overall: Rating | None
-    officer_overall: Rating | None
+    self_overall: OverallRating | None
+    officer_overall: OverallRating | None
 
 
 @dataclass(frozen=True)
@@ -348,7 +348,8 @@ class Comparisons:
         self_scores = (await self._self_scores([assessment.id]))[assessment.id]
         officer_scores = (await self._officer_scores([visit.id]))[visit.id]
         margin = (await council_settings(self.db, service.council_id)).overrating_margin
-        comparison = _compare(framework, self_scores, officer_scores, margin)
+        breaches = (await self._officer_breaches([visit.id]))[visit.id]
+        comparison = _compare(framework, self_scores, officer_scores, margin, breaches)
         gaps = {gap.statement_code: gap for gap in comparison.statements}
         return ComparisonView(
             service=service,
@@ -400,6 +401,19 @@ class Comparisons:
                 found[visit_id][statement_id] = score
         return found
 
+    async def _officer_breaches(self, visit_ids: Sequence[int]) -> dict[int, set[Breach]]:
+        """The kinds of breach found, for each visit."""
+        found: dict[int, set[Breach]] = {visit_id: set() for visit_id in visit_ids}
+        if visit_ids:
+            rows = await self.db.execute(
+                select(VisitBreach.visit_id, VisitBreach.kind)
+                .where(VisitBreach.visit_id.in_(visit_ids))
+                .distinct()
+            )
+            for visit_id, kind in rows:
+                found[visit_id].add(kind.breach)
+        return found
+
     # --- one service over time ----------------------------------------------------------------------
 
     async def service_trend(self, service: CareService) -> ServiceTrend:
@@ -409,6 +423,7 @@ class Comparisons:
         visits = list(reversed(await self._visits(service)))
         self_scores = await self._self_scores([a.id for a in assessments if a.id is not None])
         officer_scores = await self._officer_scores([v.id for v in visits if v.id is not None])
+        breaches = await self._officer_breaches([v.id for v in visits if v.id is not None])
         frameworks = {
             version_id: await load_framework(self.db, version_id)
             for version_id in dict.fromkeys(item.framework_version_id for item in (*assessments, *visits))
@@ -432,7 +447,7 @@ class Comparisons:
                 "visit",
                 f"Officer's visit{status}",
                 visit.scheduled_for,
-                framework.summarise(officer_scores[visit.id]),
+                framework.summarise(officer_scores[visit.id], breaches[visit.id]),
             )
             entries.append((visit.framework_version_id, entry))
         entries.sort(key=lambda pair: (pair[1].when, pair[1].kind == "visit"))
@@ -461,6 +476,7 @@ class Comparisons:
                         self_scores[assessment.id],
                         officer_scores[visit.id],
                         margin,
+                        breaches[visit.id],
                     ),
                 )
                 for visit, assessment in tested
@@ -475,7 +491,10 @@ class Comparisons:
                 .overall,
                 officer_overall=(
                     frameworks[latest_visit_for[assessment.id].framework_version_id]
-                    .summarise(officer_scores[latest_visit_for[assessment.id].id])
+                    .summarise(
+                        officer_scores[latest_visit_for[assessment.id].id],
+                        breaches[latest_visit_for[assessment.id].id],
+                    )
                     .overall
                     if assessment.id in latest_visit_for
                     else None
@@ -587,6 +606,7 @@ def _compare(
     self_scores: Mapping[int, int | None],
     officer_scores: Mapping[int, int | None],
     overrating_margin: int,
+    officer_breaches: set[Breach] | None = None,
 ) -> Comparison:
     return compare(
         [
@@ -601,4 +621,5 @@ def _compare(
         [question.code for question in framework.key_questions],
         framework.rules,
         overrating_margin,
+        officer_breaches or set(),
     )
