@@ -51,9 +51,9 @@ async def test_hand_worked_comparison_is_shown_to_the_provider_and_the_officer(
         assert "Safe 75% Good (lower good) 72% Good (lower good) +3 (self higher)" in page
         assert "Well-led 75% Good (lower good) 72% Good (lower good) +3 (self higher)" in page
         assert "Caring 75% Good (lower good) 75% Good (lower good) 0 (same)" in page
-        assert (
-            "Overall — Good All five key questions good — Good All five key questions good" in page
-        ), "no percentage and no upper/lower position for an overall rating by the rating principles"
+        assert "Overall — Good All five key questions good — Good All five key questions good" in page, (
+            "no percentage and no upper/lower position for an overall rating by the rating principles"
+        )
         assert "at least two key questions are outstanding and all the others good" in page
         assert "S8 Medicines optimisation 3: Good standard 2: Some shortfalls +1 Over-rated by 1" in page
         governance = "W5 Governance, management and sustainability"
