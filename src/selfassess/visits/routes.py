@@ -29,6 +29,7 @@ from selfassess.visits.forms import (
     VisitForm,
 )
 from selfassess.visits.models import BreachKind, Visit, VisitStatus, VisitType
+from selfassess.visits.rating_review_routes import RatingReviewController
 from selfassess.visits.service import ScoreConflict, ScoresMissing, Visits
 from selfassess.web.forms import Form, bind
 from selfassess.web.guards import requires_council_staff, requires_provider
@@ -586,4 +587,4 @@ async def _self_assessment_view(
     }
 
 
-route_handlers = [ServiceVisitsController, VisitListController, VisitController]
+route_handlers = [ServiceVisitsController, VisitListController, VisitController, RatingReviewController]
