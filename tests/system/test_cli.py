@@ -126,3 +126,14 @@ def test_migrate_installs_the_shipped_frameworks_and_import_framework_adds_one(
     assert main(["import-framework", str(broken)]) == 2
     assert "name: field required" in capsys.readouterr().err
     assert main(["import-framework", str(own), "--council", "Nowhere"]) == 2
+
+
+def test_recompute_ratings_lists_nothing_when_every_rating_is_current(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["recompute-ratings"]) == 2, "refuses an unmigrated database"
+    assert main(["demo"]) == 0
+    capsys.readouterr()
+    assert main(["recompute-ratings"]) == 0
+    printed = capsys.readouterr().out
+    assert "Checked 2 published visit(s): 0 overall rating(s) come out differently" in printed
