@@ -16,6 +16,15 @@ from tests.support import Browser, text_of
 pytestmark = pytest.mark.usefixtures("frameworks")
 
 
+@pytest.fixture(autouse=True)
+def _no_published_versions_cached_by_an_earlier_test() -> None:
+    """Ids restart with each test's database, so a version id published by an earlier test may be a
+    draft here; the worker's cache of published versions must not answer for it."""
+    from selfassess.frameworks import service
+
+    service._published_cache.clear()
+
+
 def _audit_yaml(slug: str = "northbridge-audit", version: str = "1.0") -> str:
     text = shipped_framework_path("council-quality-audit").read_text()
     return text.replace("slug: council-quality-audit", f"slug: {slug}").replace(
