@@ -12,6 +12,7 @@ from selfassess.frameworks.scoring import (
     Breach,
     KeyQuestionResult,
     OverallMethod,
+    OverallRating,
     RatingBand,
     ScaleLevel,
     ScoringRules,
@@ -41,6 +42,11 @@ POINTS = rules_for(OverallMethod.KEY_QUESTION_POINTS)
 # A percentage inside each CQC band, so a key question result carries that band.
 PERCENT_IN = {"I": 30, "R": 50, "G": 75, "O": 90}
 KEY_OF = dict(zip("IRGO", KEYS, strict=True))
+
+
+def labelled(overall: OverallRating) -> str:
+    """The rating and its reason as one sentence, as the issue words them."""
+    return f"{overall.band.label}: {overall.reason[0].lower()}{overall.reason[1:]}"
 
 
 def results(letters: str, rules: ScoringRules = PRINCIPLES) -> list[KeyQuestionResult]:
@@ -88,7 +94,7 @@ def test_the_issues_cases(
     assert (by_points.band.key, by_points.percent) == (points_key, points_percent)
     by_principles = overall_rating(results(letters), PRINCIPLES)
     assert by_principles is not None
-    assert (by_principles.band.key, by_principles.sentence) == (principles_key, reason)
+    assert (by_principles.band.key, labelled(by_principles)) == (principles_key, reason)
     assert by_principles.percent is None and by_principles.position is None
 
 
@@ -156,7 +162,7 @@ def test_each_principle_holds_as_written(letters: str) -> None:
         assert key == "requires_improvement"
     # 6. Two or more inadequate: inadequate.
     assert (key == "inadequate") == (count["I"] >= 2)
-    assert overall.sentence == f"{overall.band.label}: {overall.reason[0].lower()}{overall.reason[1:]}"
+    assert overall.reason[0].isupper() and overall.reason[-1] != "."
 
 
 # --- breaches ---------------------------------------------------------------------------------------
@@ -177,29 +183,21 @@ def test_each_principle_holds_as_written(letters: str) -> None:
 def test_a_breach_limits_an_outstanding_rating_and_says_so(breaches: set[Breach], reason: str) -> None:
     overall = overall_rating(results("OOOOO"), PRINCIPLES, breaches)
     assert overall is not None
-    assert (overall.band.key, overall.sentence, overall.limited_by) == (
-        "requires_improvement",
-        reason,
-        frozenset(breaches),
-    )
+    assert (overall.band.key, labelled(overall)) == ("requires_improvement", reason)
     assert overall.reason.startswith("Limited by a breach of ")
 
 
 def test_a_breach_does_not_lift_or_relabel_a_rating_already_below_good() -> None:
     overall = overall_rating(results("IIGGG"), PRINCIPLES, {Breach.REGULATIONS})
     assert overall is not None
-    assert (overall.band.key, overall.sentence, overall.limited_by) == (
-        "inadequate",
-        "Inadequate: two key questions inadequate",
-        frozenset(),
-    )
+    assert (overall.band.key, labelled(overall)) == ("inadequate", "Inadequate: two key questions inadequate")
 
 
 def test_a_breach_limits_the_key_question_points_method_too() -> None:
     overall = overall_rating(results("OOOOO", POINTS), POINTS, {Breach.REGULATIONS})
     assert overall is not None
     assert (overall.band.key, overall.percent, overall.position) == ("requires_improvement", 100, None)
-    assert overall.sentence == "Requires improvement: limited by a breach of regulations"
+    assert labelled(overall) == "Requires improvement: limited by a breach of regulations"
 
 
 def test_a_breach_with_no_requires_improvement_band_falls_to_the_band_below() -> None:
@@ -232,20 +230,20 @@ def test_a_breach_with_no_requires_improvement_band_falls_to_the_band_below() ->
 )
 def test_reasons(letters: str, reason: str) -> None:
     overall = overall_rating(results(letters), PRINCIPLES)
-    assert overall is not None and overall.sentence == reason
+    assert overall is not None and labelled(overall) == reason
 
 
 def test_reasons_use_the_councils_own_band_labels() -> None:
     rules = rules_for(OverallMethod.RATING_PRINCIPLES, ("Poor", "Requires improvement", "Good", "Excellent"))
     overall = overall_rating(results("OOGGG", rules), rules)
     assert overall is not None
-    assert overall.sentence == "Excellent: two key questions excellent and the rest good"
+    assert labelled(overall) == "Excellent: two key questions excellent and the rest good"
 
 
 def test_points_reason_gives_the_percentage() -> None:
     overall = overall_rating(results("RRGGG", POINTS), POINTS)
     assert overall is not None
-    assert overall.sentence == "Good: 65% of the key question points"
+    assert labelled(overall) == "Good: 65% of the key question points"
 
 
 def test_principles_with_another_number_of_key_questions() -> None:

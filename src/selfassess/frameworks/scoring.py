@@ -206,15 +206,8 @@ class OverallRating:
 
     band: RatingBand
     reason: str
-    method: OverallMethod
     percent: int | None = None
     position: Position | None = None
-    limited_by: frozenset[Breach] = frozenset()
-
-    @property
-    def sentence(self) -> str:
-        """The rating and its reason in one line, for text: "Good: all five key questions good"."""
-        return f"{self.band.label}: {self.reason[:1].lower()}{self.reason[1:]}"
 
 
 _NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
@@ -230,7 +223,7 @@ def _key_questions(number: int) -> str:
 
 def _principles(keys: Sequence[str], rules: ScoringRules) -> tuple[str, str]:
     """The regulator's rating principles for adult social care (principles 2-6; breaches apart):
-    the band key and the reason's words after the band's label."""
+    the band key and the words that say why."""
     count = {key: sum(1 for rated in keys if rated == key) for key in CANONICAL_BAND_KEYS}
     inadequate, improve = count[INADEQUATE], count[REQUIRES_IMPROVEMENT]
     outstanding, everyone = count[OUTSTANDING], len(keys)
@@ -265,7 +258,7 @@ def _principles(keys: Sequence[str], rules: ScoringRules) -> tuple[str, str]:
 _BREACH_WORDS = {Breach.REGULATIONS: "regulations", Breach.CONTRACT: "the council's contract standards"}
 
 
-def breach_limit(breaches: frozenset[Breach]) -> str:
+def _breach_limit(breaches: frozenset[Breach]) -> str:
     """The reason shown for a limited rating, naming each kind of breach found."""
     return "Limited by a breach of " + " and of ".join(
         _BREACH_WORDS[kind] for kind in Breach if kind in breaches
@@ -303,9 +296,6 @@ def overall_rating(
     found = frozenset(breaches)
     limit = _at_most_requires_improvement(rules)
     if found and rules.bands.index(band) > rules.bands.index(limit):
-        words = breach_limit(found)
+        words = _breach_limit(found)
         band, position = limit, None
-    else:
-        found = frozenset()
-    reason = words[:1].upper() + words[1:]
-    return OverallRating(band, reason, rules.overall_method, percent, position, found)
+    return OverallRating(band, words[:1].upper() + words[1:], percent, position)
