@@ -71,8 +71,19 @@ async def test_changed_ratings_are_listed_for_review_and_republished_by_an_admin
     assert "Council rating Good" in public, "the public page does not change by itself"
     assert "Requires improvement" not in public.split("What the council found")[0]
 
+    notice = (
+        "Rated again by your framework's method, this visit's overall rating is Requires improvement "
+        "(two key questions require improvement), not Good as published."
+    )
+    async with browsers() as provider:
+        await provider.login(world.manager_1.email)
+        report = text_of((await provider.get(f"/visits/{visit.id}/report")).text)
+        assert "Overall Good" in report and "Rated again" not in report
     async with browsers() as officer:
         await officer.login(world.officer_a.email)
+        report = text_of((await officer.get(f"/visits/{visit.id}/report")).text)
+        assert notice in report and "Overall Good" in report, "the report keeps what was published"
+        assert notice in text_of((await officer.get(f"/visits/{visit.id}")).text)
         assert (await officer.get("/admin/ratings")).status_code == 403
         assert (await officer.post(f"/admin/ratings/{correction.id}/republish")).status_code == 403
     async with browsers() as admin_b:
@@ -107,6 +118,7 @@ async def test_changed_ratings_are_listed_for_review_and_republished_by_an_admin
     public = text_of((await client.get(public_url)).text)
     assert "Council rating Requires improvement Two key questions require improvement." in public
     assert "Nothing to review" in text_of((await client.get("/admin/ratings")).text)
+    assert "Rated again" not in (await client.get(f"/visits/{visit.id}/report")).text
     twice = await client.post(f"/admin/ratings/{correction.id}/republish")
     assert twice.status_code == 400 and "already been republished" in twice.text
 

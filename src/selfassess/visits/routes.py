@@ -182,6 +182,7 @@ class VisitController(Controller):
             "framework": framework,
             "summary": await visits.summarise(visit, scores),
             "breaches": await visits.breaches(visit),
+            "correction": await visits.rating_correction(visit),
             "breach_form": Form.initial(),
             "breach_options": BreachKind.options(),
             "concerns": await visits.concerns(visit),

@@ -40,6 +40,7 @@ from selfassess.visits.models import (
     ConcernStatus,
     FactualAccuracyPoint,
     PointStatus,
+    RatingCorrection,
     Visit,
     VisitBreach,
     VisitConcern,
@@ -197,6 +198,16 @@ class Visits:
         return list(
             await self.db.scalars(
                 select(VisitBreach).where(VisitBreach.visit_id == visit.id).order_by(VisitBreach.id)
+            )
+        )
+
+    async def rating_correction(self, visit: Visit) -> RatingCorrection | None:
+        """The corrected overall rating of a published visit, while it waits for an admin's review."""
+        if not self.viewer.is_council_staff:
+            return None
+        return await self.db.scalar(
+            select(RatingCorrection).where(
+                RatingCorrection.visit_id == visit.id, RatingCorrection.republished_at.is_(None)
             )
         )
 
