@@ -268,7 +268,8 @@ def cmd_recompute_ratings(args: argparse.Namespace, settings: Settings) -> int:
         print(
             f"Checked {report.checked} published visit(s): {report.listed} overall rating(s) come out "
             "differently and are listed for the council's admins to review and republish (Admin, "
-            f"Published ratings to review); {report.reasons_added} unchanged rating(s) now show their reason."
+            f"Published ratings to review); {report.reasons_updated} unchanged rating(s) now show "
+            "their current reason."
         )
         return 0
 

@@ -226,6 +226,8 @@ def test_a_breach_with_no_requires_improvement_band_falls_to_the_band_below() ->
             "Requires improvement: one key question inadequate and two key questions require improvement",
         ),
         ("IIIRR", "Inadequate: three key questions inadequate"),
+        ("RRRRR", "Requires improvement: all five key questions require improvement"),
+        ("IIIII", "Inadequate: all five key questions inadequate"),
     ],
 )
 def test_reasons(letters: str, reason: str) -> None:

@@ -51,7 +51,7 @@ async def test_changed_ratings_are_listed_for_review_and_republished_by_an_admin
     public_url = f"/public/{world.council_a.slug}/services/{world.alpha.id}"
 
     report = await recompute_published_ratings(db)
-    assert (report.checked, report.listed, report.reasons_added) == (1, 1, 0)
+    assert (report.checked, report.listed, report.reasons_updated) == (1, 1, 0)
     again = await recompute_published_ratings(db)
     assert (again.checked, again.listed) == (1, 0), "listed once, however often it runs"
     correction = await db.scalar(select(RatingCorrection))
@@ -123,14 +123,16 @@ async def test_changed_ratings_are_listed_for_review_and_republished_by_an_admin
     assert twice.status_code == 400 and "already been republished" in twice.text
 
 
-async def test_an_unchanged_rating_gains_its_reason_and_is_not_listed(
+async def test_an_unchanged_rating_gets_its_current_reason_and_is_not_listed(
     db: AsyncSession, world: factories.World, settings: Settings
 ) -> None:
     _, visit = await published_visit(db, world, settings, self_scores={}, officer_scores={})
-    await db.execute(update(Visit).where(Visit.id == visit.id).values(rating_reason=None))
-    await db.commit()
-    report = await recompute_published_ratings(db)
-    assert (report.checked, report.listed, report.reasons_added) == (1, 0, 1)
-    await reload(db, visit)
-    assert (visit.rating_key, visit.rating_reason) == ("good", "All five key questions good")
+    for stored in (None, "Worded by an earlier release"):
+        await db.execute(update(Visit).where(Visit.id == visit.id).values(rating_reason=stored))
+        await db.commit()
+        report = await recompute_published_ratings(db)
+        assert (report.checked, report.listed, report.reasons_updated) == (1, 0, 1)
+        await reload(db, visit)
+        assert (visit.rating_key, visit.rating_reason) == ("good", "All five key questions good")
+    assert (await recompute_published_ratings(db)).reasons_updated == 0
     assert await db.scalar(select(RatingCorrection)) is None

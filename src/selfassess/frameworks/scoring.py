@@ -217,7 +217,10 @@ def _count(number: int) -> str:
     return _NUMBER_WORDS[number] if number < len(_NUMBER_WORDS) else str(number)
 
 
-def _key_questions(number: int) -> str:
+def _key_questions(number: int, everyone: int = 0) -> str:
+    """'two key questions', or 'all five key questions' when it is every one of them."""
+    if number == everyone > 1:
+        return f"all {_count(number)} key questions"
     return f"{_count(number)} key question{'' if number == 1 else 's'}"
 
 
@@ -228,19 +231,19 @@ def _principles(keys: Sequence[str], rules: ScoringRules) -> tuple[str, str]:
     inadequate, improve = count[INADEQUATE], count[REQUIRES_IMPROVEMENT]
     outstanding, everyone = count[OUTSTANDING], len(keys)
     if inadequate >= 2:
-        return INADEQUATE, f"{_key_questions(inadequate)} {rules.band(INADEQUATE).label.lower()}"
+        return INADEQUATE, f"{_key_questions(inadequate, everyone)} {rules.band(INADEQUATE).label.lower()}"
     if inadequate == 1 or improve >= 2:
         parts = []
         if inadequate:
             parts.append(f"one key question {rules.band(INADEQUATE).label.lower()}")
         if improve:
             verb = "requires" if improve == 1 else "require"
-            parts.append(f"{_key_questions(improve)} {verb} improvement")
+            parts.append(f"{_key_questions(improve, everyone)} {verb} improvement")
         return REQUIRES_IMPROVEMENT, " and ".join(parts)
     if outstanding >= 2 and improve == 0:
         best = rules.band(OUTSTANDING).label.lower()
         if outstanding == everyone:
-            return OUTSTANDING, f"all {_key_questions(everyone)} {best}"
+            return OUTSTANDING, f"{_key_questions(everyone, everyone)} {best}"
         return (
             OUTSTANDING,
             f"{_key_questions(outstanding)} {best} and the rest {rules.band(GOOD).label.lower()}",
@@ -252,7 +255,7 @@ def _principles(keys: Sequence[str], rules: ScoringRules) -> tuple[str, str]:
             f"one key question {rules.band(OUTSTANDING).label.lower()} and the rest "
             f"{rules.band(GOOD).label.lower()} (two are needed for {rules.band(OUTSTANDING).label.lower()})"
         )
-    return GOOD, f"all {_key_questions(everyone)} {rules.band(GOOD).label.lower()}"
+    return GOOD, f"{_key_questions(everyone, everyone)} {rules.band(GOOD).label.lower()}"
 
 
 _BREACH_WORDS = {Breach.REGULATIONS: "regulations", Breach.CONTRACT: "the council's contract standards"}

@@ -29,7 +29,7 @@ from selfassess.visits.service import keep_published_ratings
 class RecomputeReport:
     checked: int
     listed: int
-    reasons_added: int
+    reasons_updated: int
 
 
 async def _rate_again(
@@ -58,8 +58,8 @@ async def _rate_again(
 
 async def recompute_published_ratings(db: AsyncSession, *, batch: int = 500) -> RecomputeReport:
     """List each published visit whose overall rating the framework's method now gives differently;
-    add the reason to those it gives the same. Safe to run again: a listed visit is listed once."""
-    checked = listed = reasons_added = 0
+    give those it rates the same their current reason. Safe to run again: a visit is listed once."""
+    checked = listed = reasons_updated = 0
     after = 0
     while True:
         rows = (
@@ -90,9 +90,9 @@ async def recompute_published_ratings(db: AsyncSession, *, batch: int = 500) -> 
                 continue
             correction = corrections.get(visit.id)
             if overall.band.key == visit.rating_key:
-                if visit.rating_reason is None:
+                if visit.rating_reason != overall.reason:
                     visit.rating_reason = overall.reason
-                    reasons_added += 1
+                    reasons_updated += 1
                 if correction is not None and correction.republished_at is None:
                     await db.delete(correction)  # nothing left to review
                 continue
@@ -120,7 +120,7 @@ async def recompute_published_ratings(db: AsyncSession, *, batch: int = 500) -> 
             )
             listed += 1
         await db.commit()
-    return RecomputeReport(checked=checked, listed=listed, reasons_added=reasons_added)
+    return RecomputeReport(checked=checked, listed=listed, reasons_updated=reasons_updated)
 
 
 @dataclass(frozen=True)
