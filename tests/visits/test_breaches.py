@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from selfassess.visits.models import BreachKind, VisitBreach, VisitEvent, VisitStatus
 from tests import factories
 from tests.support import Browser, reload, text_of
-from tests.visits.test_visits import _schedule, _score_all
+from tests.visits.test_visits import _schedule, _score_all, _submitted_assessment
 
 pytestmark = pytest.mark.usefixtures("frameworks")
 
@@ -144,3 +144,24 @@ async def test_nobody_else_can_record_or_remove_a_breach(
     bad_kind = await client.post(f"/visits/{visit.id}/breaches", {**form, "kind": "rumour"})
     assert bad_kind.status_code == 422 and "What was breached" in text_of(bad_kind.text)
     assert len(list(await db.scalars(select(VisitBreach)))) == 1
+
+
+async def test_the_comparison_shows_the_officers_rating_limited_by_the_breach(
+    client: Browser,
+    browsers,
+    db: AsyncSession,
+    world: factories.World,  # type: ignore[no-untyped-def]
+) -> None:
+    await _submitted_assessment(browsers, db, world, score=4)
+    await client.login(world.officer_a.email)
+    visit = await _schedule(client, world, db)
+    await _score_all(db, visit, 4)
+    await client.post(
+        f"/visits/{visit.id}/breaches",
+        {"kind": "regulations", "standard": "Regulation 18: staffing", "finding": "Nights short-staffed."},
+    )
+    await client.post(f"/visits/{visit.id}/lock")
+    page = text_of((await client.get(f"/services/{world.alpha.id}/comparison")).text)
+    assert f"Provider's self-rating {OUTSTANDING}" in page
+    assert f"Council officer's rating {LIMITED}" in page
+    assert f"Overall — {OUTSTANDING} — {LIMITED}" in page

@@ -50,7 +50,8 @@ from selfassess.frameworks.service import (
 )
 from selfassess.providers.models import CareService, RegulatorRating
 from selfassess.providers.service import CareServices
-from selfassess.visits.models import Visit, VisitBreach, VisitScore, VisitStatus
+from selfassess.visits.models import Visit, VisitScore, VisitStatus
+from selfassess.visits.service import breach_kinds
 
 SUBMITTED_STATUSES = tuple(status for status in AssessmentStatus if status.is_submitted)
 SCORES_LOCKED_OR_LATER = (VisitStatus.SCORES_LOCKED, VisitStatus.DRAFT_SHARED, VisitStatus.PUBLISHED)
@@ -348,7 +349,7 @@ class Comparisons:
         self_scores = (await self._self_scores([assessment.id]))[assessment.id]
         officer_scores = (await self._officer_scores([visit.id]))[visit.id]
         margin = (await council_settings(self.db, service.council_id)).overrating_margin
-        breaches = (await self._officer_breaches([visit.id]))[visit.id]
+        breaches = (await breach_kinds(self.db, [visit.id]))[visit.id]
         comparison = _compare(framework, self_scores, officer_scores, margin, breaches)
         gaps = {gap.statement_code: gap for gap in comparison.statements}
         return ComparisonView(
@@ -401,19 +402,6 @@ class Comparisons:
                 found[visit_id][statement_id] = score
         return found
 
-    async def _officer_breaches(self, visit_ids: Sequence[int]) -> dict[int, set[Breach]]:
-        """The kinds of breach found, for each visit."""
-        found: dict[int, set[Breach]] = {visit_id: set() for visit_id in visit_ids}
-        if visit_ids:
-            rows = await self.db.execute(
-                select(VisitBreach.visit_id, VisitBreach.kind)
-                .where(VisitBreach.visit_id.in_(visit_ids))
-                .distinct()
-            )
-            for visit_id, kind in rows:
-                found[visit_id].add(kind.breach)
-        return found
-
     # --- one service over time ----------------------------------------------------------------------
 
     async def service_trend(self, service: CareService) -> ServiceTrend:
@@ -423,7 +411,7 @@ class Comparisons:
         visits = list(reversed(await self._visits(service)))
         self_scores = await self._self_scores([a.id for a in assessments if a.id is not None])
         officer_scores = await self._officer_scores([v.id for v in visits if v.id is not None])
-        breaches = await self._officer_breaches([v.id for v in visits if v.id is not None])
+        breaches = await breach_kinds(self.db, [v.id for v in visits if v.id is not None])
         frameworks = {
             version_id: await load_framework(self.db, version_id)
             for version_id in dict.fromkeys(item.framework_version_id for item in (*assessments, *visits))

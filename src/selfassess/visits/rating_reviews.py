@@ -18,11 +18,10 @@ from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import User
 from selfassess.db import utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
-from selfassess.frameworks.scoring import Breach
 from selfassess.frameworks.service import FrameworkSummary, LoadedFramework, load_framework
 from selfassess.providers.models import CareService
-from selfassess.visits.models import RatingCorrection, Visit, VisitBreach, VisitEvent, VisitScore, VisitStatus
-from selfassess.visits.service import keep_published_ratings
+from selfassess.visits.models import RatingCorrection, Visit, VisitEvent, VisitScore, VisitStatus
+from selfassess.visits.service import breach_kinds, keep_published_ratings
 
 
 @dataclass(frozen=True)
@@ -44,11 +43,7 @@ async def _rate_again(
         )
     ):
         scores[visit_id][statement_id] = score
-    breaches: dict[int, set[Breach]] = defaultdict(set)
-    for visit_id, kind in await db.execute(
-        select(VisitBreach.visit_id, VisitBreach.kind).where(VisitBreach.visit_id.in_(ids))
-    ):
-        breaches[visit_id].add(kind.breach)
+    breaches = await breach_kinds(db, ids)
     rated = {}
     for visit in visits:
         framework = await load_framework(db, visit.framework_version_id)

@@ -8,6 +8,7 @@ its report is shared.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -217,7 +218,8 @@ class Visits:
         framework = await self.framework(visit)
         scores = await self.scores(visit) if scores is None else scores
         return framework.summarise(
-            {sid: score.score for sid, score in scores.items()}, await breach_kinds(self.db, visit.id)
+            {sid: score.score for sid, score in scores.items()},
+            (await breach_kinds(self.db, [visit.id]))[visit.id],
         )
 
     async def score(self, visit: Visit, score_id: int) -> VisitScore:
@@ -706,10 +708,18 @@ class Visits:
         )
 
 
-async def breach_kinds(db: AsyncSession, visit_id: int) -> set[Breach]:
-    """The kinds of breach recorded at a visit, as the scoring rules take them."""
-    kinds = await db.scalars(select(VisitBreach.kind).where(VisitBreach.visit_id == visit_id).distinct())
-    return {kind.breach for kind in kinds}
+async def breach_kinds(db: AsyncSession, visit_ids: Sequence[int]) -> dict[int, set[Breach]]:
+    """The kinds of breach recorded at each visit, as the scoring rules take them (one query)."""
+    found: dict[int, set[Breach]] = {visit_id: set() for visit_id in visit_ids}
+    if visit_ids:
+        rows = await db.execute(
+            select(VisitBreach.visit_id, VisitBreach.kind)
+            .where(VisitBreach.visit_id.in_(visit_ids))
+            .distinct()
+        )
+        for visit_id, kind in rows:
+            found[visit_id].add(kind.breach)
+    return found
 
 
 def published_ratings(framework: LoadedFramework, summary: FrameworkSummary) -> dict[str, object]:
