@@ -9,8 +9,9 @@
    in Python (deterministic for a given --seed) and written as PostgreSQL COPY text, one file per
    table, then loaded with psycopg 3 `COPY ... FROM STDIN` in foreign-key order (constraints stay
    on and are checked).
-3. Published visits carry `rating_key` / `key_question_ratings` computed with the project's own
-   scoring (`LoadedFramework.summarise`), and action plans are the project's own proposals
+3. Published visits carry `rating_key` / `rating_reason` / `key_question_ratings` computed with the
+   project's own scoring (`LoadedFramework.summarise`, stored by `visits.service.published_ratings`,
+   the helper publishing uses), and action plans are the project's own proposals
    (`comparison.rules.compare` + `actions.rules.propose_actions`) from the officer's scores.
 4. Sequences are moved past the generated ids and the database is VACUUM ANALYZEd, as autovacuum
    would have done in production.
@@ -56,6 +57,7 @@ from selfassess.actions.rules import ActionStatus, policy_from_settings, propose
 from selfassess.comparison.rules import StatementScores, compare  # noqa: E402
 from selfassess.frameworks.service import LoadedFramework  # noqa: E402
 from selfassess.settings import Settings  # noqa: E402
+from selfassess.visits.service import published_ratings  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -102,7 +104,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "id", "service_id", "framework_version_id", "self_assessment_id", "visit_type", "status",
         "scheduled_for", "announced", "officer_id", "summary", "scores_locked_at", "shared_at",
         "factual_accuracy_due", "published_at", "published_by_id", "version", "rating_key", "rating_label",
-        "rating_percent", "key_question_ratings", "created_at", "updated_at",
+        "rating_percent", "rating_reason", "key_question_ratings", "created_at", "updated_at",
     ),
     "visit_concern": ("visit_id", "concern_id"),
     "visit_score": (
@@ -1100,28 +1102,16 @@ class Generator:
                 scores_file.next_id(), visit_id, sid, score, text, seen, 1 if score is not None else 0,
                 scored_at, officer if score is not None else None,
             )  # fmt: skip
-        rating_key = rating_label = rating_percent = kq_ratings = None
+        ratings: dict[str, Any] = dict.fromkeys(
+            ("rating_key", "rating_label", "rating_percent", "rating_reason", "key_question_ratings")
+        )
         summary_text = ""
         published = status == "published"
         if status in ("scores_locked", "draft_shared", "published"):
             summary_text = rng.choice(self.good_text)
-        if published:
-            summary = self.framework.summarise(officer_scores)
-            if summary.overall is not None:
-                rating_key = summary.overall.band.key
-                rating_label = summary.overall.band.label
-                rating_percent = summary.overall.percent
-            kq_ratings = [
-                {
-                    "code": question.code,
-                    "title": question.title,
-                    "key": result.rating.band.key if result.rating else None,
-                    "label": result.rating.band.label if result.rating else None,
-                    "percent": result.percent,
-                    "position": result.rating.position.value if result.rating else None,
-                }
-                for question, result in zip(self.framework.key_questions, summary.key_questions, strict=True)
-            ]
+        if published:  # the generated visits record no breaches
+            ratings = published_ratings(self.framework, self.framework.summarise(officer_scores))
+        kq_ratings = ratings["key_question_ratings"]
         locked = status in ("scores_locked", "draft_shared", "published")
         shared = status in ("draft_shared", "published")
         last = {"scheduled": scheduled - timedelta(days=20), "in_progress": min(scheduled, self.today),
@@ -1130,7 +1120,8 @@ class Generator:
             visit_id, s.id, self.framework.version_id, assessment_id, visit_type, status, scheduled, announced,
             officer, summary_text, _utc(locked_on, 16) if locked else None, _utc(shared_on, 10) if shared else None,
             shared_on + timedelta(days=14) if shared else None, _utc(published_on, 12) if published else None,
-            officer if published else None, 1 if summary_text else 0, rating_key, rating_label, rating_percent,
+            officer if published else None, 1 if summary_text else 0, ratings["rating_key"],
+            ratings["rating_label"], ratings["rating_percent"], ratings["rating_reason"],
             Json(kq_ratings) if kq_ratings is not None else None, _utc(scheduled - timedelta(days=20), 9),
             _utc(last, 17),
         )  # fmt: skip

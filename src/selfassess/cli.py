@@ -249,6 +249,33 @@ def cmd_send_reminders(args: argparse.Namespace, settings: Settings) -> int:
     return _run(remind) or cmd_send_mail(args, settings)
 
 
+def cmd_recompute_ratings(args: argparse.Namespace, settings: Settings) -> int:
+    """Rate published visits again by their framework's method; list those that change for review."""
+    from selfassess.db import DatabaseBehind, check_migrations, create_engine_for, session_factory
+    from selfassess.visits.rating_reviews import recompute_published_ratings
+
+    async def recompute() -> int:
+        engine = create_engine_for(settings)
+        try:
+            await check_migrations(engine, settings)
+            async with session_factory(engine)() as db:
+                report = await recompute_published_ratings(db)
+        except DatabaseBehind as problem:
+            print(problem, file=sys.stderr)
+            return 2
+        finally:
+            await engine.dispose()
+        print(
+            f"Checked {report.checked} published visit(s): {report.listed} overall rating(s) come out "
+            "differently and are listed for the council's admins to review and republish (Admin, "
+            f"Published ratings to review); {report.reasons_updated} unchanged rating(s) now show "
+            "their current reason."
+        )
+        return 0
+
+    return _run(recompute)
+
+
 def _database_shown(settings: Settings) -> str:
     from sqlalchemy.engine import make_url
 
@@ -362,6 +389,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reminders.add_argument("--batch", type=int, default=50, help="most e-mails to send in this pass")
     reminders.set_defaults(handler=cmd_send_reminders)
+
+    recompute = commands.add_parser(
+        "recompute-ratings",
+        help="rate published visits again; list the ratings that change for council admins to review",
+    )
+    recompute.set_defaults(handler=cmd_recompute_ratings)
     return parser
 
 

@@ -32,7 +32,7 @@ async def test_hand_worked_comparison_is_shown_to_the_provider_and_the_officer(
 ) -> None:
     """Provider: every statement 3. Officer: 3, except 2 on S8 (medicines) and W5 (governance).
     Safe: 24/32 = 75% against 23/32 = 71.875 -> 72%; Well-led the same. Every key question is Good
-    on both sides, so both overall ratings are Good at 75% (a tie at the band's midpoint: lower).
+    on both sides, so by the rating principles both overall ratings are Good, with their reason.
     Exact agreement 32/34 = 94%, all 34 within one point, mean difference 2/34 = +0.06. Kappa is 0:
     the provider used one score only, so its agreement is no better than chance."""
     await client.login(world.manager_1.email)
@@ -51,7 +51,10 @@ async def test_hand_worked_comparison_is_shown_to_the_provider_and_the_officer(
         assert "Safe 75% Good (lower good) 72% Good (lower good) +3 (self higher)" in page
         assert "Well-led 75% Good (lower good) 72% Good (lower good) +3 (self higher)" in page
         assert "Caring 75% Good (lower good) 75% Good (lower good) 0 (same)" in page
-        assert "Overall 75% Good (lower good) 75% Good (lower good)" in page
+        assert "Overall — Good All five key questions good — Good All five key questions good" in page, (
+            "no percentage and no upper/lower position for an overall rating by the rating principles"
+        )
+        assert "at least two key questions are outstanding and all the others good" in page
         assert "S8 Medicines optimisation 3: Good standard 2: Some shortfalls +1 Over-rated by 1" in page
         governance = "W5 Governance, management and sustainability"
         assert f"{governance} 3: Good standard 2: Some shortfalls +1 Over-rated by 1" in page
@@ -362,9 +365,8 @@ async def test_the_service_page_loads_the_comparison_panel(
     assessment = await submitted_assessment(client, db, world.alpha, score=4)
     await visit(db, world.alpha, world.officer_a, assessment)
     panel = text_of((await client.get(f"/services/{world.alpha.id}/comparison/panel", htmx=True)).text)
-    assert "Provider's self-rating Outstanding (lower outstanding) 100%" not in panel
-    assert "Provider's self-rating Outstanding (upper outstanding) 100%" in panel
-    assert "Council officer's rating Good (lower good) 75%" in panel
+    assert "Provider's self-rating Outstanding All five key questions outstanding" in panel
+    assert "Council officer's rating Good All five key questions good" in panel
     assert "CQC rating Good" in panel
     assert "34 statements over-rated and 0 statements under-rated" in panel
     assert "Compare self-assessment with visit" in panel

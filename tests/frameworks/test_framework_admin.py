@@ -16,6 +16,15 @@ from tests.support import Browser, text_of
 pytestmark = pytest.mark.usefixtures("frameworks")
 
 
+@pytest.fixture(autouse=True)
+def _no_published_versions_cached_by_an_earlier_test() -> None:
+    """Ids restart with each test's database, so a version id published by an earlier test may be a
+    draft here; the worker's cache of published versions must not answer for it."""
+    from selfassess.frameworks import service
+
+    service._published_cache.clear()
+
+
 def _audit_yaml(slug: str = "northbridge-audit", version: str = "1.0") -> str:
     text = shipped_framework_path("council-quality-audit").read_text()
     return text.replace("slug: council-quality-audit", f"slug: {slug}").replace(
@@ -127,3 +136,28 @@ async def test_framework_pages_are_for_admins_and_staff(client: Browser, world: 
     await client.logout()
     await client.login(world.manager_1.email)
     assert (await client.get("/admin/frameworks")).status_code == 403
+
+
+async def test_a_council_framework_says_how_its_overall_rating_is_reached(
+    client: Browser, db: AsyncSession, world: factories.World
+) -> None:
+    await client.login(world.admin_a.email)
+    points = "overall_method: key_question_points"
+    assert points in _audit_yaml()
+    wrong = await _import(client, _audit_yaml().replace(points, "overall_method: best_of_five"))
+    assert wrong.status_code == 422
+    assert 'overall_method: must be one of "rating_principles", "key_question_points"' in text_of(wrong.text)
+
+    response = await _import(client, _audit_yaml().replace(points, "overall_method: rating_principles"))
+    assert response.status_code == 200, response.text
+    version = await db.scalar(select(FrameworkVersion).where(FrameworkVersion.status == VersionStatus.DRAFT))
+    await db.commit()
+    assert version is not None and version.overall_method == "rating_principles"
+    page = text_of((await client.get(f"/frameworks/{version.id}")).text)
+    assert "The overall rating The overall rating follows the regulator's rating principles." in page
+    shipped = await db.scalar(
+        select(FrameworkVersion.id).where(FrameworkVersion.overall_method == "key_question_points")
+    )
+    assert shipped is not None
+    page = text_of((await client.get(f"/frameworks/{shipped}")).text)
+    assert "Each key question's rating counts as points" in page

@@ -488,3 +488,43 @@ def test_a_key_repeated_in_one_mapping_is_reported() -> None:
     assert raised.value.errors == [
         "YAML syntax error at line 3, column 1: the key 'slug' appears twice in the same mapping"
     ]
+
+
+# --- how the overall rating is reached ------------------------------------------------------------------
+
+
+def test_shipped_frameworks_say_how_they_reach_the_overall_rating() -> None:
+    methods = {spec.slug: spec.overall_method for spec in load_shipped_frameworks()}
+    assert methods == {"cqc-saf": "rating_principles", "council-quality-audit": "key_question_points"}
+
+
+def test_a_file_that_does_not_say_keeps_the_key_question_points() -> None:
+    assert parse_framework(VALID).overall_method == "key_question_points"
+
+
+def test_overall_method_must_be_a_known_method() -> None:
+    text = edit("evidence_categories:\n", "overall_method: average\nevidence_categories:\n")
+    assert errors_of(text) == [
+        'overall_method: must be one of "rating_principles", "key_question_points", got "average"'
+    ]
+
+
+def test_rating_principles_need_four_bands_and_two_key_questions() -> None:
+    text = edit("evidence_categories:\n", "overall_method: rating_principles\nevidence_categories:\n")
+    assert errors_of(text) == [
+        'overall_method: the rating principles need all four rating bands; add "requires_improvement", '
+        '"outstanding" or use overall_method: "key_question_points"'
+    ]
+    four_bands = edit(
+        "  - {key: good, label: Good, min_percent: 60}\n",
+        "  - {key: requires_improvement, label: Fair, min_percent: 40}\n"
+        "  - {key: good, label: Good, min_percent: 60}\n"
+        "  - {key: outstanding, label: Great, min_percent: 90}\n",
+        text,
+    )
+    assert parse_framework(four_bands).overall_method == "rating_principles"
+    one_question = four_bands[: four_bands.index("  - code: B\n")]
+    assert errors_of(one_question) == [
+        "overall_method: the rating principles need at least two key questions (outstanding needs two "
+        'outstanding); use overall_method: "key_question_points"'
+    ]

@@ -31,11 +31,13 @@ async def test_published_ratings_are_public_and_nothing_else_is(
     assert safe["key"] == "inadequate" and "Safe Inadequate" in detail
     assert world.manager_1.email not in detail and world.officer_a.full_name not in detail
 
-    assert visit.rating_key == "good", "overall: Safe 1 + four Good 3s = 13 of 20 = 65%"
-    filtered = await client.get(f"/public/{world.council_a.slug}?rating=good", htmx=True)
+    assert visit.rating_key == "requires_improvement", "the rating principles: one key question inadequate"
+    assert "Requires improvement One key question inadequate." in detail, "the reason beside the rating"
+    filtered = await client.get(f"/public/{world.council_a.slug}?rating=requires_improvement", htmx=True)
     assert filtered.text.lstrip().startswith('<div id="results">')
     assert "Alpha House" in filtered.text and "Beta Homecare" not in filtered.text
-    none = await client.get(f"/public/{world.council_a.slug}?rating=outstanding", htmx=True)
+    assert "One key question inadequate" in filtered.text
+    none = await client.get(f"/public/{world.council_a.slug}?rating=good", htmx=True)
     assert "Alpha House" not in none.text
 
 

@@ -53,11 +53,14 @@ from selfassess.frameworks.service import (
 from selfassess.frameworks.spec import parse_framework, shipped_framework_path
 from selfassess.notifications.models import Notification
 from selfassess.visits.models import (
+    BreachKind,
     Concern,
     ConcernSource,
     FactualAccuracyPoint,
+    RatingCorrection,
     Severity,
     Visit,
+    VisitBreach,
     VisitScore,
     VisitStatus,
     VisitType,
@@ -170,9 +173,28 @@ class Scene:
                 for statement in await self.statements()
             ]
             point = FactualAccuracyPoint(visit_id=visit.id, raised_by_id=provider_user.id, text=secret)
-            await self.add(*scores, point)
+            breach = VisitBreach(
+                visit_id=visit.id,
+                kind=BreachKind.REGULATIONS,
+                standard=secret,
+                finding=secret,
+                recorded_by_id=officer.id,
+            )
+            correction = RatingCorrection(
+                visit_id=visit.id,
+                corrected_key="requires_improvement",
+                corrected_label="Requires improvement",
+                corrected_reason=secret,
+            )
+            await self.add(*scores, point, breach, correction)
             score = scores[0]
-            return {"visit_id": visit.id, "score_id": score.id, "point_id": point.id}
+            return {
+                "visit_id": visit.id,
+                "score_id": score.id,
+                "point_id": point.id,
+                "breach_id": breach.id,
+                "correction_id": correction.id,
+            }
 
         return await self.once(("visit", service_id), make)
 
@@ -304,6 +326,8 @@ FOREIGN: dict[str, Callable[[Scene], Awaitable[Foreign]]] = {
     "visit_id": _alpha_visit("visit_id"),
     "score_id": _alpha_visit("score_id"),
     "point_id": _alpha_visit("point_id"),
+    "breach_id": _alpha_visit("breach_id"),
+    "correction_id": _alpha_visit("correction_id"),
     "plan_id": _alpha_plan("plan_id"),
     "action_id": _alpha_plan("action_id"),
     "note_id": _alpha_plan("note_id"),
@@ -363,6 +387,7 @@ OWN: dict[str, Callable[[Scene, User], Awaitable[Any]]] = {
     "visit_id": _own_visit("visit_id"),
     "score_id": _own_visit("score_id"),
     "point_id": _own_visit("point_id"),
+    "breach_id": _own_visit("breach_id"),
     "plan_id": _own_plan("plan_id"),
     "action_id": _own_plan("action_id"),
     "note_id": _own_plan("note_id"),

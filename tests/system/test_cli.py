@@ -126,3 +126,57 @@ def test_migrate_installs_the_shipped_frameworks_and_import_framework_adds_one(
     assert main(["import-framework", str(broken)]) == 2
     assert "name: field required" in capsys.readouterr().err
     assert main(["import-framework", str(own), "--council", "Nowhere"]) == 2
+
+
+def test_recompute_ratings_lists_nothing_when_every_rating_is_current(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["recompute-ratings"]) == 2, "refuses an unmigrated database"
+    assert main(["demo"]) == 0
+    capsys.readouterr()
+    assert main(["recompute-ratings"]) == 0
+    printed = capsys.readouterr().out
+    assert "Checked 2 published visit(s): 0 overall rating(s) come out differently" in printed
+
+
+def test_migration_0006_records_the_cqc_frameworks_rating_principles(data_dir: Path) -> None:
+    """Versions installed before 0006 keep key question points, except the shipped CQC framework's."""
+    from sqlalchemy import text
+
+    assert main(["migrate", "--to", "0005"]) == 0
+    engine = create_engine(f"sqlite:///{data_dir / 'selfassess.db'}")
+    try:
+        with engine.begin() as connection:
+            for framework_id, slug in ((1, "cqc-saf"), (2, "council-quality-audit"), (3, "wigan-audit")):
+                connection.execute(
+                    text(
+                        "INSERT INTO framework (id, slug, name, created_at, updated_at) "
+                        "VALUES (:id, :slug, :slug, '2026-01-01', '2026-01-01')"
+                    ),
+                    {"id": framework_id, "slug": slug},
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO framework_version (framework_id, version, status, good_value, "
+                        "source_yaml, created_at, updated_at) "
+                        "VALUES (:id, '1', 'published', 3, '', '2026-01-01', '2026-01-01')"
+                    ),
+                    {"id": framework_id},
+                )
+        assert main(["migrate", "--to", "0006"]) == 0
+        with engine.connect() as connection:
+            methods = dict(
+                connection.execute(
+                    text(
+                        "SELECT framework.slug, framework_version.overall_method FROM framework_version "
+                        "JOIN framework ON framework.id = framework_version.framework_id"
+                    )
+                ).all()
+            )
+    finally:
+        engine.dispose()
+    assert methods == {
+        "cqc-saf": "rating_principles",
+        "council-quality-audit": "key_question_points",
+        "wigan-audit": "key_question_points",
+    }

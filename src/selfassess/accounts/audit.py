@@ -26,6 +26,8 @@ AUDIT_EVENT_LABELS = {
     "framework.draft_deleted": "Framework draft deleted",
     "framework.chosen": "Framework chosen for the council",
     "visit.published": "Visit report published",
+    "rating.correction_listed": "Published rating listed for review (the corrected method differs)",
+    "rating.republished": "Published rating reviewed and republished",
     "concern.logged": "Concern logged",
     "concern.updated": "Concern updated",
     "concern.closed": "Concern closed",

@@ -9,7 +9,7 @@ scales to the width of its container. Every piece of text passes through `markup
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -211,6 +211,14 @@ def _polyline(points: list[tuple[float, float]], colour: str, dashed: bool) -> s
     return f'<polyline points="{coordinates}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>'
 
 
+def _as_percent(value: int) -> str:
+    return f"{value}%"
+
+
+def _band_starts(guide: Guide) -> str:
+    return f"{guide.label} from {guide.percent}%"
+
+
 def trend_chart(
     cycles: Sequence[str],
     self_percents: Sequence[int | None],
@@ -220,11 +228,17 @@ def trend_chart(
     chart_id: str,
     title: str,
     description: str,
+    point_label: Callable[[int], str] = _as_percent,
+    guide_label: Callable[[Guide], str] = _band_starts,
+    axis: Sequence[int] = (0, 50, 100),
 ) -> Markup:
     """A small line chart over cycles (oldest first): self-assessment as a dashed line with hollow
     squares, officer as a solid line with filled circles, every point labelled with its percentage
     (the higher of a cycle's two above its point, the lower below), over horizontal lines at the band
-    thresholds. A cycle missing one side has no point for it; the line joins the points either side."""
+    thresholds. A cycle missing one side has no point for it; the line joins the points either side.
+
+    Overall ratings by the rating principles have no percentage: they are drawn as levels on the same
+    0-100 height, with `point_label` and `guide_label` naming the band and no percentage axis."""
     if not len(cycles) == len(self_percents) == len(officer_percents):
         raise ValueError("Each cycle needs one self-assessment and one officer value (or None).")
     count = max(len(cycles), 1)
@@ -248,7 +262,7 @@ def trend_chart(
     parts.append(f'<circle cx="{LINE_PLOT_LEFT + 184}" cy="12" r="4" fill="{OFFICER_COLOUR}"/>')
     parts.append(_text(LINE_PLOT_LEFT + 206, 16, OFFICER_NAME))
 
-    for percent in (0, 50, 100):
+    for percent in axis:
         parts.append(_text(LINE_PLOT_LEFT - 6, line_y(percent) + 4, f"{percent}%", size=11, anchor="end"))
     for guide in guides:
         y = line_y(guide.percent)
@@ -256,7 +270,7 @@ def trend_chart(
             f'<line x1="{LINE_PLOT_LEFT}" y1="{_number(y)}" x2="{right}" y2="{_number(y)}" '
             f'stroke="{GUIDE_COLOUR}" stroke-width="1" stroke-dasharray="4 3"/>'
         )
-        parts.append(_text(right, y - 3, f"{guide.label} from {guide.percent}%", size=10, anchor="end"))
+        parts.append(_text(right, y - 3, guide_label(guide), size=10, anchor="end"))
     parts.append(
         f'<line x1="{LINE_PLOT_LEFT}" y1="{_number(line_y(0))}" x2="{right}" y2="{_number(line_y(0))}" '
         f'stroke="{TEXT_COLOUR}" stroke-width="1"/>'
@@ -281,13 +295,21 @@ def trend_chart(
                 f'stroke="{SELF_COLOUR}" stroke-width="2"/>'
             )
             parts.append(
-                _text(x, y - 10 if self_on_top else y + 20, f"{self_percent}%", size=11, anchor="middle")
+                _text(
+                    x, y - 10 if self_on_top else y + 20, point_label(self_percent), size=11, anchor="middle"
+                )
             )
         if officer_percent is not None:
             y = line_y(officer_percent)
             parts.append(f'<circle cx="{_number(x)}" cy="{_number(y)}" r="5" fill="{OFFICER_COLOUR}"/>')
             parts.append(
-                _text(x, y + 20 if self_on_top else y - 10, f"{officer_percent}%", size=11, anchor="middle")
+                _text(
+                    x,
+                    y + 20 if self_on_top else y - 10,
+                    point_label(officer_percent),
+                    size=11,
+                    anchor="middle",
+                )
             )
     for index, cycle in enumerate(cycles):
         for number, line in enumerate(_wrap(cycle, 18)):

@@ -3,6 +3,7 @@ service page, and a provider organisation's self-assessment accuracy across its 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from litestar import Controller, get
@@ -14,9 +15,10 @@ from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import User
-from selfassess.comparison.charts import BarPair, guides_for, key_question_chart, trend_chart
+from selfassess.comparison.charts import BarPair, Guide, guides_for, key_question_chart, trend_chart
 from selfassess.comparison.rules import ACCURACY_TOLERANCE
 from selfassess.comparison.service import Comparisons, ComparisonView, ServiceTrend
+from selfassess.frameworks.scoring import OverallMethod, OverallRating, RatingBand
 from selfassess.providers.models import CareService
 from selfassess.web.rendering import render
 
@@ -52,6 +54,8 @@ def _trend_chart(service: CareService, trend: ServiceTrend) -> Markup | None:
     if not trend.cycles or trend.latest_framework is None:
         return None
     bands = trend.latest_framework.bands
+    if trend.latest_framework.overall_method is OverallMethod.RATING_PRINCIPLES:
+        return _rating_trend_chart(service, trend, bands)
     return trend_chart(
         [cycle.label for cycle in trend.cycles],
         [cycle.self_overall.percent if cycle.self_overall else None for cycle in trend.cycles],
@@ -66,6 +70,34 @@ def _trend_chart(service: CareService, trend: ServiceTrend) -> Markup | None:
             "horizontal lines mark where each rating band starts. The ratings over time table gives "
             "the same ratings."
         ),
+    )
+
+
+def _rating_trend_chart(service: CareService, trend: ServiceTrend, bands: Sequence[RatingBand]) -> Markup:
+    """Overall ratings by the rating principles have no percentage: each band is a level, evenly spaced."""
+    height = {band.key: round(100 * index / (len(bands) - 1)) for index, band in enumerate(bands)}
+    label = {height[band.key]: band.label for band in bands}
+
+    def level(rating: OverallRating | None) -> int | None:
+        return height.get(rating.band.key) if rating else None
+
+    return trend_chart(
+        [cycle.label for cycle in trend.cycles],
+        [level(cycle.self_overall) for cycle in trend.cycles],
+        [level(cycle.officer_overall) for cycle in trend.cycles],
+        [Guide(band.label, height[band.key]) for band in bands],
+        chart_id="trend-chart",
+        title=f"Overall rating per self-assessment cycle, {service.name}",
+        description=(
+            "Line chart, oldest cycle first: the provider's overall self-assessment rating (dashed "
+            "line, hollow squares) and the officer's overall rating from the visit that tested it "
+            "(solid line, filled circles), each point labelled with its rating. Dashed horizontal "
+            "lines mark each rating, worst at the bottom. The ratings over time table gives the same "
+            "ratings with their reasons."
+        ),
+        point_label=label.__getitem__,
+        guide_label=lambda guide: guide.label,
+        axis=(),
     )
 
 

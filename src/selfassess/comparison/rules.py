@@ -7,15 +7,16 @@ whether the provider is getting better at judging itself over successive cycles.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 from typing import Literal
 
 from selfassess.frameworks.scoring import (
+    Breach,
     KeyQuestionResult,
-    Rating,
+    OverallRating,
     ScoringRules,
     overall_rating,
     summarise_key_question,
@@ -77,8 +78,8 @@ class Agreement:
 class Comparison:
     statements: tuple[StatementGap, ...]
     key_questions: tuple[KeyQuestionComparison, ...]
-    self_overall: Rating | None
-    officer_overall: Rating | None
+    self_overall: OverallRating | None
+    officer_overall: OverallRating | None
     agreement: Agreement
 
     @property
@@ -236,10 +237,13 @@ def compare(
     key_question_order: Sequence[str],
     rules: ScoringRules,
     overrating_margin: int = 1,
+    officer_breaches: Iterable[Breach] = (),
 ) -> Comparison:
     """Statement gaps, key question results side by side, overall ratings and agreement.
 
     A statement scored on only one side is kept (as UNPAIRED) but left out of the agreement figures.
+    Both overall ratings follow the framework's method; breaches found at the visit limit the
+    officer's, as they do in the visit's report.
     """
     if overrating_margin < 1:
         raise ValueError(
@@ -261,7 +265,7 @@ def compare(
         statements=gaps,
         key_questions=key_questions,
         self_overall=overall_rating([kq.self_result for kq in key_questions], rules),
-        officer_overall=overall_rating([kq.officer_result for kq in key_questions], rules),
+        officer_overall=overall_rating([kq.officer_result for kq in key_questions], rules, officer_breaches),
         agreement=_agreement(gaps, rules),
     )
 

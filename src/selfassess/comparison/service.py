@@ -39,7 +39,7 @@ from selfassess.comparison.rules import (
 )
 from selfassess.errors import Invalid, NotFound
 from selfassess.frameworks.models import Framework, FrameworkVersion
-from selfassess.frameworks.scoring import Rating
+from selfassess.frameworks.scoring import Breach, OverallRating
 from selfassess.frameworks.service import (
     FrameworkSummary,
     KeyQuestionView,
@@ -51,6 +51,7 @@ from selfassess.frameworks.service import (
 from selfassess.providers.models import CareService, RegulatorRating
 from selfassess.providers.service import CareServices
 from selfassess.visits.models import Visit, VisitScore, VisitStatus
+from selfassess.visits.service import breach_kinds
 
 SUBMITTED_STATUSES = tuple(status for status in AssessmentStatus if status.is_submitted)
 SCORES_LOCKED_OR_LATER = (VisitStatus.SCORES_LOCKED, VisitStatus.DRAFT_SHARED, VisitStatus.PUBLISHED)
@@ -196,8 +197,8 @@ class CyclePoint:
     visible visit that tested that self-assessment (None when there is none yet)."""
 
     label: str
-    self_overall: Rating | None
-    officer_overall: Rating | None
+    self_overall: OverallRating | None
+    officer_overall: OverallRating | None
 
 
 @dataclass(frozen=True)
@@ -348,7 +349,8 @@ class Comparisons:
         self_scores = (await self._self_scores([assessment.id]))[assessment.id]
         officer_scores = (await self._officer_scores([visit.id]))[visit.id]
         margin = (await council_settings(self.db, service.council_id)).overrating_margin
-        comparison = _compare(framework, self_scores, officer_scores, margin)
+        breaches = (await breach_kinds(self.db, [visit.id]))[visit.id]
+        comparison = _compare(framework, self_scores, officer_scores, margin, breaches)
         gaps = {gap.statement_code: gap for gap in comparison.statements}
         return ComparisonView(
             service=service,
@@ -409,6 +411,7 @@ class Comparisons:
         visits = list(reversed(await self._visits(service)))
         self_scores = await self._self_scores([a.id for a in assessments if a.id is not None])
         officer_scores = await self._officer_scores([v.id for v in visits if v.id is not None])
+        breaches = await breach_kinds(self.db, [v.id for v in visits if v.id is not None])
         frameworks = {
             version_id: await load_framework(self.db, version_id)
             for version_id in dict.fromkeys(item.framework_version_id for item in (*assessments, *visits))
@@ -432,7 +435,7 @@ class Comparisons:
                 "visit",
                 f"Officer's visit{status}",
                 visit.scheduled_for,
-                framework.summarise(officer_scores[visit.id]),
+                framework.summarise(officer_scores[visit.id], breaches[visit.id]),
             )
             entries.append((visit.framework_version_id, entry))
         entries.sort(key=lambda pair: (pair[1].when, pair[1].kind == "visit"))
@@ -461,6 +464,7 @@ class Comparisons:
                         self_scores[assessment.id],
                         officer_scores[visit.id],
                         margin,
+                        breaches[visit.id],
                     ),
                 )
                 for visit, assessment in tested
@@ -475,7 +479,10 @@ class Comparisons:
                 .overall,
                 officer_overall=(
                     frameworks[latest_visit_for[assessment.id].framework_version_id]
-                    .summarise(officer_scores[latest_visit_for[assessment.id].id])
+                    .summarise(
+                        officer_scores[latest_visit_for[assessment.id].id],
+                        breaches[latest_visit_for[assessment.id].id],
+                    )
                     .overall
                     if assessment.id in latest_visit_for
                     else None
@@ -587,6 +594,7 @@ def _compare(
     self_scores: Mapping[int, int | None],
     officer_scores: Mapping[int, int | None],
     overrating_margin: int,
+    officer_breaches: set[Breach] | None = None,
 ) -> Comparison:
     return compare(
         [
@@ -601,4 +609,5 @@ def _compare(
         [question.code for question in framework.key_questions],
         framework.rules,
         overrating_margin,
+        officer_breaches or set(),
     )

@@ -35,6 +35,11 @@ class FrameworkVersion(Timestamped, table=True):
     status: VersionStatus = Field(default=VersionStatus.DRAFT, sa_type=enum_type(VersionStatus))
     published_at: datetime | None = None
     good_value: int = Field(description="The 'good' point of the scale; actions are proposed below it.")
+    overall_method: str = Field(
+        default="key_question_points",
+        max_length=40,
+        description="How key question ratings become the overall rating (scoring.OverallMethod).",
+    )
     source_yaml: str = Field(sa_type=Text, description="The file as imported, kept for audit and export.")
     imported_by_id: int | None = Field(default=None, foreign_key="user.id")
 

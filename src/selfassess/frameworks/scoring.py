@@ -1,18 +1,56 @@
-"""How statement scores become key question percentages and ratings.
+"""How statement scores become key question percentages and ratings, and those an overall rating.
 
 Nothing here assumes the CQC framework: each council's framework supplies its own scale (which may
-start at 0 or have five points) and its own rating bands through `ScoringRules`.
+start at 0 or have five points), its own rating bands and its way of reaching the overall rating
+through `ScoringRules`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 # Bands carry one of these keys whatever the council calls them ("Poor", "Excellent", ...), so
 # reports such as "share rated good or outstanding" work across frameworks.
 CANONICAL_BAND_KEYS: tuple[str, ...] = ("inadequate", "requires_improvement", "good", "outstanding")
+INADEQUATE, REQUIRES_IMPROVEMENT, GOOD, OUTSTANDING = CANONICAL_BAND_KEYS
+
+
+class OverallMethod(StrEnum):
+    """How key question ratings become the overall rating; part of each framework's definition."""
+
+    RATING_PRINCIPLES = "rating_principles"
+    KEY_QUESTION_POINTS = "key_question_points"
+
+    @property
+    def description(self) -> str:
+        return OVERALL_METHOD_DESCRIPTIONS[self]
+
+
+OVERALL_METHOD_DESCRIPTIONS = {
+    OverallMethod.RATING_PRINCIPLES: (
+        "The overall rating follows the regulator's rating principles. Every key question counts the "
+        "same. Two or more key questions inadequate make the overall rating inadequate. Two or more "
+        "requiring improvement, or one inadequate, make it requires improvement. Otherwise it is good "
+        "(at most one key question requires improvement), and outstanding when at least two key "
+        "questions are outstanding and all the others good. A breach of regulations or of the "
+        "council's contract standards limits it to requires improvement at best."
+    ),
+    OverallMethod.KEY_QUESTION_POINTS: (
+        "Each key question's rating counts as points (the lowest band 1, the next 2, and so on); the "
+        "total, as a share of the most possible, is rated with the same bands as a key question. A "
+        "breach of regulations or of the council's contract standards limits it to requires "
+        "improvement at best."
+    ),
+}
+
+
+class Breach(StrEnum):
+    """What an officer found breached at a visit; either limits the overall rating (principle 1)."""
+
+    REGULATIONS = "regulations"
+    CONTRACT = "contract"
 
 
 @dataclass(frozen=True)
@@ -33,6 +71,7 @@ class ScoringRules:
     scale: tuple[ScaleLevel, ...]
     bands: tuple[RatingBand, ...]
     good_value: int
+    overall_method: OverallMethod = OverallMethod.KEY_QUESTION_POINTS
 
     def __post_init__(self) -> None:
         # Fail when a framework is loaded, not later in the middle of scoring someone's visit.
@@ -55,6 +94,14 @@ class ScoringRules:
         keys = [band.key for band in self.bands]
         if any(key not in CANONICAL_BAND_KEYS for key in keys) or len(set(keys)) != len(keys):
             raise ValueError(f"Rating band keys must be distinct and among {', '.join(CANONICAL_BAND_KEYS)}.")
+        if self.overall_method is OverallMethod.RATING_PRINCIPLES and set(keys) != set(CANONICAL_BAND_KEYS):
+            raise ValueError(
+                "The rating principles need all four rating bands: inadequate, requires improvement, "
+                "good and outstanding."
+            )
+
+    def band(self, key: str) -> RatingBand:
+        return next(band for band in self.bands if band.key == key)
 
     @property
     def values(self) -> tuple[int, ...]:
@@ -148,15 +195,110 @@ def summarise_key_question(code: str, scores: Sequence[int | None], rules: Scori
     )
 
 
-def overall_rating(results: Sequence[KeyQuestionResult], rules: ScoringRules) -> Rating | None:
-    """The regulator's method: each key question's band becomes a score (its 1-based position among
-    the bands), and the total as a percentage of (key questions x bands) is rated with the same bands.
+@dataclass(frozen=True)
+class OverallRating:
+    """The overall rating with the short reason shown beside it wherever it is ("Two key questions
+    require improvement", "Limited by a breach of regulations").
+
+    `percent` and `position` exist only under the key question points method: the rating principles
+    give a rating, not a score.
+    """
+
+    band: RatingBand
+    reason: str
+    percent: int | None = None
+    position: Position | None = None
+
+
+_NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def _count(number: int) -> str:
+    return _NUMBER_WORDS[number] if number < len(_NUMBER_WORDS) else str(number)
+
+
+def _key_questions(number: int, everyone: int = 0) -> str:
+    """'two key questions', or 'all five key questions' when it is every one of them."""
+    if number == everyone > 1:
+        return f"all {_count(number)} key questions"
+    return f"{_count(number)} key question{'' if number == 1 else 's'}"
+
+
+def _principles(keys: Sequence[str], rules: ScoringRules) -> tuple[str, str]:
+    """The regulator's rating principles for adult social care (principles 2-6; breaches apart):
+    the band key and the words that say why."""
+    count = {key: sum(1 for rated in keys if rated == key) for key in CANONICAL_BAND_KEYS}
+    inadequate, improve = count[INADEQUATE], count[REQUIRES_IMPROVEMENT]
+    outstanding, everyone = count[OUTSTANDING], len(keys)
+    if inadequate >= 2:
+        return INADEQUATE, f"{_key_questions(inadequate, everyone)} {rules.band(INADEQUATE).label.lower()}"
+    if inadequate == 1 or improve >= 2:
+        parts = []
+        if inadequate:
+            parts.append(f"one key question {rules.band(INADEQUATE).label.lower()}")
+        if improve:
+            verb = "requires" if improve == 1 else "require"
+            parts.append(f"{_key_questions(improve, everyone)} {verb} improvement")
+        return REQUIRES_IMPROVEMENT, " and ".join(parts)
+    if outstanding >= 2 and improve == 0:
+        best = rules.band(OUTSTANDING).label.lower()
+        if outstanding == everyone:
+            return OUTSTANDING, f"{_key_questions(everyone, everyone)} {best}"
+        return (
+            OUTSTANDING,
+            f"{_key_questions(outstanding)} {best} and the rest {rules.band(GOOD).label.lower()}",
+        )
+    if improve == 1:
+        return GOOD, "only one key question requires improvement and none is inadequate"
+    if outstanding == 1:
+        return GOOD, (
+            f"one key question {rules.band(OUTSTANDING).label.lower()} and the rest "
+            f"{rules.band(GOOD).label.lower()} (two are needed for {rules.band(OUTSTANDING).label.lower()})"
+        )
+    return GOOD, f"{_key_questions(everyone, everyone)} {rules.band(GOOD).label.lower()}"
+
+
+_BREACH_WORDS = {Breach.REGULATIONS: "regulations", Breach.CONTRACT: "the council's contract standards"}
+
+
+def _breach_limit(breaches: frozenset[Breach]) -> str:
+    """The reason shown for a limited rating, naming each kind of breach found."""
+    return "Limited by a breach of " + " and of ".join(
+        _BREACH_WORDS[kind] for kind in Breach if kind in breaches
+    )
+
+
+def _at_most_requires_improvement(rules: ScoringRules) -> RatingBand:
+    ceiling = CANONICAL_BAND_KEYS.index(REQUIRES_IMPROVEMENT)
+    allowed = [band for band in rules.bands if CANONICAL_BAND_KEYS.index(band.key) <= ceiling]
+    return allowed[-1] if allowed else rules.bands[0]
+
+
+def overall_rating(
+    results: Sequence[KeyQuestionResult], rules: ScoringRules, breaches: Iterable[Breach] = ()
+) -> OverallRating | None:
+    """The overall rating by the framework's method, with its reason.
 
     None unless every key question has a rating, because an overall rating that silently leaves out
-    a key question would overstate how much is known.
+    a key question would overstate how much is known. A breach limits the result to requires
+    improvement at best (principle 1; the band below it where a framework has no such band), under
+    either method.
     """
     ratings = [result.rating for result in results if result.rating is not None]
     if not results or len(ratings) != len(results):
         return None
-    total = sum(rules.bands.index(rating.band) + 1 for rating in ratings)
-    return rate(_whole_percent(total, len(ratings) * len(rules.bands)), rules)
+    percent = position = None
+    if rules.overall_method is OverallMethod.RATING_PRINCIPLES:
+        key, words = _principles([rating.band.key for rating in ratings], rules)
+        band = rules.band(key)
+    else:
+        total = sum(rules.bands.index(rating.band) + 1 for rating in ratings)
+        by_points = rate(_whole_percent(total, len(ratings) * len(rules.bands)), rules)
+        band, percent, position = by_points.band, by_points.percent, by_points.position
+        words = f"{percent}% of the key question points"
+    found = frozenset(breaches)
+    limit = _at_most_requires_improvement(rules)
+    if found and rules.bands.index(band) > rules.bands.index(limit):
+        words = _breach_limit(found)
+        band, position = limit, None
+    return OverallRating(band, words[:1].upper() + words[1:], percent, position)

@@ -4,7 +4,7 @@ council's framework, and loading a version with everything scoring needs."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -26,8 +26,10 @@ from selfassess.frameworks.models import (
     VersionStatus,
 )
 from selfassess.frameworks.scoring import (
+    Breach,
     KeyQuestionResult,
-    Rating,
+    OverallMethod,
+    OverallRating,
     RatingBand,
     ScaleLevel,
     ScoringRules,
@@ -90,6 +92,7 @@ class LoadedFramework:
     evidence_categories: tuple[CategoryView, ...]
     key_questions: tuple[KeyQuestionView, ...]
     good_value: int
+    overall_method: OverallMethod
     _by_id: dict[int, StatementView] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
@@ -98,6 +101,7 @@ class LoadedFramework:
             scale=tuple(ScaleLevel(level.value, level.label) for level in self.scale),
             bands=self.bands,
             good_value=self.good_value,
+            overall_method=self.overall_method,
         )
 
     @property
@@ -127,21 +131,24 @@ class LoadedFramework:
     def title(self) -> str:
         return f"{self.name} (version {self.version})"
 
-    def summarise(self, scores: Mapping[int, int | None]) -> FrameworkSummary:
-        """Key question percentages and ratings, and the overall rating, from scores by statement id."""
+    def summarise(
+        self, scores: Mapping[int, int | None], breaches: Iterable[Breach] = ()
+    ) -> FrameworkSummary:
+        """Key question percentages and ratings, and the overall rating, from scores by statement id
+        (and, for a visit, the kinds of breach the officer recorded)."""
         results = tuple(
             summarise_key_question(
                 question.code, [scores.get(statement.id) for statement in question.statements], self.rules
             )
             for question in self.key_questions
         )
-        return FrameworkSummary(key_questions=results, overall=overall_rating(results, self.rules))
+        return FrameworkSummary(key_questions=results, overall=overall_rating(results, self.rules, breaches))
 
 
 @dataclass(frozen=True)
 class FrameworkSummary:
     key_questions: tuple[KeyQuestionResult, ...]
-    overall: Rating | None
+    overall: OverallRating | None
 
     @property
     def scored(self) -> int:
@@ -245,6 +252,7 @@ async def load_framework(db: AsyncSession, version_id: int) -> LoadedFramework:
             for question in questions
         ),
         good_value=version.good_value,
+        overall_method=OverallMethod(version.overall_method),
         _by_id={view.id: view for view in views},
     )
     if version.status is VersionStatus.PUBLISHED:
@@ -304,12 +312,14 @@ async def install_framework(
         await _delete_version_content(db, existing.id)
         version = existing
         version.source_yaml, version.good_value, version.updated_at = source_yaml, spec.good_value, utcnow()
+        version.overall_method = spec.overall_method
         version.imported_by_id = imported_by.id if imported_by else None
     else:
         version = FrameworkVersion(
             framework_id=framework.id,
             version=spec.version,
             good_value=spec.good_value,
+            overall_method=spec.overall_method,
             source_yaml=source_yaml,
             imported_by_id=imported_by.id if imported_by else None,
         )

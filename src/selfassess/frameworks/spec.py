@@ -34,6 +34,10 @@ SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 
 BandKey = Literal["inadequate", "requires_improvement", "good", "outstanding"]
 BAND_KEYS: tuple[str, ...] = get_args(BandKey)  # worst to best: the order bands must be listed in
+# How key question ratings become the overall rating (frameworks.scoring.OverallMethod). A file that
+# does not say keeps the method every framework used before the choice existed.
+OverallMethodKey = Literal["rating_principles", "key_question_points"]
+OVERALL_METHODS: tuple[str, ...] = get_args(OverallMethodKey)
 
 # parse_framework has already run the consistency rules on the raw data (where they can be
 # reported with the shape errors), so the model validator need not run them again.
@@ -98,6 +102,7 @@ class FrameworkSpec(_Spec):
     scale: tuple[ScaleLevelSpec, ...]
     good_value: Annotated[int, Strict()]
     rating_bands: tuple[RatingBandSpec, ...]
+    overall_method: OverallMethodKey = "key_question_points"
     evidence_categories: tuple[EvidenceCategorySpec, ...]
     key_questions: tuple[KeyQuestionSpec, ...]
 
@@ -286,7 +291,8 @@ def _describe_pydantic_error(error: Mapping[str, Any]) -> str:
             "starting with a letter or digit)"
         )
     elif kind == "literal_error":
-        allowed = ", ".join(f'"{key}"' for key in BAND_KEYS)
+        choices = OVERALL_METHODS if field == "overall_method" else BAND_KEYS
+        allowed = ", ".join(f'"{key}"' for key in choices)
         got = f'"{value}"' if isinstance(value, str) else _describe(value)
         message = f"must be one of {allowed}, got {got}"
     elif kind == "greater_than_equal":
@@ -359,6 +365,7 @@ def _consistency_problems(data: Mapping[str, Any]) -> list[str]:
     values = _scale_problems(data.get("scale"), problems)
     _good_value_problems(data.get("good_value"), values, problems)
     _band_problems(data.get("rating_bands"), values, problems)
+    _overall_method_problems(data, problems)
     known_categories = _category_problems(data.get("evidence_categories"), problems)
     _key_question_problems(data.get("key_questions"), known_categories, problems)
     return problems
@@ -444,6 +451,26 @@ def _band_problems(bands: object, values: list[int] | None, problems: list[str])
             f"rating_bands[0].min_percent: {first} is above the lowest achievable percentage "
             f"{_percent(low, top)} (lowest scale value {low}, highest {top}), "
             "so some results would fall below every band"
+        )
+
+
+def _overall_method_problems(data: Mapping[str, Any], problems: list[str]) -> None:
+    """The rating principles speak of all four bands and of two key questions being outstanding."""
+    if data.get("overall_method") != "rating_principles":
+        return
+    bands = data.get("rating_bands")
+    keys = {band.get("key") for _, band in _items(bands)}
+    if isinstance(bands, list | tuple) and not set(BAND_KEYS) <= keys:
+        missing = ", ".join(f'"{key}"' for key in BAND_KEYS if key not in keys)
+        problems.append(
+            f"overall_method: the rating principles need all four rating bands; add {missing} "
+            'or use overall_method: "key_question_points"'
+        )
+    questions = data.get("key_questions")
+    if isinstance(questions, list | tuple) and len(questions) < 2:
+        problems.append(
+            "overall_method: the rating principles need at least two key questions "
+            '(outstanding needs two outstanding); use overall_method: "key_question_points"'
         )
 
 

@@ -1,6 +1,8 @@
 """Demo visits: Rose Lane House's proactive visit is published (the officer found medicines,
 staffing and governance weaker than the home said), a reactive visit to Brightwater Homecare
-follows the regulator's intelligence, and Hollybank has last cycle's published report."""
+follows the regulator's intelligence, and Hollybank has last cycle's published report: three key
+questions good but two requiring improvement, so requires improvement overall by the regulator's
+rating principles (a percentage of key question points would have said good, 65%)."""
 
 from __future__ import annotations
 
@@ -46,6 +48,24 @@ ROSE_LANE_FINDINGS = {
     ),
     "S3": (3, "Staff knew how to raise a safeguarding concern and referrals were timely."),
 }
+
+# Effective and Responsive each fall to requires improvement (14/24 = 58%, 17/28 = 61%).
+HOLLYBANK_FINDINGS = {
+    "E1": (2, "Care plans were not reviewed after two people's needs changed."),
+    "E2": (2, "Pressure care did not follow the home's own guidance for two people at risk."),
+    "E4": (2, "People were not supported to stay active; the activity plan was not followed."),
+    "E5": (2, "The home did not track outcomes such as falls or weight over time."),
+    "R3": (2, "Information about the home was not available in easy-read or large print."),
+    "R4": (2, "Residents' meetings had stopped and feedback from relatives was not acted on."),
+    "R5": (2, "One person's communication needs were not recorded or met."),
+    "R6": (2, "Outcomes for people with dementia were not reviewed."),
+}
+
+HOLLYBANK_SUMMARY = (
+    "Hollybank has a stable, caring staff team and is safe and well led. But care plans and outcomes "
+    "were not reviewed, information was not accessible, and people's feedback was not acted on: two key "
+    "questions require improvement, so the home requires improvement overall."
+)
 
 ROSE_LANE_SUMMARY = (
     "Rose Lane House is a warm and caring home where people are treated with dignity. Leaders know "
@@ -109,18 +129,9 @@ async def add_demo_visits(db: AsyncSession, demo, settings: Settings) -> None:  
         holly_visits,
         previous,
         default=3,
-        findings={
-            "R3": (2, "Information about the home was not available in easy-read or large print."),
-            "E5": (2, "The home did not track outcomes such as falls or weight over time."),
-        },
+        findings=HOLLYBANK_FINDINGS,
     )
-    await _publish(
-        holly_visits,
-        previous,
-        hollybank,
-        "Hollybank is a good home. People get the support they need from a stable staff team. "
-        "Information for people and monitoring of outcomes need to improve.",
-    )
+    await _publish(holly_visits, previous, hollybank, HOLLYBANK_SUMMARY)
     await _backdate(db, previous, shared=today - timedelta(days=285), published=today - timedelta(days=270))
     demo.visits["hollybank_previous"] = previous
 

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from selfassess.visits.models import VisitType
+from selfassess.visits.models import BreachKind, VisitType
 
 TEXT_MAX = 20_000
 
@@ -65,3 +65,11 @@ class RejectPointForm(BaseModel):
 
 class CancelForm(BaseModel):
     reason: str = Field(title="Reason for cancelling", min_length=1, max_length=2_000)
+
+
+class BreachForm(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    kind: BreachKind = Field(title="What was breached")
+    standard: str = Field(title="Which regulation or standard", min_length=1, max_length=200)
+    finding: str = Field(title="What you found", min_length=1, max_length=5_000)

@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from selfassess.choices import Choice
 from selfassess.db import Timestamped, enum_type, utcnow
+from selfassess.frameworks.scoring import Breach
 
 
 class ConcernSource(Choice):
@@ -74,6 +75,11 @@ class VisitStatus(Choice):
     def scores_editable(self) -> bool:
         return self in (VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS)
 
+    @property
+    def report_editable(self) -> bool:
+        """The officer may still change what the report says (its summary, the breaches found)."""
+        return self not in (VisitStatus.PUBLISHED, VisitStatus.CANCELLED)
+
 
 class Visit(Timestamped, table=True):
     id: int | None = Field(default=None, primary_key=True)
@@ -99,7 +105,48 @@ class Visit(Timestamped, table=True):
     rating_key: str | None = Field(default=None, max_length=40, index=True, description="Canonical band key.")
     rating_label: str | None = Field(default=None, max_length=80)
     rating_percent: int | None = None
+    rating_reason: str | None = Field(default=None, max_length=200, description="Why, in a few words.")
     key_question_ratings: list[dict[str, object]] | None = Field(default=None, sa_type=JSON)
+
+
+class BreachKind(Choice):
+    REGULATIONS = "regulations", "Breach of regulations"
+    CONTRACT = "contract", "Breach of the council's contract standards"
+
+    @property
+    def breach(self) -> Breach:
+        return Breach(self.value)
+
+
+class VisitBreach(Timestamped, table=True):
+    """A breach the officer found at a visit: the overall rating is then requires improvement at best."""
+
+    __tablename__ = "visit_breach"
+
+    id: int | None = Field(default=None, primary_key=True)
+    visit_id: int = Field(foreign_key="visit.id", index=True)
+    kind: BreachKind = Field(sa_type=enum_type(BreachKind))
+    standard: str = Field(max_length=200, description="Which regulation or contract standard.")
+    finding: str = Field(sa_type=Text, description="What the officer found.")
+    recorded_by_id: int = Field(foreign_key="user.id")
+
+
+class RatingCorrection(SQLModel, table=True):
+    """A published overall rating that the corrected method rates differently. The public page keeps
+    the published rating until a council admin reviews the correction and republishes."""
+
+    __tablename__ = "rating_correction"
+
+    id: int | None = Field(default=None, primary_key=True)
+    visit_id: int = Field(foreign_key="visit.id", unique=True)
+    published_key: str | None = Field(default=None, max_length=40)
+    published_label: str | None = Field(default=None, max_length=80)
+    corrected_key: str = Field(max_length=40)
+    corrected_label: str = Field(max_length=80)
+    corrected_reason: str = Field(max_length=200)
+    found_at: datetime = Field(default_factory=utcnow)
+    republished_at: datetime | None = Field(default=None, index=True)
+    republished_by_id: int | None = Field(default=None, foreign_key="user.id")
 
 
 class VisitConcern(SQLModel, table=True):

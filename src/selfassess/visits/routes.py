@@ -20,6 +20,7 @@ from selfassess.providers.models import CareService
 from selfassess.settings import Settings
 from selfassess.visits.forms import (
     AcceptPointForm,
+    BreachForm,
     CancelForm,
     PointForm,
     RejectPointForm,
@@ -27,7 +28,8 @@ from selfassess.visits.forms import (
     SummaryForm,
     VisitForm,
 )
-from selfassess.visits.models import Visit, VisitStatus, VisitType
+from selfassess.visits.models import BreachKind, Visit, VisitStatus, VisitType
+from selfassess.visits.rating_review_routes import RatingReviewController
 from selfassess.visits.service import ScoreConflict, ScoresMissing, Visits
 from selfassess.web.forms import Form, bind
 from selfassess.web.guards import requires_council_staff, requires_provider
@@ -178,7 +180,11 @@ class VisitController(Controller):
             "visit": visit,
             "service": service,
             "framework": framework,
-            "summary": framework.summarise({sid: score.score for sid, score in scores.items()}),
+            "summary": await visits.summarise(visit, scores),
+            "breaches": await visits.breaches(visit),
+            "correction": await visits.rating_correction(visit),
+            "breach_form": Form.initial(),
+            "breach_options": BreachKind.options(),
             "concerns": await visits.concerns(visit),
             "tested": await visits.tested_assessment(visit),
             "history": await visits.history(visit) if visits.viewer.is_council_staff else [],
@@ -269,7 +275,7 @@ class VisitController(Controller):
                 "scores": scores,
                 "saved_by": await visits.names({score.updated_by_id for score in scores.values()}),
                 "editable": visit.status.scores_editable,
-                "summary": framework.summarise({sid: score.score for sid, score in scores.items()}),
+                "summary": await visits.summarise(visit, scores),
                 "previous": framework.key_questions[position - 1] if position > 0 else None,
                 "next": framework.key_questions[position + 1] if position + 1 < len(codes) else None,
                 **self_view,
@@ -345,9 +351,7 @@ class VisitController(Controller):
             statement = framework.statement(score.statement_id)
             return see_other(f"/visits/{visit.id}/questions/{statement.key_question_code}#score-{score.id}")
         scores = await visits.scores(visit)
-        context.update(
-            score=score, summary=framework.summarise({sid: item.score for sid, item in scores.items()})
-        )
+        context.update(score=score, summary=await visits.summarise(visit, scores))
         return render(request, "visits/_score_status.html", context)
 
     @post("/summary", guards=[requires_council_staff])
@@ -374,6 +378,47 @@ class VisitController(Controller):
         return render(
             request, "visits/_summary_status.html", {"visit": visit, "error": error}, status_code=status
         )
+
+    # --- breaches ---------------------------------------------------------------------------------------
+
+    @post("/breaches", guards=[requires_council_staff])
+    async def record_breach(
+        self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int], data: FormData
+    ) -> Template | Redirect:
+        visit, service = await visits.get(visit_id)
+        form = bind(BreachForm, data)
+        if form.valid:
+            assert form.data is not None
+            try:
+                await visits.record_breach(visit, form.data)
+            except Invalid as problem:
+                form.add_error("__all__", str(problem))
+            else:
+                flash(
+                    request,
+                    "Breach recorded. The overall rating is now requires improvement at best.",
+                    "success",
+                )
+                return see_other(f"/visits/{visit.id}#breaches")
+        return render(
+            request,
+            "visits/overview.html",
+            await self._overview(visits, visit, service, breach_form=form),
+            status_code=422,
+        )
+
+    @post("/breaches/{breach_id:int}/remove", guards=[requires_council_staff])
+    async def remove_breach(
+        self,
+        request: HTMXRequest,
+        visits: NamedDependency[Visits],
+        visit_id: FromPath[int],
+        breach_id: FromPath[int],
+    ) -> Redirect:
+        visit, _ = await visits.get(visit_id)
+        await visits.remove_breach(visit, breach_id)
+        flash(request, "Breach removed.", "success")
+        return see_other(f"/visits/{visit.id}#breaches")
 
     # --- workflow -------------------------------------------------------------------------------------------
 
@@ -543,4 +588,4 @@ async def _self_assessment_view(
     }
 
 
-route_handlers = [ServiceVisitsController, VisitListController, VisitController]
+route_handlers = [ServiceVisitsController, VisitListController, VisitController, RatingReviewController]

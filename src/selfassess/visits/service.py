@@ -8,6 +8,7 @@ its report is shared.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -21,19 +22,28 @@ from selfassess.actions.models import ActionPlan
 from selfassess.assessments.models import AssessmentStatus, SelfAssessment
 from selfassess.db import Page, update_if_version, utcnow
 from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
-from selfassess.frameworks.service import LoadedFramework, StatementView, council_settings, load_framework
+from selfassess.frameworks.scoring import Breach
+from selfassess.frameworks.service import (
+    FrameworkSummary,
+    LoadedFramework,
+    StatementView,
+    council_settings,
+    load_framework,
+)
 from selfassess.notifications.recipients import provider_staff
 from selfassess.notifications.service import notify
 from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
 from selfassess.settings import Settings
-from selfassess.visits.forms import VisitForm
+from selfassess.visits.forms import BreachForm, VisitForm
 from selfassess.visits.models import (
     Concern,
     ConcernStatus,
     FactualAccuracyPoint,
     PointStatus,
+    RatingCorrection,
     Visit,
+    VisitBreach,
     VisitConcern,
     VisitEvent,
     VisitScore,
@@ -184,6 +194,33 @@ class Visits:
             .execution_options(populate_existing=True)
         )
         return {score.statement_id: score for score in rows}
+
+    async def breaches(self, visit: Visit) -> list[VisitBreach]:
+        return list(
+            await self.db.scalars(
+                select(VisitBreach).where(VisitBreach.visit_id == visit.id).order_by(VisitBreach.id)
+            )
+        )
+
+    async def rating_correction(self, visit: Visit) -> RatingCorrection | None:
+        """The corrected overall rating of a published visit, while it waits for an admin's review."""
+        if not self.viewer.is_council_staff:
+            return None
+        return await self.db.scalar(
+            select(RatingCorrection).where(
+                RatingCorrection.visit_id == visit.id, RatingCorrection.republished_at.is_(None)
+            )
+        )
+
+    async def summarise(self, visit: Visit, scores: dict[int, VisitScore] | None = None) -> FrameworkSummary:
+        """Key question and overall ratings as the report gives them: the breaches found limit the
+        overall rating."""
+        framework = await self.framework(visit)
+        scores = await self.scores(visit) if scores is None else scores
+        return framework.summarise(
+            {sid: score.score for sid, score in scores.items()},
+            (await breach_kinds(self.db, [visit.id]))[visit.id],
+        )
 
     async def score(self, visit: Visit, score_id: int) -> VisitScore:
         score = await self.db.scalar(
@@ -415,10 +452,13 @@ class Visits:
         await self.db.commit()
         return await self.score(visit, score_id)
 
-    async def save_summary(self, visit: Visit, *, expected_version: int, summary: str) -> None:
+    def _require_report_editable(self, visit: Visit) -> None:
         self._require_council_staff()
-        if visit.status in (VisitStatus.PUBLISHED, VisitStatus.CANCELLED):
+        if not visit.status.report_editable:
             raise Invalid("The report is published and can no longer change.")
+
+    async def save_summary(self, visit: Visit, *, expected_version: int, summary: str) -> None:
+        self._require_report_editable(visit)
         saved = await update_if_version(
             self.db,
             Visit,
@@ -430,6 +470,34 @@ class Visits:
             raise Conflict("Someone else changed the summary since you opened this page. Reload to see it.")
         await self.db.commit()
         await self.db.refresh(visit)
+
+    async def record_breach(self, visit: Visit, form: BreachForm) -> VisitBreach:
+        """The overall rating is then requires improvement at best, and the report says why."""
+        self._require_report_editable(visit)
+        breach = VisitBreach(
+            visit_id=visit.id,
+            kind=form.kind,
+            standard=form.standard,
+            finding=form.finding,
+            recorded_by_id=self.viewer.id,
+        )
+        self.db.add(breach)
+        visit.updated_at = utcnow()
+        self._event(visit, "breach_recorded", f"{form.kind.label}: {form.standard}"[:200])
+        await self.db.commit()
+        return breach
+
+    async def remove_breach(self, visit: Visit, breach_id: int) -> None:
+        self._require_report_editable(visit)
+        breach = await self.db.scalar(
+            select(VisitBreach).where(VisitBreach.id == breach_id, VisitBreach.visit_id == visit.id)
+        )
+        if breach is None:
+            raise NotFound("breach")
+        await self.db.delete(breach)
+        visit.updated_at = utcnow()
+        self._event(visit, "breach_removed", f"{breach.kind.label}: {breach.standard}"[:200])
+        await self.db.commit()
 
     async def missing(self, visit: Visit) -> list[tuple[StatementView, int]]:
         framework = await self.framework(visit)
@@ -500,25 +568,7 @@ class Visits:
 
     async def _keep_published_ratings(self, visit: Visit) -> None:
         framework = await self.framework(visit)
-        summary = framework.summarise({sid: score.score for sid, score in (await self.scores(visit)).items()})
-        if summary.overall is not None:
-            overall = summary.overall
-            visit.rating_key, visit.rating_label, visit.rating_percent = (
-                overall.band.key,
-                overall.band.label,
-                overall.percent,
-            )
-        visit.key_question_ratings = [
-            {
-                "code": question.code,
-                "title": question.title,
-                "key": result.rating.band.key if result.rating else None,
-                "label": result.rating.band.label if result.rating else None,
-                "percent": result.percent,
-                "position": result.rating.position.value if result.rating else None,
-            }
-            for question, result in zip(framework.key_questions, summary.key_questions, strict=True)
-        ]
+        keep_published_ratings(visit, framework, await self.summarise(visit))
 
     async def cancel(self, visit: Visit, reason: str) -> None:
         self._require_council_staff()
@@ -656,3 +706,45 @@ class Visits:
             email_subject=subject,
             settings=self.settings,
         )
+
+
+async def breach_kinds(db: AsyncSession, visit_ids: Sequence[int]) -> dict[int, set[Breach]]:
+    """The kinds of breach recorded at each visit, as the scoring rules take them (one query)."""
+    found: dict[int, set[Breach]] = {visit_id: set() for visit_id in visit_ids}
+    if visit_ids:
+        rows = await db.execute(
+            select(VisitBreach.visit_id, VisitBreach.kind)
+            .where(VisitBreach.visit_id.in_(visit_ids))
+            .distinct()
+        )
+        for visit_id, kind in rows:
+            found[visit_id].add(kind.breach)
+    return found
+
+
+def published_ratings(framework: LoadedFramework, summary: FrameworkSummary) -> dict[str, object]:
+    """The visit's columns that keep its ratings as published. One shape for publishing, the
+    correction of published ratings and the benchmark's generated data."""
+    overall = summary.overall
+    return {
+        "rating_key": overall.band.key if overall else None,
+        "rating_label": overall.band.label if overall else None,
+        "rating_percent": overall.percent if overall else None,
+        "rating_reason": overall.reason if overall else None,
+        "key_question_ratings": [
+            {
+                "code": question.code,
+                "title": question.title,
+                "key": result.rating.band.key if result.rating else None,
+                "label": result.rating.band.label if result.rating else None,
+                "percent": result.percent,
+                "position": result.rating.position.value if result.rating else None,
+            }
+            for question, result in zip(framework.key_questions, summary.key_questions, strict=True)
+        ],
+    }
+
+
+def keep_published_ratings(visit: Visit, framework: LoadedFramework, summary: FrameworkSummary) -> None:
+    for column, value in published_ratings(framework, summary).items():
+        setattr(visit, column, value)
