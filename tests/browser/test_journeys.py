@@ -161,7 +161,7 @@ def test_council_admin_invites_a_newcomer_who_follows_the_emailed_link(
 
     newcomer.goto(found.group(0))
     expect(newcomer.get_by_role("heading", level=1)).to_have_text("This link cannot be used")
-    expect(newcomer.get_by_role("alert")).to_contain_text("This link has already been used.")
+    expect(newcomer.locator(".error-summary")).to_contain_text("This link has already been used.")
     screenshot(newcomer, "used-link-refused")
 
 
