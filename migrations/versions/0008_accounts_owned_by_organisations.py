@@ -37,6 +37,9 @@ def upgrade() -> None:
                 nullable=True,
             )
         )
+        batch_op.alter_column(
+            "password_hash", existing_type=sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True
+        )
     op.execute(
         'UPDATE "user" SET organisation_kind = '
         '(SELECT kind FROM organisation WHERE organisation.id = "user".organisation_id)'
@@ -45,9 +48,6 @@ def upgrade() -> None:
     op.execute('UPDATE "user" SET password_hash = NULL WHERE must_change_password')
     with op.batch_alter_table("user", schema=None) as batch_op:
         batch_op.alter_column("organisation_kind", existing_type=sa.String(length=40), nullable=False)
-        batch_op.alter_column(
-            "password_hash", existing_type=sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True
-        )
         batch_op.alter_column(
             "role",
             existing_type=sa.Enum(
