@@ -45,6 +45,8 @@ async def test_adding_a_provider_with_a_known_cqc_id_asks_the_provider(
 
     async with browsers() as provider:
         await provider.login(boss.email)
+        told = text_of((await provider.get("/notifications")).text)
+        assert "Council B asks to add Provider One to its register." in told
         councils = text_of((await provider.get("/admin/councils")).text)
         assert "Council B Asked" in councils and "Council A On its register" in councils
         accepted = await provider.post(f"/admin/councils/{world.council_b.id}/accept")

@@ -29,6 +29,7 @@ from selfassess.accounts.service import (
 from selfassess.actions.models import Action, ActionPlan, PlanStatus, overdue_condition
 from selfassess.db import Page, contains_any, fetch_page, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
+from selfassess.notifications.service import notify
 from selfassess.providers.models import (
     CareService,
     CouncilProvider,
@@ -250,7 +251,7 @@ class CareServices:
                     f"{provider.name} is already in selfassess and its own admins manage its accounts. "
                     "Leave the first admin out to ask it to join your register.",
                 )
-            return provider, await self._request_link(provider)
+            return provider, await self._request_link(provider, settings)
         clash = await self.db.scalar(
             select(Organisation.id).where(
                 Organisation.kind == OrganisationKind.PROVIDER, Organisation.name == form.name
@@ -308,7 +309,7 @@ class CareServices:
         await self.db.commit()
         return provider, AddOutcome.CREATED
 
-    async def _request_link(self, provider: Organisation) -> AddOutcome:
+    async def _request_link(self, provider: Organisation, settings: Settings) -> AddOutcome:
         link = await self.db.get(CouncilProvider, (self.viewer.organisation_id, provider.id))
         if link is not None and link.status is LinkStatus.ACCEPTED:
             return AddOutcome.ALREADY_REGISTERED
@@ -321,6 +322,19 @@ class CareServices:
         link.requested_by_id, link.decided_by_id, link.decided_at = self.viewer.id, None, None
         record_audit(
             self.db, "provider_link.requested", actor=self.viewer, subject=f"organisation:{provider.id}"
+        )
+        admins = await self.db.scalars(
+            select(User).where(User.organisation_id == provider.id, User.role == Role.PROVIDER_ADMIN)
+        )
+        council = self.viewer.organisation.name
+        await notify(
+            self.db,
+            recipients=list(admins),
+            message=f"{council} asks to add {provider.name} to its register. Accept or decline it.",
+            link="/admin/councils",
+            dedupe_key=f"provider-link:{self.viewer.organisation_id}:{provider.id}:{utcnow().isoformat()}",
+            email_subject=f"{council} asks to add {provider.name} to its register",
+            settings=settings,
         )
         await self.db.commit()
         return AddOutcome.ASKED
