@@ -323,6 +323,30 @@ async def create_council_admin(
     return user, council
 
 
+async def invite_provider_admin(
+    db: AsyncSession, *, provider: str, email: str, full_name: str, settings: Settings
+) -> tuple[User, Organisation]:
+    """The operator's way to give an existing provider organisation an admin (after upgrading
+    from a version without provider admins, or when a provider has lost its last one): the
+    person is invited by e-mail and sets their own password. ``provider`` is a name or CQC ID."""
+    organisation = await db.scalar(
+        select(Organisation).where(
+            Organisation.kind == OrganisationKind.PROVIDER,
+            or_(Organisation.name == provider.strip(), Organisation.cqc_provider_id == provider.strip()),
+        )
+    )
+    if organisation is None:
+        raise Invalid(f"There is no provider organisation called {provider!r} (give its name or CQC ID).")
+    user = await create_user(
+        db, organisation=organisation, email=email, full_name=full_name, role=Role.PROVIDER_ADMIN
+    )
+    await send_account_link(
+        db, user=user, organisation_name=organisation.name, purpose=LinkPurpose.INVITATION, settings=settings
+    )
+    await db.commit()
+    return user, organisation
+
+
 # --- e-mailed links: invitations and password resets ------------------------------------------
 
 
