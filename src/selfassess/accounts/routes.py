@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.plugins.flash import flash
@@ -30,7 +31,8 @@ from selfassess.accounts.service import (
     authenticate,
     change_password,
     end_session,
-    request_password_reset,
+    request_password_reset_later,
+    reset_requests_allowed,
     set_password_from_link,
     start_session,
 )
@@ -175,10 +177,7 @@ class PasswordLinkController(Controller):
             context = {"form": form, "sent_to": None}
             return render(request, "accounts/forgot_password.html", context, status_code=422)
         assert form.data is not None
-        answered = await request_password_reset(
-            db_session, email=form.data.email, ip=client_ip(request), settings=settings
-        )
-        if not answered:
+        if not await reset_requests_allowed(db_session, ip=client_ip(request), settings=settings):
             form.add_error(
                 "email", "Too many requests from your network in the last hour. Wait a while and try again."
             )
@@ -190,7 +189,15 @@ class PasswordLinkController(Controller):
                 headers={"Retry-After": "3600"},
             )
         context = {"form": Form.initial(), "sent_to": form.data.email, "hours": settings.reset_link_hours}
-        return render(request, "accounts/forgot_password.html", context)
+        response = render(request, "accounts/forgot_password.html", context)
+        response.background = BackgroundTask(
+            request_password_reset_later,
+            db_session.bind,
+            email=form.data.email,
+            ip=client_ip(request),
+            settings=settings,
+        )
+        return response
 
     @get("/set-password")
     async def set_password_page(

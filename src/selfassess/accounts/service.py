@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 import unicodedata
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
 from selfassess.accounts.audit import AUDIT_EVENT_LABELS, audit_event_label, record_audit
@@ -30,11 +31,13 @@ from selfassess.accounts.models import (
 from selfassess.accounts.passwords import hash_password, needs_rehash, verify_password
 from selfassess.accounts.rules import Account, AccountChange, Manager, account_refusal, may_manage_account
 from selfassess.accounts.schemas import UserForm
-from selfassess.db import Page, contains_any, fetch_page, utcnow
+from selfassess.db import Page, contains_any, fetch_page, session_factory, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.notifications.sealed import seal
 from selfassess.notifications.service import queue_email
 from selfassess.settings import Settings
+
+logger = logging.getLogger("selfassess.accounts")
 
 # Refreshing last_seen_at on every request would turn every page view into a write.
 _TOUCH_INTERVAL = timedelta(minutes=5)
@@ -478,22 +481,31 @@ async def set_password_from_link(db: AsyncSession, *, token: str, new_password: 
     return user
 
 
-async def request_password_reset(db: AsyncSession, *, email: str, ip: str | None, settings: Settings) -> bool:
-    """'Forgot your password?': e-mail a reset link when the address has an active account. The
-    person asking is told the same whatever happens here. False when this address (IP) asked too
-    often in the last hour: the page then asks them to wait, which says nothing about accounts."""
-    email = normalise_email(email)
-    since = utcnow() - timedelta(hours=1)
-    asked = select(func.count()).where(
+def _reset_requests_since(since: datetime) -> Select[tuple[int]]:
+    return select(func.count()).where(
         AuditEvent.event == "password.reset_requested", AuditEvent.occurred_at > since
     )
-    if (
-        ip is not None
-        and (await db.scalar(asked.where(AuditEvent.ip == ip)) or 0) >= settings.reset_requests_per_hour
-    ):
-        return False
-    # A few links an hour per account, however many people ask: an inbox is not a target.
-    inbox_has_enough = (await db.scalar(asked.where(AuditEvent.subject == email)) or 0) >= 3
+
+
+async def reset_requests_allowed(db: AsyncSession, *, ip: str | None, settings: Settings) -> bool:
+    """'Forgot your password?' from one network address, a few times an hour. Whether the
+    address asked about has an account plays no part, so a refusal says nothing about it."""
+    if ip is None:
+        return True
+    since = utcnow() - timedelta(hours=1)
+    asked = await db.scalar(_reset_requests_since(since).where(AuditEvent.ip == ip)) or 0
+    return asked < settings.reset_requests_per_hour
+
+
+async def request_password_reset(db: AsyncSession, *, email: str, ip: str | None, settings: Settings) -> None:
+    """E-mail a reset link when the address has an active account (a few an hour at most: an
+    inbox is not a target). The page has already answered, the same for any address: this runs
+    after the response is sent, so how long it takes tells the asker nothing either."""
+    email = normalise_email(email)
+    since = utcnow() - timedelta(hours=1)
+    inbox_has_enough = (
+        await db.scalar(_reset_requests_since(since).where(AuditEvent.subject == email)) or 0
+    ) >= 3
     record_audit(db, "password.reset_requested", subject=email[:200], ip=ip)
     user = await db.scalar(
         select(User)
@@ -509,7 +521,17 @@ async def request_password_reset(db: AsyncSession, *, email: str, ip: str | None
             settings=settings,
         )
     await db.commit()
-    return True
+
+
+async def request_password_reset_later(
+    engine: AsyncEngine, *, email: str, ip: str | None, settings: Settings
+) -> None:
+    """A background task (its own session: the request's has closed by then)."""
+    try:
+        async with session_factory(engine)() as db:
+            await request_password_reset(db, email=email, ip=ip, settings=settings)
+    except Exception:  # nobody is waiting for the answer; the log is where this must show
+        logger.exception("a password reset request could not be handled")
 
 
 # --- managing accounts -----------------------------------------------------------------------
