@@ -17,7 +17,6 @@ from selfassess.accounts.models import OrganisationKind, Role
 
 
 class AccountChange(Enum):
-    VIEW = "view"
     INVITE = "invite"
     EDIT_DETAILS = "edit details"  # name, e-mail address, job title
     CHANGE_ROLE = "change role"

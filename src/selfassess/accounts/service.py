@@ -435,7 +435,8 @@ async def send_account_link(
     return link
 
 
-async def _usable_link(db: AsyncSession, token: str) -> tuple[AccountLink, User]:
+async def account_link_user(db: AsyncSession, token: str) -> tuple[AccountLink, User]:
+    """The link and its person, or LinkRefused saying why the link cannot be used."""
     row = (
         await db.execute(
             select(AccountLink, User)
@@ -455,14 +456,9 @@ async def _usable_link(db: AsyncSession, token: str) -> tuple[AccountLink, User]
     return link, user
 
 
-async def account_link_user(db: AsyncSession, token: str) -> tuple[AccountLink, User]:
-    """The link and its person, or LinkRefused saying why the link cannot be used."""
-    return await _usable_link(db, token)
-
-
 async def set_password_from_link(db: AsyncSession, *, token: str, new_password: str, ip: str | None) -> User:
     """Use the link (once): set the password and sign the person out everywhere else."""
-    link, user = await _usable_link(db, token)
+    link, user = await account_link_user(db, token)
     claimed = await db.execute(
         update(AccountLink)
         .where(AccountLink.id == link.id, AccountLink.used_at.is_(None))

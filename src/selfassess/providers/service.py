@@ -415,14 +415,3 @@ class ProviderLinks:
         )
         await self.db.commit()
         return council_name
-
-    async def pending_count(self) -> int:
-        return (
-            await self.db.scalar(
-                select(func.count()).where(
-                    CouncilProvider.provider_id == self.viewer.organisation_id,
-                    CouncilProvider.status == LinkStatus.PENDING,
-                )
-            )
-            or 0
-        )
