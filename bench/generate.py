@@ -73,7 +73,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "organisation": ("id", "kind", "name", "slug", "contact_email", "cqc_provider_id", "created_at", "updated_at"),
     "user": (
         "id", "email", "full_name", "job_title", "password_hash", "role", "organisation_id", "is_active",
-        "must_change_password", "last_login_at", "created_at", "updated_at",
+        "organisation_kind", "last_login_at", "created_at", "updated_at",
     ),
     "care_service": (
         "id", "council_id", "provider_id", "name", "service_type", "address_line1", "address_line2", "town",
@@ -610,8 +610,9 @@ class Generator:
                 ("Registered manager", "Deputy manager", "Quality lead", "Operations manager")
             ),
         }[role]
+        kind = "provider" if role == "provider" else "council"
         users.add(
-            user_id, email, name, title, self.password_hash, role, organisation_id, True, False,
+            user_id, email, name, title, self.password_hash, role, organisation_id, True, kind,
             None, _utc(created), _utc(created),
         )  # fmt: skip
         self.people[user_id] = Person(user_id, email, organisation_id, role, created)

@@ -41,7 +41,6 @@ async def user(
     email: str | None = None,
     name: str | None = None,
     password: str = PASSWORD,
-    must_change_password: bool = False,
 ) -> User:
     number = next(_numbers)
     account = await create_user(
@@ -51,7 +50,6 @@ async def user(
         full_name=name or f"Person {number}",
         role=role,
         password=password,
-        must_change_password=must_change_password,
     )
     await db.commit()
     return account

@@ -46,14 +46,24 @@ from selfassess.settings import Settings, get_settings
 from selfassess.visits import concern_routes
 from selfassess.visits import routes as visits_routes
 from selfassess.web import templating
+from selfassess.web.csrf import csrf_bound_to_session, refresh_csrf_cookie
 from selfassess.web.errors import exception_handlers
-from selfassess.web.guards import ids_in_range, password_change_guard
+from selfassess.web.guards import ids_in_range
 from selfassess.web.observability import RequestContextMiddleware, configure_logging
 from selfassess.web.security import security_headers
 from selfassess.web.system import system_routes
 
 # Paths anyone may open without signing in.
-PUBLIC_PATHS = ["^/static/", "^/login", "^/health", "^/schema", "^/public", "^/favicon.ico"]
+PUBLIC_PATHS = [
+    "^/static/",
+    "^/login",
+    "^/forgot-password",
+    "^/set-password",
+    "^/health",
+    "^/schema",
+    "^/public",
+    "^/favicon.ico",
+]
 
 
 def _derived_key(settings: Settings, purpose: str) -> bytes:
@@ -112,6 +122,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine_callback=lambda engine: templating.configure(engine, settings),
     )
 
+    csrf_config = CSRFConfig(
+        secret=_derived_key(settings, "csrf").hex(),
+        cookie_name="selfassess_csrf",
+        cookie_secure=settings.secure_cookies,
+        cookie_httponly=True,
+        cookie_samesite="lax",
+    )
+
     async def startup(app: Litestar) -> None:
         if settings.auto_migrate:
             from selfassess.cli import run_migrations
@@ -149,16 +167,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Request ids wrap everything, including the log-in check, so every log line has one.
         on_app_init=[session_auth.on_app_init, _outermost(RequestContextMiddleware())],
         on_startup=[startup],
-        before_send=[security_headers(https=settings.secure_cookies)],
-        csrf_config=CSRFConfig(
-            secret=_derived_key(settings, "csrf").hex(),
-            cookie_name="selfassess_csrf",
-            cookie_secure=settings.secure_cookies,
-            cookie_httponly=True,
-            cookie_samesite="lax",
-        ),
+        before_send=[security_headers(https=settings.secure_cookies), refresh_csrf_cookie(csrf_config)],
+        csrf_config=csrf_config,
         template_config=template_config,
-        guards=[password_change_guard],
+        guards=[csrf_bound_to_session],
         before_request=ids_in_range,
         dependencies={
             "settings": Provide(lambda: settings, sync_to_thread=False),

@@ -169,6 +169,33 @@ def cmd_create_admin(args: argparse.Namespace, settings: Settings) -> int:
     return _run(create)
 
 
+def cmd_invite_provider_admin(args: argparse.Namespace, settings: Settings) -> int:
+    from selfassess.accounts.service import invite_provider_admin
+    from selfassess.db import DatabaseBehind, check_migrations, create_engine_for, session_factory
+    from selfassess.errors import Invalid
+
+    async def invite() -> int:
+        engine = create_engine_for(settings)
+        try:
+            await check_migrations(engine, settings)
+            async with session_factory(engine)() as db:
+                user, provider = await invite_provider_admin(
+                    db, provider=args.provider, email=args.email, full_name=args.name, settings=settings
+                )
+        except (Invalid, DatabaseBehind) as problem:
+            print(problem, file=sys.stderr)
+            return 2
+        finally:
+            await engine.dispose()
+        print(
+            f"Invited {user.email} as provider admin of {provider.name}: the invitation waits in the outbox "
+            "(`selfassess send-mail` sends it)."
+        )
+        return 0
+
+    return _run(invite)
+
+
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from selfassess.demo import load_demo
 
@@ -345,6 +372,17 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--name", required=True, help="the admin's full name")
     admin.add_argument("--password", help="omit to be asked (not echoed)")
     admin.set_defaults(handler=cmd_create_admin)
+
+    provider_admin = commands.add_parser(
+        "invite-provider-admin",
+        help="invite an admin for an existing provider organisation (by e-mail; they set their own password)",
+    )
+    provider_admin.add_argument(
+        "--provider", required=True, help="the organisation's name or CQC provider ID"
+    )
+    provider_admin.add_argument("--email", required=True)
+    provider_admin.add_argument("--name", required=True, help="the admin's full name")
+    provider_admin.set_defaults(handler=cmd_invite_provider_admin)
 
     backup = commands.add_parser(
         "backup", help="copy the database to a new file (safe while the service runs; PostgreSQL: pg_dump)"

@@ -17,8 +17,9 @@ from selfassess.accounts.service import create_organisation, create_user
 from selfassess.actions.demo import add_demo_plan
 from selfassess.assessments.demo import add_demo_assessments
 from selfassess.assessments.models import SelfAssessment
+from selfassess.db import utcnow
 from selfassess.frameworks.service import install_shipped_frameworks
-from selfassess.providers.models import CareService, CouncilProvider, RegulatorRating, ServiceType
+from selfassess.providers.models import CareService, CouncilProvider, LinkStatus, RegulatorRating, ServiceType
 from selfassess.settings import Settings
 from selfassess.visits.concern_demo import add_demo_concerns
 from selfassess.visits.demo import add_demo_visits
@@ -81,9 +82,17 @@ _PEOPLE = [
         "officer@eastmoor.example",
     ),
     (
+        "eastmoor_admin",
+        "eastmoor",
+        Role.COUNCIL_ADMIN,
+        "Ewan Brooks",
+        "Quality assurance lead",
+        "admin@eastmoor.example",
+    ),
+    (
         "manager",
         "brightwater",
-        Role.PROVIDER,
+        Role.PROVIDER_ADMIN,
         "Rose Adeyemi",
         "Registered manager, Rose Lane House",
         "manager@brightwater.example",
@@ -92,10 +101,18 @@ _PEOPLE = [
     (
         "hollybank",
         "hollybank",
-        Role.PROVIDER,
+        Role.PROVIDER_ADMIN,
         "Helen Okafor",
         "Registered manager",
         "manager@hollybank.example",
+    ),
+    (
+        "meadowview",
+        "meadowview",
+        Role.PROVIDER_ADMIN,
+        "Marcus Hale",
+        "Operations director",
+        "admin@meadowview.example",
     ),
 ]
 
@@ -225,15 +242,6 @@ async def _build(db: AsyncSession) -> Demo:
             cqc_provider_id=cqc_id,
             contact_email=f"office@{key}.example",
         )
-    links = {
-        ("northbridge", "brightwater"),
-        ("northbridge", "hollybank"),
-        ("northbridge", "meadowview"),
-        ("eastmoor", "brightwater"),
-    }
-    for council, provider in sorted(links):
-        db.add(CouncilProvider(council_id=demo.councils[council].id, provider_id=demo.providers[provider].id))
-
     organisations = {**demo.councils, **demo.providers}
     for key, organisation, role, name, title, email in _PEOPLE:
         demo.users[key] = await create_user(
@@ -244,7 +252,27 @@ async def _build(db: AsyncSession) -> Demo:
             job_title=title,
             role=role,
             password=DEMO_PASSWORD,
-            must_change_password=False,
+        )
+    await db.flush()
+    # Northbridge added its providers itself; Eastmoor asked Brightwater (already on Northbridge's
+    # register), whose admin accepted, and has asked Hollybank, whose admin has not decided yet.
+    links = {
+        ("northbridge", "brightwater"): (LinkStatus.ACCEPTED, "admin", None),
+        ("northbridge", "hollybank"): (LinkStatus.ACCEPTED, "admin", None),
+        ("northbridge", "meadowview"): (LinkStatus.ACCEPTED, "admin", None),
+        ("eastmoor", "brightwater"): (LinkStatus.ACCEPTED, "eastmoor_admin", "manager"),
+        ("eastmoor", "hollybank"): (LinkStatus.PENDING, "eastmoor_admin", None),
+    }
+    for (council, provider), (status, asked_by, decided_by) in sorted(links.items()):
+        db.add(
+            CouncilProvider(
+                council_id=demo.councils[council].id,
+                provider_id=demo.providers[provider].id,
+                status=status,
+                requested_by_id=demo.users[asked_by].id,
+                decided_by_id=demo.users[decided_by].id if decided_by else None,
+                decided_at=utcnow() if status is not LinkStatus.PENDING else None,
+            )
         )
 
     for (

@@ -1,6 +1,7 @@
 """Every slice's tables, imported in one place so SQLModel.metadata (and Alembic) sees them all."""
 
 from selfassess.accounts.models import (
+    AccountLink,
     AuditEvent,
     CouncilSettings,
     LoginAttempt,
@@ -32,6 +33,7 @@ from selfassess.visits.models import (
 )
 
 __all__ = [
+    "AccountLink",
     "Action",
     "ActionEvent",
     "ActionNote",

@@ -69,6 +69,17 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1, description="Failed log-ins allowed per window.")
     login_window_seconds: int = Field(default=15 * 60, ge=60)
 
+    # --- e-mailed links that set a password ---------------------------------------------------
+    invitation_link_hours: int = Field(
+        default=72, ge=1, description="How long an invitation to set up an account stays valid."
+    )
+    reset_link_hours: int = Field(default=1, ge=1, description="How long a password reset link stays valid.")
+    reset_requests_per_hour: int = Field(
+        default=10,
+        ge=1,
+        description="'Forgot your password?' requests answered per address per hour; more wait.",
+    )
+
     # OWASP's recommended argon2id setting (46 MiB, 1 pass, 1 lane): about 0.2 s per log-in here.
     password_hash_memory_kib: int = Field(default=47104, ge=8, description="argon2 memory cost.")
     password_hash_time_cost: int = Field(default=1, ge=1)

@@ -131,16 +131,15 @@ async def test_deactivating_a_user_ends_their_sessions(
     browsers,
     world: factories.World,  # type: ignore[no-untyped-def]
 ) -> None:
-    await client.login(world.manager_1.email)
+    await client.login(world.officer_a.email)
     async with browsers() as admin:
         await admin.login(world.admin_a.email)
         response = await admin.post(
-            f"/admin/users/{world.manager_1.id}",
+            f"/admin/users/{world.officer_a.id}",
             {
-                "full_name": world.manager_1.full_name,
-                "email": world.manager_1.email,
-                "role": Role.PROVIDER.value,
-                "provider_id": world.provider_1.id,
+                "full_name": world.officer_a.full_name,
+                "email": world.officer_a.email,
+                "role": Role.OFFICER.value,
             },
         )
         assert response.status_code == 200, response.text
@@ -167,3 +166,28 @@ async def test_signed_in_header_shows_the_person_and_organisation(
     page = text_of((await client.get("/services")).text)
     assert "Mona Manager" in page
     assert "Provider One" in page
+
+
+async def test_failures_from_one_address_do_not_lock_out_a_colleague_with_the_right_password(
+    client: Browser, browsers, db: AsyncSession, world: factories.World
+) -> None:  # type: ignore[no-untyped-def]
+    """20 failures from one office address: guessers there are slowed, a colleague still gets in."""
+    for number in range(20):
+        response = await client.post(
+            "/login", {"email": f"guess{number}@example.org", "password": "nope nope"}
+        )
+        assert response.status_code == 401
+    again = await client.post("/login", {"email": "guess3@example.org", "password": "nope nope"})
+    assert again.status_code == 429, "an address that failed from here waits"
+    unknown = await client.post("/login", {"email": "never-tried@example.org", "password": "nope nope"})
+    assert unknown.status_code == 401, "a first try is checked, known account or not"
+    after = await client.post("/login", {"email": "never-tried@example.org", "password": "nope nope"})
+    assert after.status_code == 429
+    async with browsers() as colleague:
+        await colleague.login(world.officer_a.email)  # same address (the test client's), right password
+    failed_then_right = await client.post(
+        "/login", {"email": world.officer_a2.email, "password": "typo typo"}
+    )
+    assert failed_then_right.status_code == 401
+    paused = await client.post("/login", {"email": world.officer_a2.email, "password": PASSWORD})
+    assert paused.status_code == 429, "but an account that failed from the busy address waits too"

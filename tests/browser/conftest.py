@@ -25,15 +25,18 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
+from aiosmtpd.controller import Controller  # noqa: E402
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, sync_playwright  # noqa: E402
 
 from tests.browser.harness import AXE_FILE  # noqa: E402
+from tests.mail_sink import SmtpSink, free_port  # noqa: E402
 
 CHROMIUM = os.environ.get("SELFASSESS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -62,6 +65,19 @@ class LiveServer:
     data_dir: Path
     process: subprocess.Popen[bytes]
     log_path: Path
+    environment: dict[str, str]
+    mail: SmtpSink
+
+    def send_mail(self) -> list[EmailMessage]:
+        """Run the send-mail job as cron would; what the mail server has received so far."""
+        subprocess.run(
+            [sys.executable, "-m", "selfassess.cli", "send-mail"],
+            cwd=self.data_dir,
+            env=self.environment,
+            check=True,
+            capture_output=True,
+        )
+        return list(self.mail.received)
 
     @property
     def database(self) -> Path:
@@ -95,7 +111,19 @@ def _wait_until_healthy(server: LiveServer) -> None:
 
 
 @pytest.fixture(scope="package")
-def server_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def server_mail() -> Iterator[tuple[SmtpSink, int]]:
+    """A real SMTP server the live server's send-mail job delivers to."""
+    sink, port = SmtpSink(), free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield sink, port
+    controller.stop()
+
+
+@pytest.fixture(scope="package")
+def server_process(
+    tmp_path_factory: pytest.TempPathFactory, server_mail: tuple[SmtpSink, int]
+) -> Iterator[LiveServer]:
     """Started first and left to load the demo while chromium starts; ``live_server`` waits for it."""
     data_dir = tmp_path_factory.mktemp("browser-server")
     port = _free_port()
@@ -108,6 +136,9 @@ def server_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSer
         SELFASSESS_SECRET_KEY="browser-tests-secret-key-not-for-production",
         SELFASSESS_PASSWORD_HASH_MEMORY_KIB="1024",
         SELFASSESS_PASSWORD_HASH_TIME_COST="1",
+        SELFASSESS_SMTP_HOST="127.0.0.1",
+        SELFASSESS_SMTP_PORT=str(server_mail[1]),
+        SELFASSESS_BASE_URL=f"http://127.0.0.1:{port}",
     )
     log_path = data_dir / "server.log"
     with log_path.open("wb") as log:
@@ -119,7 +150,7 @@ def server_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSer
             stderr=subprocess.STDOUT,
         )
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", data_dir, process, log_path)
+        yield LiveServer(f"http://127.0.0.1:{port}", data_dir, process, log_path, environment, server_mail[0])
     finally:
         process.terminate()
         try:

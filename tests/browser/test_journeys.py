@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import LiveServer
 from tests.browser.harness import (
     ADMIN,
     MANAGER,
@@ -116,43 +117,52 @@ def test_officer_searches_live_and_adds_a_service_after_fixing_a_mistake(page: P
     check_accessibility(page, "officer-service-added")
 
 
-def test_council_admin_creates_an_account_and_the_newcomer_chooses_a_password(
-    page: Page, new_page: Callable[[], Page]
+def test_council_admin_invites_a_newcomer_who_follows_the_emailed_link(
+    page: Page, new_page: Callable[[], Page], live_server: LiveServer
 ) -> None:
     login(page, ADMIN)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Admin").click()
     page.get_by_role("main").get_by_role("link", name="Accounts").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Accounts")
     check_accessibility(page, "admin-accounts")
-    page.get_by_role("link", name="Add an account").click()
+    page.get_by_role("link", name="Invite someone").click()
     email = f"newcomer-{uuid.uuid4().hex[:6]}@northbridge.example"
     page.get_by_label("Full name").fill("Nadia Newcomer")
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Job title (optional)").fill("Quality performance officer")
     page.get_by_label("Role", exact=True).select_option(label="Quality officer")
     check_accessibility(page, "admin-add-account")
-    page.get_by_role("button", name="Create account").click()
+    page.get_by_role("button", name="Send the invitation").click()
 
-    notice = page.get_by_role("status").filter(has_text="temporary password")
-    expect(notice).to_contain_text("Account created for Nadia Newcomer.")
-    found = re.search(r"temporary password is ([0-9a-f]{6}(?:-[0-9a-f]{6}){3})", notice.inner_text())
-    assert found, notice.inner_text()
+    notice = page.get_by_role("status").filter(has_text="Invited Nadia Newcomer")
+    expect(notice).to_contain_text(f"we have e-mailed {email} a link")
     expect(page.locator("#results")).to_contain_text(email)
-    screenshot(page, "admin-account-created")
+    expect(page.locator("#results")).to_contain_text("Invited")
+    screenshot(page, "admin-account-invited")
+
+    received = [message for message in live_server.send_mail() if message["To"] == email]
+    assert received, "the invitation went through the mail server"
+    found = re.search(r"http://[^\s]+/set-password\?token=[\w-]+", received[-1].get_content())
+    assert found, received[-1].get_content()
 
     newcomer = new_page()
-    login(newcomer, email, found.group(1))
-    expect(newcomer).to_have_url(re.compile(r"/account/password$"))
-    expect(newcomer.get_by_role("status")).to_contain_text("Choose your own password to continue.")
-    screenshot(newcomer, "newcomer-must-choose-password")
-    check_accessibility(newcomer, "newcomer-must-choose-password")
-    newcomer.get_by_label("Current password").fill(found.group(1))
+    newcomer.goto(found.group(0))
+    expect(newcomer.get_by_role("heading", level=1)).to_have_text("Set up your account")
+    screenshot(newcomer, "newcomer-sets-password")
+    check_accessibility(newcomer, "newcomer-sets-password")
     newcomer.get_by_label("New password", exact=True).fill("a long and memorable phrase")
     newcomer.get_by_label("Type the new password again").fill("a long and memorable phrase")
-    newcomer.get_by_role("button", name="Change password").click()
-    expect(newcomer.get_by_role("status")).to_contain_text("Your password has been changed.")
+    newcomer.get_by_role("button", name="Set my password").click()
+    expect(newcomer).to_have_url(re.compile(r"/login\?password_set=true$"))
+    expect(newcomer.get_by_role("status")).to_contain_text("Your password is set.")
+    login(newcomer, email, "a long and memorable phrase")
     expect(newcomer).to_have_url(re.compile(r"/home$"))
     expect(newcomer.get_by_role("heading", level=1)).to_have_text("Your work")
+
+    newcomer.goto(found.group(0))
+    expect(newcomer.get_by_role("heading", level=1)).to_have_text("This link cannot be used")
+    expect(newcomer.locator(".error-summary")).to_contain_text("This link has already been used.")
+    screenshot(newcomer, "used-link-refused")
 
 
 def test_council_admin_reviews_the_audit_log(page: Page) -> None:

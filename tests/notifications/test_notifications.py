@@ -202,17 +202,6 @@ async def test_badge_counts_unread_and_mark_all_read_clears_it(
     assert text_of((await client.get("/notifications/badge", htmx=True)).text) == "Notifications"
 
 
-async def test_no_badge_before_a_temporary_password_is_changed(
-    client: Browser, db: AsyncSession, world: factories.World
-) -> None:
-    """The badge's request would be sent to the password page, which would load the badge again."""
-    newcomer = await factories.user(db, world.council_a, world.officer_a.role, must_change_password=True)
-    await client.login(newcomer.email)
-    page = await client.get("/account/password")
-    assert page.status_code == 200
-    assert "/notifications/badge" not in page.text
-
-
 async def test_long_lists_are_paged(
     client: Browser, db: AsyncSession, world: factories.World, settings: Settings
 ) -> None:

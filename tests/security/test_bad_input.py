@@ -102,8 +102,8 @@ USER_CASES = [
     Case("a bad e-mail", {"email": "not an email"}, "Enter an e-mail address like", ["not an email"]),
     Case("100 kB of name", {"full_name": HUGE}, "Full name must be 200 characters or fewer.", [HUGE]),
     Case("100 kB of job title", {"job_title": HUGE}, "Job title must be 200 characters or fewer.", [HUGE]),
-    Case("a provider id that is not a number", {"provider_id": "abc"}, "must be a whole number"),
-    Case("a provider user without a provider", {"role": "provider"}, "Choose the provider organisation"),
+    Case("a provider role at a council", {"role": "provider"}, "People at a council can be"),
+    Case("a provider admin at a council", {"role": "provider_admin"}, "People at a council can be"),
 ]
 
 

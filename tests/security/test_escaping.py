@@ -83,8 +83,15 @@ def renders_script(response: Any) -> list[str]:
 
 
 async def _make_records(client: Browser, db: AsyncSession, world: factories.World) -> dict[str, Any]:
-    await client.login(world.officer_a.email)
-    response = await client.post("/providers", {"name": PAYLOADS["provider-name"]})
+    await client.login(world.admin_a.email)
+    response = await client.post(
+        "/providers",
+        {
+            "name": PAYLOADS["provider-name"],
+            "admin_full_name": PAYLOADS["user-name"],
+            "admin_email": "evil@provider.example",
+        },
+    )
     assert response.status_code == 200, response.text
     assert escape(PAYLOADS["provider-name"]) in response.text, "the flash message names it, escaped"
     provider = await db.scalar(select(Organisation).where(Organisation.name == PAYLOADS["provider-name"]))
@@ -108,25 +115,25 @@ async def _make_records(client: Browser, db: AsyncSession, world: factories.Worl
     service = await db.scalar(select(CareService).where(CareService.name == PAYLOADS["service-name"]))
     assert service is not None
     await client.logout()
+    await db.commit()
 
-    await client.login(world.admin_a.email)
+    person = await db.scalar(select(User).where(User.email == "evil@provider.example"))
+    assert person is not None
+    person.password_hash = hash_password(PASSWORD)  # as if they had followed their invitation
+    await db.commit()
+    await client.login(person.email)
     response = await client.post(
-        "/admin/users/new",
+        f"/admin/users/{person.id}",
         {
             "full_name": PAYLOADS["user-name"],
             "job_title": PAYLOADS["job-title"],
-            "email": "evil@provider.example",
-            "role": "provider",
-            "provider_id": provider.id,
+            "email": person.email,
+            "role": "provider_admin",
             "is_active": "true",
         },
     )
     assert response.status_code == 200 and not unescaped(response.text), response.text
     await client.logout()
-    await db.commit()
-    person = await db.scalar(select(User).where(User.email == "evil@provider.example"))
-    assert person is not None
-    person.password_hash, person.must_change_password = hash_password(PASSWORD), False
     await db.commit()
     slug = await db.scalar(select(Organisation.slug).where(Organisation.id == world.council_a.id))
     records = {"provider": provider, "service": service, "user": person, "council_slug": slug}
@@ -366,7 +373,7 @@ async def test_script_in_every_free_text_field_is_escaped_on_every_page(
 
     service = f"/services/{records['service'].id}"
     expected = {
-        "provider-name": {"/services", service, "/providers", "/admin/users"},
+        "provider-name": {"/services", service, "/providers", "/admin/users", "/admin/councils"},
         "service-name": {"/services", service, f"{service}/edit", "/admin/audit"},
         "address-line-1": {service, f"{service}/edit"},
         "address-line-2": {service, f"{service}/edit"},

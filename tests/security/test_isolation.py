@@ -2,13 +2,16 @@
 
 The routes are read from the app. Each path parameter is filled with the id of a record that
 belongs to Council A and Provider One (Alpha House's side of ``factories.World``), and the route
-is requested by three people who must not see it:
+is requested by four people who must not see it:
 
 - Max Manager, a provider user of another organisation (Provider Two, also on Council A's register),
+- an admin of Provider Two,
 - Bea Officer, a quality officer of another council (Council B),
 - an admin of Council B.
 
-Every answer must be 403 or 404 and must not contain the record's name. A form sent (with a valid
+Every answer must be 403 or 404 and must not contain the record's name. Both tests run twice: as
+above, and with Provider One also on Council B's register (its link accepted), which is how one
+council could once reach another's records through a provider they share. A form sent (with a valid
 CSRF token and nothing filled in) to someone else's record may instead be refused for its contents
 (400, 409, 422, or 303 back to the form's page with a message), as long as nothing of the record
 shows and nothing in the database changes.
@@ -28,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import pytest
 from litestar import Litestar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,6 +56,7 @@ from selfassess.frameworks.service import (
 )
 from selfassess.frameworks.spec import parse_framework, shipped_framework_path
 from selfassess.notifications.models import Notification
+from selfassess.providers.models import CouncilProvider, LinkStatus
 from selfassess.visits.models import (
     BreachKind,
     Concern,
@@ -75,6 +80,7 @@ class Foreign:
     id: Any
     names: tuple[str, ...]  # text from the record that must never reach the viewer
     owned: bool = True  # False for a parameter that names no one's record (a question code)
+    open_to: tuple[str, ...] = ()  # viewers who may open it, provided no other record's text shows
 
 
 @dataclass
@@ -84,6 +90,7 @@ class Scene:
     db: AsyncSession
     world: factories.World
     made: dict[Any, Any] = field(default_factory=dict)
+    provider_one_shared: bool = False  # Provider One on Council B's register too
 
     async def once(self, key: Any, make: Callable[[], Awaitable[Any]]) -> Any:
         if key not in self.made:
@@ -243,7 +250,21 @@ async def foreign_user(scene: Scene) -> Foreign:
 
 
 async def foreign_provider(scene: Scene) -> Foreign:
+    """Shared with Council B, it is B's to see too (its work in B's area); its work in A's is not."""
+    if scene.provider_one_shared:
+        return Foreign(scene.world.provider_1.id, (), open_to=(OFFICER_B, ADMIN_B))
     return Foreign(scene.world.provider_1.id, ("Provider One",))
+
+
+async def foreign_council(scene: Scene) -> Foreign:
+    """A council's request to a provider's register: decided by that provider's admins only."""
+    world = scene.world
+    council = await factories.council(scene.db, "Council Waiting")
+    scene.db.add(
+        CouncilProvider(council_id=council.id, provider_id=world.provider_1.id, status=LinkStatus.PENDING)
+    )
+    await scene.db.commit()
+    return Foreign(council.id, ())  # councils' names are public (/public); the decision is not theirs
 
 
 async def foreign_notification(scene: Scene) -> Foreign:
@@ -316,6 +337,7 @@ FOREIGN: dict[str, Callable[[Scene], Awaitable[Foreign]]] = {
     "service_id": foreign_service,
     "user_id": foreign_user,
     "provider_id": foreign_provider,
+    "council_id": foreign_council,
     "notification_id": foreign_notification,
     "concern_id": foreign_concern,
     "assessment_id": _alpha_assessment("assessment_id"),
@@ -404,6 +426,7 @@ NOT_RECORDS = {
 }
 
 NOT_FOUND = {403, 404}
+OFFICER_B, ADMIN_B = "an officer of another council", "an admin of another council"
 # A form sent to someone else's record may instead be refused for its (empty) contents, shown again
 # or sent back to the page it came from with a message (303), as long as nothing of the record is
 # shown and nothing in the database changes.
@@ -444,19 +467,34 @@ def _combinations(
     return tries
 
 
+TWO_REGISTERS = pytest.mark.parametrize(
+    "provider_one_shared", [False, True], ids=["one-register", "provider-on-two-registers"]
+)
+
+
+async def _share_provider_one(db: AsyncSession, world: factories.World, shared: bool) -> None:
+    if shared:
+        db.add(CouncilProvider(council_id=world.council_b.id, provider_id=world.provider_1.id))
+        await db.commit()
+
+
+@TWO_REGISTERS
 async def test_other_organisations_records_are_not_found_on_any_route(
-    app: Litestar, browsers, db: AsyncSession, world: factories.World
+    app: Litestar, browsers, db: AsyncSession, world: factories.World, provider_one_shared: bool
 ) -> None:  # type: ignore[no-untyped-def]
     test_every_path_parameter_has_a_foreign_record(app)
-    scene = Scene(db, world)
+    await _share_provider_one(db, world, provider_one_shared)
+    scene = Scene(db, world, provider_one_shared=provider_one_shared)
     admin_b = await factories.user(db, world.council_b, Role.COUNCIL_ADMIN, name="Bob B-Admin")
     needed = {name for e in _with_params(app) for name in e.params}
     foreign = {name: await FOREIGN[name](scene) for name in sorted(needed)}
     secrets = sorted({text for record in foreign.values() for text in record.names})
+    provider_admin_2 = await factories.user(db, world.provider_2, Role.PROVIDER_ADMIN, name="Pat Two-Admin")
     viewers = {
         "a provider user of another organisation": world.manager_2,
-        "an officer of another council": world.officer_b,
-        "an admin of another council": admin_b,
+        "a provider admin of another organisation": provider_admin_2,
+        OFFICER_B: world.officer_b,
+        ADMIN_B: admin_b,
     }
     needs_own = {name for e in _with_params(app) if len(e.params) > 1 for name in e.params if name in OWN}
     own = {
@@ -479,7 +517,12 @@ async def test_other_organisations_records_are_not_found_on_any_route(
                     else:
                         response = await browser.get(url, follow_redirects=False)
                     leaked = [text for text in secrets if text in response.text]
-                    if response.status_code not in (REFUSED_FORM if endpoint.unsafe else NOT_FOUND) or leaked:
+                    allowed = REFUSED_FORM if endpoint.unsafe else NOT_FOUND
+                    if all(
+                        label in foreign[name].open_to for name in values if values[name] == foreign[name].id
+                    ):
+                        allowed = allowed | {200}
+                    if response.status_code not in allowed or leaked:
                         failures.append(
                             f"{endpoint.method} {url} as {label}: {response.status_code}"
                             + (f", shows {leaked}" if leaked else "")
@@ -490,11 +533,13 @@ async def test_other_organisations_records_are_not_found_on_any_route(
     assert not failures, "Another organisation's record was reachable:\n" + "\n".join(failures)
 
 
+@TWO_REGISTERS
 async def test_lists_searches_and_the_api_never_include_other_organisations_records(
-    app: Litestar, browsers, db: AsyncSession, world: factories.World
+    app: Litestar, browsers, db: AsyncSession, world: factories.World, provider_one_shared: bool
 ) -> None:  # type: ignore[no-untyped-def]
     """Every page and API answer without path parameters, plain and searched for the record."""
-    scene = Scene(db, world)
+    await _share_provider_one(db, world, provider_one_shared)
+    scene = Scene(db, world, provider_one_shared=provider_one_shared)
     foreign = [await make(scene) for make in FOREIGN.values()]
     secrets = sorted({text for record in foreign for text in record.names})
     admin_b = await factories.user(db, world.council_b, Role.COUNCIL_ADMIN)
@@ -502,7 +547,8 @@ async def test_lists_searches_and_the_api_never_include_other_organisations_reco
     assert {"/services", "/api/v1/services"} <= {e.path for e in pages}
 
     failures = []
-    for viewer in (world.manager_2, world.officer_b, admin_b):
+    provider_admin_2 = await factories.user(db, world.provider_2, Role.PROVIDER_ADMIN)
+    for viewer in (world.manager_2, provider_admin_2, world.officer_b, admin_b):
         async with browsers() as browser:
             await browser.login(viewer.email)
             for endpoint in pages:

@@ -20,7 +20,7 @@ from selfassess.actions.rules import ActionPolicy, Priority, policy_from_setting
 from selfassess.db import utcnow
 from selfassess.frameworks.service import LoadedFramework, council_settings, load_framework
 from selfassess.web.forms import Form, bind
-from selfassess.web.guards import requires_council_admin
+from selfassess.web.guards import requires_admin, requires_council_admin
 from selfassess.web.rendering import render, see_other
 
 
@@ -151,9 +151,9 @@ class CouncilSettingsController(Controller):
         return see_other("/admin/settings")
 
 
-@get("/admin", guards=[requires_council_admin], include_in_schema=False, tags=["accounts"])
+@get("/admin", guards=[requires_admin], include_in_schema=False, tags=["accounts"])
 async def admin_home(request: HTMXRequest) -> Template:
-    """One place for the council admin's tools, so the main navigation stays short."""
+    """One place for an admin's tools (a council's or a provider's), so the navigation stays short."""
     return render(request, "accounts/admin.html")
 
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKeyConstraint, Text, UniqueConstraint, event
 from sqlmodel import Field, Relationship, SQLModel
 
 from selfassess.choices import Choice
@@ -16,22 +16,47 @@ class OrganisationKind(Choice):
 
 class Role(Choice):
     PROVIDER = "provider", "Provider user"
+    PROVIDER_ADMIN = "provider_admin", "Provider admin"
     OFFICER = "officer", "Quality officer"
     COUNCIL_ADMIN = "council_admin", "Council admin"
 
     @property
+    def organisation_kind(self) -> OrganisationKind:
+        """Council roles only in councils, provider roles only in providers (the database agrees)."""
+        if self in (Role.PROVIDER, Role.PROVIDER_ADMIN):
+            return OrganisationKind.PROVIDER
+        return OrganisationKind.COUNCIL
+
+    @property
     def is_council_staff(self) -> bool:
-        return self is not Role.PROVIDER
+        return self.organisation_kind is OrganisationKind.COUNCIL
+
+    @property
+    def is_admin(self) -> bool:
+        """Admins manage their own organisation's accounts (see accounts/rules.py)."""
+        return self in (Role.COUNCIL_ADMIN, Role.PROVIDER_ADMIN)
 
     @classmethod
     def for_kind(cls, kind: OrganisationKind) -> tuple["Role", ...]:
-        if kind is OrganisationKind.PROVIDER:
-            return (cls.PROVIDER,)
-        return (cls.OFFICER, cls.COUNCIL_ADMIN)
+        return tuple(role for role in cls if role.organisation_kind is kind)
+
+    @classmethod
+    def admin_for(cls, kind: OrganisationKind) -> "Role":
+        return cls.COUNCIL_ADMIN if kind is OrganisationKind.COUNCIL else cls.PROVIDER_ADMIN
+
+
+def _roles_fit_organisations() -> str:
+    """The CHECK on user rows, written from Role so the model and the database say the same."""
+    return " OR ".join(
+        f"(organisation_kind = '{kind.value}' AND role IN "
+        f"({', '.join(repr(role.value) for role in Role.for_kind(kind))}))"
+        for kind in OrganisationKind
+    )
 
 
 class Organisation(Timestamped, table=True):
-    __table_args__ = (UniqueConstraint("kind", "name"),)
+    # (id, kind) is unique so that a user's row can refer to both: see User.
+    __table_args__ = (UniqueConstraint("kind", "name"), UniqueConstraint("id", "kind"))
 
     id: int | None = Field(default=None, primary_key=True)
     kind: OrganisationKind = Field(sa_type=enum_type(OrganisationKind), index=True)
@@ -46,22 +71,47 @@ class Organisation(Timestamped, table=True):
 
 
 class User(Timestamped, table=True):
+    """A person. ``organisation_kind`` repeats the organisation's kind so that the database itself
+    can refuse a role that does not fit the organisation: the pair (organisation_id,
+    organisation_kind) must match an organisation, and the CHECK ties the role to the kind."""
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["organisation_id", "organisation_kind"],
+            ["organisation.id", "organisation.kind"],
+            name="fk_user_organisation_id_kind_organisation",
+        ),
+        CheckConstraint(_roles_fit_organisations(), name="role_fits_organisation"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True, description="Stored lower-case.")
     full_name: str = Field(max_length=200)
     job_title: str | None = Field(default=None, max_length=200)
-    password_hash: str = Field(max_length=255)
+    password_hash: str | None = Field(
+        default=None, max_length=255, description="None until the person sets one from their invitation."
+    )
     role: Role = Field(sa_type=enum_type(Role))
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    organisation_kind: OrganisationKind = Field(sa_type=enum_type(OrganisationKind))
     is_active: bool = True
-    must_change_password: bool = False
     last_login_at: datetime | None = None
 
-    organisation: Organisation = Relationship(sa_relationship_kwargs={"lazy": "raise"})
+    organisation: Organisation = Relationship(
+        sa_relationship_kwargs={"foreign_keys": "[User.organisation_id]", "lazy": "raise"}
+    )
 
     @property
     def is_provider(self) -> bool:
-        return self.role is Role.PROVIDER
+        return not self.role.is_council_staff
+
+    @property
+    def is_provider_admin(self) -> bool:
+        return self.role is Role.PROVIDER_ADMIN
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role.is_admin
 
     @property
     def is_council_staff(self) -> bool:
@@ -70,6 +120,20 @@ class User(Timestamped, table=True):
     @property
     def is_council_admin(self) -> bool:
         return self.role is Role.COUNCIL_ADMIN
+
+
+class RoleDoesNotFitOrganisation(ValueError):
+    pass
+
+
+@event.listens_for(User, "before_insert")
+@event.listens_for(User, "before_update")
+def _role_fits_organisation(_mapper: object, _connection: object, user: User) -> None:
+    """The model layer refuses what the database's CHECK would, with a message people can read."""
+    if user.role not in Role.for_kind(user.organisation_kind):
+        raise RoleDoesNotFitOrganisation(
+            f"A {user.organisation_kind.label.lower()} cannot have the role {user.role.label}."
+        )
 
 
 class LoginSession(SQLModel, table=True):
@@ -99,6 +163,27 @@ class LoginAttempt(SQLModel, table=True):
     ip: str | None = Field(default=None, max_length=64, index=True)
     attempted_at: datetime = Field(default_factory=utcnow, index=True)
     succeeded: bool = False
+
+
+class LinkPurpose(Choice):
+    INVITATION = "invitation", "Invitation"
+    RESET = "reset", "Password reset"
+
+
+class AccountLink(SQLModel, table=True):
+    """A single-use link e-mailed to set a password (an invitation or a reset). Only the hash of
+    its random token is kept; the e-mail carrying the token is sealed in the outbox."""
+
+    __tablename__ = "account_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    purpose: LinkPurpose = Field(sa_type=enum_type(LinkPurpose))
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
 
 
 class AuditEvent(SQLModel, table=True):

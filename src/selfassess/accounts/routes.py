@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.plugins.flash import flash
@@ -13,24 +14,33 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from selfassess.accounts.models import Role, User
+from selfassess.accounts.models import LinkPurpose, Role, User
 from selfassess.accounts.passwords import password_problems, verify_password
-from selfassess.accounts.schemas import LoginForm, PasswordForm, UserForm
+from selfassess.accounts.rules import AccountChange
+from selfassess.accounts.schemas import ForgotPasswordForm, LoginForm, PasswordForm, SetPasswordForm, UserForm
 from selfassess.accounts.service import (
     AuditLog,
+    DuplicateEmail,
+    FieldInvalid,
+    LinkRefused,
     LoginRefused,
     LoginThrottled,
     ThrottlePolicy,
     UserDirectory,
+    account_link_user,
     authenticate,
     change_password,
     end_session,
+    request_password_reset_later,
+    reset_requests_allowed,
+    set_password_from_link,
     start_session,
 )
 from selfassess.errors import Invalid
 from selfassess.settings import Settings
+from selfassess.web.csrf import csrf_cookie, session_csrf_token
 from selfassess.web.forms import Form, bind
-from selfassess.web.guards import requires_council_admin
+from selfassess.web.guards import requires_admin
 from selfassess.web.rendering import render, see_other
 
 FormData = URLEncodedBody[dict[str, Any]]
@@ -58,13 +68,20 @@ class SessionController(Controller):
 
     @get("/login", opt={"exclude_from_auth": True})
     async def login_page(
-        self, request: HTMXRequest, next: FromQuery[str | None] = None, signed_out: FromQuery[bool] = False
+        self,
+        request: HTMXRequest,
+        next: FromQuery[str | None] = None,
+        signed_out: FromQuery[bool] = False,
+        password_set: FromQuery[bool] = False,
     ) -> Template:
-        return render(
-            request,
-            "accounts/login.html",
-            {"form": Form.initial(), "next": safe_next(next), "signed_out": signed_out, "error": None},
-        )
+        context = {
+            "form": Form.initial(),
+            "next": safe_next(next),
+            "signed_out": signed_out,
+            "password_set": password_set,
+            "error": None,
+        }
+        return render(request, "accounts/login.html", context)
 
     @post("/login", opt={"exclude_from_auth": True})
     async def login(
@@ -77,7 +94,13 @@ class SessionController(Controller):
     ) -> Template | Redirect:
         form = bind(LoginForm, data)
         form.values.pop("password", None)  # never echo a password back into the page
-        context = {"form": form, "next": safe_next(next), "signed_out": False, "error": None}
+        context = {
+            "form": form,
+            "next": safe_next(next),
+            "signed_out": False,
+            "password_set": False,
+            "error": None,
+        }
         if not form.valid:
             return render(request, "accounts/login.html", context, status_code=422)
         assert form.data is not None
@@ -110,9 +133,13 @@ class SessionController(Controller):
             max_age=timedelta(seconds=settings.session_max_age_seconds),
         )
         request.set_session({"sid": token})  # a whole new session: nothing planted before log-in survives
-        return see_other(safe_next(next))
+        response = see_other(safe_next(next))
+        csrf = request.app.csrf_config
+        if csrf is not None:  # and a new CSRF token, bound to that session
+            response.set_cookie(csrf_cookie(csrf, session_csrf_token(token, csrf.secret)))
+        return response
 
-    @post("/logout", opt={"allowed_before_password_change": True})
+    @post("/logout")
     async def logout(
         self, request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
     ) -> Redirect:
@@ -123,11 +150,111 @@ class SessionController(Controller):
         return see_other("/login?signed_out=true")
 
 
+class PasswordLinkController(Controller):
+    """Passwords are set only by their owners: from an e-mailed link (an invitation or a reset),
+    or on the change-password page. No password ever appears on a page or in an e-mail."""
+
+    path = "/"
+    tags = ["accounts"]
+    include_in_schema = False
+    opt = {"exclude_from_auth": True}
+
+    @get("/forgot-password")
+    async def forgot_page(self, request: HTMXRequest) -> Template:
+        return render(request, "accounts/forgot_password.html", {"form": Form.initial(), "sent_to": None})
+
+    @post("/forgot-password")
+    async def forgot(
+        self,
+        request: HTMXRequest,
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        data: FormData,
+    ) -> Template:
+        """The answer is the same whether or not the address has an account."""
+        form = bind(ForgotPasswordForm, data)
+        if not form.valid:
+            context = {"form": form, "sent_to": None}
+            return render(request, "accounts/forgot_password.html", context, status_code=422)
+        assert form.data is not None
+        if not await reset_requests_allowed(db_session, ip=client_ip(request), settings=settings):
+            form.add_error(
+                "email", "Too many requests from your network in the last hour. Wait a while and try again."
+            )
+            return render(
+                request,
+                "accounts/forgot_password.html",
+                {"form": form, "sent_to": None},
+                status_code=429,
+                headers={"Retry-After": "3600"},
+            )
+        context = {"form": Form.initial(), "sent_to": form.data.email, "hours": settings.reset_link_hours}
+        response = render(request, "accounts/forgot_password.html", context)
+        response.background = BackgroundTask(
+            request_password_reset_later,
+            db_session.bind,
+            email=form.data.email,
+            ip=client_ip(request),
+            settings=settings,
+        )
+        return response
+
+    @get("/set-password")
+    async def set_password_page(
+        self, request: HTMXRequest, db_session: NamedDependency[AsyncSession], token: FromQuery[str] = ""
+    ) -> Template:
+        try:
+            link, person = await account_link_user(db_session, token)
+        except LinkRefused as refusal:
+            return render(request, "accounts/set_password.html", {"refused": str(refusal)}, status_code=410)
+        form: Form[SetPasswordForm] = Form.initial({"token": token})
+        context = {
+            "form": form,
+            "refused": None,
+            "person": person,
+            "invitation": link.purpose.value == "invitation",
+        }
+        return render(request, "accounts/set_password.html", context)
+
+    @post("/set-password")
+    async def set_password(
+        self, request: HTMXRequest, db_session: NamedDependency[AsyncSession], data: FormData
+    ) -> Template | Redirect:
+        form = bind(SetPasswordForm, data)
+        token = str(data.get("token") or "")
+        form.values = {"token": token}  # passwords are never sent back into the page
+        try:
+            link, person = await account_link_user(db_session, token)
+        except LinkRefused as refusal:
+            return render(request, "accounts/set_password.html", {"refused": str(refusal)}, status_code=410)
+        if form.valid:
+            assert form.data is not None
+            if problems := password_problems(
+                form.data.new_password, email=person.email, name=person.full_name
+            ):
+                form.add_error("new_password", " ".join(problems))
+        context = {
+            "form": form,
+            "refused": None,
+            "person": person,
+            "invitation": link.purpose.value == "invitation",
+        }
+        if not form.valid:
+            return render(request, "accounts/set_password.html", context, status_code=422)
+        assert form.data is not None
+        try:
+            await set_password_from_link(
+                db_session, token=token, new_password=form.data.new_password, ip=client_ip(request)
+            )
+        except LinkRefused as refusal:
+            return render(request, "accounts/set_password.html", {"refused": str(refusal)}, status_code=410)
+        return see_other("/login?password_set=true")
+
+
 class PasswordController(Controller):
     path = "/account/password"
     tags = ["accounts"]
     include_in_schema = False
-    opt = {"allowed_before_password_change": True}
 
     @get()
     async def page(self, request: HTMXRequest) -> Template:
@@ -159,29 +286,31 @@ class PasswordController(Controller):
 
 
 async def provide_user_directory(
-    db_session: NamedDependency[AsyncSession], current_user: NamedDependency[User]
+    db_session: NamedDependency[AsyncSession],
+    current_user: NamedDependency[User],
+    settings: NamedDependency[Settings],
 ) -> UserDirectory:
-    return UserDirectory(db_session, current_user)
+    return UserDirectory(db_session, current_user, settings)
 
 
 class UserAdminController(Controller):
-    """Council admins create and manage the accounts of their council and its providers."""
+    """Admins invite and manage the accounts of their own organisation, and nobody else's."""
 
     path = "/admin/users"
     tags = ["accounts"]
     include_in_schema = False
-    guards = [requires_council_admin]
+    guards = [requires_admin]
     dependencies = {"directory": Provide(provide_user_directory)}
 
-    async def _form_context(
+    def _form_context(
         self, directory: UserDirectory, form: Form[UserForm], user: User | None
     ) -> dict[str, Any]:
-        providers = await directory.provider_choices()
         return {
             "form": form,
             "account": user,
-            "role_options": Role.options(),
-            "provider_options": [(provider.id, provider.name) for provider in providers],
+            "role_options": directory.role_options(),
+            "may": (lambda change: directory.may(user, change)) if user else None,
+            "changes": AccountChange,
         }
 
     @get()
@@ -197,32 +326,32 @@ class UserAdminController(Controller):
 
     @get("/new")
     async def new(self, request: HTMXRequest, directory: NamedDependency[UserDirectory]) -> Template:
-        form: Form[UserForm] = Form.initial({"role": Role.OFFICER.value, "is_active": True})
-        return render(request, "accounts/user_form.html", await self._form_context(directory, form, None))
+        default_role = Role.for_kind(request.user.organisation_kind)[0]
+        form: Form[UserForm] = Form.initial({"role": default_role.value, "is_active": True})
+        return render(request, "accounts/user_form.html", self._form_context(directory, form, None))
 
     @post("/new")
     async def create(
         self, request: HTMXRequest, directory: NamedDependency[UserDirectory], data: FormData
     ) -> Template | Redirect:
-        form = bind(UserForm, {"is_active": False, **data})
+        form = bind(UserForm, {"is_active": True, **data})  # an invitation is always active
         if form.valid:
             assert form.data is not None
             try:
-                user, password = await directory.create(form.data)
-            except Invalid as problem:
-                form.add_error("email" if "account for" in str(problem) else "provider_id", str(problem))
+                user = await directory.invite(form.data)
+            except FieldInvalid as problem:
+                form.add_error(problem.field, str(problem))
+            except DuplicateEmail as problem:
+                form.add_error("email", str(problem))
             else:
                 flash(
                     request,
-                    {
-                        "text": f"Account created for {user.full_name}. Their temporary password is",
-                        "code": password,
-                        "after": "— give it to them securely; they choose their own when they first sign in.",
-                    },
+                    f"Invited {user.full_name}: we have e-mailed {user.email} a link to choose their "
+                    "password and sign in.",
                     "success",
                 )
                 return see_other("/admin/users")
-        context = await self._form_context(directory, form, None)
+        context = self._form_context(directory, form, None)
         return render(request, "accounts/user_form.html", context, status_code=422)
 
     @get("/{user_id:int}")
@@ -236,11 +365,10 @@ class UserAdminController(Controller):
                 "email": user.email,
                 "job_title": user.job_title,
                 "role": user.role.value,
-                "provider_id": user.organisation_id if user.is_provider else None,
                 "is_active": user.is_active,
             }
         )
-        return render(request, "accounts/user_form.html", await self._form_context(directory, form, user))
+        return render(request, "accounts/user_form.html", self._form_context(directory, form, user))
 
     @post("/{user_id:int}")
     async def update(
@@ -256,30 +384,33 @@ class UserAdminController(Controller):
             assert form.data is not None
             try:
                 await directory.update(user, form.data)
-            except Invalid as problem:
-                form.add_error("__all__", str(problem))
+            except FieldInvalid as problem:
+                form.add_error(problem.field, str(problem))
             else:
                 flash(request, f"Saved the changes to {user.full_name}'s account.", "success")
                 return see_other("/admin/users")
-        context = await self._form_context(directory, form, user)
+        context = self._form_context(directory, form, user)
         return render(request, "accounts/user_form.html", context, status_code=422)
 
     @post("/{user_id:int}/reset-password")
-    async def reset_password(
+    async def send_link(
         self, request: HTMXRequest, directory: NamedDependency[UserDirectory], user_id: FromPath[int]
     ) -> Redirect:
         user = await directory.get(user_id)
-        password = await directory.reset_password(user)
-        flash(
-            request,
-            {
-                "text": f"{user.full_name}'s password was reset and they were signed out everywhere. "
-                "Their temporary password is",
-                "code": password,
-                "after": "— they will choose their own when they next sign in.",
-            },
-            "success",
-        )
+        try:
+            purpose = await directory.send_link(user)
+        except Invalid as problem:
+            flash(request, str(problem), "error")
+        else:
+            what = (
+                "a new invitation" if purpose is LinkPurpose.INVITATION else "a link to reset their password"
+            )
+            flash(
+                request,
+                f"We have e-mailed {user.full_name} {what}. Their current password keeps working until "
+                "they use it.",
+                "success",
+            )
         return see_other(f"/admin/users/{user.id}")
 
 
@@ -290,12 +421,12 @@ async def provide_audit_log(
 
 
 class AuditController(Controller):
-    """Council admins review security events: log-ins, failures, account and role changes."""
+    """Admins review their organisation's security events: log-ins, failures, account changes."""
 
     path = "/admin/audit"
     tags = ["accounts"]
     include_in_schema = False
-    guards = [requires_council_admin]
+    guards = [requires_admin]
     dependencies = {"audit_log": Provide(provide_audit_log)}
 
     @get()
@@ -311,5 +442,11 @@ class AuditController(Controller):
         return render(request, "accounts/audit.html", context, block="results")
 
 
-route_handlers = [SessionController, PasswordController, UserAdminController, AuditController]
+route_handlers = [
+    SessionController,
+    PasswordLinkController,
+    PasswordController,
+    UserAdminController,
+    AuditController,
+]
 dependencies = {"current_user": Provide(provide_current_user, sync_to_thread=False)}

@@ -26,24 +26,42 @@ class PasswordForm(BaseModel):
         return value
 
 
-class UserForm(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True)
+class SetPasswordForm(BaseModel):
+    """The page an e-mailed link opens: the token comes back in a hidden field."""
 
-    full_name: str = Field(title="Full name", min_length=1, max_length=200)
+    token: str = Field(title="Link", min_length=1, max_length=200)
+    new_password: str = Field(title="New password", min_length=1, max_length=200)
+    confirm_password: str = Field(title="Confirm new password", min_length=1, max_length=200)
+
+    @field_validator("confirm_password")
+    @classmethod
+    def _match(cls, value: str, info: ValidationInfo) -> str:
+        if value != info.data.get("new_password", value):
+            raise ValueError("The new passwords do not match.")
+        return value
+
+
+class ForgotPasswordForm(BaseModel):
     email: str = Field(title="E-mail address", min_length=1, max_length=254)
-    job_title: str | None = Field(default=None, title="Job title", max_length=200)
-    role: Role = Field(title="Role")
-    provider_id: int | None = Field(default=None, title="Provider organisation", validate_default=True)
-    is_active: bool = Field(default=True, title="Active")
 
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
         return email_address(value)
 
-    @field_validator("provider_id")
+
+class UserForm(BaseModel):
+    """An account at the admin's own organisation; whether the role fits it is the service's call."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    full_name: str = Field(title="Full name", min_length=1, max_length=200)
+    email: str = Field(title="E-mail address", min_length=1, max_length=254)
+    job_title: str | None = Field(default=None, title="Job title", max_length=200)
+    role: Role = Field(title="Role")
+    is_active: bool = Field(default=True, title="Active")
+
+    @field_validator("email")
     @classmethod
-    def _provider_needs_organisation(cls, value: int | None, info: ValidationInfo) -> int | None:
-        if info.data.get("role") is Role.PROVIDER and value is None:
-            raise ValueError("Choose the provider organisation this person works for.")
-        return value
+    def _email(cls, value: str) -> str:
+        return email_address(value)

@@ -3,32 +3,41 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 import unicodedata
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
 from selfassess.accounts.audit import AUDIT_EVENT_LABELS, audit_event_label, record_audit
 from selfassess.accounts.models import (
+    AccountLink,
     AuditEvent,
+    LinkPurpose,
     LoginAttempt,
     LoginSession,
     Organisation,
     OrganisationKind,
     Role,
+    RoleDoesNotFitOrganisation,
     User,
 )
 from selfassess.accounts.passwords import hash_password, needs_rehash, verify_password
+from selfassess.accounts.rules import Account, AccountChange, Manager, account_refusal, may_manage_account
 from selfassess.accounts.schemas import UserForm
-from selfassess.db import Page, contains_any, fetch_page, utcnow
+from selfassess.db import Page, contains_any, fetch_page, session_factory, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
-from selfassess.providers.models import CouncilProvider
+from selfassess.notifications.sealed import seal
+from selfassess.notifications.service import queue_email
+from selfassess.settings import Settings
+
+logger = logging.getLogger("selfassess.accounts")
 
 # Refreshing last_seen_at on every request would turn every page view into a write.
 _TOUCH_INTERVAL = timedelta(minutes=5)
@@ -80,19 +89,31 @@ class ThrottlePolicy:
 
 
 async def _retry_after(db: AsyncSession, *, email: str, ip: str | None, policy: ThrottlePolicy) -> int:
-    """Seconds until the oldest counted failure leaves the window, or 0 when not throttled."""
-    since = utcnow() - policy.window
+    """Seconds until this attempt may be checked, or 0 when it may be checked now.
+
+    An account that failed too often is paused, from anywhere. An address (an office behind one
+    IP) that failed too often is slowed down only for the e-mail addresses that failed from it,
+    known or unknown alike: someone else there who types the right password for their own
+    account still gets in, while a guesser gets one try per account per window."""
+    now = utcnow()
+    since = now - policy.window
     failed = select(func.count(), func.min(LoginAttempt.attempted_at)).where(
         LoginAttempt.succeeded.is_(False), LoginAttempt.attempted_at > since
     )
     count, oldest = (await db.execute(failed.where(LoginAttempt.email == email))).one()
-    if count < policy.max_failures and ip is not None:
-        count, oldest = (await db.execute(failed.where(LoginAttempt.ip == ip))).one()
-        if count < policy.max_failures_per_ip:
-            return 0
-    elif count < policy.max_failures:
+    if count >= policy.max_failures:
+        return max(1, int((oldest + policy.window - now).total_seconds()))
+    if ip is None:
         return 0
-    return max(1, int((oldest + policy.window - utcnow()).total_seconds()))
+    ip_count, ip_oldest = (await db.execute(failed.where(LoginAttempt.ip == ip))).one()
+    if ip_count < policy.max_failures_per_ip:
+        return 0
+    pair_count, pair_oldest = (
+        await db.execute(failed.where(LoginAttempt.ip == ip, LoginAttempt.email == email))
+    ).one()
+    if pair_count == 0:
+        return 0
+    return max(1, int((min(ip_oldest, pair_oldest) + policy.window - now).total_seconds()))
 
 
 async def authenticate(
@@ -115,12 +136,12 @@ async def authenticate(
         await db.commit()
         if user and password_ok:
             raise LoginRefused(
-                "This account has been deactivated. Ask your council's admin to reactivate it."
+                "This account has been deactivated. Ask your organisation's admin to reactivate it."
             )
         raise LoginRefused("The e-mail address or password is not right.")
 
     assert user is not None
-    if needs_rehash(user.password_hash):
+    if user.password_hash and needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     record_audit(db, "login.succeeded", actor=user, subject=email, ip=ip)
@@ -189,7 +210,6 @@ async def user_for_token(db: AsyncSession, token: str) -> User | None:
 async def change_password(db: AsyncSession, *, user: User, new_password: str, keep_token: str) -> None:
     """Other browsers signed in as this user are signed out: a changed password means distrust."""
     user.password_hash = hash_password(new_password)
-    user.must_change_password = False
     user.updated_at = utcnow()
     await db.execute(
         update(LoginSession)
@@ -245,13 +265,15 @@ async def create_user(
     email: str,
     full_name: str,
     role: Role,
-    password: str,
+    password: str | None = None,
     job_title: str | None = None,
-    must_change_password: bool = True,
     created_by: User | None = None,
 ) -> User:
+    """Without a password the person sets one from the invitation e-mailed to them."""
     if role not in Role.for_kind(organisation.kind):
-        raise ValueError(f"A {organisation.kind.label.lower()} cannot have the role {role.label}.")
+        raise RoleDoesNotFitOrganisation(
+            f"A {organisation.kind.label.lower()} cannot have the role {role.label}."
+        )
     email = normalise_email(email)
     if (await db.execute(select(User.id).where(User.email == email))).first():
         raise DuplicateEmail(f"There is already an account for {email}.")
@@ -261,8 +283,8 @@ async def create_user(
         job_title=job_title,
         role=role,
         organisation_id=organisation.id,
-        password_hash=hash_password(password),
-        must_change_password=must_change_password,
+        organisation_kind=organisation.kind,
+        password_hash=hash_password(password) if password is not None else None,
     )
     try:
         async with db.begin_nested():  # two admins adding the same address at the same moment
@@ -284,7 +306,7 @@ async def create_user(
 async def create_council_admin(
     db: AsyncSession, *, council_name: str, email: str, full_name: str, password: str
 ) -> tuple[User, Organisation]:
-    """The first account of a council; the council is created when it is new."""
+    """The first account of a council (the operator's bootstrap); the council is created when new."""
     council = await db.scalar(
         select(Organisation).where(
             Organisation.kind == OrganisationKind.COUNCIL, Organisation.name == council_name.strip()
@@ -299,49 +321,281 @@ async def create_council_admin(
         full_name=full_name,
         role=Role.COUNCIL_ADMIN,
         password=password,
-        must_change_password=False,
     )
     await db.commit()
     return user, council
 
 
+async def invite_provider_admin(
+    db: AsyncSession, *, provider: str, email: str, full_name: str, settings: Settings
+) -> tuple[User, Organisation]:
+    """The operator's way to give an existing provider organisation an admin (after upgrading
+    from a version without provider admins, or when a provider has lost its last one): the
+    person is invited by e-mail and sets their own password. ``provider`` is a name or CQC ID."""
+    organisation = await db.scalar(
+        select(Organisation).where(
+            Organisation.kind == OrganisationKind.PROVIDER,
+            or_(Organisation.name == provider.strip(), Organisation.cqc_provider_id == provider.strip()),
+        )
+    )
+    if organisation is None:
+        raise Invalid(f"There is no provider organisation called {provider!r} (give its name or CQC ID).")
+    user = await create_user(
+        db, organisation=organisation, email=email, full_name=full_name, role=Role.PROVIDER_ADMIN
+    )
+    await send_account_link(
+        db, user=user, organisation_name=organisation.name, purpose=LinkPurpose.INVITATION, settings=settings
+    )
+    await db.commit()
+    return user, organisation
+
+
+# --- e-mailed links: invitations and password resets ------------------------------------------
+
+
+class LinkRefused(Exception):
+    """Shown on the page the link opens: why it cannot be used, and what to do instead."""
+
+
+def _link_lifetime(purpose: LinkPurpose, settings: Settings) -> timedelta:
+    hours = settings.invitation_link_hours if purpose is LinkPurpose.INVITATION else settings.reset_link_hours
+    return timedelta(hours=hours)
+
+
+def _lifetime_text(lifetime: timedelta) -> str:
+    hours = int(lifetime.total_seconds() // 3600)
+    return f"{hours} hour{'s' if hours != 1 else ''}"
+
+
+async def send_account_link(
+    db: AsyncSession,
+    *,
+    user: User,
+    organisation_name: str,
+    purpose: LinkPurpose,
+    settings: Settings,
+    sent_by: User | None = None,
+) -> AccountLink:
+    """Queue an e-mail with a single-use link to set a password. Earlier unused links of the
+    same person stop working: only the newest is good. Nothing is committed here."""
+    now = utcnow()
+    await db.execute(
+        update(AccountLink)
+        .where(AccountLink.user_id == user.id, AccountLink.used_at.is_(None), AccountLink.expires_at > now)
+        .values(expires_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    token = secrets.token_urlsafe(32)
+    lifetime = _link_lifetime(purpose, settings)
+    link = AccountLink(
+        user_id=user.id,
+        purpose=purpose,
+        token_hash=_token_hash(token),
+        created_at=now,
+        expires_at=now + lifetime,
+        created_by_id=sent_by.id if sent_by else None,
+    )
+    db.add(link)
+    await db.flush()
+    address = f"{settings.base_url.rstrip('/')}/set-password?token={token}"
+    if purpose is LinkPurpose.INVITATION:
+        subject = f"Set up your selfassess account for {organisation_name}"
+        opening = (
+            f"Hello {user.full_name},\n\n"
+            f"{sent_by.full_name if sent_by else 'An admin'} has invited you to selfassess, "
+            f"where you will work as {user.role.label.lower()} for {organisation_name}.\n\n"
+            "Choose your password here to set up your account:"
+        )
+    else:
+        subject = "Reset your selfassess password"
+        opening = (
+            f"Hello {user.full_name},\n\n"
+            "Someone (we hope you) asked to reset the password of your selfassess account. "
+            "Choose a new password here:"
+        )
+    body = (
+        f"{opening}\n{address}\n\n"
+        f"The link works once, for {_lifetime_text(lifetime)}. If you did not expect this e-mail, "
+        "you can ignore it: nothing changes until the link is used."
+    )
+    await queue_email(
+        db,
+        to=user.email,
+        subject=subject,
+        body=seal(body, settings.secret),
+        dedupe_key=f"account-link:{link.id}",
+    )
+    record_audit(
+        db,
+        "invitation.sent" if purpose is LinkPurpose.INVITATION else "password.reset_sent",
+        actor=sent_by,
+        organisation_id=user.organisation_id,
+        subject=f"user:{user.id}",
+    )
+    return link
+
+
+async def account_link_user(db: AsyncSession, token: str) -> tuple[AccountLink, User]:
+    """The link and its person, or LinkRefused saying why the link cannot be used."""
+    row = (
+        await db.execute(
+            select(AccountLink, User)
+            .join(User, User.id == AccountLink.user_id)
+            .where(AccountLink.token_hash == _token_hash(token))
+        )
+    ).first()
+    if row is None:
+        raise LinkRefused("This link is not valid. Check that you copied the whole address from the e-mail.")
+    link, user = row
+    if link.used_at is not None:
+        raise LinkRefused("This link has already been used. Each link works only once.")
+    if link.expires_at <= utcnow():
+        raise LinkRefused("This link has expired, or a newer one was sent since.")
+    if not user.is_active:
+        raise LinkRefused("This account has been deactivated. Ask your organisation's admin.")
+    return link, user
+
+
+async def set_password_from_link(db: AsyncSession, *, token: str, new_password: str, ip: str | None) -> User:
+    """Use the link (once): set the password and sign the person out everywhere else."""
+    link, user = await account_link_user(db, token)
+    claimed = await db.execute(
+        update(AccountLink)
+        .where(AccountLink.id == link.id, AccountLink.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]  # the same link, used twice at once
+        await db.rollback()
+        raise LinkRefused("This link has already been used. Each link works only once.")
+    user.password_hash = hash_password(new_password)
+    user.updated_at = utcnow()
+    await end_all_sessions(db, user_id=user.id)
+    event = "invitation.accepted" if link.purpose is LinkPurpose.INVITATION else "password.reset"
+    record_audit(db, event, actor=user, subject=f"user:{user.id}", ip=ip)
+    await db.commit()
+    return user
+
+
+def _reset_requests_since(since: datetime) -> Select[tuple[int]]:
+    return select(func.count()).where(
+        AuditEvent.event == "password.reset_requested", AuditEvent.occurred_at > since
+    )
+
+
+async def reset_requests_allowed(db: AsyncSession, *, ip: str | None, settings: Settings) -> bool:
+    """'Forgot your password?' from one network address, a few times an hour. Whether the
+    address asked about has an account plays no part, so a refusal says nothing about it."""
+    if ip is None:
+        return True
+    since = utcnow() - timedelta(hours=1)
+    asked = await db.scalar(_reset_requests_since(since).where(AuditEvent.ip == ip)) or 0
+    return asked < settings.reset_requests_per_hour
+
+
+async def request_password_reset(db: AsyncSession, *, email: str, ip: str | None, settings: Settings) -> None:
+    """E-mail a reset link when the address has an active account (a few an hour at most: an
+    inbox is not a target). The page has already answered, the same for any address: this runs
+    after the response is sent, so how long it takes tells the asker nothing either."""
+    email = normalise_email(email)
+    since = utcnow() - timedelta(hours=1)
+    inbox_has_enough = (
+        await db.scalar(_reset_requests_since(since).where(AuditEvent.subject == email)) or 0
+    ) >= 3
+    record_audit(db, "password.reset_requested", subject=email[:200], ip=ip)
+    user = await db.scalar(
+        select(User)
+        .where(User.email == email, User.is_active.is_(True))
+        .options(selectinload(User.organisation))
+    )
+    if user is not None and not inbox_has_enough:
+        await send_account_link(
+            db,
+            user=user,
+            organisation_name=user.organisation.name,
+            purpose=LinkPurpose.RESET,
+            settings=settings,
+        )
+    await db.commit()
+
+
+async def request_password_reset_later(
+    engine: AsyncEngine, *, email: str, ip: str | None, settings: Settings
+) -> None:
+    """A background task (its own session: the request's has closed by then)."""
+    try:
+        async with session_factory(engine)() as db:
+            await request_password_reset(db, email=email, ip=ip, settings=settings)
+    except Exception:  # nobody is waiting for the answer; the log is where this must show
+        logger.exception("a password reset request could not be handled")
+
+
+# --- managing accounts -----------------------------------------------------------------------
+
+
+class FieldInvalid(Invalid):
+    """A refusal that belongs to one field of the form."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 @dataclass(frozen=True)
 class UserRow:
     user: User
-    organisation_name: str
+    invited: bool  # has not set a password yet
+
+
+def manager_of(user: User) -> Manager:
+    assert user.id is not None
+    return Manager(
+        user_id=user.id, role=user.role, organisation_id=user.organisation_id, is_active=user.is_active
+    )
+
+
+def managed(user: User) -> Account:
+    return Account(
+        organisation_id=user.organisation_id,
+        organisation_kind=user.organisation_kind,
+        role=user.role,
+        user_id=user.id,
+    )
 
 
 class UserDirectory:
-    """A council admin's view of accounts: their council's staff, and the staff of the
-    provider organisations on the council's register. Nothing else is found."""
+    """An admin's view of accounts: their own organisation's people, and nobody else's. What
+    they may do to each is decided by accounts.rules.account_refusal."""
 
-    def __init__(self, db: AsyncSession, viewer: User) -> None:
-        if not viewer.is_council_admin:
-            raise Forbidden("Only council admins manage accounts.")
+    def __init__(self, db: AsyncSession, viewer: User, settings: Settings) -> None:
+        if not viewer.is_admin:
+            raise Forbidden("Only admins manage accounts.")
         self.db = db
         self.viewer = viewer
+        self.settings = settings
 
-    def _visible(self):  # type: ignore[no-untyped-def]
-        linked_providers = select(CouncilProvider.provider_id).where(
-            CouncilProvider.council_id == self.viewer.organisation_id
-        )
-        return or_(
-            User.organisation_id == self.viewer.organisation_id,
-            User.organisation_id.in_(linked_providers),
-        )
+    def _visible(self) -> ColumnElement[bool]:
+        return User.organisation_id == self.viewer.organisation_id
+
+    def may(self, user: User, change: AccountChange) -> bool:
+        return may_manage_account(manager_of(self.viewer), managed(user), change)
+
+    def _require(self, account: Account, change: AccountChange, field: str = "__all__") -> None:
+        if refusal := account_refusal(manager_of(self.viewer), account, change):
+            raise FieldInvalid(field, refusal)
+
+    def role_options(self) -> list[tuple[str, str]]:
+        return [(role.value, role.label) for role in Role.for_kind(self.viewer.organisation_kind)]
 
     async def page(self, *, query: str = "", number: int = 1, size: int = 50) -> Page[UserRow]:
-        statement = (
-            select(User, Organisation.name)
-            .join(Organisation, Organisation.id == User.organisation_id)
-            .where(self._visible())
-        )
+        statement = select(User).where(self._visible())
         if query:
-            statement = statement.where(contains_any(query, User.full_name, User.email, Organisation.name))
+            statement = statement.where(contains_any(query, User.full_name, User.email))
         rows, total, number = await fetch_page(
-            self.db, statement, Organisation.kind, Organisation.name, User.full_name, number=number, size=size
+            self.db, statement, User.full_name, User.id, number=number, size=size
         )
-        return Page([UserRow(user, name) for user, name in rows], total=total, number=number, size=size)
+        items = [UserRow(user, user.password_hash is None) for (user,) in rows]
+        return Page(items, total=total, number=number, size=size)
 
     async def get(self, user_id: int) -> User:
         user = await self.db.scalar(
@@ -351,39 +605,42 @@ class UserDirectory:
             raise NotFound("account")
         return user
 
-    async def _organisation_for(self, form: UserForm) -> Organisation:
-        if not form.role.is_council_staff:
-            linked = await self.db.get(CouncilProvider, (self.viewer.organisation_id, form.provider_id))
-            if linked is None:
-                raise Invalid("Choose a provider organisation from your council's register.")
-            return await self.db.get_one(Organisation, form.provider_id)
-        return await self.db.get_one(Organisation, self.viewer.organisation_id)
-
-    async def create(self, form: UserForm) -> tuple[User, str]:
-        """Returns the account and a temporary password to hand over; it must be changed at first log-in."""
-        temporary_password = new_temporary_password()
+    async def invite(self, form: UserForm) -> User:
+        """Make the account and e-mail the person a link to choose their password."""
+        organisation = self.viewer.organisation
+        self._require(
+            Account(organisation_id=organisation.id, organisation_kind=organisation.kind, role=form.role),
+            AccountChange.INVITE,
+            field="role",
+        )
         user = await create_user(
             self.db,
-            organisation=await self._organisation_for(form),
+            organisation=organisation,
             email=form.email,
             full_name=form.full_name,
             job_title=form.job_title,
             role=form.role,
-            password=temporary_password,
             created_by=self.viewer,
         )
-        user.is_active = form.is_active
+        await send_account_link(
+            self.db,
+            user=user,
+            organisation_name=organisation.name,
+            purpose=LinkPurpose.INVITATION,
+            settings=self.settings,
+            sent_by=self.viewer,
+        )
         await self.db.commit()
-        return user, temporary_password
+        return user
 
     async def update(self, user: User, form: UserForm) -> User:
-        if user.id == self.viewer.id and (form.role is not user.role or not form.is_active):
-            raise Invalid("You cannot change your own role or deactivate yourself; ask another admin.")
-        organisation = await self._organisation_for(form)
-        if organisation.id != user.organisation_id:
-            raise Invalid("An account cannot move to another organisation; create a new account instead.")
+        self._require(managed(user), AccountChange.EDIT_DETAILS)
+        if form.role is not user.role:
+            self._require(replace(managed(user), role=form.role), AccountChange.CHANGE_ROLE, field="role")
+        if form.is_active is not user.is_active:
+            self._require(managed(user), AccountChange.DEACTIVATE, field="is_active")
         if form.email != user.email and await self.db.scalar(select(User.id).where(User.email == form.email)):
-            raise DuplicateEmail(f"There is already an account for {form.email}.")
+            raise FieldInvalid("email", f"There is already an account for {form.email}.")
         if form.role is not user.role:
             record_audit(
                 self.db,
@@ -397,35 +654,37 @@ class UserDirectory:
             record_audit(self.db, "user.deactivated", actor=self.viewer, subject=f"user:{user.id}")
         elif form.is_active and not user.is_active:
             record_audit(self.db, "user.reactivated", actor=self.viewer, subject=f"user:{user.id}")
+        if form.email != user.email:
+            await end_all_sessions(self.db, user_id=user.id)  # links sent to the old address stop too
+            await self.db.execute(
+                update(AccountLink)
+                .where(AccountLink.user_id == user.id, AccountLink.used_at.is_(None))
+                .values(expires_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
         user.full_name, user.email, user.job_title = form.full_name, form.email, form.job_title
         user.role, user.is_active, user.updated_at = form.role, form.is_active, utcnow()
         await self.db.commit()
         return user
 
-    async def reset_password(self, user: User) -> str:
-        temporary_password = new_temporary_password()
-        user.password_hash = hash_password(temporary_password)
-        user.must_change_password = True
-        user.updated_at = utcnow()
-        await end_all_sessions(self.db, user_id=user.id)
-        record_audit(self.db, "password.reset", actor=self.viewer, subject=f"user:{user.id}")
-        await self.db.commit()
-        return temporary_password
-
-    async def provider_choices(self) -> list[Organisation]:
-        return list(
-            await self.db.scalars(
-                select(Organisation)
-                .join(CouncilProvider, CouncilProvider.provider_id == Organisation.id)
-                .where(CouncilProvider.council_id == self.viewer.organisation_id)
-                .order_by(Organisation.name)
-            )
+    async def send_link(self, user: User) -> LinkPurpose:
+        """A reset link, or a fresh invitation for someone who never set a password. The admin
+        never sees or sets a password; the person's current one keeps working until the link
+        is used, so a reset sent by mistake locks nobody out."""
+        self._require(managed(user), AccountChange.SEND_RESET)
+        if not user.is_active:
+            raise Invalid("Reactivate the account first.")
+        purpose = LinkPurpose.INVITATION if user.password_hash is None else LinkPurpose.RESET
+        await send_account_link(
+            self.db,
+            user=user,
+            organisation_name=self.viewer.organisation.name,
+            purpose=purpose,
+            settings=self.settings,
+            sent_by=self.viewer,
         )
-
-
-def new_temporary_password() -> str:
-    """Easy to read out over the phone, long enough not to guess; changed at first log-in."""
-    return "-".join(secrets.token_hex(3) for _ in range(4))
+        await self.db.commit()
+        return purpose
 
 
 # --- the security audit log ----------------------------------------------------------------
@@ -445,28 +704,31 @@ class AuditRow:
 
 
 class AuditLog:
-    """A council admin's view of the security audit trail: events recorded against their council,
-    and events by anyone at their council or at a provider organisation on its register
-    (including paused log-ins for those people's e-mail addresses). Nothing else is found."""
+    """An admin's view of the security audit trail: events recorded against their organisation,
+    events by its people (including paused log-ins and reset requests for their e-mail
+    addresses), and decisions about register links that name it. Nothing else is found: a
+    council does not see the sign-ins of the providers it works with, nor they the council's."""
 
     def __init__(self, db: AsyncSession, viewer: User) -> None:
-        if not viewer.is_council_admin:
-            raise Forbidden("Only council admins see the audit log.")
+        if not viewer.is_admin:
+            raise Forbidden("Only admins see the audit log.")
         self.db = db
         self.viewer = viewer
 
-    def _people(self):  # type: ignore[no-untyped-def]
-        council = self.viewer.organisation_id
-        linked = select(CouncilProvider.provider_id).where(CouncilProvider.council_id == council)
-        return or_(User.organisation_id == council, User.organisation_id.in_(linked))
+    def _people(self) -> ColumnElement[bool]:
+        return User.organisation_id == self.viewer.organisation_id
 
-    def _visible(self):  # type: ignore[no-untyped-def]
+    def _visible(self) -> ColumnElement[bool]:
         return or_(
             AuditEvent.organisation_id == self.viewer.organisation_id,
             AuditEvent.actor_id.in_(select(User.id).where(self._people())),
             and_(
                 AuditEvent.actor_id.is_(None),
                 AuditEvent.subject.in_(select(User.email).where(self._people())),
+            ),
+            and_(
+                AuditEvent.event.like("provider_link.%"),
+                AuditEvent.subject == f"organisation:{self.viewer.organisation_id}",
             ),
         )
 

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from selfassess.db import utcnow
 from selfassess.notifications.models import MailStatus, OutboxEmail
+from selfassess.notifications.sealed import unseal
 from selfassess.settings import Settings
 
 logger = logging.getLogger("selfassess.mail")
@@ -74,7 +75,7 @@ def _compose(email: _Claimed, settings: Settings, now: datetime) -> EmailMessage
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(email.dedupe_key, settings)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: out-of-office replies stay away
-    message.set_content(email.body)
+    message.set_content(unseal(email.body, settings.secret))
     return message
 
 

@@ -3,7 +3,8 @@ one provider organisation, which may run services in many councils' areas."""
 
 from datetime import date, datetime
 
-from sqlmodel import Field, Relationship, SQLModel
+from sqlalchemy import Select
+from sqlmodel import Field, Relationship, SQLModel, select
 
 from selfassess.accounts.models import Organisation, User
 from selfassess.choices import Choice
@@ -63,13 +64,37 @@ class CareService(Timestamped, table=True):
         return ", ".join(part for part in parts if part)
 
 
+class LinkStatus(Choice):
+    PENDING = "pending", "Waiting for the provider"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+
+
 class CouncilProvider(SQLModel, table=True):
     """A council's register of the provider organisations it works with. Council staff see a
-    provider (and its users) only through this link; a provider working for several councils
-    has one link each."""
+    provider only through an accepted link; a provider working for several councils has one link
+    each. A council that adds an organisation which already exists only asks: the provider's
+    admins accept or decline (a new organisation the council creates is accepted at once)."""
 
     __tablename__ = "council_provider"
 
     council_id: int = Field(foreign_key="organisation.id", primary_key=True)
     provider_id: int = Field(foreign_key="organisation.id", primary_key=True, index=True)
     created_at: datetime = Field(default_factory=utcnow)
+    status: LinkStatus = Field(
+        default=LinkStatus.ACCEPTED,
+        sa_type=enum_type(LinkStatus),
+        sa_column_kwargs={"server_default": LinkStatus.ACCEPTED.value},
+        index=True,
+    )
+    requested_by_id: int | None = Field(default=None, foreign_key="user.id")
+    decided_by_id: int | None = Field(default=None, foreign_key="user.id")
+    decided_at: datetime | None = None
+
+
+def registered_provider_ids(council_id: int) -> Select:  # type: ignore[type-arg]
+    """The providers on a council's register: accepted links only. Every council-side read of
+    providers goes through this, so a pending or declined request shows nothing."""
+    return select(CouncilProvider.provider_id).where(
+        CouncilProvider.council_id == council_id, CouncilProvider.status == LinkStatus.ACCEPTED
+    )

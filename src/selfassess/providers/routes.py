@@ -13,13 +13,15 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import User
+from selfassess.accounts.service import DuplicateEmail, FieldInvalid
 from selfassess.db import Page
 from selfassess.errors import Invalid
 from selfassess.providers.models import CareService, RegulatorRating, ServiceType
 from selfassess.providers.schemas import ProviderForm, ServiceForm, ServicePublic
-from selfassess.providers.service import CareServices
+from selfassess.providers.service import AddOutcome, CareServices, ProviderLinks
+from selfassess.settings import Settings
 from selfassess.web.forms import Form, bind
-from selfassess.web.guards import requires_council_staff
+from selfassess.web.guards import requires_council_staff, requires_provider_admin
 from selfassess.web.rendering import render, see_other
 
 FormData = URLEncodedBody[dict[str, Any]]
@@ -162,35 +164,82 @@ class ProviderRegisterController(Controller):
         page: FromQuery[int] = 1,
     ) -> Template:
         providers = await care_services.provider_summaries(query=q, number=page)
-        return render(
-            request,
-            "providers/providers.html",
-            {"providers": providers, "q": q, "form": Form.initial()},
-            block="results",
-        )
+        context = {
+            "providers": providers,
+            "q": q,
+            "form": Form.initial(),
+            "requests": await care_services.link_requests(),
+            "may_invite_first_admin": request.user.is_council_admin,
+        }
+        return render(request, "providers/providers.html", context, block="results")
 
     @post()
     async def add(
-        self, request: HTMXRequest, care_services: NamedDependency[CareServices], data: FormData
+        self,
+        request: HTMXRequest,
+        care_services: NamedDependency[CareServices],
+        settings: NamedDependency[Settings],
+        data: FormData,
     ) -> Template | Redirect:
         form = bind(ProviderForm, data)
         if form.valid:
             assert form.data is not None
             try:
-                provider, created = await care_services.add_provider(form.data)
-            except Invalid as problem:
-                form.add_error("name", str(problem))
+                provider, outcome = await care_services.add_provider(form.data, settings)
+            except FieldInvalid as problem:
+                form.add_error(problem.field, str(problem))
+            except DuplicateEmail as problem:
+                form.add_error("admin_email", str(problem))
             else:
-                verb = "Added" if created else "Linked the existing organisation"
-                flash(request, f"{verb} {provider.name} to your council's register.", "success")
+                message = outcome.value.format(name=provider.name)
+                if outcome is AddOutcome.CREATED and form.data.admin_email:
+                    message += f" We have e-mailed {form.data.admin_email} an invitation to run its accounts."
+                flash(request, message, "success")
                 return see_other("/providers")
-        providers = await care_services.provider_summaries()
-        return render(
-            request,
-            "providers/providers.html",
-            {"providers": providers, "q": "", "form": form},
-            status_code=422,
-        )
+        context = {
+            "providers": await care_services.provider_summaries(),
+            "q": "",
+            "form": form,
+            "requests": await care_services.link_requests(),
+            "may_invite_first_admin": request.user.is_council_admin,
+        }
+        return render(request, "providers/providers.html", context, status_code=422)
+
+
+async def provide_provider_links(
+    db_session: NamedDependency[AsyncSession], current_user: NamedDependency[User]
+) -> ProviderLinks:
+    return ProviderLinks(db_session, current_user)
+
+
+class CouncilRegistersController(Controller):
+    """A provider's admins decide which councils' registers their organisation joins."""
+
+    path = "/admin/councils"
+    tags = ["services"]
+    include_in_schema = False
+    guards = [requires_provider_admin]
+    dependencies = {"links": Provide(provide_provider_links)}
+
+    @get()
+    async def index(self, request: HTMXRequest, links: NamedDependency[ProviderLinks]) -> Template:
+        return render(request, "providers/councils.html", {"rows": await links.rows()})
+
+    @post("/{council_id:int}/accept")
+    async def accept(
+        self, request: HTMXRequest, links: NamedDependency[ProviderLinks], council_id: FromPath[int]
+    ) -> Redirect:
+        name = await links.decide(council_id, accept=True)
+        flash(request, f"{request.user.organisation.name} is now on {name}'s register.", "success")
+        return see_other("/admin/councils")
+
+    @post("/{council_id:int}/decline")
+    async def decline(
+        self, request: HTMXRequest, links: NamedDependency[ProviderLinks], council_id: FromPath[int]
+    ) -> Redirect:
+        name = await links.decide(council_id, accept=False)
+        flash(request, f"Declined {name}'s request. They see nothing more of your organisation.", "success")
+        return see_other("/admin/councils")
 
 
 def _public(service: CareService, provider_name: str) -> ServicePublic:
@@ -224,4 +273,9 @@ class ServiceApiController(Controller):
         return _public(service, service.provider.name)
 
 
-route_handlers = [ServiceController, ProviderRegisterController, ServiceApiController]
+route_handlers = [
+    ServiceController,
+    ProviderRegisterController,
+    CouncilRegistersController,
+    ServiceApiController,
+]

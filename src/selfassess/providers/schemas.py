@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from selfassess.providers.models import RegulatorRating, ServiceType
 from selfassess.validation import email_address
@@ -61,6 +61,22 @@ class ProviderForm(BaseModel):
     name: str = Field(title="Organisation name", min_length=1, max_length=200)
     cqc_provider_id: str | None = Field(default=None, title="CQC provider ID", max_length=20)
     contact_email: str | None = Field(default=None, title="Contact e-mail", max_length=254)
+    admin_full_name: str | None = Field(default=None, title="First admin's full name", max_length=200)
+    admin_email: str | None = Field(
+        default=None, title="First admin's e-mail address", max_length=254, validate_default=True
+    )
+
+    @field_validator("admin_email")
+    @classmethod
+    def _admin(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            if info.data.get("admin_full_name"):
+                raise ValueError("Give the e-mail address of the person to invite, or leave both blank.")
+            return None
+        value = email_address(value)
+        if not info.data.get("admin_full_name"):
+            raise ValueError("Give the full name of the person to invite, or leave both blank.")
+        return value
 
     @field_validator("cqc_provider_id")
     @classmethod

@@ -9,20 +9,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from enum import Enum
 
-from sqlalchemy import Select, case, exists, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
 from selfassess.accounts.audit import record_audit
-from selfassess.accounts.models import Organisation, OrganisationKind, Role, User
-from selfassess.accounts.service import create_organisation
+from selfassess.accounts.models import LinkPurpose, Organisation, OrganisationKind, Role, User
+from selfassess.accounts.rules import Account, AccountChange, account_refusal
+from selfassess.accounts.service import (
+    FieldInvalid,
+    create_organisation,
+    create_user,
+    manager_of,
+    send_account_link,
+)
 from selfassess.actions.models import Action, ActionPlan, PlanStatus, overdue_condition
 from selfassess.db import Page, contains_any, fetch_page, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
-from selfassess.providers.models import CareService, CouncilProvider, ServiceType
+from selfassess.notifications.service import notify
+from selfassess.providers.models import (
+    CareService,
+    CouncilProvider,
+    LinkStatus,
+    ServiceType,
+    registered_provider_ids,
+)
 from selfassess.providers.schemas import ProviderForm, ServiceForm
+from selfassess.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -119,11 +135,8 @@ class CareServices:
         """Provider organisations this council works with (for a provider user: their own)."""
         if self.viewer.is_provider:
             return [await self.db.get_one(Organisation, self.viewer.organisation_id)]
-        linked = exists().where(
-            CouncilProvider.provider_id == Organisation.id,
-            CouncilProvider.council_id == self.viewer.organisation_id,
-        )
-        return list(await self.db.scalars(select(Organisation).where(linked).order_by(Organisation.name)))
+        registered = Organisation.id.in_(registered_provider_ids(self.viewer.organisation_id))
+        return list(await self.db.scalars(select(Organisation).where(registered).order_by(Organisation.name)))
 
     async def provider_summaries(
         self, *, query: str = "", number: int = 1, size: int = 50
@@ -144,10 +157,8 @@ class CareServices:
             .where(User.organisation_id == Organisation.id, User.is_active.is_(True))
             .scalar_subquery()
         )
-        statement = (
-            select(Organisation)
-            .join(CouncilProvider, CouncilProvider.provider_id == Organisation.id)
-            .where(CouncilProvider.council_id == self.viewer.organisation_id)
+        statement = select(Organisation).where(
+            Organisation.id.in_(registered_provider_ids(self.viewer.organisation_id))
         )
         if query:
             statement = statement.where(
@@ -219,9 +230,11 @@ class CareServices:
         record_audit(self.db, event, actor=self.viewer, subject=f"service:{service.id}", detail=service.name)
         await self.db.commit()
 
-    async def add_provider(self, form: ProviderForm) -> tuple[Organisation, bool]:
-        """Link the provider with this CQC provider ID if one exists, else create it.
-        Returns the organisation and whether it was newly created."""
+    async def add_provider(self, form: ProviderForm, settings: Settings) -> tuple[Organisation, AddOutcome]:
+        """A new organisation is created and put on the register at once (a council admin may
+        invite its first provider admin in the same step). One that exists already (the same CQC
+        provider ID) is only asked: its admins accept or decline, and until then this council
+        sees nothing of it beyond the services in its own area it already had."""
         self._require_council_staff()
         provider = None
         if form.cqc_provider_id:
@@ -231,32 +244,174 @@ class CareServices:
                     Organisation.cqc_provider_id == form.cqc_provider_id,
                 )
             )
-        created = provider is None
-        if provider is None:
-            clash = await self.db.scalar(
-                select(Organisation.id).where(
-                    Organisation.kind == OrganisationKind.PROVIDER, Organisation.name == form.name
+        if provider is not None:
+            if form.admin_email:
+                raise FieldInvalid(
+                    "admin_email",
+                    f"{provider.name} is already in selfassess and its own admins manage its accounts. "
+                    "Leave the first admin out to ask it to join your register.",
                 )
+            return provider, await self._request_link(provider, settings)
+        clash = await self.db.scalar(
+            select(Organisation.id).where(
+                Organisation.kind == OrganisationKind.PROVIDER, Organisation.name == form.name
             )
-            if clash is not None:
-                raise Invalid(
-                    "A provider organisation with that name already exists. "
-                    "Give its CQC provider ID to link it, or use a distinguishing name."
-                )
-            provider = await create_organisation(
-                self.db,
-                kind=OrganisationKind.PROVIDER,
-                name=form.name,
-                contact_email=form.contact_email,
-                cqc_provider_id=form.cqc_provider_id,
+        )
+        if clash is not None:
+            raise FieldInvalid(
+                "name",
+                "A provider organisation with that name already exists. "
+                "Give its CQC provider ID to ask it to join your register, or use a distinguishing name.",
             )
-        await self.link_provider(provider)
+        if form.admin_email:
+            founding = Account(
+                organisation_id=0,  # not made yet
+                organisation_kind=OrganisationKind.PROVIDER,
+                role=Role.PROVIDER_ADMIN,
+                first_admin_of_new_provider=True,
+            )
+            if refusal := account_refusal(manager_of(self.viewer), founding, AccountChange.INVITE):
+                raise FieldInvalid("admin_email", refusal)
+        provider = await create_organisation(
+            self.db,
+            kind=OrganisationKind.PROVIDER,
+            name=form.name,
+            contact_email=form.contact_email,
+            cqc_provider_id=form.cqc_provider_id,
+        )
+        self.db.add(
+            CouncilProvider(
+                council_id=self.viewer.organisation_id,
+                provider_id=provider.id,
+                status=LinkStatus.ACCEPTED,
+                requested_by_id=self.viewer.id,
+                decided_at=utcnow(),
+            )
+        )
         record_audit(self.db, "provider.linked", actor=self.viewer, subject=f"organisation:{provider.id}")
+        if form.admin_email and form.admin_full_name:
+            admin = await create_user(
+                self.db,
+                organisation=provider,
+                email=form.admin_email,
+                full_name=form.admin_full_name,
+                role=Role.PROVIDER_ADMIN,
+                created_by=self.viewer,
+            )
+            await send_account_link(
+                self.db,
+                user=admin,
+                organisation_name=provider.name,
+                purpose=LinkPurpose.INVITATION,
+                settings=settings,
+                sent_by=self.viewer,
+            )
         await self.db.commit()
-        return provider, created
+        return provider, AddOutcome.CREATED
 
-    async def link_provider(self, provider: Organisation) -> None:
-        already = await self.db.get(CouncilProvider, (self.viewer.organisation_id, provider.id))
-        if already is None:
-            self.db.add(CouncilProvider(council_id=self.viewer.organisation_id, provider_id=provider.id))
-            await self.db.flush()
+    async def _request_link(self, provider: Organisation, settings: Settings) -> AddOutcome:
+        link = await self.db.get(CouncilProvider, (self.viewer.organisation_id, provider.id))
+        if link is not None and link.status is LinkStatus.ACCEPTED:
+            return AddOutcome.ALREADY_REGISTERED
+        if link is not None and link.status is LinkStatus.PENDING:
+            return AddOutcome.ALREADY_ASKED
+        if link is None:
+            link = CouncilProvider(council_id=self.viewer.organisation_id, provider_id=provider.id)
+            self.db.add(link)
+        link.status, link.created_at = LinkStatus.PENDING, utcnow()
+        link.requested_by_id, link.decided_by_id, link.decided_at = self.viewer.id, None, None
+        record_audit(
+            self.db, "provider_link.requested", actor=self.viewer, subject=f"organisation:{provider.id}"
+        )
+        admins = await self.db.scalars(
+            select(User).where(User.organisation_id == provider.id, User.role == Role.PROVIDER_ADMIN)
+        )
+        council = self.viewer.organisation.name
+        await notify(
+            self.db,
+            recipients=list(admins),
+            message=f"{council} asks to add {provider.name} to its register. Accept or decline it.",
+            link="/admin/councils",
+            dedupe_key=f"provider-link:{self.viewer.organisation_id}:{provider.id}:{utcnow().isoformat()}",
+            email_subject=f"{council} asks to add {provider.name} to its register",
+            settings=settings,
+        )
+        await self.db.commit()
+        return AddOutcome.ASKED
+
+    async def link_requests(self) -> list[LinkRequestRow]:
+        """This council's requests still waiting for the provider, and those declined."""
+        rows = await self.db.execute(
+            select(CouncilProvider, Organisation.name)
+            .join(Organisation, Organisation.id == CouncilProvider.provider_id)
+            .where(
+                CouncilProvider.council_id == self.viewer.organisation_id,
+                CouncilProvider.status != LinkStatus.ACCEPTED,
+            )
+            .order_by(CouncilProvider.created_at.desc())
+        )
+        return [LinkRequestRow(link, name) for link, name in rows]
+
+
+class AddOutcome(Enum):
+    CREATED = "Added {name} to your council's register."
+    ASKED = (
+        "{name} is already in selfassess. We have asked its admins to accept your council's register; "
+        "until they do, you see nothing of it beyond the services in your area you already had."
+    )
+    ALREADY_ASKED = "You have already asked {name} to join your register; its admins have not decided yet."
+    ALREADY_REGISTERED = "{name} is already on your council's register."
+
+
+@dataclass(frozen=True)
+class LinkRequestRow:
+    link: CouncilProvider
+    name: str  # the other side's name
+
+
+class ProviderLinks:
+    """A provider admin's side of the register links: which councils' registers their
+    organisation is on, and the requests waiting for a decision. Only their own organisation's."""
+
+    def __init__(self, db: AsyncSession, viewer: User) -> None:
+        if not viewer.is_provider_admin:
+            raise Forbidden("Only provider admins decide which councils' registers to join.")
+        self.db = db
+        self.viewer = viewer
+
+    async def rows(self) -> list[LinkRequestRow]:
+        rows = await self.db.execute(
+            select(CouncilProvider, Organisation.name)
+            .join(Organisation, Organisation.id == CouncilProvider.council_id)
+            .where(CouncilProvider.provider_id == self.viewer.organisation_id)
+            .order_by(CouncilProvider.status != LinkStatus.PENDING, Organisation.name)
+        )
+        return [LinkRequestRow(link, name) for link, name in rows]
+
+    async def decide(self, council_id: int, *, accept: bool) -> str:
+        """Returns the council's name. Only a pending request can be decided."""
+        row = (
+            await self.db.execute(
+                select(CouncilProvider, Organisation.name)
+                .join(Organisation, Organisation.id == CouncilProvider.council_id)
+                .where(
+                    CouncilProvider.council_id == council_id,
+                    CouncilProvider.provider_id == self.viewer.organisation_id,
+                    CouncilProvider.status == LinkStatus.PENDING,
+                )
+            )
+        ).first()
+        if row is None:
+            raise NotFound("request")
+        link, council_name = row
+        link.status = LinkStatus.ACCEPTED if accept else LinkStatus.DECLINED
+        link.decided_by_id, link.decided_at = self.viewer.id, utcnow()
+        record_audit(
+            self.db,
+            "provider_link.accepted" if accept else "provider_link.declined",
+            actor=self.viewer,
+            subject=f"organisation:{council_id}",
+            detail=council_name,
+        )
+        await self.db.commit()
+        return council_name

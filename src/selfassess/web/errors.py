@@ -28,7 +28,6 @@ from litestar.status_codes import (
 from sqlalchemy.exc import DataError
 
 from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
-from selfassess.web.guards import PasswordChangeRequired
 from selfassess.web.observability import current_request_id
 
 logger = logging.getLogger("selfassess.errors")
@@ -98,10 +97,6 @@ def on_not_authorized(request: Request[Any, Any, Any], exc: NotAuthorizedExcepti
 
 
 def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    if isinstance(exc, PasswordChangeRequired) and not wants_json(request):
-        if request.headers.get("hx-request"):
-            return ClientRedirect(redirect_to="/account/password")
-        return Redirect(path="/account/password", status_code=HTTP_303_SEE_OTHER)
     if isinstance(exc, ValidationException) and not wants_json(request):
         return error_response(request, HTTP_400_BAD_REQUEST, "Some of the values sent were not valid.")
     if isinstance(exc, PermissionDeniedException):

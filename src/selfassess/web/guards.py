@@ -25,23 +25,20 @@ def requires_council_admin(connection: ASGIConnection[Any, Any, Any, Any], _: Ba
         raise PermissionDeniedException("This page is for council admins.")
 
 
+def requires_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Council admins and provider admins: each for their own organisation."""
+    if not _user(connection).is_admin:
+        raise PermissionDeniedException("This page is for admins.")
+
+
+def requires_provider_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if not _user(connection).is_provider_admin:
+        raise PermissionDeniedException("This page is for provider admins.")
+
+
 def requires_provider(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     if not _user(connection).is_provider:
         raise PermissionDeniedException("This page is for provider staff.")
-
-
-class PasswordChangeRequired(PermissionDeniedException):
-    """A user with a temporary password must choose their own before doing anything else."""
-
-
-def password_change_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    user = connection.scope.get("user")
-    if (
-        user is not None
-        and user.must_change_password
-        and not handler.opt.get("allowed_before_password_change")
-    ):
-        raise PasswordChangeRequired("Choose a new password to continue.")
 
 
 # Ids are 32-bit integers on PostgreSQL (64-bit on SQLite); anything outside is no record at all.
