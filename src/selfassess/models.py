@@ -21,6 +21,7 @@ from selfassess.frameworks.models import (
     QualityStatement,
 )
 from selfassess.notifications.models import Notification, OutboxEmail
+from selfassess.oversight.models import OversightSettings, RatingPeriod, ServiceRisk
 from selfassess.providers.models import CareService, CouncilProvider
 from selfassess.visits.models import (
     Concern,
@@ -54,10 +55,13 @@ __all__ = [
     "LoginSession",
     "Notification",
     "Organisation",
+    "OversightSettings",
     "OutboxEmail",
     "QualityStatement",
+    "RatingPeriod",
     "SelfAssessment",
     "SelfAssessmentAnswer",
+    "ServiceRisk",
     "StoredFile",
     "StoredFileContent",
     "User",

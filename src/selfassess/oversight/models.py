@@ -1,0 +1,76 @@
+"""What market oversight keeps: every rating with the dates it was in force, each service's latest
+risk assessment, and each council's oversight settings."""
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Index
+from sqlmodel import Field, SQLModel
+
+from selfassess.choices import Choice
+from selfassess.db import enum_type, utcnow
+
+
+class RatingSource(Choice):
+    COUNCIL = "council", "Council rating"
+    REGULATOR = "regulator", "Regulator (CQC) rating"
+
+
+OVERALL = ""  # the ``aspect`` of an overall rating; key question ratings carry the question's code
+
+
+class RatingPeriod(SQLModel, table=True):
+    """One rating of one service, in force from ``valid_from`` until the next rating replaced it
+    (``valid_to``, exclusive; None while it is the current one). Written when a council rating is
+    published or a regulator rating is recorded, so the picture at any past date is one indexed
+    range condition instead of a replay of the history."""
+
+    __tablename__ = "rating_period"
+    __table_args__ = (
+        Index("ix_rating_period_current", "service_id", "source", "aspect", "valid_to"),
+        Index("ix_rating_period_window", "source", "aspect", "valid_to", "valid_from"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    service_id: int = Field(foreign_key="care_service.id")
+    source: RatingSource = Field(sa_type=enum_type(RatingSource))
+    aspect: str = Field(default=OVERALL, max_length=40, description="'' overall, else a key question code.")
+    rating_key: str = Field(
+        max_length=40, description="inadequate | requires_improvement | good | outstanding"
+    )
+    rank: int = Field(description="1 inadequate .. 4 outstanding, for 'improved' and 'declined'.")
+    good_or_better: bool
+    valid_from: date
+    valid_to: date | None = None
+    visit_id: int | None = Field(default=None, foreign_key="visit.id", index=True)
+
+
+class ServiceRisk(SQLModel, table=True):
+    """A service's latest risk assessment, kept so the register sorts and filters in SQL and a
+    move into a higher band is noticed (and its officer told) once."""
+
+    __tablename__ = "service_risk"
+
+    service_id: int = Field(foreign_key="care_service.id", primary_key=True)
+    council_id: int = Field(foreign_key="organisation.id", index=True)
+    score: int = Field(index=True)
+    band: str = Field(max_length=20, index=True)
+    factors: list[dict[str, object]] = Field(default_factory=list, sa_type=JSON)
+    next_visit_due: date | None = Field(default=None, index=True)
+    last_visit_on: date | None = None
+    assessed_at: datetime = Field(default_factory=utcnow)
+
+
+class OversightSettings(SQLModel, table=True):
+    """A council's risk weights and visit intervals; a council without a row uses the defaults."""
+
+    __tablename__ = "oversight_settings"
+
+    council_id: int = Field(foreign_key="organisation.id", primary_key=True)
+    risk_weights: dict[str, int] | None = Field(default=None, sa_type=JSON)
+    months_outstanding: int = 24
+    months_good: int = 12
+    months_requires_improvement: int = 6
+    months_inadequate: int = 6
+    months_unrated: int = 6
+    months_high_risk: int = 3
+    updated_at: datetime = Field(default_factory=utcnow)
