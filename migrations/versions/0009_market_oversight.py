@@ -1,4 +1,5 @@
-"""Market oversight: rating history (periods each rating was in force), service risk, oversight settings.
+"""Market oversight: rating history (periods each rating was in force), service risk, oversight settings,
+provider quality support levels.
 
 The history is filled from the visits already published and the regulator ratings already stored on
 services, so the quality picture over time starts complete.
@@ -86,12 +87,53 @@ def upgrade() -> None:
         sa.Column("months_inadequate", sa.Integer(), nullable=False),
         sa.Column("months_unrated", sa.Integer(), nullable=False),
         sa.Column("months_high_risk", sa.Integer(), nullable=False),
+        sa.Column("publish_suspensions", sa.Boolean(), nullable=False),
         sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["council_id"], ["organisation.id"], name=op.f("fk_oversight_settings_council_id_organisation")
         ),
         sa.PrimaryKeyConstraint("council_id", name=op.f("pk_oversight_settings")),
     )
+    op.create_table(
+        "provider_support",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("council_id", sa.Integer(), nullable=False),
+        sa.Column("provider_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "level",
+            sa.Enum(
+                "routine",
+                "enhanced_monitoring",
+                "provider_quality_support",
+                "suspension",
+                name="supportlevel",
+                native_enum=False,
+                length=40,
+            ),
+            nullable=False,
+        ),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("step_down_conditions", sa.Text(), nullable=False),
+        sa.Column("review_on", sa.Date(), nullable=True),
+        sa.Column("decided_by_id", sa.Integer(), nullable=False),
+        sa.Column("decided_on", sa.Date(), nullable=False),
+        sa.Column("ended_on", sa.Date(), nullable=True),
+        sa.Column("review_reminded_on", sa.Date(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["council_id"], ["organisation.id"], name=op.f("fk_provider_support_council_id_organisation")
+        ),
+        sa.ForeignKeyConstraint(
+            ["provider_id"], ["organisation.id"], name=op.f("fk_provider_support_provider_id_organisation")
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"], ["user.id"], name=op.f("fk_provider_support_decided_by_id_user")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_provider_support")),
+    )
+    with op.batch_alter_table("provider_support", schema=None) as batch_op:
+        batch_op.create_index("ix_provider_support_current", ["council_id", "provider_id", "ended_on"])
+        batch_op.create_index(batch_op.f("ix_provider_support_provider_id"), ["provider_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_provider_support_review_on"), ["review_on"], unique=False)
     _backfill(rating_period)
 
 
@@ -159,6 +201,11 @@ def _backfill(rating_period: sa.Table) -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("provider_support", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_provider_support_review_on"))
+        batch_op.drop_index(batch_op.f("ix_provider_support_provider_id"))
+        batch_op.drop_index("ix_provider_support_current")
+    op.drop_table("provider_support")
     op.drop_table("oversight_settings")
     with op.batch_alter_table("service_risk", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_service_risk_next_visit_due"))

@@ -231,6 +231,7 @@ def cmd_send_reminders(args: argparse.Namespace, settings: Settings) -> int:
     from selfassess.actions.reminders import queue_reminders
     from selfassess.db import DatabaseBehind, check_migrations, create_engine_for, session_factory
     from selfassess.oversight.register import refresh_all_councils
+    from selfassess.oversight.support import remind_reviews
 
     async def remind() -> int:
         engine = create_engine_for(settings)
@@ -239,6 +240,7 @@ def cmd_send_reminders(args: argparse.Namespace, settings: Settings) -> int:
             async with session_factory(engine)() as db:
                 report = await queue_reminders(db, settings)
                 raised = await refresh_all_councils(db, date.today(), settings)
+                await remind_reviews(db, date.today(), settings)
         except DatabaseBehind as problem:
             print(problem, file=sys.stderr)
             return 2

@@ -21,7 +21,7 @@ from selfassess.frameworks.models import (
     QualityStatement,
 )
 from selfassess.notifications.models import Notification, OutboxEmail
-from selfassess.oversight.models import OversightSettings, RatingPeriod, ServiceRisk
+from selfassess.oversight.models import OversightSettings, ProviderSupport, RatingPeriod, ServiceRisk
 from selfassess.providers.models import CareService, CouncilProvider
 from selfassess.visits.models import (
     Concern,
@@ -56,6 +56,7 @@ __all__ = [
     "Notification",
     "Organisation",
     "OversightSettings",
+    "ProviderSupport",
     "OutboxEmail",
     "QualityStatement",
     "RatingPeriod",

@@ -1,6 +1,7 @@
 """Demo market oversight: Northbridge's ratings over five years (from the council's earlier records,
-before selfassess), so the share rated good or outstanding visibly rises; then every service's risk
-is assessed, which fills the risk register and the visit programme."""
+before selfassess), so the share rated good or outstanding visibly rises; Brightwater Care under
+enhanced monitoring; then every service's risk is assessed, which fills the risk register and the
+visit programme."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from datetime import date, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from selfassess.oversight.models import RatingPeriod, RatingSource
+from selfassess.oversight.models import RatingPeriod, RatingSource, SupportLevel
 from selfassess.oversight.ratings import record_council_rating, record_rating, record_regulator_rating
 from selfassess.oversight.register import refresh_council
+from selfassess.oversight.support import ProviderSupports
 from selfassess.settings import Settings
 from selfassess.visits.models import Visit, VisitStatus
 
@@ -74,6 +76,17 @@ async def add_demo_oversight(db: AsyncSession, demo, settings: Settings) -> None
             steps.append((service.regulator_rating_date, len(steps), regulator))
     for _day, _order, step in sorted(steps, key=lambda step: step[:2]):
         await step()
+    await db.commit()
+    await ProviderSupports(db, demo.users["officer"], settings).decide(
+        demo.providers["brightwater"].id,
+        level=SupportLevel.ENHANCED,
+        reason="Medicines errors at Rose Lane House and late visits reported by Brightwater Homecare "
+        "Northbridge's clients, within two months.",
+        step_down_conditions="Two medicines audits in a row with no errors; missed and late visits under 2% "
+        "for three months.",
+        review_on=today + timedelta(days=21),
+        today=today - timedelta(days=40),
+    )
     for council in demo.councils.values():
         await refresh_council(db, council.id, today, settings)
     await db.commit()

@@ -3,7 +3,7 @@ risk assessment, and each council's oversight settings."""
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Index
+from sqlalchemy import JSON, Index, Text
 from sqlmodel import Field, SQLModel
 
 from selfassess.choices import Choice
@@ -73,4 +73,37 @@ class OversightSettings(SQLModel, table=True):
     months_inadequate: int = 6
     months_unrated: int = 6
     months_high_risk: int = 3
+    publish_suspensions: bool = Field(
+        default=False, description="Show a suspension of new placements on the public pages."
+    )
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SupportLevel(Choice):
+    """The escalation pathway, lowest first."""
+
+    ROUTINE = "routine", "Routine monitoring"
+    ENHANCED = "enhanced_monitoring", "Enhanced monitoring"
+    PROVIDER_QUALITY_SUPPORT = "provider_quality_support", "Provider quality support (provider of concern)"
+    SUSPENSION = "suspension", "Suspension of new placements"
+
+
+class ProviderSupport(SQLModel, table=True):
+    """One decision to put a provider on a support level in one council's area, in force until the
+    next decision replaces it (``ended_on``). Who decided, why, what must happen to step down, and
+    when the level is reviewed."""
+
+    __tablename__ = "provider_support"
+    __table_args__ = (Index("ix_provider_support_current", "council_id", "provider_id", "ended_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="organisation.id")
+    provider_id: int = Field(foreign_key="organisation.id", index=True)
+    level: SupportLevel = Field(sa_type=enum_type(SupportLevel))
+    reason: str = Field(sa_type=Text)
+    step_down_conditions: str = Field(default="", sa_type=Text)
+    review_on: date | None = Field(default=None, index=True)
+    decided_by_id: int = Field(foreign_key="user.id")
+    decided_on: date
+    ended_on: date | None = None
+    review_reminded_on: date | None = None

@@ -12,7 +12,8 @@ from sqlalchemy.orm import aliased
 
 from selfassess.accounts.models import Organisation, User
 from selfassess.db import Page, fetch_page
-from selfassess.oversight.models import ServiceRisk
+from selfassess.oversight.models import ProviderSupport, ServiceRisk, SupportLevel
+from selfassess.oversight.support import current_level
 from selfassess.providers.models import CareService, ServiceType
 from selfassess.providers.service import CareServices
 from selfassess.visits.models import Visit, VisitStatus
@@ -35,6 +36,7 @@ class RegisterRow:
     provider_name: str
     officer_name: str | None
     next_visit_on: date | None
+    support_level: SupportLevel | None
 
 
 @dataclass(frozen=True)
@@ -75,9 +77,17 @@ class Oversight:
             .scalar_subquery()
         )
         statement = self.services.scope(
-            select(ServiceRisk, CareService, Organisation.name, officer.full_name, next_visit)
+            select(
+                ServiceRisk,
+                CareService,
+                Organisation.name,
+                officer.full_name,
+                next_visit,
+                ProviderSupport.level,
+            )
             .join(CareService, CareService.id == ServiceRisk.service_id)
             .join(Organisation, Organisation.id == CareService.provider_id)
+            .outerjoin(ProviderSupport, current_level(CareService.council_id, CareService.provider_id))
             .outerjoin(officer, officer.id == CareService.assigned_officer_id)
             .where(CareService.is_active.is_(True))
         )
