@@ -12,20 +12,22 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Response, Template
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import User
+from selfassess.actions.routes import _csv as csv_response
 from selfassess.frameworks.service import council_settings, load_framework
 from selfassess.oversight.charts import share_chart
 from selfassess.oversight.models import OVERALL, RatingSource
 from selfassess.oversight.programme import add_months
 from selfassess.oversight.quality import SELECTIONS, Filters, Picture, QualityPicture
 from selfassess.oversight.register import assess_service, refresh_council
+from selfassess.oversight.report import quarterly_report
 from selfassess.oversight.risk import BAND_LABELS, BANDS
 from selfassess.oversight.service import Oversight, RegisterFilters
-from selfassess.oversight.trend import Quarter, as_at
+from selfassess.oversight.trend import Quarter, as_at, quarters_to
 from selfassess.providers.models import ServiceType
 from selfassess.settings import Settings
 from selfassess.web.guards import requires_council_staff
@@ -422,4 +424,52 @@ class ProgrammeController(Controller):
         )
 
 
-route_handlers = [QualityController, RiskController, risk_panel, ProgrammeController]
+def _report_quarter(key: str, today: date, errors: list[str]) -> Quarter:
+    """The quarter asked for, or the last one completed."""
+    quarters = quarters_to(today)
+    return _quarter(key, quarters, quarters[-2], errors, "report's")
+
+
+class ReportController(Controller):
+    path = "/oversight/report"
+    tags = ["oversight"]
+    include_in_schema = False
+    guards = [requires_council_staff]
+
+    @get()
+    async def page(
+        self,
+        request: HTMXRequest,
+        db_session: NamedDependency[AsyncSession],
+        current_user: NamedDependency[User],
+        settings: NamedDependency[Settings],
+        quarter: FromQuery[str] = "",
+    ) -> Template:
+        """One page for the board or quality committee, printable, with the same figures as a CSV."""
+        today = date.today()
+        errors: list[str] = []
+        chosen = _report_quarter(quarter, today, errors)
+        report = await quarterly_report(db_session, current_user, settings, chosen, today)
+        return render(
+            request,
+            "oversight/report.html",
+            {"report": report, "errors": errors, "quarters": quarters_to(today), "today": today},
+        )
+
+    @get("/export.csv")
+    async def export(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        current_user: NamedDependency[User],
+        settings: NamedDependency[Settings],
+        quarter: FromQuery[str] = "",
+    ) -> Response[str]:
+        today = date.today()
+        chosen = _report_quarter(quarter, today, [])
+        report = await quarterly_report(db_session, current_user, settings, chosen, today)
+        return csv_response(
+            f"quality-report-{chosen.key}.csv", ["Section", "Item", "Value"], report.csv_lines()
+        )
+
+
+route_handlers = [QualityController, RiskController, risk_panel, ProgrammeController, ReportController]

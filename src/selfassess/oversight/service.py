@@ -194,3 +194,17 @@ class Oversight:
             )
         ).one()
         return Coverage(row[0], row[1])
+
+    async def due_count(self, until: date) -> int:
+        """Services whose next visit is due by ``until`` (overdue ones included)."""
+        return (
+            await self.db.scalar(
+                self.services.scope(
+                    select(func.count())
+                    .select_from(ServiceRisk)
+                    .join(CareService, CareService.id == ServiceRisk.service_id)
+                    .where(CareService.is_active.is_(True), ServiceRisk.next_visit_due <= until)
+                )
+            )
+            or 0
+        )
