@@ -1,5 +1,5 @@
 """Market oversight: rating history (periods each rating was in force), service risk, oversight settings,
-provider quality support levels.
+provider quality support levels, good practice shared with consent.
 
 The history is filled from the visits already published and the regulator ratings already stored on
 services, so the quality picture over time starts complete.
@@ -134,6 +134,51 @@ def upgrade() -> None:
         batch_op.create_index("ix_provider_support_current", ["council_id", "provider_id", "ended_on"])
         batch_op.create_index(batch_op.f("ix_provider_support_provider_id"), ["provider_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_provider_support_review_on"), ["review_on"], unique=False)
+    op.create_table(
+        "good_practice",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("council_id", sa.Integer(), nullable=False),
+        sa.Column("service_id", sa.Integer(), nullable=False),
+        sa.Column("visit_id", sa.Integer(), nullable=False),
+        sa.Column("statement_id", sa.Integer(), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("marked_by_id", sa.Integer(), nullable=False),
+        sa.Column("marked_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column(
+            "consent",
+            sa.Enum(
+                "pending", "named", "anonymous", "declined", name="consent", native_enum=False, length=40
+            ),
+            nullable=False,
+        ),
+        sa.Column("consent_by_id", sa.Integer(), nullable=True),
+        sa.Column("consent_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["council_id"], ["organisation.id"], name=op.f("fk_good_practice_council_id_organisation")
+        ),
+        sa.ForeignKeyConstraint(
+            ["service_id"], ["care_service.id"], name=op.f("fk_good_practice_service_id_care_service")
+        ),
+        sa.ForeignKeyConstraint(["visit_id"], ["visit.id"], name=op.f("fk_good_practice_visit_id_visit")),
+        sa.ForeignKeyConstraint(
+            ["statement_id"],
+            ["quality_statement.id"],
+            name=op.f("fk_good_practice_statement_id_quality_statement"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["marked_by_id"], ["user.id"], name=op.f("fk_good_practice_marked_by_id_user")
+        ),
+        sa.ForeignKeyConstraint(
+            ["consent_by_id"], ["user.id"], name=op.f("fk_good_practice_consent_by_id_user")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_good_practice")),
+        sa.UniqueConstraint("visit_id", "statement_id", name=op.f("uq_good_practice_visit_id_statement_id")),
+    )
+    with op.batch_alter_table("good_practice", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_good_practice_council_id"), ["council_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_good_practice_service_id"), ["service_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_good_practice_statement_id"), ["statement_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_good_practice_consent"), ["consent"], unique=False)
     _backfill(rating_period)
 
 
@@ -201,6 +246,12 @@ def _backfill(rating_period: sa.Table) -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("good_practice", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_good_practice_consent"))
+        batch_op.drop_index(batch_op.f("ix_good_practice_statement_id"))
+        batch_op.drop_index(batch_op.f("ix_good_practice_service_id"))
+        batch_op.drop_index(batch_op.f("ix_good_practice_council_id"))
+    op.drop_table("good_practice")
     with op.batch_alter_table("provider_support", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_provider_support_review_on"))
         batch_op.drop_index(batch_op.f("ix_provider_support_provider_id"))

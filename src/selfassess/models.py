@@ -21,7 +21,13 @@ from selfassess.frameworks.models import (
     QualityStatement,
 )
 from selfassess.notifications.models import Notification, OutboxEmail
-from selfassess.oversight.models import OversightSettings, ProviderSupport, RatingPeriod, ServiceRisk
+from selfassess.oversight.models import (
+    GoodPractice,
+    OversightSettings,
+    ProviderSupport,
+    RatingPeriod,
+    ServiceRisk,
+)
 from selfassess.providers.models import CareService, CouncilProvider
 from selfassess.visits.models import (
     Concern,
@@ -50,6 +56,7 @@ __all__ = [
     "FrameworkRatingBand",
     "FrameworkScaleLevel",
     "FrameworkVersion",
+    "GoodPractice",
     "KeyQuestion",
     "LoginAttempt",
     "LoginSession",

@@ -1,7 +1,7 @@
 """Demo market oversight: Northbridge's ratings over five years (from the council's earlier records,
 before selfassess), so the share rated good or outstanding visibly rises; Brightwater Care under
-enhanced monitoring; then every service's risk is assessed, which fills the risk register and the
-visit programme."""
+enhanced monitoring; good practice from Hollybank shared, named; then every service's risk is
+assessed, which fills the risk register and the visit programme."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from datetime import date, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from selfassess.oversight.models import RatingPeriod, RatingSource, SupportLevel
+from selfassess.oversight.good_practice import GoodPractices
+from selfassess.oversight.models import Consent, RatingPeriod, RatingSource, SupportLevel
 from selfassess.oversight.ratings import record_council_rating, record_rating, record_regulator_rating
 from selfassess.oversight.register import refresh_council
 from selfassess.oversight.support import ProviderSupports
@@ -87,6 +88,28 @@ async def add_demo_oversight(db: AsyncSession, demo, settings: Settings) -> None
         review_on=today + timedelta(days=21),
         today=today - timedelta(days=40),
     )
+    await _shared_practice(db, demo, settings)
     for council in demo.councils.values():
         await refresh_council(db, council.id, today, settings)
     await db.commit()
+
+
+async def _shared_practice(db: AsyncSession, demo, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """Priya offers a finding from Hollybank's published report; Hollybank agrees to be named."""
+    report = await db.scalar(
+        select(Visit).where(
+            Visit.service_id == demo.services["hollybank"].id, Visit.status == VisitStatus.PUBLISHED
+        )
+    )
+    if report is None:
+        return
+    officer = GoodPractices(db, demo.users["officer2"], settings)
+    _visit, _service, findings = await officer.findings(report.id)
+    finding = next(finding for finding in findings if finding.markable)
+    practice = await officer.mark(
+        report.id,
+        finding.statement.id,
+        "Residents choose their own daily routines: the home keeps no fixed getting-up or meal times, "
+        "and staff record each person's preferences in their own words.",
+    )
+    await GoodPractices(db, demo.users["hollybank"], settings).answer(report.id, practice.id, Consent.NAMED)

@@ -3,7 +3,7 @@ risk assessment, and each council's oversight settings."""
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Index, Text
+from sqlalchemy import JSON, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from selfassess.choices import Choice
@@ -107,3 +107,29 @@ class ProviderSupport(SQLModel, table=True):
     decided_on: date
     ended_on: date | None = None
     review_reminded_on: date | None = None
+
+
+class Consent(Choice):
+    PENDING = "pending", "Waiting for the provider"
+    NAMED = "named", "Shared, naming the service"
+    ANONYMOUS = "anonymous", "Shared anonymously"
+    DECLINED = "declined", "Not shared"
+
+
+class GoodPractice(SQLModel, table=True):
+    """A finding an officer marked as good practice, and whether the provider agreed to share it."""
+
+    __tablename__ = "good_practice"
+    __table_args__ = (UniqueConstraint("visit_id", "statement_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="organisation.id", index=True)
+    service_id: int = Field(foreign_key="care_service.id", index=True)
+    visit_id: int = Field(foreign_key="visit.id")
+    statement_id: int = Field(foreign_key="quality_statement.id", index=True)
+    summary: str = Field(sa_type=Text)
+    marked_by_id: int = Field(foreign_key="user.id")
+    marked_at: datetime = Field(default_factory=utcnow)
+    consent: Consent = Field(default=Consent.PENDING, sa_type=enum_type(Consent), index=True)
+    consent_by_id: int | None = Field(default=None, foreign_key="user.id")
+    consent_at: datetime | None = None
