@@ -1569,7 +1569,8 @@ INSERT INTO rating_period (service_id, source, aspect, rating_key, rank, good_or
 SELECT service_id, 'council', aspect, rating_key,
        array_position(ARRAY['inadequate', 'requires_improvement', 'good', 'outstanding'], rating_key),
        rating_key IN ('good', 'outstanding'), valid_from,
-       lead(valid_from) OVER (PARTITION BY service_id, aspect ORDER BY valid_from, visit_id), visit_id
+       coalesce(lead(valid_from) OVER (PARTITION BY service_id, aspect ORDER BY valid_from, visit_id),
+                DATE '9999-12-31'), visit_id
 FROM (
     SELECT service_id, '' AS aspect, rating_key, published_at::date AS valid_from, id AS visit_id
     FROM visit WHERE status = 'published' AND rating_key IS NOT NULL

@@ -22,6 +22,7 @@ down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+_OPEN_END = date(9999, 12, 31)  # the end date of the rating in force now
 _BANDS = ("inadequate", "requires_improvement", "good", "outstanding")
 
 
@@ -40,7 +41,7 @@ def upgrade() -> None:
         sa.Column("rank", sa.Integer(), nullable=False),
         sa.Column("good_or_better", sa.Boolean(), nullable=False),
         sa.Column("valid_from", sa.Date(), nullable=False),
-        sa.Column("valid_to", sa.Date(), nullable=True),
+        sa.Column("valid_to", sa.Date(), server_default="9999-12-31", nullable=False),
         sa.Column("visit_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["service_id"], ["care_service.id"], name=op.f("fk_rating_period_service_id_care_service")
@@ -49,8 +50,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rating_period")),
     )
     with op.batch_alter_table("rating_period", schema=None) as batch_op:
-        batch_op.create_index("ix_rating_period_current", ["service_id", "source", "aspect", "valid_to"])
-        batch_op.create_index("ix_rating_period_window", ["source", "aspect", "valid_to", "valid_from"])
+        batch_op.create_index("ix_rating_period_in_force", ["service_id", "aspect", "valid_to"])
         batch_op.create_index(batch_op.f("ix_rating_period_visit_id"), ["visit_id"], unique=False)
 
     op.create_table(
@@ -191,7 +191,7 @@ def _period(service_id: int, source: str, aspect: str, key: str, on: date, visit
         "rank": _BANDS.index(key) + 1,
         "good_or_better": key in ("good", "outstanding"),
         "valid_from": on,
-        "valid_to": None,
+        "valid_to": _OPEN_END,
         "visit_id": visit_id,
     }
 
@@ -266,6 +266,5 @@ def downgrade() -> None:
     op.drop_table("service_risk")
     with op.batch_alter_table("rating_period", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_rating_period_visit_id"))
-        batch_op.drop_index("ix_rating_period_window")
-        batch_op.drop_index("ix_rating_period_current")
+        batch_op.drop_index("ix_rating_period_in_force")
     op.drop_table("rating_period")

@@ -16,19 +16,19 @@ class RatingSource(Choice):
 
 
 OVERALL = ""  # the ``aspect`` of an overall rating; key question ratings carry the question's code
+# The ``valid_to`` of the rating in force now: a date rather than NULL, so "in force on a day" is one
+# index range (valid_to > day) and reading a window never touches the ratings that ended before it.
+OPEN_END = date(9999, 12, 31)
 
 
 class RatingPeriod(SQLModel, table=True):
     """One rating of one service, in force from ``valid_from`` until the next rating replaced it
-    (``valid_to``, exclusive; None while it is the current one). Written when a council rating is
+    (``valid_to``, exclusive; OPEN_END while it is the current one). Written when a council rating is
     published or a regulator rating is recorded, so the picture at any past date is one indexed
     range condition instead of a replay of the history."""
 
     __tablename__ = "rating_period"
-    __table_args__ = (
-        Index("ix_rating_period_current", "service_id", "source", "aspect", "valid_to"),
-        Index("ix_rating_period_window", "source", "aspect", "valid_to", "valid_from"),
-    )
+    __table_args__ = (Index("ix_rating_period_in_force", "service_id", "aspect", "valid_to"),)
 
     id: int | None = Field(default=None, primary_key=True)
     service_id: int = Field(foreign_key="care_service.id")
@@ -40,7 +40,7 @@ class RatingPeriod(SQLModel, table=True):
     rank: int = Field(description="1 inadequate .. 4 outstanding, for 'improved' and 'declined'.")
     good_or_better: bool
     valid_from: date
-    valid_to: date | None = None
+    valid_to: date = OPEN_END
     visit_id: int | None = Field(default=None, foreign_key="visit.id", index=True)
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, null, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -95,7 +95,7 @@ class Picture:
 
 def in_force(period: type[RatingPeriod], on: date) -> ColumnElement[bool]:
     """The rating in force on ``on``: it began on or before that day and was not yet replaced."""
-    return and_(period.valid_from <= on, or_(period.valid_to.is_(None), period.valid_to > on))
+    return and_(period.valid_from <= on, period.valid_to > on)
 
 
 class QualityPicture:
@@ -212,7 +212,7 @@ class QualityPicture:
             )
             .where(
                 RatingPeriod.aspect == filters.key_question,
-                or_(RatingPeriod.valid_to.is_(None), RatingPeriod.valid_to > dates[0]),
+                RatingPeriod.valid_to > dates[0],
                 RatingPeriod.valid_from <= dates[-1],
             )
             .group_by(RatingPeriod.source)

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from selfassess.oversight.models import OVERALL, RatingPeriod, RatingSource
+from selfassess.oversight.models import OPEN_END, OVERALL, RatingPeriod, RatingSource
 from selfassess.oversight.trend import is_good_or_better, is_rating, rank_of
 from selfassess.providers.models import CareService
 from selfassess.visits.models import Visit
@@ -32,7 +32,7 @@ async def record_rating(
             RatingPeriod.service_id == service_id,
             RatingPeriod.source == source,
             RatingPeriod.aspect == aspect,
-            RatingPeriod.valid_to.is_(None),
+            RatingPeriod.valid_to == OPEN_END,
         )
         .values(valid_to=valid_from)
         .execution_options(synchronize_session=False)
@@ -85,7 +85,7 @@ async def record_regulator_rating(db: AsyncSession, service: CareService, today:
             RatingPeriod.service_id == service.id,
             RatingPeriod.source == RatingSource.REGULATOR,
             RatingPeriod.aspect == OVERALL,
-            RatingPeriod.valid_to.is_(None),
+            RatingPeriod.valid_to == OPEN_END,
         )
     )
     key = service.regulator_rating.value if is_rating(service.regulator_rating.value) else None

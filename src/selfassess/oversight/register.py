@@ -17,7 +17,14 @@ from selfassess.actions.models import Action, ActionPlan, PlanStatus, overdue_co
 from selfassess.assessments.models import SelfAssessment, SelfAssessmentAnswer
 from selfassess.db import utcnow
 from selfassess.notifications.service import notify
-from selfassess.oversight.models import OVERALL, OversightSettings, RatingPeriod, RatingSource, ServiceRisk
+from selfassess.oversight.models import (
+    OPEN_END,
+    OVERALL,
+    OversightSettings,
+    RatingPeriod,
+    RatingSource,
+    ServiceRisk,
+)
 from selfassess.oversight.programme import DEFAULT_INTERVALS, next_visit_due
 from selfassess.oversight.risk import (
     BAND_LABELS,
@@ -73,9 +80,9 @@ def _rating(source: RatingSource, current: bool) -> ColumnElement[str | None]:
         period.service_id == CareService.id, period.source == source, period.aspect == OVERALL
     )
     if current:
-        return statement.where(period.valid_to.is_(None)).limit(1).scalar_subquery()
+        return statement.where(period.valid_to == OPEN_END).limit(1).scalar_subquery()
     return (
-        statement.where(period.valid_to.is_not(None), period.valid_to > period.valid_from)
+        statement.where(period.valid_to < OPEN_END, period.valid_to > period.valid_from)
         .order_by(period.valid_to.desc(), period.id.desc())
         .limit(1)
         .scalar_subquery()
