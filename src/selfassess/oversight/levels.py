@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from selfassess.oversight.models import SupportLevel
+from selfassess.choices import Choice
+
+
+class SupportLevel(Choice):
+    """The escalation pathway, lowest first."""
+
+    ROUTINE = "routine", "Routine monitoring"
+    ENHANCED = "enhanced_monitoring", "Enhanced monitoring"
+    PROVIDER_QUALITY_SUPPORT = "provider_quality_support", "Provider quality support (provider of concern)"
+    SUSPENSION = "suspension", "Suspension of new placements"
+
 
 ESCALATED = (SupportLevel.ENHANCED, SupportLevel.PROVIDER_QUALITY_SUPPORT, SupportLevel.SUSPENSION)
 

@@ -8,6 +8,8 @@ from sqlmodel import Field, SQLModel
 
 from selfassess.choices import Choice
 from selfassess.db import enum_type, utcnow
+from selfassess.oversight.levels import SupportLevel
+from selfassess.oversight.practice import Consent
 
 
 class RatingSource(Choice):
@@ -79,15 +81,6 @@ class OversightSettings(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-class SupportLevel(Choice):
-    """The escalation pathway, lowest first."""
-
-    ROUTINE = "routine", "Routine monitoring"
-    ENHANCED = "enhanced_monitoring", "Enhanced monitoring"
-    PROVIDER_QUALITY_SUPPORT = "provider_quality_support", "Provider quality support (provider of concern)"
-    SUSPENSION = "suspension", "Suspension of new placements"
-
-
 class ProviderSupport(SQLModel, table=True):
     """One decision to put a provider on a support level in one council's area, in force until the
     next decision replaces it (``ended_on``). Who decided, why, what must happen to step down, and
@@ -107,13 +100,6 @@ class ProviderSupport(SQLModel, table=True):
     decided_on: date
     ended_on: date | None = None
     review_reminded_on: date | None = None
-
-
-class Consent(Choice):
-    PENDING = "pending", "Waiting for the provider"
-    NAMED = "named", "Shared, naming the service"
-    ANONYMOUS = "anonymous", "Shared anonymously"
-    DECLINED = "declined", "Not shared"
 
 
 class GoodPractice(SQLModel, table=True):

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from selfassess.oversight.models import Consent
+from selfassess.choices import Choice
+
+
+class Consent(Choice):
+    PENDING = "pending", "Waiting for the provider"
+    NAMED = "named", "Shared, naming the service"
+    ANONYMOUS = "anonymous", "Shared anonymously"
+    DECLINED = "declined", "Not shared"
+
 
 SHARED = (Consent.NAMED, Consent.ANONYMOUS)
 
@@ -10,10 +18,6 @@ SHARED = (Consent.NAMED, Consent.ANONYMOUS)
 def may_mark(score: int | None, good_value: int, published: bool) -> bool:
     """Only a finding from a published report, scored good or better, can be offered as good practice."""
     return published and score is not None and score >= good_value
-
-
-def is_shared(consent: Consent) -> bool:
-    return consent in SHARED
 
 
 def shown_as(consent: Consent, service_name: str, provider_name: str, service_type_label: str) -> str:

@@ -115,15 +115,6 @@ class Oversight:
         )
         return Page(items=[RegisterRow(*row) for row in rows], total=total, number=number, size=size)
 
-    async def risk_of(self, service_id: int) -> ServiceRisk | None:
-        return await self.db.scalar(
-            self.services.scope(
-                select(ServiceRisk)
-                .join(CareService, CareService.id == ServiceRisk.service_id)
-                .where(ServiceRisk.service_id == service_id)
-            )
-        )
-
     async def assessed_at(self):  # type: ignore[no-untyped-def]
         return await self.db.scalar(
             select(func.max(ServiceRisk.assessed_at)).where(
