@@ -1565,8 +1565,10 @@ class DeferredSchema:
 # is published or a regulator rating recorded); here they are derived from the generated visits and
 # services in SQL, then every council's risk register is assessed by the app's own code.
 RATING_HISTORY_SQL = """
-INSERT INTO rating_period (service_id, source, aspect, rating_key, rank, good_or_better, valid_from, valid_to, visit_id)
-SELECT service_id, 'council', aspect, rating_key,
+INSERT INTO rating_period (service_id, council_id, source, aspect, rating_key, rank, good_or_better, valid_from,
+                           valid_to, visit_id)
+SELECT service_id, (SELECT council_id FROM care_service WHERE care_service.id = ratings.service_id), 'council',
+       aspect, rating_key,
        array_position(ARRAY['inadequate', 'requires_improvement', 'good', 'outstanding'], rating_key),
        rating_key IN ('good', 'outstanding'), valid_from,
        coalesce(lead(valid_from) OVER (PARTITION BY service_id, aspect ORDER BY valid_from, visit_id),
@@ -1579,8 +1581,8 @@ FROM (
     FROM visit v, jsonb_array_elements(v.key_question_ratings::jsonb) AS q
     WHERE v.status = 'published' AND q ->> 'key' IS NOT NULL
 ) AS ratings;
-INSERT INTO rating_period (service_id, source, aspect, rating_key, rank, good_or_better, valid_from)
-SELECT id, 'regulator', '', regulator_rating,
+INSERT INTO rating_period (service_id, council_id, source, aspect, rating_key, rank, good_or_better, valid_from)
+SELECT id, council_id, 'regulator', '', regulator_rating,
        array_position(ARRAY['inadequate', 'requires_improvement', 'good', 'outstanding'], regulator_rating),
        regulator_rating IN ('good', 'outstanding'), coalesce(regulator_rating_date, created_at::date)
 FROM care_service WHERE regulator_rating <> 'not_rated';

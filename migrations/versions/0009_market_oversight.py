@@ -31,6 +31,7 @@ def upgrade() -> None:
         "rating_period",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("service_id", sa.Integer(), nullable=False),
+        sa.Column("council_id", sa.Integer(), nullable=False),
         sa.Column(
             "source",
             sa.Enum("council", "regulator", name="ratingsource", native_enum=False, length=40),
@@ -46,11 +47,15 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["service_id"], ["care_service.id"], name=op.f("fk_rating_period_service_id_care_service")
         ),
+        sa.ForeignKeyConstraint(
+            ["council_id"], ["organisation.id"], name=op.f("fk_rating_period_council_id_organisation")
+        ),
         sa.ForeignKeyConstraint(["visit_id"], ["visit.id"], name=op.f("fk_rating_period_visit_id_visit")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rating_period")),
     )
     with op.batch_alter_table("rating_period", schema=None) as batch_op:
         batch_op.create_index("ix_rating_period_in_force", ["service_id", "aspect", "valid_to"])
+        batch_op.create_index("ix_rating_period_council", ["council_id", "aspect", "valid_to"])
         batch_op.create_index(batch_op.f("ix_rating_period_visit_id"), ["visit_id"], unique=False)
 
     op.create_table(
@@ -182,9 +187,12 @@ def upgrade() -> None:
     _backfill(rating_period)
 
 
-def _period(service_id: int, source: str, aspect: str, key: str, on: date, visit_id: int | None) -> dict:
+def _period(
+    service_id: int, council_id: int, source: str, aspect: str, key: str, on: date, visit_id: int | None
+) -> dict:
     return {
         "service_id": service_id,
+        "council_id": council_id,
         "source": source,
         "aspect": aspect,
         "rating_key": key,
@@ -207,13 +215,14 @@ def _backfill(rating_period: sa.Table) -> None:
     ).all()
     open_periods: dict[tuple[int, str], dict] = {}
     rows: list[dict] = []
+    council_of = dict(bind.execute(sa.text("SELECT id, council_id FROM care_service")).all())
 
     def add(service_id: int, aspect: str, key: object, on: date, visit_id: int) -> None:
         previous = open_periods.pop((service_id, aspect), None)
         if previous is not None:
             previous["valid_to"] = on
         if isinstance(key, str) and key in _BANDS:
-            period = _period(service_id, "council", aspect, key, on, visit_id)
+            period = _period(service_id, council_of[service_id], "council", aspect, key, on, visit_id)
             open_periods[(service_id, aspect)] = period
             rows.append(period)
 
@@ -240,7 +249,7 @@ def _backfill(rating_period: sa.Table) -> None:
             rated_on = datetime.fromisoformat(rated_on)
         if isinstance(rated_on, datetime):
             rated_on = rated_on.date()
-        rows.append(_period(service_id, "regulator", "", rating, rated_on, None))
+        rows.append(_period(service_id, council_of[service_id], "regulator", "", rating, rated_on, None))
     if rows:
         op.bulk_insert(rating_period, rows)
 
@@ -266,5 +275,6 @@ def downgrade() -> None:
     op.drop_table("service_risk")
     with op.batch_alter_table("rating_period", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_rating_period_visit_id"))
+        batch_op.drop_index("ix_rating_period_council")
         batch_op.drop_index("ix_rating_period_in_force")
     op.drop_table("rating_period")

@@ -30,10 +30,16 @@ class RatingPeriod(SQLModel, table=True):
     range condition instead of a replay of the history."""
 
     __tablename__ = "rating_period"
-    __table_args__ = (Index("ix_rating_period_in_force", "service_id", "aspect", "valid_to"),)
+    __table_args__ = (
+        Index("ix_rating_period_in_force", "service_id", "aspect", "valid_to"),
+        Index("ix_rating_period_council", "council_id", "aspect", "valid_to"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     service_id: int = Field(foreign_key="care_service.id")
+    council_id: int = Field(
+        foreign_key="organisation.id", description="The service's council, kept for its index."
+    )
     source: RatingSource = Field(sa_type=enum_type(RatingSource))
     aspect: str = Field(default=OVERALL, max_length=40, description="'' overall, else a key question code.")
     rating_key: str = Field(

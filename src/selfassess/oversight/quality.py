@@ -118,11 +118,17 @@ class QualityPicture:
             statement = statement.where(CareService.provider_id == filters.provider_id)
         return statement
 
+    def _in_council(self, period: type[RatingPeriod]) -> ColumnElement[bool]:
+        """The viewer's council's ratings only (only council staff see this picture): with the index
+        on (council_id, aspect, valid_to) a council reads its own window and nothing else."""
+        return period.council_id == self.viewer.organisation_id
+
     def _periods(
         self, period: type[RatingPeriod], source: RatingSource, filters: Filters
     ) -> ColumnElement[bool]:
         return and_(
             period.service_id == CareService.id,
+            self._in_council(period),
             period.source == source,
             period.aspect == filters.key_question,
         )
@@ -211,6 +217,7 @@ class QualityPicture:
                 filters,
             )
             .where(
+                self._in_council(RatingPeriod),
                 RatingPeriod.aspect == filters.key_question,
                 RatingPeriod.valid_to > dates[0],
                 RatingPeriod.valid_from <= dates[-1],
@@ -253,6 +260,7 @@ class QualityPicture:
                 filters,
             )
             .where(
+                self._in_council(RatingPeriod),
                 RatingPeriod.source == RatingSource.COUNCIL,
                 RatingPeriod.aspect == filters.key_question,
                 in_force(RatingPeriod, on),

@@ -38,9 +38,12 @@ async def record_rating(
         .execution_options(synchronize_session=False)
     )
     if rating_key is not None and is_rating(rating_key):
+        council_id = await db.scalar(select(CareService.council_id).where(CareService.id == service_id))
+        assert council_id is not None
         db.add(
             RatingPeriod(
                 service_id=service_id,
+                council_id=council_id,
                 source=source,
                 aspect=aspect,
                 rating_key=rating_key,
