@@ -1553,6 +1553,54 @@ class DeferredSchema:
             raise SystemExit("The indexes or foreign keys differ from the migrated schema after the load.")
 
 
+# Market oversight keeps each rating with the dates it was in force (the app writes these when a visit
+# is published or a regulator rating recorded); here they are derived from the generated visits and
+# services in SQL, then every council's risk register is assessed by the app's own code.
+RATING_HISTORY_SQL = """
+INSERT INTO rating_period (service_id, council_id, source, aspect, rating_key, rank, good_or_better, valid_from,
+                           valid_to, visit_id)
+SELECT service_id, (SELECT council_id FROM care_service WHERE care_service.id = ratings.service_id), 'council',
+       aspect, rating_key,
+       array_position(ARRAY['inadequate', 'requires_improvement', 'good', 'outstanding'], rating_key),
+       rating_key IN ('good', 'outstanding'), valid_from,
+       coalesce(lead(valid_from) OVER (PARTITION BY service_id, aspect ORDER BY valid_from, visit_id),
+                DATE '9999-12-31'), visit_id
+FROM (
+    SELECT service_id, '' AS aspect, rating_key, published_at::date AS valid_from, id AS visit_id
+    FROM visit WHERE status = 'published' AND rating_key IS NOT NULL
+    UNION ALL
+    SELECT v.service_id, q ->> 'code', q ->> 'key', v.published_at::date, v.id
+    FROM visit v, jsonb_array_elements(v.key_question_ratings::jsonb) AS q
+    WHERE v.status = 'published' AND q ->> 'key' IS NOT NULL
+) AS ratings;
+INSERT INTO rating_period (service_id, council_id, source, aspect, rating_key, rank, good_or_better, valid_from)
+SELECT id, council_id, 'regulator', '', regulator_rating,
+       array_position(ARRAY['inadequate', 'requires_improvement', 'good', 'outstanding'], regulator_rating),
+       regulator_rating IN ('good', 'outstanding'), coalesce(regulator_rating_date, created_at::date)
+FROM care_service WHERE regulator_rating <> 'not_rated';
+"""
+
+
+def derive_oversight(url: str) -> None:
+    from selfassess.db import create_engine_for, session_factory
+    from selfassess.oversight.register import refresh_all_councils
+    from selfassess.settings import Settings
+
+    with psycopg.connect(url) as connection:
+        connection.execute("DELETE FROM rating_period")
+        connection.execute(RATING_HISTORY_SQL)
+        connection.commit()
+
+    async def assess() -> None:
+        settings = Settings(_env_file=None, database_url=url)
+        engine = create_engine_for(settings)
+        async with session_factory(engine)() as db:
+            await refresh_all_councils(db, date.today(), settings)
+        await engine.dispose()
+
+    asyncio.run(assess())
+
+
 def fill(url: str, generator_options: dict[str, Any], total_services: int) -> Generator:
     with psycopg.connect(url) as connection:
         deferred = DeferredSchema.read(connection)
@@ -1585,6 +1633,9 @@ def fill(url: str, generator_options: dict[str, Any], total_services: int) -> Ge
             f"in {time.perf_counter() - started:.0f} s",
             flush=True,
         )
+    started = time.perf_counter()
+    derive_oversight(url)
+    print(f"  rating history and risk register derived in {time.perf_counter() - started:.0f} s", flush=True)
     with psycopg.connect(url, autocommit=True) as connection:
         started = time.perf_counter()
         connection.execute("VACUUM (ANALYZE)")

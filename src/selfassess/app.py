@@ -40,6 +40,8 @@ from selfassess.dashboards import routes as dashboards_routes
 from selfassess.db import check_migrations, create_engine_for
 from selfassess.frameworks import routes as frameworks_routes
 from selfassess.notifications import routes as notifications_routes
+from selfassess.oversight import practice_routes, support_routes
+from selfassess.oversight import routes as oversight_routes
 from selfassess.providers import routes as providers_routes
 from selfassess.public import routes as public_routes
 from selfassess.settings import Settings, get_settings
@@ -152,6 +154,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *actions_routes.route_handlers,
             *public_routes.route_handlers,
             *notifications_routes.route_handlers,
+            *oversight_routes.route_handlers,
+            *support_routes.route_handlers,
+            *practice_routes.route_handlers,
             create_static_files_router(
                 path="/static",
                 directories=[settings.static_dir],

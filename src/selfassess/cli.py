@@ -253,8 +253,12 @@ def cmd_send_mail(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_send_reminders(args: argparse.Namespace, settings: Settings) -> int:
     """Queue reminders for actions due soon or overdue, then send what the outbox holds."""
+    from datetime import date
+
     from selfassess.actions.reminders import queue_reminders
     from selfassess.db import DatabaseBehind, check_migrations, create_engine_for, session_factory
+    from selfassess.oversight.register import refresh_all_councils
+    from selfassess.oversight.support import remind_reviews
 
     async def remind() -> int:
         engine = create_engine_for(settings)
@@ -262,6 +266,8 @@ def cmd_send_reminders(args: argparse.Namespace, settings: Settings) -> int:
             await check_migrations(engine, settings)
             async with session_factory(engine)() as db:
                 report = await queue_reminders(db, settings)
+                raised = await refresh_all_councils(db, date.today(), settings)
+                await remind_reviews(db, date.today(), settings)
         except DatabaseBehind as problem:
             print(problem, file=sys.stderr)
             return 2
@@ -269,7 +275,8 @@ def cmd_send_reminders(args: argparse.Namespace, settings: Settings) -> int:
             await engine.dispose()
         print(
             f"Queued {report.due_soon} reminder(s) of actions due soon, {report.overdue} of overdue ones, "
-            f"{report.follow_ups} follow-up visit proposal(s)."
+            f"{report.follow_ups} follow-up visit proposal(s). Risk re-assessed: {raised} service(s) moved "
+            "into a higher band."
         )
         return 0
 

@@ -19,6 +19,7 @@ from selfassess.assessments.demo import add_demo_assessments
 from selfassess.assessments.models import SelfAssessment
 from selfassess.db import utcnow
 from selfassess.frameworks.service import install_shipped_frameworks
+from selfassess.oversight.demo import add_demo_oversight
 from selfassess.providers.models import CareService, CouncilProvider, LinkStatus, RegulatorRating, ServiceType
 from selfassess.settings import Settings
 from selfassess.visits.concern_demo import add_demo_concerns
@@ -221,6 +222,7 @@ async def load_demo(db: AsyncSession, settings: Settings) -> DemoLogins:
         await db.commit()
         await add_demo_visits(db, demo, settings)
         await add_demo_plan(db, demo, settings)
+        await add_demo_oversight(db, demo, settings)
     return _logins()
 
 

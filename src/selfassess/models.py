@@ -22,6 +22,13 @@ from selfassess.frameworks.models import (
     QualityStatement,
 )
 from selfassess.notifications.models import Notification, OutboxEmail
+from selfassess.oversight.models import (
+    GoodPractice,
+    OversightSettings,
+    ProviderSupport,
+    RatingPeriod,
+    ServiceRisk,
+)
 from selfassess.providers.models import CareService, CouncilProvider
 from selfassess.visits.models import (
     Concern,
@@ -51,15 +58,20 @@ __all__ = [
     "FrameworkRatingBand",
     "FrameworkScaleLevel",
     "FrameworkVersion",
+    "GoodPractice",
     "KeyQuestion",
     "LoginAttempt",
     "LoginSession",
     "Notification",
     "Organisation",
+    "OversightSettings",
+    "ProviderSupport",
     "OutboxEmail",
     "QualityStatement",
+    "RatingPeriod",
     "SelfAssessment",
     "SelfAssessmentAnswer",
+    "ServiceRisk",
     "StoredFile",
     "StoredFileContent",
     "User",

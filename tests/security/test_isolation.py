@@ -56,6 +56,7 @@ from selfassess.frameworks.service import (
 )
 from selfassess.frameworks.spec import parse_framework, shipped_framework_path
 from selfassess.notifications.models import Notification
+from selfassess.oversight.models import GoodPractice
 from selfassess.providers.models import CouncilProvider, LinkStatus
 from selfassess.visits.models import (
     BreachKind,
@@ -332,6 +333,22 @@ async def foreign_framework_version(scene: Scene) -> Foreign:
     return Foreign(version.id, ("Alpha private audit",))
 
 
+async def foreign_good_practice(scene: Scene) -> Foreign:
+    """Good practice offered from Alpha House's report, not (yet) agreed to be shared."""
+    world = scene.world
+    ids = await scene.visit(world.alpha.id, world.officer_a, world.manager_1, ALPHA_SECRET)
+    practice = GoodPractice(
+        council_id=world.council_a.id,
+        service_id=world.alpha.id,
+        visit_id=ids["visit_id"],
+        statement_id=(await scene.statements())[0].id,
+        summary=ALPHA_SECRET,
+        marked_by_id=world.officer_a.id,
+    )
+    await scene.add(practice)
+    return Foreign(practice.id, (ALPHA_SECRET, "Alpha House"))
+
+
 # path parameter name -> a record of that kind that none of the viewers may see
 FOREIGN: dict[str, Callable[[Scene], Awaitable[Foreign]]] = {
     "service_id": foreign_service,
@@ -353,6 +370,7 @@ FOREIGN: dict[str, Callable[[Scene], Awaitable[Foreign]]] = {
     "plan_id": _alpha_plan("plan_id"),
     "action_id": _alpha_plan("action_id"),
     "note_id": _alpha_plan("note_id"),
+    "practice_id": foreign_good_practice,
 }
 
 

@@ -30,6 +30,7 @@ from selfassess.actions.models import Action, ActionPlan, PlanStatus, overdue_co
 from selfassess.db import Page, contains_any, fetch_page, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.notifications.service import notify
+from selfassess.oversight.ratings import record_regulator_rating
 from selfassess.providers.models import (
     CareService,
     CouncilProvider,
@@ -227,6 +228,7 @@ class CareServices:
             if stored:
                 await self.db.refresh(service)  # back to what is stored, for the page to show
             raise Invalid("Another service already has that CQC location ID.") from error
+        await record_regulator_rating(self.db, service, date.today())
         record_audit(self.db, event, actor=self.viewer, subject=f"service:{service.id}", detail=service.name)
         await self.db.commit()
 

@@ -9,6 +9,7 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess.oversight.support import placements_suspended_publicly
 from selfassess.providers.models import ServiceType
 from selfassess.public.service import RATING_KEYS, PublicRatings
 from selfassess.web.rendering import render
@@ -79,7 +80,14 @@ class PublicController(Controller):
         council = await public.council(slug)
         entry, published = await public.service(council, service_id)
         return render(
-            request, "public/service.html", {"council": council, "entry": entry, "published": published}
+            request,
+            "public/service.html",
+            {
+                "council": council,
+                "entry": entry,
+                "published": published,
+                "placements_suspended": await placements_suspended_publicly(public.db, entry.service),
+            },
         )
 
 

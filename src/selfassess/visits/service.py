@@ -32,6 +32,7 @@ from selfassess.frameworks.service import (
 )
 from selfassess.notifications.recipients import provider_staff
 from selfassess.notifications.service import notify
+from selfassess.oversight.ratings import record_council_rating
 from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
 from selfassess.settings import Settings
@@ -552,6 +553,7 @@ class Visits:
         )
         visit.updated_at = utcnow()
         await self._keep_published_ratings(visit)
+        await record_council_rating(self.db, visit)
         self._event(visit, "published", "")
         record_audit(
             self.db, "visit.published", actor=self.viewer, subject=f"visit:{visit.id}", detail=service.name

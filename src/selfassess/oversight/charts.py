@@ -1,0 +1,100 @@
+"""The share of services rated good or better, quarter by quarter: two lines on one inline SVG,
+drawn the way comparison/charts.py draws its charts (role="img", title and description pointing to
+the table beside it, series told apart by dash pattern and marker shape as well as colour)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from markupsafe import Markup
+
+from selfassess.comparison.charts import (
+    GUIDE_COLOUR,
+    OFFICER_COLOUR,
+    SELF_COLOUR,
+    TEXT_COLOUR,
+    _number,
+    _open,
+    _polyline,
+    _text,
+)
+
+COUNCIL_NAME = "Council ratings"
+REGULATOR_NAME = "Regulator (CQC) ratings"
+COUNCIL_COLOUR = OFFICER_COLOUR  # solid line, filled circles
+REGULATOR_COLOUR = SELF_COLOUR  # dashed line, hollow squares
+
+WIDTH = 720
+LEFT = 50
+PLOT_WIDTH = 640
+TOP = 36
+PLOT_HEIGHT = 200
+AXIS_HEIGHT = 30
+
+
+def _x(index: int, count: int) -> float:
+    return LEFT + PLOT_WIDTH * (index + 0.5) / count
+
+
+def _y(percent: float) -> float:
+    return TOP + PLOT_HEIGHT * (100 - percent) / 100
+
+
+def share_chart(
+    labels: Sequence[str],
+    council: Sequence[int | None],
+    regulator: Sequence[int | None] | None,
+    *,
+    chart_id: str,
+    title: str,
+    description: str,
+) -> Markup:
+    """Quarters oldest first; a quarter with nothing rated has no point. Years are written under
+    their first quarter, and the first and last point of each line carry their percentage."""
+    count = max(len(labels), 1)
+    right = LEFT + PLOT_WIDTH
+    parts = [_open(chart_id, WIDTH, TOP + PLOT_HEIGHT + AXIS_HEIGHT, title, description)]
+    parts.append(
+        f'<line x1="{LEFT}" y1="12" x2="{LEFT + 28}" y2="12" stroke="{COUNCIL_COLOUR}" stroke-width="2"/>'
+    )
+    parts.append(f'<circle cx="{LEFT + 14}" cy="12" r="4" fill="{COUNCIL_COLOUR}"/>')
+    parts.append(_text(LEFT + 36, 16, COUNCIL_NAME))
+    if regulator is not None:
+        parts.append(
+            f'<line x1="{LEFT + 200}" y1="12" x2="{LEFT + 228}" y2="12" stroke="{REGULATOR_COLOUR}" '
+            'stroke-width="2" stroke-dasharray="6 4"/>'
+        )
+        parts.append(
+            f'<rect x="{LEFT + 210}" y="8" width="8" height="8" fill="#ffffff" stroke="{REGULATOR_COLOUR}" '
+            'stroke-width="2"/>'
+        )
+        parts.append(_text(LEFT + 236, 16, REGULATOR_NAME))
+    for percent in (0, 25, 50, 75, 100):
+        y = _y(percent)
+        parts.append(_text(LEFT - 6, y + 4, f"{percent}%", size=11, anchor="end"))
+        colour, dash = (TEXT_COLOUR, "") if percent == 0 else (GUIDE_COLOUR, ' stroke-dasharray="4 3"')
+        parts.append(
+            f'<line x1="{LEFT}" y1="{_number(y)}" x2="{right}" y2="{_number(y)}" stroke="{colour}" '
+            f'stroke-width="1"{dash}/>'
+        )
+    lines = [(council, COUNCIL_COLOUR, False)]
+    if regulator is not None:
+        lines.append((regulator, REGULATOR_COLOUR, True))
+    for values, colour, dashed in lines:
+        points = [(i, _x(i, count), _y(value)) for i, value in enumerate(values) if value is not None]
+        parts.append(_polyline([(x, y) for _, x, y in points], colour, dashed))
+        for _, x, y in points:
+            if dashed:
+                parts.append(
+                    f'<rect x="{_number(x - 4)}" y="{_number(y - 4)}" width="8" height="8" fill="#ffffff" '
+                    f'stroke="{colour}" stroke-width="2"/>'
+                )
+            else:
+                parts.append(f'<circle cx="{_number(x)}" cy="{_number(y)}" r="4" fill="{colour}"/>')
+        for index, x, y in points[:1] + points[-1:] if len(points) > 1 else points:
+            parts.append(_text(x, y + 18 if dashed else y - 9, f"{values[index]}%", size=11, anchor="middle"))
+    for index, label in enumerate(labels):
+        if label.startswith("Q1 "):
+            parts.append(_text(_x(index, count), _y(0) + 18, label, size=11, anchor="middle"))
+    parts.append("</svg>")
+    return Markup("".join(parts))

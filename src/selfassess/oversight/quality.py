@@ -1,0 +1,286 @@
+"""The council's quality picture over time, read from the rating history in SQL.
+
+Every figure and the list of services behind it come from one selection (``QualityPicture.selection``),
+so a count and its list cannot disagree. The share at a date counts the ratings in force on that
+date (one indexed range condition per date), so the cost depends on the services and the five-year
+window, not on how many years of history are kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlencode
+
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, null, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from selfassess.accounts.models import Organisation, User
+from selfassess.db import Page, fetch_page
+from selfassess.frameworks.models import FrameworkVersion, KeyQuestion, QualityStatement
+from selfassess.oversight.models import OVERALL, RatingPeriod, RatingSource
+from selfassess.oversight.trend import Quarter, QuarterFigures, as_at, quarters_to
+from selfassess.providers.models import CareService, ServiceType
+from selfassess.providers.service import CareServices
+from selfassess.visits.models import VisitScore
+
+# What a figure counts; the services list page takes the same word.
+RATED, GOOD, UNRATED, IMPROVED, DECLINED, BELOW_GOOD = (
+    "rated",
+    "good",
+    "unrated",
+    "improved",
+    "declined",
+    "below_good",
+)
+SELECTIONS = (RATED, GOOD, UNRATED, IMPROVED, DECLINED, BELOW_GOOD)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which services the picture covers, and which rating (overall or one key question)."""
+
+    service_type: ServiceType | None = None
+    town: str = ""
+    provider_id: int | None = None
+    key_question: str = OVERALL
+
+    def query(self, **extra: object) -> str:
+        """These filters (and ``extra``) as a query string, for links to the services behind a figure."""
+        values: dict[str, object] = {
+            "service_type": self.service_type.value if self.service_type else "",
+            "town": self.town,
+            "provider_id": self.provider_id or "",
+            "key_question": self.key_question,
+            **extra,
+        }
+        return urlencode({name: value for name, value in values.items() if value not in ("", None)})
+
+
+@dataclass(frozen=True)
+class Series:
+    source: RatingSource
+    points: list[QuarterFigures]
+
+
+@dataclass(frozen=True)
+class Movement:
+    improved: int
+    declined: int
+
+
+@dataclass(frozen=True)
+class StatementCount:
+    code: str
+    title: str
+    services: int
+
+
+@dataclass(frozen=True)
+class ServiceLine:
+    service: CareService
+    provider_name: str
+    rating_key: str | None
+    earlier_rating_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Picture:
+    quarters: list[Quarter]
+    services: int
+    council: Series
+    regulator: Series | None  # None when filtered to a key question: the regulator's are not kept here
+
+
+def in_force(period: type[RatingPeriod], on: date) -> ColumnElement[bool]:
+    """The rating in force on ``on``: it began on or before that day and was not yet replaced."""
+    return and_(period.valid_from <= on, period.valid_to > on)
+
+
+class QualityPicture:
+    def __init__(self, db: AsyncSession, viewer: User, today: date) -> None:
+        self.db = db
+        self.viewer = viewer
+        self.today = today
+        self.services = CareServices(db, viewer)
+
+    # --- the one selection every figure and list uses ------------------------------------------
+
+    def _covered(self, statement: Select, filters: Filters) -> Select:  # type: ignore[type-arg]
+        """Active services in the viewer's area that the filters keep."""
+        statement = self.services.scope(statement).where(CareService.is_active.is_(True))
+        if filters.service_type is not None:
+            statement = statement.where(CareService.service_type == filters.service_type)
+        if filters.town:
+            statement = statement.where(CareService.town == filters.town)
+        if filters.provider_id is not None:
+            statement = statement.where(CareService.provider_id == filters.provider_id)
+        return statement
+
+    def _in_council(self, period: type[RatingPeriod]) -> ColumnElement[bool]:
+        """The viewer's council's ratings only (only council staff see this picture): with the index
+        on (council_id, aspect, valid_to) a council reads its own window and nothing else."""
+        return period.council_id == self.viewer.organisation_id
+
+    def _periods(
+        self, period: type[RatingPeriod], source: RatingSource, filters: Filters
+    ) -> ColumnElement[bool]:
+        return and_(
+            period.service_id == CareService.id,
+            self._in_council(period),
+            period.source == source,
+            period.aspect == filters.key_question,
+        )
+
+    def selection(
+        self,
+        what: str,
+        *,
+        filters: Filters,
+        source: RatingSource,
+        on: date,
+        since: date | None = None,
+        statement_code: str = "",
+    ) -> Select:  # type: ignore[type-arg]
+        """Services (with the rating in force on ``on``) behind one figure: rated, good or better,
+        unrated, improved or declined since ``since``, or scored below good on a statement."""
+        if what == UNRATED:
+            rated = exists().where(self._periods(RatingPeriod, source, filters), in_force(RatingPeriod, on))
+            return self._covered(
+                select(CareService, Organisation.name, null(), null()).join(
+                    Organisation, Organisation.id == CareService.provider_id
+                ),
+                filters,
+            ).where(~rated)
+        now = aliased(RatingPeriod)
+        statement = self._covered(
+            select(CareService, Organisation.name, now.rating_key)
+            .join(Organisation, Organisation.id == CareService.provider_id)
+            .join(now, self._periods(now, source, filters)),
+            filters,
+        ).where(in_force(now, on))
+        if what == GOOD:
+            return statement.add_columns(null()).where(now.good_or_better.is_(True))
+        if what in (IMPROVED, DECLINED):
+            assert since is not None
+            then = aliased(RatingPeriod)
+            statement = statement.add_columns(then.rating_key).join(
+                then, and_(self._periods(then, source, filters), in_force(then, since))
+            )
+            return statement.where(now.rank > then.rank if what == IMPROVED else now.rank < then.rank)
+        if what == BELOW_GOOD:
+            return statement.add_columns(null()).where(
+                exists()
+                .where(
+                    VisitScore.visit_id == now.visit_id,
+                    QualityStatement.id == VisitScore.statement_id,
+                    QualityStatement.code == statement_code,
+                    FrameworkVersion.id == QualityStatement.version_id,
+                    VisitScore.score < FrameworkVersion.good_value,
+                )
+                .correlate(now)
+            )
+        return statement.add_columns(null())
+
+    async def count(self, what: str, **arguments: object) -> int:
+        statement = self.selection(what, **arguments)  # type: ignore[arg-type]
+        return await self.db.scalar(select(func.count()).select_from(statement.subquery())) or 0
+
+    async def page(
+        self, what: str, *, number: int = 1, size: int = 50, **arguments: object
+    ) -> Page[ServiceLine]:
+        statement = self.selection(what, **arguments)  # type: ignore[arg-type]
+        rows, total, number = await fetch_page(
+            self.db, statement, CareService.name, CareService.id, number=number, size=size
+        )
+        return Page(items=[ServiceLine(*row) for row in rows], total=total, number=number, size=size)
+
+    # --- the picture --------------------------------------------------------------------------
+
+    async def picture(self, filters: Filters) -> Picture:
+        """Each quarter's rated and good-or-better counts for each source, in one aggregate query:
+        only the ratings in force at some point of the window are read."""
+        quarters = quarters_to(self.today)
+        dates = [as_at(quarter, self.today) for quarter in quarters]
+        columns = []
+        for on in dates:
+            columns.append(func.count(case((in_force(RatingPeriod, on), 1))))
+            columns.append(
+                func.count(case((and_(in_force(RatingPeriod, on), RatingPeriod.good_or_better), 1)))
+            )
+        rows = await self.db.execute(
+            self._covered(
+                select(RatingPeriod.source, *columns).join(
+                    CareService, CareService.id == RatingPeriod.service_id
+                ),
+                filters,
+            )
+            .where(
+                self._in_council(RatingPeriod),
+                RatingPeriod.aspect == filters.key_question,
+                RatingPeriod.valid_to > dates[0],
+                RatingPeriod.valid_from <= dates[-1],
+            )
+            .group_by(RatingPeriod.source)
+        )
+        counts = {source: list(values) for source, *values in rows}
+        services = await self.db.scalar(self._covered(select(func.count(CareService.id)), filters)) or 0
+
+        def series(source: RatingSource) -> Series:
+            values = counts.get(source, [0] * (2 * len(dates)))
+            return Series(
+                source,
+                [
+                    QuarterFigures(quarter, on, values[2 * i], values[2 * i + 1], services - values[2 * i])
+                    for i, (quarter, on) in enumerate(zip(quarters, dates, strict=True))
+                ],
+            )
+
+        regulator = None if filters.key_question else series(RatingSource.REGULATOR)
+        return Picture(quarters, services, series(RatingSource.COUNCIL), regulator)
+
+    async def movement(self, filters: Filters, source: RatingSource, since: date, on: date) -> Movement:
+        arguments = {"filters": filters, "source": source, "on": on, "since": since}
+        return Movement(await self.count(IMPROVED, **arguments), await self.count(DECLINED, **arguments))
+
+    async def statements_below_good(
+        self, filters: Filters, on: date, limit: int = 10
+    ) -> list[StatementCount]:
+        """The statements most often scored below good in the council reports in force on ``on``."""
+        services = func.count(func.distinct(RatingPeriod.service_id))
+        statement = (
+            self._covered(
+                select(QualityStatement.code, QualityStatement.title, services)
+                .select_from(RatingPeriod)
+                .join(CareService, CareService.id == RatingPeriod.service_id)
+                .join(VisitScore, VisitScore.visit_id == RatingPeriod.visit_id)
+                .join(QualityStatement, QualityStatement.id == VisitScore.statement_id)
+                .join(FrameworkVersion, FrameworkVersion.id == QualityStatement.version_id),
+                filters,
+            )
+            .where(
+                self._in_council(RatingPeriod),
+                RatingPeriod.source == RatingSource.COUNCIL,
+                RatingPeriod.aspect == filters.key_question,
+                in_force(RatingPeriod, on),
+                VisitScore.score < FrameworkVersion.good_value,
+            )
+            .group_by(QualityStatement.code, QualityStatement.title)
+            .order_by(services.desc(), QualityStatement.code)
+            .limit(limit)
+        )
+        if filters.key_question:
+            statement = statement.join(KeyQuestion, KeyQuestion.id == QualityStatement.key_question_id).where(
+                KeyQuestion.code == filters.key_question
+            )
+        return [StatementCount(*row) for row in await self.db.execute(statement)]
+
+    async def towns(self) -> list[str]:
+        return list(
+            await self.db.scalars(
+                self.services.scope(select(CareService.town).where(CareService.is_active.is_(True)))
+                .distinct()
+                .order_by(CareService.town)
+            )
+        )

@@ -1,0 +1,205 @@
+"""The quarterly quality report for a council's board or quality committee: each section one SQL
+aggregate over the quarter, scoped to the viewer's council. The page and the CSV read the same
+``QuarterlyReport``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from selfassess.accounts.models import Organisation, User
+from selfassess.actions.models import Action, ActionPlan, PlanStatus, overdue_condition
+from selfassess.oversight.models import RatingSource
+from selfassess.oversight.quality import Filters, Movement, QualityPicture
+from selfassess.oversight.service import Coverage, Oversight
+from selfassess.oversight.support import ProviderSupports, SupportRow
+from selfassess.oversight.trend import Quarter, QuarterFigures, as_at
+from selfassess.providers.models import CareService
+from selfassess.settings import Settings
+from selfassess.visits.models import Concern, ConcernSource, Severity, Visit, VisitType
+
+CARRIED_OUT_STATUSES = ("scores_locked", "draft_shared", "published")
+
+
+@dataclass(frozen=True)
+class Count:
+    label: str
+    value: int
+
+
+@dataclass(frozen=True)
+class QuarterlyReport:
+    quarter: Quarter
+    starts: date
+    ends: date
+    trend: list[QuarterFigures]  # the last five quarters up to this one, oldest first
+    regulator: QuarterFigures | None
+    movement: Movement
+    visits_by_type: list[Count]
+    coverage: Coverage
+    services_due: int
+    plans_submitted: int
+    plans_on_time: int
+    actions_completed: int
+    actions_on_time: int
+    overdue_by_provider: list[Count]
+    concerns: list[tuple[str, str, int]]  # source label, severity label, count
+    escalated: list[SupportRow]
+
+    def csv_lines(self) -> list[list[str]]:
+        """Section, item, value: the same figures as the page."""
+        lines = [
+            [
+                "Share rated good or outstanding",
+                f.quarter.label,
+                f"{f.percent}% ({f.good} of {f.rated})" if f.percent is not None else "no ratings",
+            ]
+            for f in self.trend
+        ]
+        if self.regulator is not None:
+            lines.append(
+                [
+                    "Regulator: share good or outstanding",
+                    self.quarter.label,
+                    f"{self.regulator.percent}% ({self.regulator.good} of {self.regulator.rated})",
+                ]
+            )
+        lines += [
+            ["Council ratings in the quarter", "improved", str(self.movement.improved)],
+            ["Council ratings in the quarter", "declined", str(self.movement.declined)],
+        ]
+        lines += [["Visits carried out", count.label, str(count.value)] for count in self.visits_by_type]
+        lines += [
+            [
+                "Visit programme",
+                "services visited within their interval now",
+                f"{self.coverage.within_interval} of {self.coverage.services}",
+            ],
+            ["Visit programme", "services due a visit by the end of the quarter", str(self.services_due)],
+            ["Action plans", "submitted in the quarter", str(self.plans_submitted)],
+            ["Action plans", "submitted by the date set", str(self.plans_on_time)],
+            ["Actions", "completed in the quarter", str(self.actions_completed)],
+            ["Actions", "completed by their due date", str(self.actions_on_time)],
+        ]
+        lines += [
+            ["Overdue actions by provider", count.label, str(count.value)]
+            for count in self.overdue_by_provider
+        ]
+        lines += [
+            ["Concerns received", f"{source}, {severity}", str(count)]
+            for source, severity, count in self.concerns
+        ]
+        lines += [
+            ["Providers above routine monitoring", row.provider.name, row.decision.level.label]
+            for row in self.escalated
+            if row.decision
+        ]
+        return lines
+
+
+def _day_of(column):  # type: ignore[no-untyped-def]
+    """The date part of a stored time, the same on SQLite and PostgreSQL."""
+    return func.date(column)
+
+
+def _within(column, starts: date, ends: date):  # type: ignore[no-untyped-def]
+    return and_(_day_of(column) >= starts, _day_of(column) <= ends)
+
+
+async def quarterly_report(
+    db: AsyncSession, viewer: User, settings: Settings, quarter: Quarter, today: date
+) -> QuarterlyReport:
+    picture = QualityPicture(db, viewer, today)
+    whole = await picture.picture(Filters())
+    index = whole.quarters.index(quarter)
+    starts, ends = quarter.previous().end + timedelta(days=1), as_at(quarter, today)
+    scope = picture.services.scope
+
+    visits = dict(
+        list(
+            await db.execute(
+                scope(
+                    select(Visit.visit_type, func.count(Visit.id))
+                    .join(CareService, CareService.id == Visit.service_id)
+                    .where(
+                        Visit.status.in_(CARRIED_OUT_STATUSES),
+                        Visit.scheduled_for >= starts,
+                        Visit.scheduled_for <= ends,
+                    )
+                    .group_by(Visit.visit_type)
+                )
+            )
+        )
+    )
+    plans = (
+        await db.execute(
+            scope(
+                select(
+                    func.count(ActionPlan.id),
+                    func.count(
+                        case((_day_of(ActionPlan.submitted_at) <= func.date(ActionPlan.provider_due), 1))
+                    ),
+                )
+                .join(CareService, CareService.id == ActionPlan.service_id)
+                .where(ActionPlan.submitted_at.is_not(None), _within(ActionPlan.submitted_at, starts, ends))
+            )
+        )
+    ).one()
+    actions = (
+        await db.execute(
+            scope(
+                select(
+                    func.count(Action.id),
+                    func.count(case((_day_of(Action.completed_at) <= func.date(Action.due_date), 1))),
+                )
+                .join(ActionPlan, ActionPlan.id == Action.plan_id)
+                .join(CareService, CareService.id == ActionPlan.service_id)
+                .where(Action.completed_at.is_not(None), _within(Action.completed_at, starts, ends))
+            )
+        )
+    ).one()
+    overdue = await db.execute(
+        scope(
+            select(Organisation.name, func.count(Action.id))
+            .join(ActionPlan, ActionPlan.id == Action.plan_id)
+            .join(CareService, CareService.id == ActionPlan.service_id)
+            .join(Organisation, Organisation.id == CareService.provider_id)
+            .where(ActionPlan.status == PlanStatus.AGREED, overdue_condition(ends))
+            .group_by(Organisation.name)
+            .order_by(func.count(Action.id).desc(), Organisation.name)
+        )
+    )
+    concerns = await db.execute(
+        scope(
+            select(Concern.source, Concern.severity, func.count(Concern.id))
+            .join(CareService, CareService.id == Concern.service_id)
+            .where(Concern.received_on >= starts, Concern.received_on <= ends)
+            .group_by(Concern.source, Concern.severity)
+            .order_by(Concern.source, Concern.severity)
+        )
+    )
+    oversight = Oversight(db, viewer)
+    return QuarterlyReport(
+        quarter=quarter,
+        starts=starts,
+        ends=ends,
+        trend=whole.council.points[max(0, index - 4) : index + 1],
+        regulator=whole.regulator.points[index] if whole.regulator else None,
+        movement=await picture.movement(Filters(), RatingSource.COUNCIL, quarter.previous().end, ends),
+        visits_by_type=[Count(kind.label, visits.get(kind, 0)) for kind in VisitType],
+        coverage=await oversight.coverage(today),
+        services_due=await oversight.due_count(ends),
+        plans_submitted=plans[0],
+        plans_on_time=plans[1],
+        actions_completed=actions[0],
+        actions_on_time=actions[1],
+        overdue_by_provider=[Count(name, count) for name, count in overdue],
+        concerns=[
+            (ConcernSource(source).label, Severity(severity).label, count)
+            for source, severity, count in concerns
+        ],
+        escalated=await ProviderSupports(db, viewer, settings).providers(escalated_only=True),
+    )

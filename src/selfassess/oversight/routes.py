@@ -1,0 +1,475 @@
+"""Market oversight pages for council staff: the quality picture over time (and the services behind
+each of its figures), the risk register, and the visit programme."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from urllib.parse import urlencode
+
+from litestar import Controller, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery
+from litestar.plugins.flash import flash
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Response, Template
+from markupsafe import Markup
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from selfassess.accounts.models import User
+from selfassess.actions.routes import _csv as csv_response
+from selfassess.frameworks.service import council_settings, load_framework
+from selfassess.oversight.charts import share_chart
+from selfassess.oversight.models import OVERALL, RatingSource
+from selfassess.oversight.programme import add_months
+from selfassess.oversight.quality import SELECTIONS, Filters, Picture, QualityPicture
+from selfassess.oversight.register import assess_service, refresh_council
+from selfassess.oversight.report import quarterly_report
+from selfassess.oversight.risk import BAND_LABELS, BANDS
+from selfassess.oversight.service import Oversight, RegisterFilters
+from selfassess.oversight.trend import Quarter, as_at, quarters_to
+from selfassess.providers.models import ServiceType
+from selfassess.settings import Settings
+from selfassess.web.guards import requires_council_staff
+from selfassess.web.rendering import render, see_other
+
+
+async def provide_picture(
+    db_session: NamedDependency[AsyncSession], current_user: NamedDependency[User]
+) -> QualityPicture:
+    return QualityPicture(db_session, current_user, date.today())
+
+
+@dataclass
+class ChosenFilters:
+    """The filters as asked for, and a message for each one that could not be used."""
+
+    filters: Filters
+    errors: list[str] = field(default_factory=list)
+
+
+async def _filters(
+    picture: QualityPicture, service_type: str, town: str, provider_id: str, key_question: str
+) -> tuple[ChosenFilters, dict[str, object]]:
+    """Read the filter fields; an unknown value is reported in the page and left out, never a 500."""
+    errors: list[str] = []
+    providers = await picture.services.providers()
+    settings = await council_settings(picture.db, picture.viewer.organisation_id)
+    framework = (
+        await load_framework(picture.db, settings.framework_version_id)
+        if settings.framework_version_id
+        else None
+    )
+    questions = [(question.code, question.title) for question in framework.key_questions] if framework else []
+    towns = await picture.towns()
+    chosen_type = None
+    if service_type:
+        if service_type in ServiceType._value2member_map_:
+            chosen_type = ServiceType(service_type)
+        else:
+            errors.append("Choose a service type from the list.")
+    if town and town not in towns:
+        errors.append("Choose a town from the list.")
+        town = ""
+    chosen_provider = None
+    if provider_id:
+        if provider_id.isdigit() and int(provider_id) in {provider.id for provider in providers}:
+            chosen_provider = int(provider_id)
+        else:
+            errors.append("Choose a provider from the list.")
+    if key_question and key_question not in {code for code, _ in questions}:
+        errors.append("Choose a key question from the list.")
+        key_question = OVERALL
+    options = {
+        "service_types": ServiceType.options(),
+        "towns": towns,
+        "providers": [(provider.id, provider.name) for provider in providers],
+        "key_questions": questions,
+    }
+    return ChosenFilters(Filters(chosen_type, town, chosen_provider, key_question), errors), options
+
+
+def _chart(picture: Picture) -> Markup:
+    return share_chart(
+        [point.quarter.label for point in picture.council.points],
+        [point.percent for point in picture.council.points],
+        [point.percent for point in picture.regulator.points] if picture.regulator else None,
+        chart_id="quality-trend-chart",
+        title="Share of services rated good or outstanding at the end of each quarter",
+        description=(
+            "Line chart, oldest quarter first: the share of rated services whose council rating in "
+            "force was good or outstanding (solid line, filled circles)"
+            + (
+                " and the same for the regulator's ratings (dashed line, hollow squares)"
+                if picture.regulator
+                else ""
+            )
+            + ". The table beside the chart gives every quarter's figures and counts."
+        ),
+    )
+
+
+def _quarter(key: str, quarters: list[Quarter], default: Quarter, errors: list[str], name: str) -> Quarter:
+    if not key:
+        return default
+    quarter = Quarter.parse(key)
+    if quarter is None or quarter not in quarters:
+        errors.append(f"Choose the {name} quarter from the list.")
+        return default
+    return quarter
+
+
+class QualityController(Controller):
+    path = "/oversight/quality"
+    tags = ["oversight"]
+    include_in_schema = False
+    guards = [requires_council_staff]
+    dependencies = {"picture": Provide(provide_picture)}
+
+    @get()
+    async def page(
+        self,
+        request: HTMXRequest,
+        picture: NamedDependency[QualityPicture],
+        service_type: FromQuery[str] = "",
+        town: FromQuery[str] = "",
+        provider_id: FromQuery[str] = "",
+        key_question: FromQuery[str] = "",
+        start: FromQuery[str] = "",
+        end: FromQuery[str] = "",
+    ) -> Template:
+        """The trend, a headline comparing two quarters, the movements between them, and the
+        statements most often scored below good."""
+        chosen, options = await _filters(picture, service_type, town, provider_id, key_question)
+        filters = chosen.filters
+        result = await picture.picture(filters)
+        quarters = result.quarters
+        first = _quarter(start, quarters, quarters[0], chosen.errors, "first")
+        last = _quarter(end, quarters, quarters[-1], chosen.errors, "second")
+        if first > last:
+            first, last = last, first
+        by_quarter = {point.quarter: point for point in result.council.points}
+        on_first, on_last = as_at(first, picture.today), as_at(last, picture.today)
+        return render(
+            request,
+            "oversight/quality.html",
+            {
+                "picture": result,
+                "chart": _chart(result),
+                "filters": filters,
+                "errors": chosen.errors,
+                "options": options,
+                "first": by_quarter[first],
+                "last": by_quarter[last],
+                "regulator_first": result.regulator.points[quarters.index(first)]
+                if result.regulator
+                else None,
+                "regulator_last": result.regulator.points[quarters.index(last)] if result.regulator else None,
+                "movement": await picture.movement(filters, RatingSource.COUNCIL, on_first, on_last),
+                "statements": await picture.statements_below_good(filters, on_last),
+                "sources": RatingSource,
+            },
+        )
+
+    @get("/services")
+    async def services(
+        self,
+        request: HTMXRequest,
+        picture: NamedDependency[QualityPicture],
+        what: FromQuery[str] = "rated",
+        source: FromQuery[str] = "council",
+        on: FromQuery[str] = "",
+        since: FromQuery[str] = "",
+        statement: FromQuery[str] = "",
+        service_type: FromQuery[str] = "",
+        town: FromQuery[str] = "",
+        provider_id: FromQuery[str] = "",
+        key_question: FromQuery[str] = "",
+        page: FromQuery[int] = 1,
+    ) -> Template:
+        """The services behind one figure of the quality page, from the same selection as its count."""
+        chosen, _options = await _filters(picture, service_type, town, provider_id, key_question)
+        errors = chosen.errors
+        if what not in SELECTIONS:
+            errors.append("That list does not exist; showing the services rated on the day.")
+            what = "rated"
+        chosen_source = (
+            RatingSource(source) if source in RatingSource._value2member_map_ else RatingSource.COUNCIL
+        )
+        on_day = _day(on, picture.today, errors, "The date")
+        since_day = (
+            _day(since, on_day, errors, "The earlier date") if what in ("improved", "declined") else None
+        )
+        results = await picture.page(
+            what,
+            filters=chosen.filters,
+            source=chosen_source,
+            on=on_day,
+            since=since_day,
+            statement_code=statement,
+            number=page,
+        )
+        query = chosen.filters.query(
+            what=what,
+            source=chosen_source.value,
+            on=on_day.isoformat(),
+            since=since_day.isoformat() if since_day else "",
+            statement=statement,
+        )
+        return render(
+            request,
+            "oversight/quality_services.html",
+            {
+                "results": results,
+                "what": what,
+                "source": chosen_source,
+                "on": on_day,
+                "since": since_day,
+                "statement": statement,
+                "filters": chosen.filters,
+                "errors": errors,
+                "query": query,
+            },
+        )
+
+
+def _day(value: str, default: date, errors: list[str], name: str) -> date:
+    if not value:
+        return default
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors.append(f"{name} must be a date such as 2026-03-31.")
+        return default
+
+
+async def provide_oversight(
+    db_session: NamedDependency[AsyncSession], current_user: NamedDependency[User]
+) -> Oversight:
+    return Oversight(db_session, current_user)
+
+
+async def _register_filters(
+    oversight: Oversight, band: str, officer_id: str, service_type: str, provider_id: str
+) -> tuple[RegisterFilters, list[str], dict[str, object]]:
+    """The register's and the programme's filters; an unknown value is reported, never a 500."""
+    errors: list[str] = []
+    officers = await oversight.services.officers()
+    providers = await oversight.services.providers()
+    if band and band not in BAND_LABELS:
+        errors.append("Choose a risk band from the list.")
+        band = ""
+    chosen_officer = None
+    if officer_id:
+        if officer_id.isdigit() and int(officer_id) in {officer.id for officer in officers}:
+            chosen_officer = int(officer_id)
+        else:
+            errors.append("Choose an officer from the list.")
+    chosen_type = None
+    if service_type:
+        if service_type in ServiceType._value2member_map_:
+            chosen_type = ServiceType(service_type)
+        else:
+            errors.append("Choose a service type from the list.")
+    chosen_provider = None
+    if provider_id:
+        if provider_id.isdigit() and int(provider_id) in {provider.id for provider in providers}:
+            chosen_provider = int(provider_id)
+        else:
+            errors.append("Choose a provider from the list.")
+    options = {
+        "bands": [(name, BAND_LABELS[name]) for name, _ in reversed(BANDS)],
+        "officers": [(officer.id, officer.full_name) for officer in officers],
+        "service_types": ServiceType.options(),
+        "providers": [(provider.id, provider.name) for provider in providers],
+    }
+    return RegisterFilters(band, chosen_officer, chosen_type, chosen_provider), errors, options
+
+
+def _register_query(filters: RegisterFilters) -> str:
+    return urlencode(
+        {
+            "band": filters.band,
+            "officer_id": filters.officer_id or "",
+            "service_type": filters.service_type.value if filters.service_type else "",
+            "provider_id": filters.provider_id or "",
+        }
+    )
+
+
+class RiskController(Controller):
+    path = "/oversight/risk"
+    tags = ["oversight"]
+    include_in_schema = False
+    guards = [requires_council_staff]
+    dependencies = {"oversight": Provide(provide_oversight)}
+
+    @get()
+    async def register(
+        self,
+        request: HTMXRequest,
+        oversight: NamedDependency[Oversight],
+        band: FromQuery[str] = "",
+        officer_id: FromQuery[str] = "",
+        service_type: FromQuery[str] = "",
+        provider_id: FromQuery[str] = "",
+        page: FromQuery[int] = 1,
+    ) -> Template:
+        """Services by risk, highest first, each with the factors behind its score."""
+        filters, errors, options = await _register_filters(
+            oversight, band, officer_id, service_type, provider_id
+        )
+        return render(
+            request,
+            "oversight/risk.html",
+            {
+                "rows": await oversight.register(filters, number=page),
+                "filters": filters,
+                "errors": errors,
+                "options": options,
+                "query": _register_query(filters),
+                "assessed_at": await oversight.assessed_at(),
+                "band_labels": BAND_LABELS,
+            },
+        )
+
+    @post("/refresh")
+    async def refresh(
+        self,
+        request: HTMXRequest,
+        db_session: NamedDependency[AsyncSession],
+        current_user: NamedDependency[User],
+        settings: NamedDependency[Settings],
+    ) -> Redirect:
+        """Re-assess every service now (the daily job does the same)."""
+        raised = await refresh_council(db_session, current_user.organisation_id, date.today(), settings)
+        await db_session.commit()
+        flash(
+            request,
+            "Risk re-assessed for every service"
+            + (f"; {raised} moved into a higher band and their officers were told." if raised else "."),
+            "success",
+        )
+        return see_other("/oversight/risk")
+
+
+@get(
+    "/services/{service_id:int}/risk/panel",
+    guards=[requires_council_staff],
+    dependencies={"oversight": Provide(provide_oversight)},
+    include_in_schema=False,
+    tags=["oversight"],
+)
+async def risk_panel(
+    request: HTMXRequest, oversight: NamedDependency[Oversight], service_id: FromPath[int]
+) -> Template:
+    """The service page's risk section: the score now, factor by factor. Council staff only: the
+    factors count confidential concerns."""
+    service = await oversight.services.get(service_id)
+    return render(
+        request,
+        "oversight/_risk_panel.html",
+        {
+            "service": service,
+            "assessment": await assess_service(oversight.db, service, date.today()),
+            "band_labels": BAND_LABELS,
+        },
+    )
+
+
+class ProgrammeController(Controller):
+    path = "/oversight/programme"
+    tags = ["oversight"]
+    include_in_schema = False
+    guards = [requires_council_staff]
+    dependencies = {"oversight": Provide(provide_oversight)}
+
+    @get()
+    async def programme(
+        self,
+        request: HTMXRequest,
+        oversight: NamedDependency[Oversight],
+        officer_id: FromQuery[str] = "",
+        service_type: FromQuery[str] = "",
+        provider_id: FromQuery[str] = "",
+        months: FromQuery[int] = 3,
+        page: FromQuery[int] = 1,
+    ) -> Template:
+        """Services due or overdue a visit over the next months, by month and officer, and coverage."""
+        filters, errors, options = await _register_filters(
+            oversight, "", officer_id, service_type, provider_id
+        )
+        if not 1 <= months <= 24:
+            errors.append("Show between 1 and 24 months ahead.")
+            months = 3
+        today = date.today()
+        until = add_months(today.replace(day=1), months) - timedelta(days=1)
+        return render(
+            request,
+            "oversight/programme.html",
+            {
+                "rows": await oversight.programme(filters, until, number=page),
+                "loads": await oversight.by_month(filters, today, until),
+                "coverage": await oversight.coverage(today),
+                "filters": filters,
+                "errors": errors,
+                "options": options,
+                "months": months,
+                "until": until,
+                "today": today,
+                "query": _register_query(filters) + f"&months={months}",
+                "assessed_at": await oversight.assessed_at(),
+                "band_labels": BAND_LABELS,
+            },
+        )
+
+
+def _report_quarter(key: str, today: date, errors: list[str]) -> Quarter:
+    """The quarter asked for, or the last one completed."""
+    quarters = quarters_to(today)
+    return _quarter(key, quarters, quarters[-2], errors, "report's")
+
+
+class ReportController(Controller):
+    path = "/oversight/report"
+    tags = ["oversight"]
+    include_in_schema = False
+    guards = [requires_council_staff]
+
+    @get()
+    async def page(
+        self,
+        request: HTMXRequest,
+        db_session: NamedDependency[AsyncSession],
+        current_user: NamedDependency[User],
+        settings: NamedDependency[Settings],
+        quarter: FromQuery[str] = "",
+    ) -> Template:
+        """One page for the board or quality committee, printable, with the same figures as a CSV."""
+        today = date.today()
+        errors: list[str] = []
+        chosen = _report_quarter(quarter, today, errors)
+        report = await quarterly_report(db_session, current_user, settings, chosen, today)
+        return render(
+            request,
+            "oversight/report.html",
+            {"report": report, "errors": errors, "quarters": quarters_to(today), "today": today},
+        )
+
+    @get("/export.csv")
+    async def export(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        current_user: NamedDependency[User],
+        settings: NamedDependency[Settings],
+        quarter: FromQuery[str] = "",
+    ) -> Response[str]:
+        today = date.today()
+        chosen = _report_quarter(quarter, today, [])
+        report = await quarterly_report(db_session, current_user, settings, chosen, today)
+        return csv_response(
+            f"quality-report-{chosen.key}.csv", ["Section", "Item", "Value"], report.csv_lines()
+        )
+
+
+route_handlers = [QualityController, RiskController, risk_panel, ProgrammeController, ReportController]

@@ -1,0 +1,207 @@
+"""Provider quality support levels: decisions to escalate (or step down) a provider in one council's
+area, who may see them, and reminders when a level is due for review."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from selfassess.accounts.audit import record_audit
+from selfassess.accounts.models import Organisation, User
+from selfassess.errors import Forbidden, Invalid, NotFound
+from selfassess.notifications.service import notify
+from selfassess.oversight.levels import ESCALATED, shown_publicly
+from selfassess.oversight.models import OversightSettings, ProviderSupport, SupportLevel
+from selfassess.providers.models import CareService, CouncilProvider, LinkStatus
+from selfassess.settings import Settings
+
+
+def current_level(council_id, provider_id):  # type: ignore[no-untyped-def]
+    """Join condition for the decision in force for a provider in a council's area."""
+    return and_(
+        ProviderSupport.council_id == council_id,
+        ProviderSupport.provider_id == provider_id,
+        ProviderSupport.ended_on.is_(None),
+    )
+
+
+@dataclass(frozen=True)
+class SupportRow:
+    provider: Organisation
+    decision: ProviderSupport | None
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    decision: ProviderSupport
+    decided_by: str
+
+
+class ProviderSupports:
+    def __init__(self, db: AsyncSession, viewer: User, settings: Settings) -> None:
+        self.db = db
+        self.viewer = viewer
+        self.settings = settings
+
+    def _require_council_staff(self) -> None:
+        if not self.viewer.is_council_staff:
+            raise Forbidden("Support levels are decided by council staff.")
+
+    async def _registered_provider(self, provider_id: int) -> Organisation:
+        provider = await self.db.scalar(
+            select(Organisation)
+            .join(CouncilProvider, CouncilProvider.provider_id == Organisation.id)
+            .where(
+                CouncilProvider.council_id == self.viewer.organisation_id,
+                CouncilProvider.status == LinkStatus.ACCEPTED,
+                Organisation.id == provider_id,
+            )
+        )
+        if provider is None:
+            raise NotFound("provider")
+        return provider
+
+    async def for_service(self, service: CareService) -> ProviderSupport | None:
+        """The level in force for the provider running ``service`` in the service's council area;
+        the caller has already found the service through the viewer's scope."""
+        return await self.db.scalar(
+            select(ProviderSupport).where(current_level(service.council_id, service.provider_id))
+        )
+
+    async def providers(self, *, escalated_only: bool = False) -> list[SupportRow]:
+        """The council's register with each provider's level (none recorded = routine)."""
+        self._require_council_staff()
+        statement = (
+            select(Organisation, ProviderSupport)
+            .join(CouncilProvider, CouncilProvider.provider_id == Organisation.id)
+            .outerjoin(ProviderSupport, current_level(CouncilProvider.council_id, Organisation.id))
+            .where(
+                CouncilProvider.council_id == self.viewer.organisation_id,
+                CouncilProvider.status == LinkStatus.ACCEPTED,
+            )
+            .order_by(Organisation.name)
+        )
+        if escalated_only:
+            statement = statement.where(ProviderSupport.level.in_(ESCALATED))
+        return [SupportRow(provider, decision) for provider, decision in await self.db.execute(statement)]
+
+    async def history(self, provider_id: int) -> tuple[Organisation, list[DecisionRow]]:
+        self._require_council_staff()
+        provider = await self._registered_provider(provider_id)
+        decided_by = aliased(User)
+        rows = await self.db.execute(
+            select(ProviderSupport, decided_by.full_name)
+            .join(decided_by, decided_by.id == ProviderSupport.decided_by_id)
+            .where(
+                ProviderSupport.council_id == self.viewer.organisation_id,
+                ProviderSupport.provider_id == provider_id,
+            )
+            .order_by(ProviderSupport.decided_on.desc(), ProviderSupport.id.desc())
+        )
+        return provider, [DecisionRow(decision, name) for decision, name in rows]
+
+    async def decide(
+        self,
+        provider_id: int,
+        *,
+        level: SupportLevel,
+        reason: str,
+        step_down_conditions: str,
+        review_on: date | None,
+        today: date,
+    ) -> ProviderSupport:
+        """The new level replaces the one in force from today; the provider's staff are told."""
+        self._require_council_staff()
+        provider = await self._registered_provider(provider_id)
+        if not reason.strip():
+            raise Invalid("Say why the provider is on this level.")
+        if level is not SupportLevel.ROUTINE and review_on is None:
+            raise Invalid("Give a date to review this level.")
+        if review_on is not None and review_on < today:
+            raise Invalid("The review date cannot be in the past.")
+        await self.db.execute(
+            update(ProviderSupport)
+            .where(current_level(self.viewer.organisation_id, provider_id))
+            .values(ended_on=today)
+            .execution_options(synchronize_session=False)
+        )
+        decision = ProviderSupport(
+            council_id=self.viewer.organisation_id,
+            provider_id=provider_id,
+            level=level,
+            reason=reason.strip(),
+            step_down_conditions=step_down_conditions.strip(),
+            review_on=review_on,
+            decided_by_id=self.viewer.id,
+            decided_on=today,
+        )
+        self.db.add(decision)
+        await self.db.flush()
+        record_audit(
+            self.db,
+            "provider.support_level",
+            actor=self.viewer,
+            subject=f"organisation:{provider_id}",
+            detail=level.label,
+        )
+        staff = list(
+            await self.db.scalars(
+                select(User).where(User.organisation_id == provider_id, User.is_active.is_(True))
+            )
+        )
+        council = await self.db.get_one(Organisation, self.viewer.organisation_id)
+        await notify(
+            self.db,
+            recipients=staff,
+            message=f"{council.name} placed {provider.name} on {level.label.lower()}.",
+            link="/home",
+            dedupe_key=f"support:{decision.id}",
+            email_subject=f"Quality support level: {level.label}",
+            settings=self.settings,
+        )
+        await self.db.commit()
+        return decision
+
+
+async def placements_suspended_publicly(db: AsyncSession, service: CareService) -> bool:
+    """For the public page: a suspension of new placements, if the council publishes them."""
+    decision = await db.scalar(
+        select(ProviderSupport).where(current_level(service.council_id, service.provider_id))
+    )
+    stored = await db.get(OversightSettings, service.council_id)
+    return shown_publicly(decision.level if decision else None, bool(stored and stored.publish_suspensions))
+
+
+async def remind_reviews(db: AsyncSession, today: date, settings: Settings) -> int:
+    """Tell whoever decided a level when its review date has come (once per review date)."""
+    due = list(
+        await db.execute(
+            select(ProviderSupport, Organisation.name)
+            .join(Organisation, Organisation.id == ProviderSupport.provider_id)
+            .where(
+                ProviderSupport.ended_on.is_(None),
+                ProviderSupport.review_on <= today,
+                ProviderSupport.review_reminded_on.is_(None),
+            )
+        )
+    )
+    for decision, provider_name in due:
+        decider = await db.get(User, decision.decided_by_id)
+        if decider is not None:
+            await notify(
+                db,
+                recipients=[decider],
+                message=f"Review {provider_name}'s level ({decision.level.label.lower()}): due "
+                f"{decision.review_on:%-d %B %Y}.",
+                link=f"/oversight/support/providers/{decision.provider_id}",
+                dedupe_key=f"support:{decision.id}:review",
+                email_subject=f"Support level review due: {provider_name}",
+                settings=settings,
+            )
+        decision.review_reminded_on = today
+    await db.commit()
+    return len(due)

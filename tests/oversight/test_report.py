@@ -1,0 +1,82 @@
+"""The quarterly quality report and its CSV, from a known history."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from selfassess.oversight.trend import quarters_to
+from selfassess.visits.models import Concern, ConcernSource, Severity
+from tests.factories import World
+from tests.oversight.test_quality import _history
+from tests.support import text_of
+
+
+async def test_report_page_and_csv_give_the_same_figures(client, db: AsyncSession, world: World) -> None:
+    await _history(db, world)
+    quarters = quarters_to(date.today())
+    quarter = quarters[15]
+    for source, severity in (
+        (ConcernSource.WHISTLEBLOWER, Severity.HIGH),
+        (ConcernSource.RELATIVE, Severity.LOW),
+    ):
+        db.add(
+            Concern(
+                service_id=world.alpha.id,
+                source=source,
+                received_on=quarter.end - timedelta(days=10),
+                summary="Staffing at night",
+                severity=severity,
+                logged_by_id=world.officer_a.id,
+            )
+        )
+    db.add(
+        Concern(
+            service_id=world.gamma.id,  # council B's
+            source=ConcernSource.PUBLIC,
+            received_on=quarter.end - timedelta(days=10),
+            summary="Elsewhere",
+            severity=Severity.CRITICAL,
+            logged_by_id=world.officer_b.id,
+        )
+    )
+    await db.commit()
+    await client.login(world.officer_a.email)
+    await client.post(
+        f"/oversight/support/providers/{world.provider_1.id}",
+        {
+            "level": "enhanced_monitoring",
+            "reason": "Falls",
+            "review_on": (date.today() + timedelta(days=9)).isoformat(),
+        },
+    )
+
+    page = text_of((await client.get(f"/oversight/report?quarter={quarter.key}")).text)
+    assert f"Quality report, {quarter.label}" in page
+    for earlier in quarters[11:15]:
+        assert f"{earlier.label} 100% (19 of 19)" in page
+    assert f"{quarter.label} 84% (16 of 19)" in page
+    assert "0 services improved and 3 services declined" in page
+    assert "Staff whistle-blower High 1" in page and "Relative or carer Low 1" in page
+    assert "Member of the public" not in page
+    assert "Provider One Enhanced monitoring" in page
+
+    response = await client.get(f"/oversight/report/export.csv?quarter={quarter.key}")
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
+    assert rows[0] == ["Section", "Item", "Value"]
+    assert ["Share rated good or outstanding", quarter.label, "84% (16 of 19)"] in rows
+    assert ["Council ratings in the quarter", "declined", "3"] in rows
+    assert ["Concerns received", "Staff whistle-blower, High", "1"] in rows
+    assert ["Providers above routine monitoring", "Provider One", "Enhanced monitoring"] in rows
+    assert not any("public" in row[1].lower() for row in rows if row[0] == "Concerns received")
+
+    bad = await client.get("/oversight/report?quarter=1850Q2")
+    assert bad.status_code == 200 and "Choose the report's quarter" in text_of(bad.text)
+    await client.logout()
+    await client.login(world.manager_1.email)
+    assert (await client.get("/oversight/report")).status_code == 403
+    assert (await client.get("/oversight/report/export.csv")).status_code == 403
