@@ -22,6 +22,7 @@ from selfassess.frameworks.models import (
 )
 from selfassess.notifications.models import Notification, OutboxEmail
 from selfassess.providers.models import CareService, CouncilProvider
+from selfassess.tokens.models import ApiToken
 from selfassess.visits.models import (
     Concern,
     FactualAccuracyPoint,
@@ -30,9 +31,11 @@ from selfassess.visits.models import (
     VisitEvent,
     VisitScore,
 )
+from selfassess.webhooks.models import Webhook, WebhookDelivery, WebhookEvent
 
 __all__ = [
     "Action",
+    "ApiToken",
     "ActionEvent",
     "ActionNote",
     "ActionPlan",
@@ -65,4 +68,7 @@ __all__ = [
     "VisitConcern",
     "VisitEvent",
     "VisitScore",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookEvent",
 ]

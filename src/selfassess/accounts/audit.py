@@ -30,6 +30,13 @@ AUDIT_EVENT_LABELS = {
     "concern.updated": "Concern updated",
     "concern.closed": "Concern closed",
     "concern.reopened": "Concern reopened",
+    "token.created": "API token created",
+    "token.revoked": "API token revoked",
+    "token.used": "API token used",
+    "token.refused": "API token refused",
+    "token.throttled": "API token paused after repeated failures",
+    "webhook.created": "Webhook registered",
+    "webhook.deleted": "Webhook removed",
 }
 
 

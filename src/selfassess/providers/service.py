@@ -23,6 +23,7 @@ from selfassess.db import Page, contains_any, fetch_page, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.providers.models import CareService, CouncilProvider, ServiceType
 from selfassess.providers.schemas import ProviderForm, ServiceForm
+from selfassess.visits.models import Visit, VisitStatus
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,22 @@ class CareServices:
         )
         items = [ServiceRow(*row) for row in rows]
         return Page(items=items, total=total, number=number, size=size)
+
+    def listing(self) -> Select:  # type: ignore[type-arg]
+        """The viewer's active services with each one's latest published visit rating (for the API)."""
+        latest_rating = (
+            select(Visit.rating_key)
+            .where(Visit.service_id == CareService.id, Visit.status == VisitStatus.PUBLISHED)
+            .order_by(Visit.published_at.desc(), Visit.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        provider = aliased(Organisation)
+        return self.scope(
+            select(CareService, provider.name, latest_rating)
+            .join(provider, provider.id == CareService.provider_id)
+            .where(CareService.is_active.is_(True))
+        )
 
     async def get(self, service_id: int) -> CareService:
         service = await self.db.scalar(

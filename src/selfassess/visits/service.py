@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -114,6 +114,12 @@ class Visits:
         )
 
     # --- reads ------------------------------------------------------------------------------------------
+
+    def listing(self) -> Select:  # type: ignore[type-arg]
+        """Every visit the viewer may read (for the API's lists)."""
+        return self.services.scope(
+            select(Visit).join(CareService, CareService.id == Visit.service_id).where(self._visible())
+        )
 
     async def for_service(self, service: CareService) -> list[VisitRow]:
         rows = await self.db.execute(
