@@ -321,7 +321,7 @@ class SelfAssessmentsApi(Controller):
         return _answer(saved, await assessments.framework(assessment))
 
 
-async def on_answer_conflict(request: Request[Any, Any, Any], exc: AnswerConflict) -> Response[Any]:
+def on_answer_conflict(request: Request[Any, Any, Any], exc: AnswerConflict) -> Response[Any]:
     """409 with the stored answer, so the caller can merge and retry with its version."""
     response = problem_response(request, 409, str(exc), request_id=current_request_id())
     current = exc.current
