@@ -58,6 +58,7 @@ from selfassess.web.guards import ids_in_range, password_change_guard
 from selfassess.web.observability import RequestContextMiddleware, configure_logging
 from selfassess.web.security import security_headers
 from selfassess.web.system import system_routes
+from selfassess.webhooks import routes as webhooks_routes
 
 # Paths anyone may open without signing in.
 PUBLIC_PATHS = ["^/static/", "^/login", "^/health", "^/schema", "^/public", "^/favicon.ico"]
@@ -148,6 +149,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *public_routes.route_handlers,
             *notifications_routes.route_handlers,
             *tokens_routes.route_handlers,
+            *webhooks_routes.route_handlers,
             api_router,
             create_static_files_router(
                 path="/static",

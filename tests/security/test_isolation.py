@@ -62,6 +62,7 @@ from selfassess.visits.models import (
     VisitStatus,
     VisitType,
 )
+from selfassess.webhooks.models import HookEvent
 from tests import factories
 from tests.security.routes import Endpoint, changed_tables, database_contents, endpoints
 from tests.support import Browser, text_of
@@ -304,6 +305,16 @@ async def foreign_token(scene: Scene) -> Foreign:
     return Foreign(token.id, ("Alpha BI feed",))
 
 
+async def foreign_webhook(scene: Scene) -> Foreign:
+    """Council A's webhook, with its signing secret: for Council A's admins only."""
+    from selfassess.webhooks.service import Webhooks
+
+    hook = await Webhooks(scene.db, scene.world.admin_a).register(
+        url="https://alpha-hooks.example/selfassess", events=[HookEvent.REPORT_PUBLISHED]
+    )
+    return Foreign(hook.id, ("alpha-hooks.example", hook.secret))
+
+
 # path parameter name -> a record of that kind that none of the viewers may see
 FOREIGN: dict[str, Callable[[Scene], Awaitable[Foreign]]] = {
     "service_id": foreign_service,
@@ -323,6 +334,7 @@ FOREIGN: dict[str, Callable[[Scene], Awaitable[Foreign]]] = {
     "action_id": _alpha_plan("action_id"),
     "note_id": _alpha_plan("note_id"),
     "token_id": foreign_token,
+    "webhook_id": foreign_webhook,
 }
 
 

@@ -31,6 +31,7 @@ from selfassess.tokens.service import (
 from selfassess.web.forms import Form, bind
 from selfassess.web.guards import requires_council_admin
 from selfassess.web.rendering import render, see_other
+from selfassess.webhooks.rules import may_manage_webhooks
 
 FormData = URLEncodedBody[dict[str, Any]]
 EXPIRY_OPTIONS = [(7, "7 days"), (30, "30 days"), (90, "90 days"), (365, "1 year")]
@@ -88,6 +89,7 @@ class AccountTokensController(Controller):
             "new_secret": new_secret,
             "expiry_options": EXPIRY_OPTIONS,
             "now": utcnow(),
+            "can_manage_webhooks": may_manage_webhooks(request.user),
         }
         return render(request, "tokens/account.html", context, block="tokens", status_code=status_code)
 

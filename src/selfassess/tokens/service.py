@@ -38,10 +38,18 @@ def _hash(secret: str) -> str:
 
 
 async def issue_token(
-    db: AsyncSession, *, owner: User, name: str, can_write: bool, expires_at: datetime, ip: str | None
+    db: AsyncSession,
+    *,
+    owner: User,
+    name: str,
+    can_write: bool,
+    expires_at: datetime,
+    ip: str | None,
+    secret: str | None = None,
 ) -> tuple[ApiToken, str]:
-    """Returns the stored token and its secret, which is never stored and never shown again."""
-    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    """Returns the stored token and its secret, which is never stored and never shown again.
+    Only the demo data set passes its own (published) ``secret``."""
+    secret = secret or TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user_id=owner.id,
         name=name,
