@@ -240,7 +240,7 @@ def cmd_send_webhooks(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             await engine.dispose()
         print(
-            f"{report.events} new events; delivered {report.delivered}, will retry {report.retried} later, "
+            f"New events: {report.events}. Delivered {report.delivered}, will retry {report.retried} later, "
             f"gave up on {report.failed} after repeated failures."
         )
         return 1 if report.failed else 0

@@ -3,6 +3,7 @@ change, signed, retried after a failure, and never telling a hook what its owner
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -222,3 +223,29 @@ async def test_provider_staff_manage_their_own_organisations_hooks(
     assert (await client.get(f"/webhooks/{hook.id}")).status_code == 404
     page = await client.get("/webhooks")
     assert "provider-one.example" not in page.text
+
+
+async def test_the_send_webhooks_command_delivers_and_reports(
+    db: AsyncSession,
+    world: factories.World,
+    settings: Settings,
+    receiver: Receiver,
+    cli_environment: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from selfassess.cli import main
+
+    await _hook(db, world.admin_a, receiver.url, HookEvent.SELF_ASSESSMENT_SUBMITTED)
+    await _submitted(db, world, settings)
+    assert await asyncio.to_thread(main, ["send-webhooks"]) == 0
+    assert "New events: 1. Delivered 1," in capsys.readouterr().out
+    assert len(receiver.received) == 1
+
+
+async def test_a_new_hook_gets_no_history_from_before_it_existed(
+    db: AsyncSession, engine: AsyncEngine, world: factories.World, settings: Settings, receiver: Receiver
+) -> None:
+    await _submitted(db, world, settings)
+    await _hook(db, world.admin_a, receiver.url)
+    report = await deliver_webhooks(session_factory(engine), settings)
+    assert report.events == 1 and report.delivered == 0 and receiver.received == []

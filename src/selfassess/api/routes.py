@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, Router, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
+from litestar.openapi.spec import Example
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,7 +43,7 @@ Cursor = Annotated[str | None, Parameter(description="`next_cursor` from the pre
 UpdatedSince = Annotated[
     datetime | None, Parameter(description="Only items changed at or after this time (ISO 8601).")
 ]
-Id = Annotated[int, Parameter(ge=1, le=2**31 - 1)]
+Id = Annotated[int, Parameter(ge=1, le=2**31 - 1, examples=[Example(value=3)])]
 _READ_ERRORS = problem_responses(400, 401, 403, 404, 429)
 _WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 429)
 

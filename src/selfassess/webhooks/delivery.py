@@ -147,6 +147,7 @@ async def fan_out(db: AsyncSession, settings: Settings, *, now: datetime, batch:
                     .join(User, User.id == Webhook.owner_id)
                     .where(
                         Webhook.is_active.is_(True),
+                        Webhook.created_at <= item.occurred_at,  # no history from before it existed
                         User.is_active.is_(True),
                         Webhook.organisation_id.in_([service.council_id, service.provider_id]),
                     )
