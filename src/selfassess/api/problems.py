@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import NotAuthorizedException
+from litestar.openapi.datastructures import ResponseSpec
 from pydantic import BaseModel, Field
 
 PROBLEM_JSON = "application/problem+json"
@@ -68,8 +69,6 @@ def problem_response(
 
 def problem_responses(*status_codes: int) -> dict[int, Any]:
     """OpenAPI entries for the errors a route may answer with."""
-    from litestar.openapi.datastructures import ResponseSpec
-
     return {
         code: ResponseSpec(
             data_container=Problem, description=HTTPStatus(code).phrase, media_type=PROBLEM_JSON

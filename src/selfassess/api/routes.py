@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, Router, get, post, put
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import HTTPException, NotFoundException
 from litestar.openapi.spec import Example
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -173,12 +173,7 @@ class ServicesApi(Controller):
     async def get_service(
         self, care_services: NamedDependency[CareServices], service_id: FromPath[Id]
     ) -> schemas.ServiceOut:
-        row = (
-            await care_services.db.execute(care_services.listing().where(CareService.id == service_id))
-        ).first()
-        if row is None:
-            raise NotFoundException("We could not find that service.")
-        return _service(*row)
+        return _service(*await care_services.listed(service_id))
 
     @get(
         "/{service_id:int}/concerns",
@@ -209,7 +204,7 @@ class ServicesApi(Controller):
         service = await care_services.get(service_id)
         chosen = await comparisons.choose(service, assessment_id, visit_id)
         if chosen.problem:
-            raise _conflict(chosen.problem)
+            raise HTTPException(status_code=409, detail=chosen.problem)
         if chosen.view is None:
             raise NotFoundException("There is no self-assessment and visit to compare yet.")
         view, result = chosen.view, chosen.view.comparison
@@ -247,12 +242,6 @@ class ServicesApi(Controller):
                 for gap in result.statements
             ],
         )
-
-
-def _conflict(message: str) -> Exception:
-    from litestar.exceptions import HTTPException
-
-    return HTTPException(status_code=409, detail=message)
 
 
 # --- self-assessments ---------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, case, exists, func, select
+from sqlalchemy import Row, Select, case, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
@@ -119,6 +119,13 @@ class CareServices:
             .join(provider, provider.id == CareService.provider_id)
             .where(CareService.is_active.is_(True))
         )
+
+    async def listed(self, service_id: int) -> Row:  # type: ignore[type-arg]
+        """One row of `listing()`: the service, its provider's name and latest published rating."""
+        row = (await self.db.execute(self.listing().where(CareService.id == service_id))).first()
+        if row is None:
+            raise NotFound("service")
+        return row
 
     async def get(self, service_id: int) -> CareService:
         service = await self.db.scalar(
