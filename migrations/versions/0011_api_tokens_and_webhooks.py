@@ -11,7 +11,6 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401  (autogenerate renders sqlmodel types)
 from alembic import op
 
-
 revision: str = "0011"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
