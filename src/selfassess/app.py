@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from typing import Any
 
 from advanced_alchemy.extensions.litestar import (
@@ -18,6 +19,7 @@ from litestar.di import Provide
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.flash import FlashConfig, FlashPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -32,8 +34,10 @@ from selfassess.accounts import council_settings
 from selfassess.accounts import routes as accounts_routes
 from selfassess.accounts.models import User
 from selfassess.accounts.passwords import configure_hashing
-from selfassess.accounts.service import user_for_token
+from selfassess.accounts.service import ThrottlePolicy, user_for_token
 from selfassess.actions import routes as actions_routes
+from selfassess.api.auth import BEARER_KEY, TokenOrSessionAuthMiddleware
+from selfassess.api.routes import api_router
 from selfassess.assessments import routes as assessments_routes
 from selfassess.comparison import routes as comparison_routes
 from selfassess.dashboards import routes as dashboards_routes
@@ -45,6 +49,9 @@ from selfassess.oversight import routes as oversight_routes
 from selfassess.providers import routes as providers_routes
 from selfassess.public import routes as public_routes
 from selfassess.settings import Settings, get_settings
+from selfassess.tokens import routes as tokens_routes
+from selfassess.tokens.models import ApiToken
+from selfassess.tokens.routes import user_for_api_token
 from selfassess.visits import concern_routes
 from selfassess.visits import routes as visits_routes
 from selfassess.web import templating
@@ -54,6 +61,7 @@ from selfassess.web.guards import ids_in_range
 from selfassess.web.observability import RequestContextMiddleware, configure_logging
 from selfassess.web.security import security_headers
 from selfassess.web.system import system_routes
+from selfassess.webhooks import routes as webhooks_routes
 
 # Paths anyone may open without signing in.
 PUBLIC_PATHS = [
@@ -96,17 +104,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
         set_default_exception_handler=False,
     )
 
+    throttle = ThrottlePolicy(settings.login_max_failures, timedelta(seconds=settings.login_window_seconds))
+
     async def retrieve_user(
         session: dict[str, Any], connection: ASGIConnection[Any, Any, Any, Any]
-    ) -> User | None:
+    ) -> User | ApiToken | None:
+        db = alchemy.provide_session(connection.app.state, connection.scope)
+        api_secret = session.get(BEARER_KEY)
+        if isinstance(api_secret, str):  # only ever set by TokenOrSessionAuthMiddleware, never a cookie
+            return await user_for_api_token(db, api_secret, connection, throttle)
         token = session.get("sid")
         if not isinstance(token, str):
             return None
-        db = alchemy.provide_session(connection.app.state, connection.scope)
         return await user_for_token(db, token)
 
     session_auth = SessionAuth[User, Any](
         retrieve_user_handler=retrieve_user,
+        authentication_middleware_class=TokenOrSessionAuthMiddleware,
         session_backend_config=CookieBackendConfig(
             secret=_derived_key(settings, "session"),
             key="selfassess_session",
@@ -157,6 +171,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *oversight_routes.route_handlers,
             *support_routes.route_handlers,
             *practice_routes.route_handlers,
+            *tokens_routes.route_handlers,
+            *webhooks_routes.route_handlers,
+            api_router,
             create_static_files_router(
                 path="/static",
                 directories=[settings.static_dir],
@@ -187,6 +204,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version=__version__,
             path="/schema",
             render_plugins=[JsonRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "bearerAuth": SecurityScheme(
+                        type="http", scheme="bearer", description="A personal access token (account page)."
+                    )
+                }
+            ),
         ),
         request_max_body_size=settings.upload_max_bytes + 1024 * 1024,  # a file at the limit, plus the form
         debug=settings.debug,

@@ -251,6 +251,30 @@ def cmd_send_mail(args: argparse.Namespace, settings: Settings) -> int:
     return _run(send)
 
 
+def cmd_send_webhooks(args: argparse.Namespace, settings: Settings) -> int:
+    """One pass over the webhook outbox; exit 1 when a delivery was given up."""
+    from selfassess.db import DatabaseBehind, check_migrations, create_engine_for, session_factory
+    from selfassess.webhooks.delivery import deliver_webhooks
+
+    async def send() -> int:
+        engine = create_engine_for(settings)
+        try:
+            await check_migrations(engine, settings)
+            report = await deliver_webhooks(session_factory(engine), settings, batch=args.batch)
+        except DatabaseBehind as problem:
+            print(problem, file=sys.stderr)
+            return 2
+        finally:
+            await engine.dispose()
+        print(
+            f"New events: {report.events}. Delivered {report.delivered}, will retry {report.retried} later, "
+            f"gave up on {report.failed} after repeated failures."
+        )
+        return 1 if report.failed else 0
+
+    return _run(send)
+
+
 def cmd_send_reminders(args: argparse.Namespace, settings: Settings) -> int:
     """Queue reminders for actions due soon or overdue, then send what the outbox holds."""
     from datetime import date
@@ -427,6 +451,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     send_mail.add_argument("--batch", type=int, default=50, help="most e-mails to send in this pass")
     send_mail.set_defaults(handler=cmd_send_mail)
+    send_webhooks = commands.add_parser(
+        "send-webhooks",
+        help="deliver due webhook events, signed, retrying failures (run it every minute or so)",
+    )
+    send_webhooks.add_argument(
+        "--batch", type=int, default=100, help="most events and deliveries in this pass"
+    )
+    send_webhooks.set_defaults(handler=cmd_send_webhooks)
 
     reminders = commands.add_parser(
         "send-reminders",

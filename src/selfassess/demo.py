@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from selfassess.accounts.models import Organisation, OrganisationKind, Role, User
 from selfassess.accounts.service import create_organisation, create_user
 from selfassess.actions.demo import add_demo_plan
+from selfassess.api.demo import add_demo_api
 from selfassess.assessments.demo import add_demo_assessments
 from selfassess.assessments.models import SelfAssessment
 from selfassess.db import utcnow
@@ -223,6 +224,7 @@ async def load_demo(db: AsyncSession, settings: Settings) -> DemoLogins:
         await add_demo_visits(db, demo, settings)
         await add_demo_plan(db, demo, settings)
         await add_demo_oversight(db, demo, settings)
+        await add_demo_api(db, demo)
     return _logins()
 
 

@@ -1,5 +1,6 @@
 """Every slice's tables, imported in one place so SQLModel.metadata (and Alembic) sees them all."""
 
+import selfassess.webhooks.outbox  # noqa: F401  (history rows reach the webhook outbox in their transaction)
 from selfassess.accounts.models import (
     AccountLink,
     AuditEvent,
@@ -30,6 +31,7 @@ from selfassess.oversight.models import (
     ServiceRisk,
 )
 from selfassess.providers.models import CareService, CouncilProvider
+from selfassess.tokens.models import ApiToken
 from selfassess.visits.models import (
     Concern,
     FactualAccuracyPoint,
@@ -38,10 +40,12 @@ from selfassess.visits.models import (
     VisitEvent,
     VisitScore,
 )
+from selfassess.webhooks.models import Webhook, WebhookDelivery, WebhookEvent
 
 __all__ = [
     "AccountLink",
     "Action",
+    "ApiToken",
     "ActionEvent",
     "ActionNote",
     "ActionPlan",
@@ -79,4 +83,7 @@ __all__ = [
     "VisitConcern",
     "VisitEvent",
     "VisitScore",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookEvent",
 ]

@@ -42,6 +42,7 @@ DEMO_RECORDS = {
     "visit_id": f"SELECT {_VISIT}",
     "score_id": f"SELECT min(id) FROM visit_score WHERE visit_id = {_VISIT}",
     "plan_id": f"SELECT min(id) FROM action_plan WHERE service_id = {_ROSE_LANE}",
+    "webhook_id": "SELECT min(id) FROM webhook",
 }
 NOT_PAGES = ("/api/", "/schema", "/static/", "/health")
 

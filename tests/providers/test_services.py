@@ -186,7 +186,7 @@ async def test_officer_edits_a_service(client: Browser, db: AsyncSession, world:
 async def test_api_lists_services_as_json(client: Browser, world: factories.World) -> None:
     await client.login(world.officer_a.email)
     body = (await client.get("/api/v1/services")).json()
-    assert body["total"] == 2
+    assert body["next_cursor"] is None
     assert {item["name"] for item in body["items"]} == {"Alpha House", "Beta Homecare"}
     detail = (await client.get(f"/api/v1/services/{world.alpha.id}")).json()
     assert detail["provider_name"] == "Provider One"
@@ -196,4 +196,4 @@ async def test_api_lists_services_as_json(client: Browser, world: factories.Worl
 async def test_api_without_sign_in_is_a_json_401(client: Browser) -> None:
     response = await client.get("/api/v1/services")
     assert response.status_code == 401
-    assert response.json()["detail"] == "Sign in to use this."
+    assert "Bearer" in response.json()["detail"]

@@ -41,6 +41,13 @@ AUDIT_EVENT_LABELS = {
     "concern.reopened": "Concern reopened",
     "provider.support_level": "Provider quality support level decided",
     "settings.oversight_changed": "Market oversight settings changed",
+    "token.created": "API token created",
+    "token.revoked": "API token revoked",
+    "token.used": "API token used",
+    "token.refused": "API token refused",
+    "token.throttled": "API token paused after repeated failures",
+    "webhook.created": "Webhook registered",
+    "webhook.deleted": "Webhook removed",
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -163,6 +163,12 @@ class ActionPlans:
         progress = await self.progress([plan.id for plan, _ in rows], today)
         items = [(plan, service, progress[plan.id]) for plan, service in rows]
         return Page(items=items, total=total, number=number, size=size)
+
+    def listing(self) -> Select:  # type: ignore[type-arg]
+        """Every plan the viewer may read (for the API's lists)."""
+        return self.services.scope(
+            select(ActionPlan).join(CareService, CareService.id == ActionPlan.service_id)
+        )
 
     async def for_service(self, service: CareService) -> list[tuple[ActionPlan, PlanProgress]]:
         plans = list(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import Select, case, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -106,6 +106,14 @@ class SelfAssessments:
         if self.viewer.is_provider:
             return SelfAssessment.status.is_not(None)
         return SelfAssessment.status != AssessmentStatus.DRAFT
+
+    def listing(self) -> Select:  # type: ignore[type-arg]
+        """Every assessment the viewer may read (for the API's lists)."""
+        return self.services.scope(
+            select(SelfAssessment)
+            .join(CareService, CareService.id == SelfAssessment.service_id)
+            .where(self._visible_statuses())
+        )
 
     async def for_service(self, service: CareService) -> list[AssessmentRow]:
         rows = await self.db.execute(

@@ -1,4 +1,4 @@
-"""Care service pages (everyone, scoped), provider register (council staff) and the services API."""
+"""Care service pages (everyone, scoped) and the provider register (council staff)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import User
 from selfassess.accounts.service import DuplicateEmail, FieldInvalid
-from selfassess.db import Page
 from selfassess.errors import Invalid
 from selfassess.providers.models import CareService, RegulatorRating, ServiceType
-from selfassess.providers.schemas import ProviderForm, ServiceForm, ServicePublic
+from selfassess.providers.schemas import ProviderForm, ServiceForm
 from selfassess.providers.service import AddOutcome, CareServices, ProviderLinks
 from selfassess.settings import Settings
 from selfassess.web.forms import Form, bind
@@ -242,40 +241,4 @@ class CouncilRegistersController(Controller):
         return see_other("/admin/councils")
 
 
-def _public(service: CareService, provider_name: str) -> ServicePublic:
-    return ServicePublic(
-        **service.model_dump(include=set(ServicePublic.model_fields) - {"provider_name", "address"}),
-        provider_name=provider_name,
-        address=service.address,
-    )
-
-
-class ServiceApiController(Controller):
-    """JSON for integrations; the same scoping as the pages (session or, later, API tokens)."""
-
-    path = "/api/v1/services"
-    tags = ["services"]
-    dependencies = care_services_dependency
-
-    @get()
-    async def list_services(
-        self, care_services: NamedDependency[CareServices], q: FromQuery[str] = "", page: FromQuery[int] = 1
-    ) -> Page[ServicePublic]:
-        rows = await care_services.page(query=q, number=page, size=100)
-        items = [_public(row.service, row.provider_name) for row in rows.items]
-        return Page(items=items, total=rows.total, number=rows.number, size=rows.size)
-
-    @get("/{service_id:int}")
-    async def get_service(
-        self, care_services: NamedDependency[CareServices], service_id: FromPath[int]
-    ) -> ServicePublic:
-        service = await care_services.get(service_id)
-        return _public(service, service.provider.name)
-
-
-route_handlers = [
-    ServiceController,
-    ProviderRegisterController,
-    CouncilRegistersController,
-    ServiceApiController,
-]
+route_handlers = [ServiceController, ProviderRegisterController, CouncilRegistersController]

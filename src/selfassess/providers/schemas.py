@@ -94,16 +94,16 @@ class ProviderForm(BaseModel):
 class ServicePublic(BaseModel):
     """The API's view of a care service."""
 
-    id: int
-    name: str
+    id: int = Field(examples=[3])
+    name: str = Field(examples=["Rose Lane House"])
     service_type: ServiceType
-    provider_id: int
-    provider_name: str
-    council_id: int
-    address: str
-    postcode: str
-    capacity: int | None
-    cqc_location_id: str | None
+    provider_id: int = Field(examples=[7])
+    provider_name: str = Field(examples=["Brightwater Care Ltd"])
+    council_id: int = Field(examples=[1])
+    address: str = Field(examples=["14 Rose Lane, Northbridge, NB1 4RL"])
+    postcode: str = Field(examples=["NB1 4RL"])
+    capacity: int | None = Field(examples=[48])
+    cqc_location_id: str | None = Field(examples=["1-1000000001"])
     regulator_rating: RegulatorRating
-    regulator_rating_date: date | None
-    assigned_officer_id: int | None
+    regulator_rating_date: date | None = Field(examples=["2025-06-12"])
+    assigned_officer_id: int | None = Field(examples=[2])

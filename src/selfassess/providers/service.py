@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Row, Select, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
@@ -40,6 +40,7 @@ from selfassess.providers.models import (
 )
 from selfassess.providers.schemas import ProviderForm, ServiceForm
 from selfassess.settings import Settings
+from selfassess.visits.models import Visit, VisitStatus
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,29 @@ class CareServices:
         )
         items = [ServiceRow(*row) for row in rows]
         return Page(items=items, total=total, number=number, size=size)
+
+    def listing(self) -> Select:  # type: ignore[type-arg]
+        """The viewer's active services with each one's latest published visit rating (for the API)."""
+        latest_rating = (
+            select(Visit.rating_key)
+            .where(Visit.service_id == CareService.id, Visit.status == VisitStatus.PUBLISHED)
+            .order_by(Visit.published_at.desc(), Visit.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        provider = aliased(Organisation)
+        return self.scope(
+            select(CareService, provider.name, latest_rating)
+            .join(provider, provider.id == CareService.provider_id)
+            .where(CareService.is_active.is_(True))
+        )
+
+    async def listed(self, service_id: int) -> Row:  # type: ignore[type-arg]
+        """One row of `listing()`: the service, its provider's name and latest published rating."""
+        row = (await self.db.execute(self.listing().where(CareService.id == service_id))).first()
+        if row is None:
+            raise NotFound("service")
+        return row
 
     async def get(self, service_id: int) -> CareService:
         service = await self.db.scalar(

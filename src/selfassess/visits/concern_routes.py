@@ -1,5 +1,5 @@
 """Concern pages: council staff log, triage and close concerns; provider users see the ones about
-their own services that are not confidential. Plus a read-only JSON view per service."""
+their own services that are not confidential. (The JSON view lives in selfassess.api.)"""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from selfassess.accounts.models import User
 from selfassess.choices import Choice
 from selfassess.visits.concerns import ConcernEntry, Concerns
 from selfassess.visits.models import Concern, ConcernSource, ConcernStatus, Severity
-from selfassess.visits.schemas import CloseConcernForm, ConcernForm, ConcernPublic
+from selfassess.visits.schemas import CloseConcernForm, ConcernForm
 from selfassess.web.forms import Form, bind
 from selfassess.web.guards import requires_council_staff
 from selfassess.web.rendering import render, see_other
@@ -214,23 +214,4 @@ class ConcernController(Controller):
         return see_other(f"/concerns/{concern_id}")
 
 
-def _public(concern: Concern) -> ConcernPublic:
-    return ConcernPublic.model_validate(concern.model_dump(include=set(ConcernPublic.model_fields)))
-
-
-class ConcernApiController(Controller):
-    """JSON for integrations, scoped exactly as the pages are."""
-
-    path = "/api/v1/services/{service_id:int}/concerns"
-    tags = ["concerns"]
-    dependencies = concerns_dependency
-
-    @get()
-    async def list_concerns(
-        self, concerns: NamedDependency[Concerns], service_id: FromPath[int]
-    ) -> list[ConcernPublic]:
-        service = await concerns.care_services.get(service_id)
-        return [_public(entry.concern) for entry in await concerns.for_service(service.id)]
-
-
-route_handlers = [ServiceConcernController, ConcernController, ConcernApiController]
+route_handlers = [ServiceConcernController, ConcernController]

@@ -72,6 +72,11 @@ class Concerns:
 
     # --- reads ----------------------------------------------------------------------------
 
+    def listing(self) -> Select:  # type: ignore[type-arg]
+        """The council's concerns (for the API): council staff only."""
+        self._require_council_staff()
+        return self._visible()
+
     async def for_service(self, service_id: int) -> list[ConcernEntry]:
         """The service's concerns, open ones first, newest first."""
         rows = await self.db.execute(

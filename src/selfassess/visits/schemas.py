@@ -41,13 +41,13 @@ class ConcernPublic(BaseModel):
     """The API's view of a concern: what a provider may see, so never the internal notes or who
     logged it. Council staff see confidential concerns here too; providers never do."""
 
-    id: int
-    service_id: int
+    id: int = Field(examples=[21])
+    service_id: int = Field(examples=[3])
     source: ConcernSource
-    received_on: date
-    summary: str
+    received_on: date = Field(examples=["2026-10-06"])
+    summary: str = Field(examples=["Relative reports missed evening medication twice last week"])
     severity: Severity
     is_complaint: bool
     is_confidential: bool
     status: ConcernStatus
-    outcome: str
+    outcome: str = Field(examples=[""])

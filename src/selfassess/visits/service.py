@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -125,6 +125,12 @@ class Visits:
         )
 
     # --- reads ------------------------------------------------------------------------------------------
+
+    def listing(self) -> Select:  # type: ignore[type-arg]
+        """Every visit the viewer may read (for the API's lists)."""
+        return self.services.scope(
+            select(Visit).join(CareService, CareService.id == Visit.service_id).where(self._visible())
+        )
 
     async def for_service(self, service: CareService) -> list[VisitRow]:
         rows = await self.db.execute(

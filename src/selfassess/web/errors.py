@@ -27,6 +27,7 @@ from litestar.status_codes import (
 )
 from sqlalchemy.exc import DataError
 
+from selfassess.api.problems import is_api_path, not_authorized_problem, problem_response
 from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
 from selfassess.web.observability import current_request_id
 
@@ -56,6 +57,8 @@ def wants_json(request: Request[Any, Any, Any]) -> bool:
 
 def error_response(request: Request[Any, Any, Any], status_code: int, message: str) -> Response[Any]:
     request_id = current_request_id()
+    if is_api_path(request.url.path):
+        return problem_response(request, status_code, message, request_id=request_id)
     if wants_json(request):
         return Response(
             {"status_code": status_code, "detail": message, "request_id": request_id},
@@ -83,6 +86,8 @@ def error_response(request: Request[Any, Any, Any], status_code: int, message: s
 
 
 def on_not_authorized(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
+    if is_api_path(request.url.path):
+        return not_authorized_problem(request, exc, request_id=current_request_id())
     if wants_json(request):
         return error_response(request, 401, "Sign in to use this.")
     if request.headers.get("x-background"):

@@ -1,0 +1,1 @@
+"""Personal access tokens: how other systems use the API with their owner's permissions."""

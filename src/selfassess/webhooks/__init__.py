@@ -1,0 +1,1 @@
+"""Webhooks: other systems hear about the events they subscribe to, signed and retried."""
