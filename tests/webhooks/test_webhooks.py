@@ -218,11 +218,13 @@ async def test_registering_a_webhook_on_its_page(
     assert removed.status_code == 200 and "No webhooks yet." in text_of(removed.text)
 
 
-async def test_provider_staff_manage_their_own_organisations_hooks(
+async def test_provider_admins_manage_their_own_organisations_hooks(
     client: Browser, db: AsyncSession, world: factories.World
 ) -> None:
-    hook = await _hook(db, world.manager_1, "https://provider-one.example/hook")
-    await client.login(world.manager_2.email)
+    provider_admin_1 = await factories.user(db, world.provider_1, Role.PROVIDER_ADMIN)
+    provider_admin_2 = await factories.user(db, world.provider_2, Role.PROVIDER_ADMIN)
+    hook = await _hook(db, provider_admin_1, "https://provider-one.example/hook")
+    await client.login(provider_admin_2.email)
     assert (await client.get(f"/webhooks/{hook.id}")).status_code == 404
     page = await client.get("/webhooks")
     assert "provider-one.example" not in page.text
