@@ -81,16 +81,30 @@ document.addEventListener("click", function (event) {
   if (button) window.print();
 });
 
-/* Autosave safety net. Forms marked data-autosave are saved by htmx as people type; here we
+/* Autosave safety net. Forms marked data-autosave are saved by htmx as people type; forms marked
+   data-keep-unsaved (progress notes) are sent with their button. For both, here we
    (1) keep a copy of unsaved text in this browser until the server confirms the save,
-   (2) warn before leaving the page while a save is pending or failed, and
-   (3) offer to restore text that never reached the server (a crash, a closed laptop). */
+   (2) warn before leaving the page while a save is pending or failed,
+   (3) retry when the server cannot be reached or answers 503 (see retryLater), and
+   (4) offer to restore text that never reached the server (a crash, a closed laptop). */
 (function () {
   "use strict";
   var PREFIX = "selfassess-unsaved:";
   var dirty = {};
 
-  function keyFor(form) { return PREFIX + form.getAttribute("data-autosave"); }
+  var KEPT = "form[data-autosave], form[data-keep-unsaved]";
+
+  function keyFor(form) {
+    return PREFIX + (form.getAttribute("data-autosave") || form.getAttribute("data-keep-unsaved"));
+  }
+
+  // A note form gets one random key per note, so the server adds a note sent twice only once.
+  function stampSubmission(form) {
+    var key = form.querySelector("input[name=submission_key]");
+    if (!key || key.value) return;
+    key.value = window.crypto && window.crypto.randomUUID ? window.crypto.randomUUID()
+      : Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 14);
+  }
 
   function snapshot(form) {
     var data = {};
@@ -100,16 +114,19 @@ document.addEventListener("click", function (event) {
     return data;
   }
 
-  document.addEventListener("input", function (event) {
-    var form = event.target.closest && event.target.closest("form[data-autosave]");
+  function keep(event) {
+    var form = event.target.closest && event.target.closest(KEPT);
     if (!form) return;
+    stampSubmission(form);
     dirty[keyFor(form)] = true;
     try { localStorage.setItem(keyFor(form), JSON.stringify(snapshot(form))); } catch (e) { /* storage full or off */ }
-  });
+  }
+  document.addEventListener("input", keep);
+  document.addEventListener("change", keep);  // a file chosen for a note
 
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt;
-    if (!form || !form.matches || !form.matches("form[data-autosave]")) return;
+    if (!form || !form.matches || !form.matches(KEPT)) return;
     var xhr = event.detail.xhr;
     var status = xhr ? xhr.status : 0;
     if (event.detail.successful) {
@@ -129,7 +146,7 @@ document.addEventListener("click", function (event) {
   var retrying = {};
 
   function statusOf(form) {
-    var target = form.getAttribute("hx-target");
+    var target = form.getAttribute("data-save-status") || form.getAttribute("hx-target");
     return target ? document.querySelector(target) : null;
   }
 
@@ -167,7 +184,7 @@ document.addEventListener("click", function (event) {
   });
 
   function offerRestore(root) {
-    Array.prototype.forEach.call(root.querySelectorAll("form[data-autosave]"), function (form) {
+    Array.prototype.forEach.call(root.querySelectorAll(KEPT), function (form) {
       var saved;
       try { saved = JSON.parse(localStorage.getItem(keyFor(form)) || "null"); } catch (e) { saved = null; }
       if (!saved) return;
