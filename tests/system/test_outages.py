@@ -207,6 +207,10 @@ async def test_a_restart_costs_nobody_anything(
         proxy.reset()  # every pooled connection dies, as when PostgreSQL restarts
         assert (await client.get(page_url)).status_code == 200, "pre-ping replaces dead connections"
 
+        proxy.slow(0.05)  # a slow database is slow, not unavailable
+        assert (await client.get(page_url)).status_code == 200
+        proxy.slow(0)
+
         # Down for a second while someone saves: the save waits for it, and lands once.
         proxy.cut()
         threading.Timer(1.0, proxy.restore).start()
