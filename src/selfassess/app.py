@@ -59,6 +59,7 @@ from selfassess.web.csrf import csrf_bound_to_session, refresh_csrf_cookie
 from selfassess.web.errors import exception_handlers
 from selfassess.web.guards import ids_in_range
 from selfassess.web.observability import RequestContextMiddleware, configure_logging
+from selfassess.web.retry import RetryOnFreshConnection
 from selfassess.web.security import security_headers
 from selfassess.web.system import system_routes
 from selfassess.webhooks import routes as webhooks_routes
@@ -186,8 +187,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HTMXPlugin(),
             FlashPlugin(config=FlashConfig(template_config=template_config)),
         ],
-        # Request ids wrap everything, including the log-in check, so every log line has one.
-        on_app_init=[session_auth.on_app_init, _outermost(RequestContextMiddleware())],
+        # Request ids wrap everything, including the log-in check, so every log line has one; inside
+        # them, a request the database dropped before it changed anything runs once more.
+        on_app_init=[
+            session_auth.on_app_init,
+            _outermost(RetryOnFreshConnection(alchemy)),
+            _outermost(RequestContextMiddleware()),
+        ],
         on_startup=[startup],
         before_send=[security_headers(https=settings.secure_cookies), refresh_csrf_cookie(csrf_config)],
         csrf_config=csrf_config,

@@ -9,6 +9,11 @@ command line). They need the PostgreSQL client tools, of the server's major vers
 Before restoring, the backup is checked: it must be a backup of this kind of database and at a
 migration revision this version of selfassess knows (run ``selfassess migrate`` after restoring
 an older one).
+
+A restore cannot collide with people at work (see selfassess.maintenance): on PostgreSQL it puts
+the service into maintenance for its length, on every worker and host; on SQLite it swaps the
+database in one step. Either way every session ends with it, so nobody goes on editing rows from
+before the restore.
 """
 
 from __future__ import annotations
@@ -22,9 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 from selfassess.db import alembic_config, head_revision
+from selfassess.maintenance import RESTORE_WAIT_SECONDS, end_all_sessions, hold_exclusively
 from selfassess.settings import Settings
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -141,16 +150,42 @@ def _sqlite_restore(source: Path, live: Path, settings: Settings) -> str:
             raise BackupError(f"{source} is damaged ({check}); not restoring it.")
         revision = _check_revision(settings, _sqlite_revision(backup_db), source)
         live.parent.mkdir(parents=True, exist_ok=True)
-        destination = sqlite3.connect(live, timeout=30)
+        staged = live.with_name(live.name + ".restoring")
+        staged.unlink(missing_ok=True)
         try:
-            # Page by page into the live file under SQLite's own locks: workers that are running
-            # wait for it, then see the restored data.
-            backup_db.backup(destination)
+            staging = sqlite3.connect(staged)
+            try:
+                backup_db.backup(staging)
+            finally:
+                staging.close()
+            _end_sessions_in(f"sqlite:///{staged}")
+            _copy_in_one_step(staged, live)
         finally:
-            destination.close()
+            staged.unlink(missing_ok=True)
     finally:
         backup_db.close()
     return revision
+
+
+def _end_sessions_in(url: str) -> None:
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            end_all_sessions(connection)
+    finally:
+        engine.dispose()
+
+
+def _copy_in_one_step(staged: Path, live: Path) -> None:
+    """All pages at once under SQLite's write lock: running workers wait for it (busy timeout), then
+    see the restored data with every session already ended."""
+    source = sqlite3.connect(f"{staged.as_uri()}?mode=ro", uri=True)
+    destination = sqlite3.connect(live, timeout=30)
+    try:
+        source.backup(destination)
+    finally:
+        destination.close()
+        source.close()
 
 
 # --- PostgreSQL -------------------------------------------------------------------------------
@@ -217,18 +252,28 @@ def _pg_restore(settings: Settings, source: Path) -> str:
             raise BackupError(f"{source} is not a pg_dump custom-format backup; not restoring it.")
     dbname, environment = _pg_target(settings)
     revision = _check_revision(settings, _pg_dump_revision(source, environment), source)
-    _run(
-        [
-            _pg_tool("pg_restore"),
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--single-transaction",
-            "--exit-on-error",
-            f"--dbname={dbname}",
-            str(source),
-        ],
-        environment,
-        "pg_restore",
-    )
+    command = [
+        _pg_tool("pg_restore"),
+        "--clean",
+        "--if-exists",
+        "--no-owner",
+        "--single-transaction",
+        "--exit-on-error",
+        f"--dbname={dbname}",
+        str(source),
+    ]
+    engine = create_engine(settings.sync_sqlalchemy_url, poolclass=NullPool)
+    try:
+        with engine.begin() as maintenance:  # the service stays in maintenance until this commits
+            try:
+                hold_exclusively(maintenance)
+            except OperationalError as error:
+                raise BackupError(
+                    f"the service still had work in progress after {RESTORE_WAIT_SECONDS} s of waiting; "
+                    "nothing was changed, and the service is back in use. Try again in a quieter moment."
+                ) from error
+            _run(command, environment, "pg_restore")
+            end_all_sessions(maintenance)
+    finally:
+        engine.dispose()
     return revision

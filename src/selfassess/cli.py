@@ -134,9 +134,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def _run(coroutine_factory: Callable[[], Coroutine[Any, Any, int]]) -> int:
     """Every command run this way writes, and may do so while the server is saving too."""
     from selfassess.db import writes_expected
+    from selfassess.maintenance import MaintenanceUnderway
 
     with writes_expected():
-        return asyncio.run(coroutine_factory())
+        try:
+            return asyncio.run(coroutine_factory())
+        except MaintenanceUnderway:
+            print("The database is being restored (maintenance): nothing done; try again.", file=sys.stderr)
+            return 75  # EX_TEMPFAIL: cron simply runs it again next time
 
 
 def cmd_create_admin(args: argparse.Namespace, settings: Settings) -> int:
@@ -374,7 +379,10 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     except BackupError as problem:
         print(f"Nothing restored: {problem}", file=sys.stderr)
         return 2
-    print(f"Restored {_database_shown(settings)} from {report.path} (migration {report.revision}).")
+    print(
+        f"Restored {_database_shown(settings)} from {report.path} (migration {report.revision}). "
+        "Every session has ended: people sign in again."
+    )
     if behind_head(settings, report.revision):
         print("The backup is from an older version: run `selfassess migrate` before starting the service.")
     return 0
@@ -422,7 +430,9 @@ def build_parser() -> argparse.ArgumentParser:
     backup.set_defaults(handler=cmd_backup)
 
     restore = commands.add_parser(
-        "restore", help="replace the database with a backup (checked first; PostgreSQL: pg_restore)"
+        "restore",
+        help="replace the database with a backup (checked first; the service answers 'maintenance' "
+        "meanwhile and everyone signs in again afterwards; PostgreSQL: pg_restore)",
     )
     restore.add_argument("path", help="a file written by `selfassess backup`")
     restore.add_argument("--yes", action="store_true", help="confirm: everything since the backup is lost")

@@ -21,6 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlmodel import Field, SQLModel
 
+from selfassess import availability
+from selfassess.maintenance import refuse_during_maintenance
+
 if TYPE_CHECKING:
     from selfassess.settings import Settings
 
@@ -60,17 +63,34 @@ def contains_any(query: str, *columns: Any) -> ColumnElement[bool]:
 
 
 async def update_if_version(
-    db: AsyncSession, model: Any, *conditions: Any, expected_version: int, values: dict[str, Any]
+    db: AsyncSession,
+    model: Any,
+    *conditions: Any,
+    expected_version: int,
+    values: dict[str, Any],
+    repeat_is_saved: bool = False,
 ) -> bool:
     """Optimistic locking: write only if the row still has the version the user loaded, and bump it.
-    False means someone else saved first; nothing was written."""
+    False means someone else saved first; nothing was written.
+
+    ``repeat_is_saved``: an autosave the browser sends again because the answer to the first one
+    was lost (the database or the network went away after the COMMIT) finds exactly its own values
+    one version on. That is the same save, already done, not a conflict: True, nothing written."""
     result = await db.execute(
         update(model)
         .where(*conditions, model.version == expected_version)
         .values(**values, version=model.version + 1)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    if result.rowcount == 1:
+        return True
+    if not repeat_is_saved:
+        return False
+    same = [getattr(model, name) == value for name, value in values.items() if name != "updated_at"]
+    already = await db.scalar(
+        select(func.count()).where(*conditions, *same, model.version == expected_version + 1)
+    )
+    return already == 1
 
 
 class Timestamped(SQLModel):
@@ -92,6 +112,9 @@ def create_engine_for(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
+    else:
+        event.listen(engine.sync_engine, "begin", refuse_during_maintenance)
+    availability.watch(engine)  # after the listeners above: it needs their begin to have worked
     return engine
 
 

@@ -16,6 +16,16 @@
     if (bar) bar.textContent = "";
   }
 
+  // The title of our 503 answer ("The service is unavailable", "Maintenance, back shortly").
+  function unavailableText(xhr) {
+    try {
+      var answer = new DOMParser().parseFromString(xhr.responseText, "text/html");
+      var title = answer.querySelector(".notice strong, h1");
+      if (title) return title.textContent.trim().replace(/\.$/, "") + ".";
+    } catch (e) { /* not HTML */ }
+    return "selfassess is unavailable for a moment.";
+  }
+
   // A request that never reached us: say so, and keep what is on the page.
   document.addEventListener("htmx:sendError", function () {
     showProblem("We could not reach selfassess. Check your connection; nothing on this page has been lost.");
@@ -26,6 +36,11 @@
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;
     var status = xhr ? xhr.status : 0;
+    if (status === 503 || status === 502 || status === 504) {
+      // The service or its database is away for a moment: say so (autosaves retry by themselves).
+      showProblem(unavailableText(xhr) + " Nothing on this page has been lost.");
+      return;
+    }
     if (status >= 500) {
       showProblem("Something went wrong on our side (error " + status + "). Please try again.");
       return;
@@ -66,16 +81,30 @@ document.addEventListener("click", function (event) {
   if (button) window.print();
 });
 
-/* Autosave safety net. Forms marked data-autosave are saved by htmx as people type; here we
+/* Autosave safety net. Forms marked data-autosave are saved by htmx as people type; forms marked
+   data-keep-unsaved (progress notes) are sent with their button. For both, here we
    (1) keep a copy of unsaved text in this browser until the server confirms the save,
-   (2) warn before leaving the page while a save is pending or failed, and
-   (3) offer to restore text that never reached the server (a crash, a closed laptop). */
+   (2) warn before leaving the page while a save is pending or failed,
+   (3) retry when the server cannot be reached or answers 503 (see retryLater), and
+   (4) offer to restore text that never reached the server (a crash, a closed laptop). */
 (function () {
   "use strict";
   var PREFIX = "selfassess-unsaved:";
   var dirty = {};
 
-  function keyFor(form) { return PREFIX + form.getAttribute("data-autosave"); }
+  var KEPT = "form[data-autosave], form[data-keep-unsaved]";
+
+  function keyFor(form) {
+    return PREFIX + (form.getAttribute("data-autosave") || form.getAttribute("data-keep-unsaved"));
+  }
+
+  // A note form gets one random key per note, so the server adds a note sent twice only once.
+  function stampSubmission(form) {
+    var key = form.querySelector("input[name=submission_key]");
+    if (!key || key.value) return;
+    key.value = window.crypto && window.crypto.randomUUID ? window.crypto.randomUUID()
+      : Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 14);
+  }
 
   function snapshot(form) {
     var data = {};
@@ -85,21 +114,67 @@ document.addEventListener("click", function (event) {
     return data;
   }
 
-  document.addEventListener("input", function (event) {
-    var form = event.target.closest && event.target.closest("form[data-autosave]");
+  function keep(event) {
+    var form = event.target.closest && event.target.closest(KEPT);
     if (!form) return;
+    stampSubmission(form);
     dirty[keyFor(form)] = true;
     try { localStorage.setItem(keyFor(form), JSON.stringify(snapshot(form))); } catch (e) { /* storage full or off */ }
-  });
+  }
+  document.addEventListener("input", keep);
+  document.addEventListener("change", keep);  // a file chosen for a note
 
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt;
-    if (!form || !form.matches || !form.matches("form[data-autosave]")) return;
+    if (!form || !form.matches || !form.matches(KEPT)) return;
+    var xhr = event.detail.xhr;
+    var status = xhr ? xhr.status : 0;
     if (event.detail.successful) {
       delete dirty[keyFor(form)];
+      stopRetrying(form);
       try { localStorage.removeItem(keyFor(form)); } catch (e) { /* ignore */ }
+    } else if (status === 0 || status === 502 || status === 503 || status === 504) {
+      retryLater(form);  // the network or the service is away: the text stays, and so does "dirty"
     }
   });
+
+  /* When an autosave cannot reach the server, or the server answers 503 (database away, restart,
+     maintenance), the status beside the field says so (never "Saved"), and the same form is sent
+     again after 1, 2, 4, ... up to 30 seconds, with the version it holds: the server's usual
+     version check decides, and a repeat of a save that did land counts as that save. */
+  var DELAYS = [1000, 2000, 4000, 8000, 15000, 30000];
+  var retrying = {};
+
+  function statusOf(form) {
+    var target = form.getAttribute("data-save-status") || form.getAttribute("hx-target");
+    return target ? document.querySelector(target) : null;
+  }
+
+  function retryLater(form) {
+    var key = keyFor(form);
+    var state = retrying[key] || (retrying[key] = { attempt: 0, timer: null });
+    if (state.timer) clearTimeout(state.timer);
+    var delay = DELAYS[Math.min(state.attempt, DELAYS.length - 1)];
+    state.attempt += 1;
+    dirty[key] = true;
+    var status = statusOf(form);
+    if (status) {
+      status.classList.remove("save-status--saved", "save-status--error");
+      status.classList.add("save-status--pending");
+      status.textContent = "Not saved yet, retrying in " + Math.round(delay / 1000) +
+        " s. Your text is kept in this browser; do not close the page.";
+    }
+    state.timer = setTimeout(function () {
+      state.timer = null;
+      if (document.body.contains(form)) htmx.trigger(form, "submit");
+    }, delay);
+  }
+
+  function stopRetrying(form) {
+    var state = retrying[keyFor(form)];
+    if (state && state.timer) clearTimeout(state.timer);
+    delete retrying[keyFor(form)];
+  }
 
   window.addEventListener("beforeunload", function (event) {
     if (Object.keys(dirty).length) {
@@ -109,7 +184,7 @@ document.addEventListener("click", function (event) {
   });
 
   function offerRestore(root) {
-    Array.prototype.forEach.call(root.querySelectorAll("form[data-autosave]"), function (form) {
+    Array.prototype.forEach.call(root.querySelectorAll(KEPT), function (form) {
       var saved;
       try { saved = JSON.parse(localStorage.getItem(keyFor(form)) || "null"); } catch (e) { saved = null; }
       if (!saved) return;

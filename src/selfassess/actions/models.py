@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Text, and_
+from sqlalchemy import ColumnElement, Text, UniqueConstraint, and_
 from sqlmodel import Field, SQLModel
 
 from selfassess.actions.rules import ActionStatus, Priority, Reason
@@ -73,6 +73,10 @@ class ActionNote(SQLModel, table=True):
     text: str = Field(default="", sa_type=Text)
     file_id: int | None = Field(default=None, foreign_key="stored_file.id")
     created_at: datetime = Field(default_factory=utcnow)
+    # Set by the page for each note it sends: the same note sent again is added once.
+    submission_key: str | None = Field(default=None, max_length=36)
+
+    __table_args__ = (UniqueConstraint("action_id", "submission_key"),)
 
 
 class ActionEvent(SQLModel, table=True):

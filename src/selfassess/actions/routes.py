@@ -435,6 +435,7 @@ class PlanController(Controller):
                 text=text if isinstance(text, str) else "",
                 filename=upload.filename if has_file else None,
                 data=await upload.read() if has_file else None,
+                submission_key=_submission_key(data.get("submission_key")),
             )
         except Invalid as problem:
             error, status_code = str(problem), 422
@@ -571,6 +572,11 @@ def _csv(filename: str, header: list[str], lines: list[list[str]]) -> Response[s
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def _submission_key(value: Any) -> str | None:
+    """The page's key for one note (a UUID); anything else is ignored, not refused."""
+    return value if isinstance(value, str) and 0 < len(value) <= 36 else None
 
 
 route_handlers = [ServicePlansController, GeneratePlanController, PlanListController, PlanController]

@@ -623,10 +623,19 @@ class ActionPlans:
         text: str,
         filename: str | None,
         data: bytes | None,
+        submission_key: str | None = None,
     ) -> None:
+        """``submission_key``: the page's key for this note; a note sent again with it (the answer
+        to the first was lost) is not added a second time."""
         if plan.status is PlanStatus.CLOSED:
             raise Invalid("The plan is closed.")
         action = await self.action(plan, action_id)
+        if submission_key and await self.db.scalar(
+            select(ActionNote.id).where(
+                ActionNote.action_id == action.id, ActionNote.submission_key == submission_key
+            )
+        ):
+            return
         text = text.strip()
         if not text and not data:
             raise Invalid("Write a note or attach a file.")
@@ -650,6 +659,7 @@ class ActionPlans:
                 author_id=self.viewer.id,
                 text=text,
                 file_id=stored.id if stored else None,
+                submission_key=submission_key or None,
             )
         )
         self._event(plan, action.id, "note_added", new=(text[:200] or (stored.filename if stored else "")))

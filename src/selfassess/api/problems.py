@@ -49,13 +49,19 @@ def is_api_path(path: str) -> bool:
 
 
 def problem_response(
-    request: Request[Any, Any, Any], status_code: int, detail: str, *, request_id: str | None
+    request: Request[Any, Any, Any],
+    status_code: int,
+    detail: str,
+    *,
+    request_id: str | None,
+    title: str | None = None,
 ) -> Response[Any]:
     """The one way an API error is written; `web.errors` calls it for every /api/ path."""
-    try:
-        title = HTTPStatus(status_code).phrase
-    except ValueError:
-        title = "Error"
+    if title is None:
+        try:
+            title = HTTPStatus(status_code).phrase
+        except ValueError:
+            title = "Error"
     body = {
         "type": "about:blank",
         "title": title,

@@ -312,6 +312,7 @@ class SelfAssessments:
                 "updated_at": utcnow(),
                 "updated_by_id": self.viewer.id,
             },
+            repeat_is_saved=True,
         )
         if not saved:  # nothing was written, so there is nothing to roll back
             current = await self.answer(assessment, answer_id)  # NotFound if it is not this assessment's

@@ -446,6 +446,7 @@ class Visits:
                 "updated_at": utcnow(),
                 "updated_by_id": self.viewer.id,
             },
+            repeat_is_saved=True,
         )
         if not saved:
             current = await self.score(visit, score_id)

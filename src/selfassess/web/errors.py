@@ -25,10 +25,13 @@ from litestar.status_codes import (
     HTTP_409_CONFLICT,
     HTTP_500_INTERNAL_SERVER_ERROR,
 )
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from selfassess.api.problems import is_api_path, not_authorized_problem, problem_response
+from selfassess.availability import Unavailable, current_attempt, outages, unavailable_because
 from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
+from selfassess.maintenance import MaintenanceUnderway
 from selfassess.web.observability import current_request_id
 
 logger = logging.getLogger("selfassess.errors")
@@ -55,17 +58,19 @@ def wants_json(request: Request[Any, Any, Any]) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-def error_response(request: Request[Any, Any, Any], status_code: int, message: str) -> Response[Any]:
+def error_response(
+    request: Request[Any, Any, Any], status_code: int, message: str, *, title: str | None = None
+) -> Response[Any]:
     request_id = current_request_id()
     if is_api_path(request.url.path):
-        return problem_response(request, status_code, message, request_id=request_id)
+        return problem_response(request, status_code, message, request_id=request_id, title=title)
     if wants_json(request):
         return Response(
             {"status_code": status_code, "detail": message, "request_id": request_id},
             status_code=status_code,
             media_type=MediaType.JSON,
         )
-    title = _TITLES.get(status_code, "Something went wrong")
+    title = title or _TITLES.get(status_code, "Something went wrong")
     # An htmx request that swaps part of a page gets a message, not a whole page inside the page.
     partial = request.headers.get("hx-request") and not request.headers.get("hx-boosted")
     template_name = "errors/_message.html" if partial else "errors/error.html"
@@ -162,6 +167,44 @@ def on_server_error(request: Request[Any, Any, Any], exc: Exception) -> Response
     )
 
 
+_UNAVAILABLE = {
+    # reason: (title, message, seconds to wait before trying again)
+    Unavailable.MAINTENANCE: (
+        "Maintenance, back shortly",
+        "selfassess is being restored from a backup. Try again in a minute; you will need to sign in again.",
+        30,
+    ),
+    Unavailable.UNREACHABLE: (
+        "The service is unavailable",
+        "selfassess cannot reach its database just now. Try again in a few seconds; what you saved "
+        "before is safe.",
+        5,
+    ),
+    Unavailable.BUSY: (
+        "The service is unavailable",
+        "selfassess is too busy to answer just now. Try again in a few seconds; what you saved "
+        "before is safe.",
+        5,
+    ),
+}
+
+
+def on_database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """503 with Retry-After when the database is away, restarting, busy or under maintenance (the
+    request changed nothing); any other database error is a bug (500)."""
+    reason = unavailable_because(exc)
+    if reason is None:
+        return on_server_error(request, exc)
+    outages.failed(reason, exc)
+    attempt = current_attempt.get()
+    if attempt is not None:
+        attempt.failure = reason  # the retry middleware may run the request once more
+    title, message, retry_after = _UNAVAILABLE[reason]
+    response = error_response(request, 503, message, title=title)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
 exception_handlers: dict[Any, Any] = {
     NotAuthorizedException: on_not_authorized,
     HTTPException: on_http_exception,
@@ -170,5 +213,8 @@ exception_handlers: dict[Any, Any] = {
     Conflict: on_domain_error,
     Invalid: on_domain_error,
     DataError: on_data_error,
+    DBAPIError: on_database_error,
+    PoolTimeout: on_database_error,
+    MaintenanceUnderway: on_database_error,
     Exception: on_server_error,
 }

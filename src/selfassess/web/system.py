@@ -10,6 +10,7 @@ from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.db import current_revision, head_revision
+from selfassess.maintenance import MaintenanceUnderway
 from selfassess.settings import Settings
 
 
@@ -22,6 +23,9 @@ async def health(
     try:
         connection = await db_session.connection()
         revision = await connection.run_sync(current_revision)
+    except MaintenanceUnderway:
+        report.update(status="maintenance", database="maintenance: a restore is in progress")
+        return Response(report, status_code=503, headers={"Retry-After": "30"})
     except Exception as error:  # any failure to reach the database is the answer, not a crash
         report.update(status="error", database=f"unreachable: {type(error).__name__}")
         return Response(report, status_code=503)
