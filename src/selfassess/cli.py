@@ -367,9 +367,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from selfassess.accounts.passwords import configure_hashing
+    from selfassess.clock import configure_clock
 
     args = build_parser().parse_args(argv)
     settings = get_settings()
+    configure_clock(settings.timezone)
     configure_hashing(
         memory_kib=settings.password_hash_memory_kib, time_cost=settings.password_hash_time_cost
     )

@@ -14,6 +14,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from selfassess import clock
 from selfassess.accounts.models import Role, User
 from selfassess.actions.models import (
     Action,
@@ -122,7 +123,7 @@ class ActionPlans:
         """Done / total and overdue counts per plan, counted in SQL."""
         if not plan_ids:
             return {}
-        today = today or date.today()
+        today = today or clock.today()
         rows = await self.db.execute(
             select(
                 Action.plan_id,
@@ -144,7 +145,7 @@ class ActionPlans:
         self, *, overdue_only: bool = False, number: int = 1, size: int = 25
     ) -> Page[tuple[ActionPlan, CareService, PlanProgress]]:
         """One page of the open plans in the viewer's area, those with most overdue actions first."""
-        today = date.today()
+        today = clock.today()
         overdue = (
             select(func.count(Action.id))
             .where(Action.plan_id == ActionPlan.id, overdue_condition(today))
@@ -194,7 +195,7 @@ class ActionPlans:
         return await load_framework(self.db, visit.framework_version_id)
 
     async def actions(self, plan: ActionPlan, today: date | None = None) -> list[ActionRow]:
-        today = today or date.today()
+        today = today or clock.today()
         framework = await self.framework(plan)
         owner = aliased(User)
         rows = await self.db.execute(
@@ -322,7 +323,7 @@ class ActionPlans:
             framework.rules,
             overrating_margin=council.overrating_margin,
         )
-        today = date.today()
+        today = clock.today()
         proposals = propose_actions(
             comparison.statements,
             statement_titles={statement.code: statement.title for statement in framework.statements},
@@ -453,7 +454,7 @@ class ActionPlans:
         for row in await self.actions(plan):
             if row.action.owner_id is None:
                 problems.append(f"“{row.action.title}” needs a responsible person.")
-            if row.action.due_date < date.today():
+            if row.action.due_date < clock.today():
                 problems.append(f"“{row.action.title}” has a due date in the past.")
         return problems
 
@@ -500,7 +501,7 @@ class ActionPlans:
         settings = await council_settings(self.db, service.council_id)
         self._move(plan, PlanStatus.AGREED)
         plan.agreed_at, plan.agreed_by_id = utcnow(), self.viewer.id
-        plan.follow_up_due = add_months(date.today(), settings.follow_up_months)
+        plan.follow_up_due = add_months(clock.today(), settings.follow_up_months)
         await self._tell(
             await provider_staff(self.db, service),
             plan,
@@ -598,7 +599,7 @@ class ActionPlans:
             return
         self._move(plan, PlanStatus.CLOSED)
         plan.closed_at = utcnow()
-        plan.follow_up_due = min(plan.follow_up_due or date.today(), date.today())
+        plan.follow_up_due = min(plan.follow_up_due or clock.today(), clock.today())
         await self._tell(
             [*await council_contacts(self.db, service), *await provider_staff(self.db, service)],
             plan,
@@ -657,7 +658,7 @@ class ActionPlans:
             raise Forbidden("The provider proposes new dates; an officer can change the date directly.")
         self._require_agreed(plan)
         action = await self.action(plan, action_id)
-        if proposed <= date.today():
+        if proposed <= clock.today():
             raise Invalid("Propose a date in the future.")
         if not reason.strip():
             raise Invalid("Say why more time is needed.")

@@ -14,12 +14,12 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess import clock
 from selfassess.accounts.models import User
 from selfassess.assessments.models import SelfAssessment
 from selfassess.assessments.schemas import AnswerForm, NoteForm, ReturnForm, ReviewForm, StartForm
 from selfassess.assessments.service import AnswerConflict, Incomplete, SelfAssessments, current_period
 from selfassess.attachments.responses import download
-from selfassess.db import utcnow
 from selfassess.errors import Invalid
 from selfassess.frameworks.service import StatementView
 from selfassess.providers.models import CareService
@@ -58,7 +58,7 @@ class ServiceAssessmentsController(Controller):
     ) -> Template:
         service = await assessments.services.get(service_id)
         rows = await assessments.for_service(service)
-        period = current_period(utcnow().date())
+        period = current_period(clock.today())
         can_start = not any(
             row.assessment.status.editable or row.assessment.period_label == period for row in rows
         )

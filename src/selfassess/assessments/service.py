@@ -14,6 +14,7 @@ from sqlalchemy import case, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from selfassess import clock
 from selfassess.accounts.models import User
 from selfassess.assessments.models import (
     AssessmentEvent,
@@ -246,7 +247,7 @@ class SelfAssessments:
         )
         if open_one is not None:
             raise Invalid("This service already has a self-assessment in progress. Carry on with that one.")
-        period_label = (period_label or current_period(utcnow().date())).strip()[:40]
+        period_label = (period_label or current_period(clock.today())).strip()[:40]
         same_period = await self.db.scalar(
             select(SelfAssessment.id).where(
                 SelfAssessment.service_id == service.id, SelfAssessment.period_label == period_label

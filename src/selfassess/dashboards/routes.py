@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from litestar import get
 from litestar.di import NamedDependency
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess import clock
 from selfassess.accounts.models import User
 from selfassess.dashboards.service import Home
 from selfassess.web.rendering import render
@@ -19,7 +18,7 @@ from selfassess.web.rendering import render
 async def home(
     request: HTMXRequest, db_session: NamedDependency[AsyncSession], current_user: NamedDependency[User]
 ) -> Template:
-    today = date.today()
+    today = clock.today()
     dashboard = Home(db_session, current_user)
     if current_user.is_provider:
         return render(

@@ -8,13 +8,13 @@ No route can forget the scope, and an id from elsewhere is simply not found.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from sqlalchemy import Select, case, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
+from selfassess import clock
 from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import Organisation, OrganisationKind, Role, User
 from selfassess.accounts.service import create_organisation
@@ -78,7 +78,7 @@ class CareServices:
             .where(
                 ActionPlan.service_id == CareService.id,
                 ActionPlan.status == PlanStatus.AGREED,
-                overdue_condition(date.today()),
+                overdue_condition(clock.today()),
             )
             .scalar_subquery()
         )

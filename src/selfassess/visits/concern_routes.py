@@ -3,7 +3,6 @@ their own services that are not confidential. Plus a read-only JSON view per ser
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, TypeVar
 
 from litestar import Controller, get, post
@@ -14,6 +13,7 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess import clock
 from selfassess.accounts.models import User
 from selfassess.choices import Choice
 from selfassess.visits.concerns import ConcernEntry, Concerns
@@ -92,7 +92,7 @@ class ServiceConcernController(Controller):
         self, request: HTMXRequest, concerns: NamedDependency[Concerns], service_id: FromPath[int]
     ) -> Template:
         service = await concerns.care_services.get(service_id)
-        form: Form[ConcernForm] = Form.initial({"received_on": date.today()})
+        form: Form[ConcernForm] = Form.initial({"received_on": clock.today()})
         return render(
             request, "visits/concern_form.html", _form_context(form, service.id, service.name, None)
         )

@@ -9,12 +9,13 @@ its report is shared.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from selfassess import clock
 from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import User
 from selfassess.actions.models import ActionPlan
@@ -275,7 +276,7 @@ class Visits:
             plural = "s" if open_points > 1 else ""
             return f"Respond to the provider's {open_points} open factual accuracy point{plural}."
         due = visit.factual_accuracy_due
-        if due is not None and date.today() <= due and not await self.provider_has_finished(visit):
+        if due is not None and clock.today() <= due and not await self.provider_has_finished(visit):
             return (
                 f"The provider has until {due:%-d %B %Y} to raise factual accuracy points, "
                 "unless they say they have no more."
@@ -457,7 +458,7 @@ class Visits:
             raise Invalid("Write the overall summary before sharing the draft report.")
         days = (await council_settings(self.db, service.council_id)).factual_accuracy_days
         visit.status, visit.shared_at = VisitStatus.DRAFT_SHARED, utcnow()
-        visit.factual_accuracy_due = date.today() + timedelta(days=days)
+        visit.factual_accuracy_due = clock.today() + timedelta(days=days)
         visit.updated_at = utcnow()
         self._event(
             visit, "draft_shared", f"Factual accuracy comments due by {visit.factual_accuracy_due:%-d %B %Y}"
@@ -535,7 +536,7 @@ class Visits:
             raise Forbidden("Factual accuracy points are raised by the provider.")
         if visit.status is not VisitStatus.DRAFT_SHARED:
             raise Invalid("The report is not open for factual accuracy comments.")
-        if visit.factual_accuracy_due and date.today() > visit.factual_accuracy_due:
+        if visit.factual_accuracy_due and clock.today() > visit.factual_accuracy_due:
             raise Invalid(
                 f"The period for factual accuracy comments ended on {visit.factual_accuracy_due:%-d %B %Y}."
             )
