@@ -22,7 +22,8 @@ from selfassess import clock
 from selfassess.accounts.models import User
 from selfassess.actions.forms import ActionForm, CommentForm, DecisionForm, DueDateForm, StatusForm
 from selfassess.actions.models import ActionPlan, PlanStatus
-from selfassess.actions.rules import ActionStatus, Priority, Side, allowed_transitions
+from selfassess.actions.rulebook import STATUS_COMMANDS, Command
+from selfassess.actions.rules import Priority
 from selfassess.actions.service import ActionChanges, ActionPlans, PlanIncomplete
 from selfassess.attachments.responses import download
 from selfassess.errors import Conflict, Invalid, NotFound
@@ -155,10 +156,11 @@ class PlanController(Controller):
             ],
             "priorities": Priority.options(),
             "today": clock.today(),
-            "editable": _editable(plans, plan),
-            "side": plans.side,
-            "allowed": allowed_transitions,
-            "statuses": list(ActionStatus),
+            # What the page offers comes from the rulebook the service enforces.
+            "can": plans.plan_commands(plan),
+            "can_on": lambda action: plans.action_commands(plan, action),
+            "Command": Command,
+            "status_commands": [(status, command) for status, command in STATUS_COMMANDS.items()],
             "history": await plans.history(plan),
             "new_action": Form.initial({"priority": Priority.MEDIUM.value}),
             "problems": [],
@@ -557,12 +559,6 @@ class PlanController(Controller):
             for row in await plans.history(plan)
         ]
         return _csv(f"action-plan-{service.id}-{plan.id}-history.csv", header, lines)
-
-
-def _editable(plans: ActionPlans, plan: ActionPlan) -> bool:
-    if plan.status in (PlanStatus.AGREED, PlanStatus.CLOSED):
-        return False
-    return plan.status.provider_may_edit if plans.side is Side.PROVIDER else True
 
 
 def _csv(filename: str, header: list[str], lines: list[list[str]]) -> Response[str]:

@@ -24,6 +24,15 @@ from selfassess.actions.models import (
     PlanStatus,
     overdue_condition,
 )
+from selfassess.actions.rulebook import (
+    STATUS_COMMANDS,
+    ActionState,
+    Command,
+    action_commands,
+    plan_commands,
+    refusal,
+    refused_for_the_side,
+)
 from selfassess.actions.rules import (
     ActionStatus,
     Priority,
@@ -366,15 +375,26 @@ class ActionPlans:
         await self.db.commit()
         return plan
 
-    # --- the draft plan --------------------------------------------------------------------------------
+    # --- the rulebook ----------------------------------------------------------------------------------
 
-    def _require_plan_editable(self, plan: ActionPlan) -> None:
-        if plan.status in (PlanStatus.AGREED, PlanStatus.CLOSED):
-            raise Invalid(
-                "The plan is agreed; change actions through their status, notes and due-date requests."
-            )
-        if self.viewer.is_provider and not plan.status.provider_may_edit:
-            raise Invalid("The plan is with the council for agreement.")
+    def plan_commands(self, plan: ActionPlan) -> frozenset[Command]:
+        return plan_commands(plan.status, self.side)
+
+    def action_commands(self, plan: ActionPlan, action: Action) -> frozenset[Command]:
+        return action_commands(plan.status, action_state(action), self.side)
+
+    def _require(self, command: Command, plan: ActionPlan, action: Action | None = None) -> None:
+        """Refuse any command the rulebook does not allow: the same answer the page was given."""
+        state = action_state(action) if action is not None else None
+        allowed = self.plan_commands(plan) if action is None else self.action_commands(plan, action)
+        if command in allowed:
+            return
+        message = refusal(command, plan.status, state, self.side)
+        if refused_for_the_side(command, plan.status, state, self.side):
+            raise Forbidden(message)
+        raise Invalid(message)
+
+    # --- the draft plan --------------------------------------------------------------------------------
 
     async def _check_owner(self, service: CareService, owner_id: int | None) -> None:
         if owner_id is not None and owner_id not in {user.id for user in await self.owner_choices(service)}:
@@ -389,9 +409,9 @@ class ActionPlans:
         expected_version: int,
         changes: ActionChanges,
     ) -> Action:
-        self._require_plan_editable(plan)
-        await self._check_owner(service, changes.owner_id)
         action = await self.action(plan, action_id)
+        self._require(Command.EDIT_ACTION, plan, action)
+        await self._check_owner(service, changes.owner_id)
         before = {
             name: getattr(action, name)
             for name in ("title", "description", "owner_id", "due_date", "priority")
@@ -422,7 +442,7 @@ class ActionPlans:
     async def add_action(
         self, plan: ActionPlan, service: CareService, changes: ActionChanges, statement_id: int | None
     ) -> Action:
-        self._require_plan_editable(plan)
+        self._require(Command.ADD_ACTION, plan)
         await self._check_owner(service, changes.owner_id)
         if statement_id is not None:
             framework = await self.framework(plan)
@@ -437,13 +457,8 @@ class ActionPlans:
 
     async def delete_action(self, plan: ActionPlan, action_id: int) -> None:
         """Only actions people added: each issue the visit found keeps at least its proposed action."""
-        self._require_plan_editable(plan)
         action = await self.action(plan, action_id)
-        if action.reason is not Reason.ADDED:
-            raise Invalid(
-                "An action proposed from the visit can be changed but not removed; "
-                "each issue found needs at least one action."
-            )
+        self._require(Command.REMOVE_ACTION, plan, action)
         self._event(plan, None, "action_removed", old=action.title)
         await self.db.delete(action)
         await self.db.commit()
@@ -459,9 +474,7 @@ class ActionPlans:
         return problems
 
     async def submit(self, plan: ActionPlan, service: CareService) -> None:
-        if not self.viewer.is_provider:
-            raise Forbidden("The provider submits the plan.")
-        self._require_plan_editable(plan)
+        self._require(Command.SUBMIT_PLAN, plan)
         if problems := await self.plan_problems(plan):
             raise PlanIncomplete(problems)
         self._move(plan, PlanStatus.SUBMITTED)
@@ -476,9 +489,7 @@ class ActionPlans:
         await self.db.commit()
 
     async def request_changes(self, plan: ActionPlan, service: CareService, comment: str) -> None:
-        self._require_officer()
-        if plan.status is not PlanStatus.SUBMITTED:
-            raise Invalid("Only a submitted plan can be sent back for changes.")
+        self._require(Command.REQUEST_CHANGES, plan)
         if not comment.strip():
             raise Invalid("Say what should change.")
         self._move(plan, PlanStatus.CHANGES_REQUESTED, comment.strip())
@@ -493,9 +504,7 @@ class ActionPlans:
         await self.db.commit()
 
     async def agree(self, plan: ActionPlan, service: CareService) -> None:
-        self._require_officer()
-        if plan.status is not PlanStatus.SUBMITTED:
-            raise Invalid("Only a submitted plan can be agreed.")
+        self._require(Command.AGREE_PLAN, plan)
         if problems := await self.plan_problems(plan):
             raise PlanIncomplete(problems)
         settings = await council_settings(self.db, service.council_id)
@@ -513,14 +522,6 @@ class ActionPlans:
 
     # --- tracking -------------------------------------------------------------------------------------
 
-    def _require_agreed(self, plan: ActionPlan) -> None:
-        if plan.status is not PlanStatus.AGREED:
-            raise Invalid("Actions are worked on once the plan is agreed.")
-
-    def _require_officer(self) -> None:
-        if not self.viewer.is_council_staff:
-            raise Forbidden("Only a council officer can do this.")
-
     async def change_status(
         self,
         plan: ActionPlan,
@@ -531,9 +532,12 @@ class ActionPlans:
         target: ActionStatus,
         reason: str,
     ) -> Action:
-        self._require_agreed(plan)
         action = await self.action(plan, action_id)
-        try:
+        if plan.status is not PlanStatus.AGREED:
+            raise Invalid(
+                refusal(STATUS_COMMANDS.get(target, Command.MARK_IN_PROGRESS), plan.status, None, self.side)
+            )
+        try:  # the transition table the rulebook's status commands come from; its messages say more
             check_transition(action.status, target, self.side, reason)
         except TransitionError as problem:
             raise Invalid(str(problem)) from problem
@@ -619,9 +623,8 @@ class ActionPlans:
         filename: str | None,
         data: bytes | None,
     ) -> None:
-        if plan.status is PlanStatus.CLOSED:
-            raise Invalid("The plan is closed.")
         action = await self.action(plan, action_id)
+        self._require(Command.ADD_NOTE, plan, action)
         text = text.strip()
         if not text and not data:
             raise Invalid("Write a note or attach a file.")
@@ -654,10 +657,8 @@ class ActionPlans:
         self, plan: ActionPlan, service: CareService, action_id: int, *, proposed: date, reason: str
     ) -> None:
         """Providers ask; the officer decides. The current date stands until then."""
-        if not self.viewer.is_provider:
-            raise Forbidden("The provider proposes new dates; an officer can change the date directly.")
-        self._require_agreed(plan)
         action = await self.action(plan, action_id)
+        self._require(Command.ASK_FOR_MORE_TIME, plan, action)
         if proposed <= clock.today():
             raise Invalid("Propose a date in the future.")
         if not reason.strip():
@@ -684,10 +685,8 @@ class ActionPlans:
     async def decide_due_date(
         self, plan: ActionPlan, service: CareService, action_id: int, *, accept: bool, comment: str
     ) -> None:
-        self._require_officer()
         action = await self.action(plan, action_id)
-        if action.proposed_due_date is None:
-            raise Invalid("There is no new date waiting for a decision.")
+        self._require(Command.DECIDE_DUE_DATE, plan, action)
         if not accept and not comment.strip():
             raise Invalid("Say why the new date is not accepted.")
         proposed = action.proposed_due_date
@@ -778,6 +777,10 @@ class PlanIncomplete(Invalid):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("The plan is not complete yet.")
         self.problems = problems
+
+
+def action_state(action: Action) -> ActionState:
+    return ActionState(status=action.status, reason=action.reason, proposed_due_date=action.proposed_due_date)
 
 
 def _text(value: object) -> str:
