@@ -44,10 +44,9 @@ from selfassess.actions.rules import (
     policy_from_settings,
     propose_actions,
 )
-from selfassess.assessments.models import SelfAssessmentAnswer
 from selfassess.attachments.models import StoredFile
 from selfassess.attachments.service import file_content, store_file
-from selfassess.comparison.rules import StatementScores, compare
+from selfassess.comparison.service import Comparisons
 from selfassess.db import Page, fetch_page, update_if_version, utcnow
 from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
 from selfassess.frameworks.service import LoadedFramework, StatementView, council_settings, load_framework
@@ -306,32 +305,7 @@ class ActionPlans:
             score.statement_id: score
             for score in await self.db.scalars(select(VisitScore).where(VisitScore.visit_id == visit.id))
         }
-        self_scores: dict[int, int | None] = {}
-        if visit.self_assessment_id is not None:
-            self_scores = dict(
-                (
-                    await self.db.execute(
-                        select(SelfAssessmentAnswer.statement_id, SelfAssessmentAnswer.score).where(
-                            SelfAssessmentAnswer.assessment_id == visit.self_assessment_id
-                        )
-                    )
-                ).all()
-            )
-        pairs = [
-            StatementScores(
-                statement.code,
-                statement.key_question_code,
-                self_scores.get(statement.id),
-                officer_scores[statement.id].score,
-            )
-            for statement in framework.statements
-        ]
-        comparison = compare(
-            pairs,
-            [question.code for question in framework.key_questions],
-            framework.rules,
-            overrating_margin=council.overrating_margin,
-        )
+        comparison = await Comparisons(self.db, self.viewer).compare_visit(service, visit)
         today = clock.today()
         proposals = propose_actions(
             comparison.statements,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -34,7 +34,7 @@ from selfassess.notifications.service import notify
 from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
 from selfassess.settings import Settings
-from selfassess.visits.models import Visit, VisitStatus
+from selfassess.visits.tested import tested_by_a_locked_visit
 
 MAX_TEXT = 20_000  # characters in one narrative: several pages, well short of abuse
 
@@ -193,12 +193,7 @@ class SelfAssessments:
             return True
         if not (await council_settings(self.db, service.council_id)).blind_scoring:
             return True
-        locked = (VisitStatus.SCORES_LOCKED, VisitStatus.DRAFT_SHARED, VisitStatus.PUBLISHED)
-        return bool(
-            await self.db.scalar(
-                select(exists().where(Visit.self_assessment_id == assessment.id, Visit.status.in_(locked)))
-            )
-        )
+        return bool(await self.db.scalar(select(tested_by_a_locked_visit(assessment.id))))
 
     async def awaiting_review(self, *, number: int = 1, size: int = 25) -> Page[AssessmentRow]:
         """Submitted assessments in the council's area, those of the officer's own services first."""

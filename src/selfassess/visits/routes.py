@@ -29,6 +29,7 @@ from selfassess.visits.forms import (
 )
 from selfassess.visits.models import Visit, VisitStatus, VisitType
 from selfassess.visits.service import ScoreConflict, ScoresMissing, Visits
+from selfassess.visits.tested import tested_assessment
 from selfassess.web.forms import Form, bind
 from selfassess.web.guards import requires_council_staff, requires_provider
 from selfassess.web.rendering import render, see_other
@@ -391,7 +392,14 @@ class VisitController(Controller):
                 await self._overview(visits, visit, service, missing=missing.missing),
                 status_code=422,
             )
-        flash(request, "Scores locked. The provider's own scores are now shown beside yours.", "success")
+        if await visits.tested_assessment(visit) is None:
+            flash(
+                request,
+                "Scores locked. There is no submitted self-assessment to show beside yours.",
+                "success",
+            )
+        else:
+            flash(request, "Scores locked. The provider's own scores are now shown beside yours.", "success")
         return see_other(f"/visits/{visit.id}")
 
     @post("/share", guards=[requires_council_staff])
@@ -531,10 +539,11 @@ async def _self_assessment_view(
 ) -> dict[str, Any]:
     """The provider's narrative and evidence beside the officer's scoring, and their own scores
     only when blind scoring allows it."""
-    if visit.self_assessment_id is None:
+    found = await tested_assessment(db, visit)
+    if found is None or found.id is None:
         return {"tested": None, "answers": {}, "evidence": {}, "self_scores_visible": False}
     assessments = SelfAssessments(db, viewer, settings)
-    tested, _ = await assessments.get(visit.self_assessment_id)
+    tested, _ = await assessments.get(found.id)
     return {
         "tested": tested,
         "answers": await assessments.answers(tested),

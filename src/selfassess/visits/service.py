@@ -41,9 +41,9 @@ from selfassess.visits.models import (
     VisitStatus,
     VisitType,
 )
+from selfassess.visits.tested import tested_assessment
 
 REPORT_VISIBLE_TO_PROVIDER = (VisitStatus.DRAFT_SHARED, VisitStatus.PUBLISHED)
-SCORES_LOCKED_OR_LATER = (VisitStatus.SCORES_LOCKED, VisitStatus.DRAFT_SHARED, VisitStatus.PUBLISHED)
 UPCOMING = (VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS)
 NO_MORE_POINTS = "factual_accuracy.no_more_points"
 
@@ -225,9 +225,7 @@ class Visits:
         )
 
     async def tested_assessment(self, visit: Visit) -> SelfAssessment | None:
-        if visit.self_assessment_id is None:
-            return None
-        return await self.db.get(SelfAssessment, visit.self_assessment_id)
+        return await tested_assessment(self.db, visit)
 
     async def points(self, visit: Visit) -> list[PointRow]:
         framework = await self.framework(visit)
