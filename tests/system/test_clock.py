@@ -72,6 +72,6 @@ async def test_an_action_is_overdue_from_the_councils_midnight_in_summer_time(
     await client.login(world.officer_a.email)
 
     stand_at(BEFORE_LONDON_MIDNIGHT)
-    assert "0 overdue actions on your services" in text_of((await client.get("/home")).text)
+    assert "0 plans with overdue actions on your services" in text_of((await client.get("/home")).text)
     stand_at(AFTER_LONDON_MIDNIGHT)
-    assert "1 overdue action on your services" in text_of((await client.get("/home")).text)
+    assert "1 plan with overdue actions on your services" in text_of((await client.get("/home")).text)

@@ -24,7 +24,7 @@ from selfassess.actions.forms import ActionForm, CommentForm, DecisionForm, DueD
 from selfassess.actions.models import ActionPlan, PlanStatus
 from selfassess.actions.rulebook import STATUS_COMMANDS, Command
 from selfassess.actions.rules import Priority
-from selfassess.actions.service import ActionChanges, ActionPlans, PlanIncomplete
+from selfassess.actions.service import ActionChanges, ActionPlans, PlanFilter, PlanIncomplete
 from selfassess.attachments.responses import download
 from selfassess.errors import Conflict, Invalid, NotFound
 from selfassess.providers.models import CareService
@@ -110,15 +110,20 @@ class PlanListController(Controller):
         request: HTMXRequest,
         plans: NamedDependency[ActionPlans],
         overdue_only: FromQuery[bool] = False,
+        status: FromQuery[str | None] = None,
+        mine: FromQuery[bool] = False,
         page: FromQuery[int] = 1,
     ) -> Template:
         """Every open plan in the council's area, those with overdue actions first."""
+        chosen = PlanStatus(status) if status in PlanStatus._value2member_map_ else None
+        shown = PlanFilter(chosen, overdue_only, mine)
         return render(
             request,
             "actions/plans.html",
             {
-                "plans": await plans.open_plans(overdue_only=overdue_only, number=page),
+                "plans": await plans.open_plans(shown, number=page),
                 "overdue_only": overdue_only,
+                "shown": shown,
             },
             block="results",
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -114,6 +115,23 @@ class ActionChanges:
     priority: Priority
 
 
+@dataclass(frozen=True)
+class PlanFilter:
+    """Which open plans a list shows: the /plans page lists them and the home page counts them,
+    with the same conditions."""
+
+    status: PlanStatus | None = None
+    overdue_only: bool = False
+    mine: bool = False  # plans of the services the viewer is the assigned officer for
+
+    @property
+    def query(self) -> str:
+        """The list's address: /plans?{query}."""
+        values = {"status": self.status.value} if self.status else {}
+        values |= {name: "true" for name in ("overdue_only", "mine") if getattr(self, name)}
+        return urlencode(values)
+
+
 class ActionPlans:
     def __init__(self, db: AsyncSession, viewer: User, settings: Settings) -> None:
         self.db = db
@@ -150,9 +168,10 @@ class ActionPlans:
         return {plan_id: found.get(plan_id, PlanProgress(0, 0, 0, 0)) for plan_id in plan_ids}
 
     async def open_plans(
-        self, *, overdue_only: bool = False, number: int = 1, size: int = 25
+        self, shown: PlanFilter, *, number: int = 1, size: int = 25
     ) -> Page[tuple[ActionPlan, CareService, PlanProgress]]:
-        """One page of the open plans in the viewer's area, those with most overdue actions first."""
+        """One page of the open plans in the viewer's area that ``shown`` picks, those with most
+        overdue actions first."""
         today = clock.today()
         overdue = (
             select(func.count(Action.id))
@@ -164,8 +183,12 @@ class ActionPlans:
             .join(CareService, CareService.id == ActionPlan.service_id)
             .where(ActionPlan.status != PlanStatus.CLOSED)
         )
-        if overdue_only:
+        if shown.overdue_only:
             statement = statement.where(overdue > 0)
+        if shown.status is not None:
+            statement = statement.where(ActionPlan.status == shown.status)
+        if shown.mine:
+            statement = statement.where(CareService.assigned_officer_id == self.viewer.id)
         rows, total, number = await fetch_page(
             self.db, statement, overdue.desc(), CareService.name, ActionPlan.id, number=number, size=size
         )

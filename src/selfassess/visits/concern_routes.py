@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from selfassess import clock
 from selfassess.accounts.models import User
 from selfassess.choices import Choice
-from selfassess.visits.concerns import ConcernEntry, Concerns
+from selfassess.visits.concerns import SEVERITY_FILTER_OPTIONS, SEVERITY_FILTERS, ConcernEntry, Concerns
 from selfassess.visits.models import Concern, ConcernSource, ConcernStatus, Severity
 from selfassess.visits.schemas import CloseConcernForm, ConcernForm, ConcernPublic
 from selfassess.web.forms import Form, bind
@@ -137,17 +137,17 @@ class ConcernController(Controller):
     ) -> Template:
         entries = await concerns.page(
             status=_choice(ConcernStatus, status),
-            severity=_choice(Severity, severity),
+            severities=SEVERITY_FILTERS.get(severity, ()),
             query=q,
             number=page,
         )
         context = {
             "entries": entries,
             "status": status if _choice(ConcernStatus, status) else ALL_STATUSES,
-            "severity": severity if _choice(Severity, severity) else "",
+            "severity": severity if severity in SEVERITY_FILTERS else "",
             "q": q,
             "status_options": [*ConcernStatus.options(), (ALL_STATUSES, "Open and closed")],
-            "severity_options": Severity.options(),
+            "severity_options": SEVERITY_FILTER_OPTIONS,
         }
         return render(request, "visits/concerns.html", context, block="results")
 

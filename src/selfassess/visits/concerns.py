@@ -23,6 +23,15 @@ from selfassess.providers.service import CareServices
 from selfassess.visits.models import Concern, ConcernStatus, Severity
 from selfassess.visits.schemas import ConcernForm
 
+# The severity filters of the concerns list, by their value in the address: each severity alone,
+# and the serious ones together (the home page counts those and links here).
+HIGH_OR_CRITICAL = "high_or_critical"
+SEVERITY_FILTERS: dict[str, tuple[Severity, ...]] = {
+    **{severity.value: (severity,) for severity in Severity},
+    HIGH_OR_CRITICAL: (Severity.HIGH, Severity.CRITICAL),
+}
+SEVERITY_FILTER_OPTIONS = [*Severity.options(), (HIGH_OR_CRITICAL, "High or critical")]
+
 # Orderings for triage: open before closed, the most severe first.
 _OPEN_FIRST = case((Concern.status == ConcernStatus.OPEN, 0), else_=1)
 _MOST_SEVERE_FIRST = case(
@@ -85,7 +94,7 @@ class Concerns:
         self,
         *,
         status: ConcernStatus | None = None,
-        severity: Severity | None = None,
+        severities: tuple[Severity, ...] = (),
         query: str = "",
         number: int = 1,
         size: int = 25,
@@ -95,8 +104,8 @@ class Concerns:
         statement = self._visible().where(CareService.is_active.is_(True))
         if status is not None:
             statement = statement.where(Concern.status == status)
-        if severity is not None:
-            statement = statement.where(Concern.severity == severity)
+        if severities:
+            statement = statement.where(Concern.severity.in_(severities))
         if query:
             statement = statement.where(
                 contains_any(query, Concern.summary, Concern.details, Concern.outcome, CareService.name)

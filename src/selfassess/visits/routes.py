@@ -28,7 +28,7 @@ from selfassess.visits.forms import (
     VisitForm,
 )
 from selfassess.visits.models import Visit, VisitStatus, VisitType
-from selfassess.visits.service import ScoreConflict, ScoresMissing, Visits
+from selfassess.visits.service import ScoreConflict, ScoresMissing, VisitFilter, Visits
 from selfassess.visits.tested import tested_assessment
 from selfassess.web.forms import Form, bind
 from selfassess.web.guards import requires_council_staff, requires_provider
@@ -149,15 +149,20 @@ class VisitListController(Controller):
         request: HTMXRequest,
         visits: NamedDependency[Visits],
         status: FromQuery[str | None] = None,
+        mine: FromQuery[bool] = False,
+        to_carry_out: FromQuery[bool] = False,
+        points_to_answer: FromQuery[bool] = False,
         page: FromQuery[int] = 1,
     ) -> Template:
         chosen = VisitStatus(status) if status in VisitStatus._value2member_map_ else None
+        shown = VisitFilter(chosen, mine, to_carry_out, points_to_answer)
         return render(
             request,
             "visits/visits.html",
             {
-                "rows": await visits.page(status=chosen, number=page),
+                "rows": await visits.page(shown, number=page),
                 "status": chosen,
+                "shown": shown,
                 "status_options": VisitStatus.options(),
             },
             block="results",

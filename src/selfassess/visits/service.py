@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -84,6 +86,42 @@ class ScoresMissing(Invalid):
         self.missing = missing
 
 
+@dataclass(frozen=True)
+class VisitFilter:
+    """Which visits a list shows: the /visits page lists them and the home page counts them, with
+    the same conditions, so a tile's number is always its list's length."""
+
+    status: VisitStatus | None = None
+    mine: bool = False
+    to_carry_out: bool = False
+    points_to_answer: bool = False
+
+    def conditions(self, viewer: User) -> list[Any]:
+        conditions: list[Any] = (
+            [Visit.status == self.status] if self.status else [Visit.status != VisitStatus.CANCELLED]
+        )
+        if self.mine:
+            conditions.append(Visit.officer_id == viewer.id)
+        if self.to_carry_out:
+            conditions.append(Visit.status.in_([VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS]))
+        if self.points_to_answer:
+            conditions.append(
+                exists().where(
+                    FactualAccuracyPoint.visit_id == Visit.id, FactualAccuracyPoint.status == PointStatus.OPEN
+                )
+            )
+        return conditions
+
+    @property
+    def query(self) -> str:
+        """The list's address: /visits?{query}."""
+        values = {"status": self.status.value if self.status else ""}
+        values |= {
+            name: "true" for name in ("mine", "to_carry_out", "points_to_answer") if getattr(self, name)
+        }
+        return urlencode(values)
+
+
 class Visits:
     def __init__(self, db: AsyncSession, viewer: User, settings: Settings) -> None:
         self.db = db
@@ -134,12 +172,10 @@ class Visits:
             )
         )
 
-    async def page(
-        self, *, status: VisitStatus | None = None, number: int = 1, size: int = 25
-    ) -> Page[VisitRow]:
-        """The council's visits, the viewer's own first, then by date."""
+    async def page(self, shown: VisitFilter, *, number: int = 1, size: int = 25) -> Page[VisitRow]:
+        """The council's visits that ``shown`` picks, the viewer's own first, then by date."""
         self._require_council_staff()
-        conditions = [Visit.status == status] if status else [Visit.status != VisitStatus.CANCELLED]
+        conditions = shown.conditions(self.viewer)
         total = (
             await self.db.scalar(
                 self.services.scope(
