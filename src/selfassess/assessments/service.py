@@ -24,6 +24,12 @@ from selfassess.assessments.models import (
     SelfAssessment,
     SelfAssessmentAnswer,
 )
+from selfassess.assessments.rules import (
+    AssessmentCommand,
+    assessment_commands,
+    assessment_refusal,
+    refused_for_the_person,
+)
 from selfassess.attachments.models import StoredFile
 from selfassess.attachments.service import file_content, store_file
 from selfassess.db import Page, update_if_version, utcnow
@@ -226,10 +232,21 @@ class SelfAssessments:
         if not self.viewer.is_provider:
             raise Forbidden("Only the provider's own staff can fill in a self-assessment.")
 
+    def commands(self, assessment: SelfAssessment) -> frozenset[AssessmentCommand]:
+        return assessment_commands(assessment.status, provider=self.viewer.is_provider)
+
+    def _require(self, command: AssessmentCommand, assessment: SelfAssessment) -> None:
+        """Refuse what the rulebook does not allow: the same answer the page was given."""
+        if command in self.commands(assessment):
+            return
+        provider = self.viewer.is_provider
+        message = assessment_refusal(command, assessment.status, provider=provider)
+        if refused_for_the_person(command, provider=provider):
+            raise Forbidden(message)
+        raise Invalid(message)
+
     def _require_editable(self, assessment: SelfAssessment) -> None:
-        self._require_provider()
-        if not assessment.status.editable:
-            raise Invalid(f"This self-assessment is {assessment.status.label.lower()} and cannot be changed.")
+        self._require(AssessmentCommand.EDIT, assessment)
 
     async def start(self, service: CareService, period_label: str | None = None) -> SelfAssessment:
         """A new draft against the council's current framework, with an empty answer per statement."""
@@ -405,7 +422,7 @@ class SelfAssessments:
         ]
 
     async def submit(self, assessment: SelfAssessment, service: CareService) -> None:
-        self._require_editable(assessment)
+        self._require(AssessmentCommand.SUBMIT, assessment)
         if missing := await self.missing(assessment):
             raise Incomplete(missing)
         event = self._move(assessment, AssessmentStatus.SUBMITTED, "")
@@ -421,19 +438,13 @@ class SelfAssessments:
 
     # --- writes: council staff ---------------------------------------------------------------------
 
-    def _require_council_staff(self) -> None:
-        if not self.viewer.is_council_staff:
-            raise Forbidden("Only council staff review self-assessments.")
-
     async def return_for_information(
         self, assessment: SelfAssessment, service: CareService, comment: str
     ) -> None:
-        self._require_council_staff()
+        self._require(AssessmentCommand.RETURN, assessment)
         comment = comment.strip()
         if not comment:
             raise Invalid("Say what more information the provider should give.")
-        if assessment.status not in (AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED):
-            raise Invalid("Only a submitted self-assessment can be returned.")
         event = self._move(assessment, AssessmentStatus.RETURNED, comment[:5000])
         await self._tell(
             await provider_staff(self.db, service),
@@ -448,9 +459,7 @@ class SelfAssessments:
     async def mark_reviewed(
         self, assessment: SelfAssessment, service: CareService, comment: str = ""
     ) -> None:
-        self._require_council_staff()
-        if assessment.status is not AssessmentStatus.SUBMITTED:
-            raise Invalid("Only a submitted self-assessment can be marked as reviewed.")
+        self._require(AssessmentCommand.MARK_REVIEWED, assessment)
         event = self._move(assessment, AssessmentStatus.REVIEWED, comment.strip()[:5000])
         assessment.reviewed_at, assessment.reviewed_by_id = utcnow(), self.viewer.id
         await self._tell(

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from selfassess import clock
 from selfassess.accounts.models import User
 from selfassess.choices import Choice
+from selfassess.visits.concern_rules import ConcernCommand
 from selfassess.visits.concerns import SEVERITY_FILTER_OPTIONS, SEVERITY_FILTERS, ConcernEntry, Concerns
 from selfassess.visits.models import Concern, ConcernSource, ConcernStatus, Severity
 from selfassess.visits.schemas import CloseConcernForm, ConcernForm, ConcernPublic
@@ -59,11 +60,19 @@ def _form_context(
 
 
 def _concern_page(
-    request: HTMXRequest, entry: ConcernEntry, close_form: Form[CloseConcernForm], status_code: int = 200
+    request: HTMXRequest,
+    concerns: Concerns,
+    entry: ConcernEntry,
+    close_form: Form[CloseConcernForm],
+    status_code: int = 200,
 ) -> Template:
-    return render(
-        request, "visits/concern.html", {"entry": entry, "close_form": close_form}, status_code=status_code
-    )
+    context = {
+        "entry": entry,
+        "close_form": close_form,
+        "can": concerns.commands(entry.concern),
+        "ConcernCommand": ConcernCommand,
+    }
+    return render(request, "visits/concern.html", context, status_code=status_code)
 
 
 class ServiceConcernController(Controller):
@@ -156,7 +165,7 @@ class ConcernController(Controller):
         self, request: HTMXRequest, concerns: NamedDependency[Concerns], concern_id: FromPath[int]
     ) -> Template:
         entry = await concerns.get(concern_id)
-        return _concern_page(request, entry, Form.initial({"outcome": entry.concern.outcome}))
+        return _concern_page(request, concerns, entry, Form.initial({"outcome": entry.concern.outcome}))
 
     @get("/{concern_id:int}/edit", guards=[requires_council_staff])
     async def edit(
@@ -198,7 +207,7 @@ class ConcernController(Controller):
         entry = await concerns.get(concern_id)
         form = bind(CloseConcernForm, data)
         if not form.valid:
-            return _concern_page(request, entry, form, status_code=422)
+            return _concern_page(request, concerns, entry, form, status_code=422)
         assert form.data is not None
         await concerns.close(entry.concern, form.data.outcome)
         flash(request, "Closed the concern and recorded its outcome.", "success")

@@ -20,6 +20,7 @@ from selfassess.db import Page, contains_any, fetch_page, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
+from selfassess.visits.concern_rules import ConcernCommand, concern_commands, concern_refusal
 from selfassess.visits.models import Concern, ConcernStatus, Severity
 from selfassess.visits.schemas import ConcernForm
 
@@ -140,8 +141,18 @@ class Concerns:
         await self.db.commit()
         return concern
 
+    def commands(self, concern: Concern) -> frozenset[ConcernCommand]:
+        return concern_commands(concern.status, council_staff=self.viewer.is_council_staff)
+
+    def _require(self, command: ConcernCommand, concern: Concern) -> None:
+        """Refuse what the rulebook does not allow: the same answer the concern page was given."""
+        if command in self.commands(concern):
+            return
+        message = concern_refusal(command, concern.status, council_staff=self.viewer.is_council_staff)
+        raise (Invalid if self.viewer.is_council_staff else Forbidden)(message)
+
     async def update(self, concern: Concern, form: ConcernForm) -> Concern:
-        self._require_council_staff()
+        self._require(ConcernCommand.EDIT, concern)
         for name, value in self._fields(form).items():
             setattr(concern, name, value)
         concern.updated_at = utcnow()
@@ -150,9 +161,7 @@ class Concerns:
         return concern
 
     async def close(self, concern: Concern, outcome: str) -> Concern:
-        self._require_council_staff()
-        if concern.status is ConcernStatus.CLOSED:
-            raise Invalid("This concern is already closed.")
+        self._require(ConcernCommand.CLOSE, concern)
         concern.status = ConcernStatus.CLOSED
         concern.outcome = outcome
         concern.updated_at = utcnow()
@@ -162,9 +171,7 @@ class Concerns:
 
     async def reopen(self, concern: Concern) -> Concern:
         """The earlier outcome is kept, shown as the last one, and offered again when it is next closed."""
-        self._require_council_staff()
-        if concern.status is ConcernStatus.OPEN:
-            raise Invalid("This concern is already open.")
+        self._require(ConcernCommand.REOPEN, concern)
         concern.status = ConcernStatus.OPEN
         concern.updated_at = utcnow()
         self._audit("concern.reopened", concern)
