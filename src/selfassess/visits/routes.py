@@ -28,6 +28,7 @@ from selfassess.visits.forms import (
     VisitForm,
 )
 from selfassess.visits.models import Visit, VisitStatus, VisitType
+from selfassess.visits.point_rules import PointCommand
 from selfassess.visits.service import ScoreConflict, ScoresMissing, VisitFilter, Visits
 from selfassess.visits.tested import tested_assessment
 from selfassess.web.forms import Form, bind
@@ -458,6 +459,9 @@ class VisitController(Controller):
             scores=await visits.scores(visit),
             point_form=Form.initial(),
             provider_finished=await visits.provider_has_finished(visit),
+            can=visits.report_commands(visit),
+            point_can=visits.point_commands,
+            PointCommand=PointCommand,
         )
         context.update(extra)
         return context

@@ -43,6 +43,7 @@ from selfassess.visits.models import (
     VisitStatus,
     VisitType,
 )
+from selfassess.visits.point_rules import PointCommand, point_commands, report_commands, report_refusal
 from selfassess.visits.tested import tested_assessment
 
 REPORT_VISIBLE_TO_PROVIDER = (VisitStatus.DRAFT_SHARED, VisitStatus.PUBLISHED)
@@ -565,15 +566,20 @@ class Visits:
 
     # --- factual accuracy --------------------------------------------------------------------------------
 
+    def report_commands(self, visit: Visit) -> frozenset[PointCommand]:
+        return report_commands(
+            visit.status, visit.factual_accuracy_due, clock.today(), provider=self.viewer.is_provider
+        )
+
+    def point_commands(self, point: FactualAccuracyPoint) -> frozenset[PointCommand]:
+        return point_commands(point.status, council_staff=self.viewer.is_council_staff)
+
     def _require_provider_comments_open(self, visit: Visit) -> None:
-        if not self.viewer.is_provider:
-            raise Forbidden("Factual accuracy points are raised by the provider.")
-        if visit.status is not VisitStatus.DRAFT_SHARED:
-            raise Invalid("The report is not open for factual accuracy comments.")
-        if visit.factual_accuracy_due and clock.today() > visit.factual_accuracy_due:
-            raise Invalid(
-                f"The period for factual accuracy comments ended on {visit.factual_accuracy_due:%-d %B %Y}."
-            )
+        """Raising a point and finishing are allowed together (the rulebook's report commands)."""
+        if PointCommand.RAISE in self.report_commands(visit):
+            return
+        message = report_refusal(visit.status, visit.factual_accuracy_due, provider=self.viewer.is_provider)
+        raise (Invalid if self.viewer.is_provider else Forbidden)(message)
 
     async def raise_point(self, visit: Visit, *, statement_id: int | None, text: str) -> FactualAccuracyPoint:
         self._require_provider_comments_open(visit)
@@ -616,7 +622,7 @@ class Visits:
         )
         if point is None:
             raise NotFound("factual accuracy point")
-        if point.status is not PointStatus.OPEN:
+        if PointCommand.ACCEPT not in self.point_commands(point):
             raise Invalid("This point has already been answered.")
         return point
 
