@@ -3,12 +3,20 @@ again on a fresh PostgreSQL database made for this run (and dropped after it).
 
 Tests talk to the app over HTTP with Litestar's test client; ``db`` is a separate session for
 arranging data with the real service functions and for checking what was stored.
+
+Speed without changing what a test sees: each database is migrated once per session (per xdist
+worker); after each test only the tables it wrote to are emptied (and their ids restarted); the
+shipped frameworks are installed once, and the ``frameworks`` fixture copies those rows back in.
+Test databases skip the wait for the disk on commit (SQLite on tmpfs where there is one,
+PostgreSQL with ``synchronous_commit=off``): a crash loses nothing a test needs.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -17,11 +25,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from alembic import command as alembic_command
 from litestar import Litestar
-from sqlalchemy import text
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlmodel import SQLModel
 
+from selfassess.accounts.passwords import configure_hashing
 from selfassess.app import create_app
 from selfassess.db import alembic_config, create_engine_for, session_factory
 from selfassess.settings import Settings, get_settings
@@ -38,6 +47,7 @@ def _create_postgres_database() -> tuple[str, str]:
     admin = make_url(POSTGRES_ADMIN_URL).set(drivername="postgresql")
     with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
+        connection.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     return name, admin.set(database=name).render_as_string(hide_password=False)
 
 
@@ -48,9 +58,27 @@ def _drop_postgres_database(name: str) -> None:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _scratch_folder(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A folder in memory (tmpfs) when the machine has one: SQLite's fsync on every commit is free."""
+    memory = Path("/dev/shm")
+    if memory.is_dir() and os.access(memory, os.W_OK):
+        folder = Path(tempfile.mkdtemp(prefix=f"selfassess-{name}-", dir=memory))
+        _memory_folders.append(folder)
+        return folder
+    return tmp_path_factory.mktemp(name)
+
+
+_memory_folders: list[Path] = []
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    for folder in _memory_folders:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    data_dir = tmp_path_factory.mktemp(f"data-{request.param}")
+    data_dir = _scratch_folder(tmp_path_factory, f"data-{request.param}")
     database_name = None
     if request.param == "postgres":
         database_name, url = _create_postgres_database()
@@ -79,25 +107,55 @@ def app(settings: Settings) -> Litestar:
 
 @pytest.fixture(scope="session")
 async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine_for(settings)
+    """The tests' own engine, always used from the session's event loop, so it may keep its
+    connections (the app's engine may not: each test client runs the app on a loop of its own)."""
+    engine = create_engine_for(settings.model_copy(update={"database_pool_size": 2}))
+    await _empty_all_tables(engine)  # a clean start whatever the migrations inserted
     yield engine
     await engine.dispose()
 
 
-async def _empty_all_tables(engine: AsyncEngine) -> None:
+async def _tables_with_rows(connection: AsyncConnection) -> list[Table]:
+    """One query asks every table whether it has a row: most tests touch a handful of ~40."""
     tables = SQLModel.metadata.sorted_tables
+    probes = [
+        select(func.count()).select_from(select(table).limit(1).subquery()).label(f"t{index}")
+        for index, table in enumerate(tables)
+    ]
+    flags = (await connection.execute(select(*probes))).one()
+    return [table for table, flag in zip(tables, flags, strict=True) if flag]
+
+
+async def _restart_ids(connection: AsyncConnection, tables: list[Table]) -> None:
+    """Ids carry on from the highest one left (1 in an empty table), as in a new database. SQLite does
+    that by itself (no AUTOINCREMENT tables); PostgreSQL's sequences are set, in one statement."""
+    serial = [table for table in tables if "id" in table.primary_key.columns]
+    if connection.dialect.name != "postgresql" or not serial:
+        return
+    resets = ", ".join(
+        f"setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
+        f'COALESCE((SELECT max(id) FROM "{table.name}"), 0) + 1, false)'
+        for table in serial
+    )
+    await connection.execute(text(f"SELECT {resets}"))
+
+
+async def _empty_all_tables(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            names = ", ".join(f'"{table.name}"' for table in tables)
-            await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(tables):
-                await connection.execute(table.delete())
+        dirty = await _tables_with_rows(connection)
+        for table in reversed(dirty):
+            await connection.execute(table.delete())
+        await _restart_ids(connection, dirty)
 
 
 @pytest.fixture
-async def db(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+async def db(engine: AsyncEngine, settings: Settings) -> AsyncIterator[AsyncSession]:
     """A clean database for the test, and a session to arrange and inspect it."""
+    # Passwords made by factories and checked at log-in use the test settings' cheap cost, whatever
+    # cost an app or command made by an earlier test configured.
+    configure_hashing(
+        memory_kib=settings.password_hash_memory_kib, time_cost=settings.password_hash_time_cost
+    )
     async with session_factory(engine)() as session:
         yield session
     await _empty_all_tables(engine)
@@ -127,12 +185,32 @@ async def world(db: AsyncSession):  # type: ignore[no-untyped-def]
     return await factories.world(db)
 
 
-@pytest.fixture
-async def frameworks(db: AsyncSession) -> None:
-    """The frameworks shipped with selfassess, installed and published (the CQC one is the default)."""
+@pytest.fixture(scope="session")
+async def _installed_frameworks(engine: AsyncEngine) -> dict[Table, list[dict[str, object]]]:
+    """The rows that installing the shipped frameworks writes, made once per database by the real
+    installer, so that each test gets them back with a few inserts instead of a YAML import."""
     from selfassess.frameworks.service import install_shipped_frameworks
 
-    await install_shipped_frameworks(db)
+    async with engine.connect() as connection:
+        assert not await _tables_with_rows(connection), "made first, in an empty database"
+    async with session_factory(engine)() as session:
+        await install_shipped_frameworks(session)
+    async with engine.connect() as connection:
+        rows = {
+            table: [dict(row._mapping) for row in await connection.execute(select(table))]
+            for table in await _tables_with_rows(connection)
+        }
+    await _empty_all_tables(engine)
+    return rows
+
+
+@pytest.fixture
+async def frameworks(db: AsyncSession, engine: AsyncEngine, _installed_frameworks) -> None:  # type: ignore[no-untyped-def]
+    """The frameworks shipped with selfassess, installed and published (the CQC one is the default)."""
+    async with engine.begin() as connection:
+        for table, rows in _installed_frameworks.items():
+            await connection.execute(insert(table), rows)
+        await _restart_ids(connection, list(_installed_frameworks))
 
 
 # --- a real SMTP server for e-mail tests ----------------------------------------------------------
@@ -166,6 +244,8 @@ def cli_environment(settings: Settings, smtp_port: int, monkeypatch: pytest.Monk
     monkeypatch.setenv("SELFASSESS_SECRET_KEY", "cli-test-secret")
     monkeypatch.setenv("SELFASSESS_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("SELFASSESS_SMTP_PORT", str(smtp_port))
+    monkeypatch.setenv("SELFASSESS_PASSWORD_HASH_MEMORY_KIB", str(settings.password_hash_memory_kib))
+    monkeypatch.setenv("SELFASSESS_PASSWORD_HASH_TIME_COST", str(settings.password_hash_time_cost))
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

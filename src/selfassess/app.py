@@ -39,6 +39,7 @@ from selfassess.actions import routes as actions_routes
 from selfassess.api.auth import BEARER_KEY, TokenOrSessionAuthMiddleware
 from selfassess.api.routes import api_router
 from selfassess.assessments import routes as assessments_routes
+from selfassess.clock import configure_clock
 from selfassess.comparison import routes as comparison_routes
 from selfassess.dashboards import routes as dashboards_routes
 from selfassess.db import check_migrations, create_engine_for
@@ -93,6 +94,7 @@ def _outermost(middleware: Any):  # type: ignore[no-untyped-def]
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging(debug=settings.debug)
+    configure_clock(settings.timezone)
     configure_hashing(
         memory_kib=settings.password_hash_memory_kib, time_cost=settings.password_hash_time_cost
     )

@@ -12,6 +12,7 @@ from typing import Any
 
 from alembic import command as alembic_command
 
+from selfassess import clock
 from selfassess.settings import Settings, get_settings
 
 
@@ -282,7 +283,6 @@ def cmd_send_webhooks(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_send_reminders(args: argparse.Namespace, settings: Settings) -> int:
     """Queue reminders for actions due soon or overdue, then send what the outbox holds."""
-    from datetime import date
 
     from selfassess.actions.reminders import queue_reminders
     from selfassess.db import DatabaseBehind, check_migrations, create_engine_for, session_factory
@@ -295,8 +295,8 @@ def cmd_send_reminders(args: argparse.Namespace, settings: Settings) -> int:
             await check_migrations(engine, settings)
             async with session_factory(engine)() as db:
                 report = await queue_reminders(db, settings)
-                raised = await refresh_all_councils(db, date.today(), settings)
-                await remind_reviews(db, date.today(), settings)
+                raised = await refresh_all_councils(db, clock.today(), settings)
+                await remind_reviews(db, clock.today(), settings)
         except DatabaseBehind as problem:
             print(problem, file=sys.stderr)
             return 2
@@ -487,9 +487,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from selfassess.accounts.passwords import configure_hashing
+    from selfassess.clock import configure_clock
 
     args = build_parser().parse_args(argv)
     settings = get_settings()
+    configure_clock(settings.timezone)
     configure_hashing(
         memory_kib=settings.password_hash_memory_kib, time_cost=settings.password_hash_time_cost
     )

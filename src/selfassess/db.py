@@ -22,6 +22,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Field, SQLModel
 
 from selfassess import availability
+from selfassess.errors import Invalid
 from selfassess.maintenance import refuse_during_maintenance
 
 if TYPE_CHECKING:
@@ -55,8 +56,15 @@ def enum_type(choice: type[StrEnum]) -> SAEnum:
     )
 
 
+SEARCH_MAX_LENGTH = 200
+
+
 def contains_any(query: str, *columns: Any) -> ColumnElement[bool]:
-    """Case-insensitive 'contains' over several columns, the same on SQLite and PostgreSQL."""
+    """Case-insensitive 'contains' over several columns, the same on SQLite and PostgreSQL. Every
+    search box ends here, so this is where an overlong term is refused (SQLite gives up on a huge
+    LIKE pattern)."""
+    if len(query) > SEARCH_MAX_LENGTH:
+        raise Invalid(f"Search terms must be {SEARCH_MAX_LENGTH} characters or fewer.")
     visible = "".join(character for character in query if character.isprintable())  # no NUL for PostgreSQL
     escaped = visible.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return or_(*(func.lower(column).like(f"%{escaped}%", escape="\\") for column in columns))

@@ -45,7 +45,7 @@ async def test_council_home_counts_work_and_the_share_rated_good(
     await db.commit()
     await client.login(world.officer_a.email)
     page = text_of((await client.get("/home")).text)
-    assert "1 overdue action on your services (1 in the area)" in page
+    assert "1 plan with overdue actions on your services (1 in the area)" in page
     assert "Rated good or outstanding 100% (1 of 1 rated)" in page
     assert "Services 2" in page, "council A has Alpha and Beta"
 

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess import clock
 from selfassess.actions.models import Action, ActionEvent, ActionNote, ActionPlan
 from selfassess.actions.rules import ActionStatus
 from selfassess.actions.service import ActionChanges, ActionPlans
@@ -26,7 +27,7 @@ COMPLETED_PLAN = {
 async def add_demo_plan(db: AsyncSession, demo, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     officer, manager, deputy = demo.users["officer"], demo.users["manager"], demo.users["deputy"]
     visit, service = demo.visits["rose_lane"], demo.services["rose_lane"]
-    today = date.today()
+    today = clock.today()
     council_side = ActionPlans(db, officer, settings)
     plan = await council_side.generate(visit, service)
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from selfassess import clock
 from selfassess.actions.rules import ActionStatus, Priority
 
 
@@ -24,7 +25,7 @@ class ActionForm(BaseModel):
     @field_validator("due_date")
     @classmethod
     def _within_reason(cls, value: date) -> date:
-        if value > date.today() + timedelta(days=3 * 366):
+        if value > clock.today() + timedelta(days=3 * 366):
             raise ValueError("The due date must be within three years.")
         return value
 

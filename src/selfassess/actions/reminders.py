@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess import clock
 from selfassess.accounts.models import CouncilSettings, User
 from selfassess.actions.models import DONE, Action, ActionPlan, PlanStatus
 from selfassess.notifications.models import Notification
@@ -34,7 +35,7 @@ class ReminderReport:
 
 
 async def queue_reminders(db: AsyncSession, settings: Settings, today: date | None = None) -> ReminderReport:
-    today = today or date.today()
+    today = today or clock.today()
     rows = await db.execute(
         select(
             Action,

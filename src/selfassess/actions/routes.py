@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Awaitable, Callable
-from datetime import date
 from typing import Any
 
 from litestar import Controller, Response, get, post
@@ -19,13 +18,15 @@ from litestar.response import Redirect, Template
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess import clock
 from selfassess.accounts.models import User
 from selfassess.actions.forms import ActionForm, CommentForm, DecisionForm, DueDateForm, StatusForm
 from selfassess.actions.models import ActionPlan, PlanStatus
-from selfassess.actions.rules import ActionStatus, Priority, Side, allowed_transitions
-from selfassess.actions.service import ActionChanges, ActionPlans, PlanIncomplete
+from selfassess.actions.rulebook import STATUS_COMMANDS, Command
+from selfassess.actions.rules import Priority
+from selfassess.actions.service import ActionChanges, ActionPlans, PlanFilter, PlanIncomplete
 from selfassess.attachments.responses import download
-from selfassess.errors import Conflict, Invalid
+from selfassess.errors import Conflict, Invalid, NotFound
 from selfassess.providers.models import CareService
 from selfassess.settings import Settings
 from selfassess.visits.service import Visits
@@ -71,7 +72,7 @@ class ServicePlansController(Controller):
         return render(
             request,
             "actions/_service_panel.html",
-            {"service": service, "plans": await plans.for_service(service), "today": date.today()},
+            {"service": service, "plans": await plans.for_service(service), "today": clock.today()},
         )
 
 
@@ -109,15 +110,20 @@ class PlanListController(Controller):
         request: HTMXRequest,
         plans: NamedDependency[ActionPlans],
         overdue_only: FromQuery[bool] = False,
+        status: FromQuery[str | None] = None,
+        mine: FromQuery[bool] = False,
         page: FromQuery[int] = 1,
     ) -> Template:
         """Every open plan in the council's area, those with overdue actions first."""
+        chosen = PlanStatus(status) if status in PlanStatus._value2member_map_ else None
+        shown = PlanFilter(chosen, overdue_only, mine)
         return render(
             request,
             "actions/plans.html",
             {
-                "plans": await plans.open_plans(overdue_only=overdue_only, number=page),
+                "plans": await plans.open_plans(shown, number=page),
                 "overdue_only": overdue_only,
+                "shown": shown,
             },
             block="results",
         )
@@ -154,11 +160,12 @@ class PlanController(Controller):
                 (statement.id, f"{statement.code} {statement.title}") for statement in framework.statements
             ],
             "priorities": Priority.options(),
-            "today": date.today(),
-            "editable": _editable(plans, plan),
-            "side": plans.side,
-            "allowed": allowed_transitions,
-            "statuses": list(ActionStatus),
+            "today": clock.today(),
+            # What the page offers comes from the rulebook the service enforces.
+            "can": plans.plan_commands(plan),
+            "can_on": lambda action: plans.action_commands(plan, action),
+            "Command": Command,
+            "status_commands": [(status, command) for status, command in STATUS_COMMANDS.items()],
             "history": await plans.history(plan),
             "new_action": Form.initial({"priority": Priority.MEDIUM.value}),
             "problems": [],
@@ -182,8 +189,11 @@ class PlanController(Controller):
         form: Form[ActionForm] | None = None,
     ) -> Template:
         context = await self._context(plans, plan, service)
+        row = next((row for row in context["rows"] if row.action.id == action_id), None)
+        if row is None:
+            raise NotFound("action")
         context.update(
-            row=next(row for row in context["rows"] if row.action.id == action_id),
+            row=row,
             card_error=error,
             card_form=form,
         )
@@ -208,6 +218,7 @@ class PlanController(Controller):
         data: FormData,
     ) -> Template | Redirect:
         plan, service = await plans.get(plan_id)
+        await plans.action(plan, action_id)  # an action not on this plan: 404, htmx or not
         form = bind(ActionForm, data)
         error = None
         if form.valid and form.data is not None and form.data.version is not None:
@@ -349,6 +360,7 @@ class PlanController(Controller):
         """The shape every in-place action update shares: check the form, make the change, and
         answer with the refreshed card (or the reason it was refused, next to the action)."""
         plan, service = await plans.get(plan_id)
+        await plans.action(plan, action_id)  # an action not on this plan: 404, htmx or not
         form = bind(form_model, data)
         error, status_code = None, 200
         if not form.valid:
@@ -424,6 +436,7 @@ class PlanController(Controller):
         data: MultipartBody[dict[str, Any]],
     ) -> Template | Redirect:
         plan, service = await plans.get(plan_id)
+        await plans.action(plan, action_id)  # an action not on this plan: 404, htmx or not
         upload, text = data.get("file"), data.get("text")
         has_file = isinstance(upload, UploadFile) and bool(upload.filename)
         error, status_code = None, 200
@@ -552,12 +565,6 @@ class PlanController(Controller):
             for row in await plans.history(plan)
         ]
         return _csv(f"action-plan-{service.id}-{plan.id}-history.csv", header, lines)
-
-
-def _editable(plans: ActionPlans, plan: ActionPlan) -> bool:
-    if plan.status in (PlanStatus.AGREED, PlanStatus.CLOSED):
-        return False
-    return plan.status.provider_may_edit if plans.side is Side.PROVIDER else True
 
 
 def _csv(filename: str, header: list[str], lines: list[list[str]]) -> Response[str]:

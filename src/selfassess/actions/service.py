@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from selfassess import clock
 from selfassess.accounts.models import Role, User
 from selfassess.actions.models import (
     Action,
@@ -22,6 +24,15 @@ from selfassess.actions.models import (
     ActionPlan,
     PlanStatus,
     overdue_condition,
+)
+from selfassess.actions.rulebook import (
+    STATUS_COMMANDS,
+    ActionState,
+    Command,
+    action_commands,
+    plan_commands,
+    refusal,
+    refused_for_the_side,
 )
 from selfassess.actions.rules import (
     ActionStatus,
@@ -34,10 +45,9 @@ from selfassess.actions.rules import (
     policy_from_settings,
     propose_actions,
 )
-from selfassess.assessments.models import SelfAssessmentAnswer
 from selfassess.attachments.models import StoredFile
 from selfassess.attachments.service import file_content, store_file
-from selfassess.comparison.rules import StatementScores, compare
+from selfassess.comparison.service import Comparisons
 from selfassess.db import Page, fetch_page, update_if_version, utcnow
 from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
 from selfassess.frameworks.service import LoadedFramework, StatementView, council_settings, load_framework
@@ -105,6 +115,23 @@ class ActionChanges:
     priority: Priority
 
 
+@dataclass(frozen=True)
+class PlanFilter:
+    """Which open plans a list shows: the /plans page lists them and the home page counts them,
+    with the same conditions."""
+
+    status: PlanStatus | None = None
+    overdue_only: bool = False
+    mine: bool = False  # plans of the services the viewer is the assigned officer for
+
+    @property
+    def query(self) -> str:
+        """The list's address: /plans?{query}."""
+        values = {"status": self.status.value} if self.status else {}
+        values |= {name: "true" for name in ("overdue_only", "mine") if getattr(self, name)}
+        return urlencode(values)
+
+
 class ActionPlans:
     def __init__(self, db: AsyncSession, viewer: User, settings: Settings) -> None:
         self.db = db
@@ -122,7 +149,7 @@ class ActionPlans:
         """Done / total and overdue counts per plan, counted in SQL."""
         if not plan_ids:
             return {}
-        today = today or date.today()
+        today = today or clock.today()
         rows = await self.db.execute(
             select(
                 Action.plan_id,
@@ -141,10 +168,11 @@ class ActionPlans:
         return {plan_id: found.get(plan_id, PlanProgress(0, 0, 0, 0)) for plan_id in plan_ids}
 
     async def open_plans(
-        self, *, overdue_only: bool = False, number: int = 1, size: int = 25
+        self, shown: PlanFilter, *, number: int = 1, size: int = 25
     ) -> Page[tuple[ActionPlan, CareService, PlanProgress]]:
-        """One page of the open plans in the viewer's area, those with most overdue actions first."""
-        today = date.today()
+        """One page of the open plans in the viewer's area that ``shown`` picks, those with most
+        overdue actions first."""
+        today = clock.today()
         overdue = (
             select(func.count(Action.id))
             .where(Action.plan_id == ActionPlan.id, overdue_condition(today))
@@ -155,8 +183,12 @@ class ActionPlans:
             .join(CareService, CareService.id == ActionPlan.service_id)
             .where(ActionPlan.status != PlanStatus.CLOSED)
         )
-        if overdue_only:
+        if shown.overdue_only:
             statement = statement.where(overdue > 0)
+        if shown.status is not None:
+            statement = statement.where(ActionPlan.status == shown.status)
+        if shown.mine:
+            statement = statement.where(CareService.assigned_officer_id == self.viewer.id)
         rows, total, number = await fetch_page(
             self.db, statement, overdue.desc(), CareService.name, ActionPlan.id, number=number, size=size
         )
@@ -200,7 +232,7 @@ class ActionPlans:
         return await load_framework(self.db, visit.framework_version_id)
 
     async def actions(self, plan: ActionPlan, today: date | None = None) -> list[ActionRow]:
-        today = today or date.today()
+        today = today or clock.today()
         framework = await self.framework(plan)
         owner = aliased(User)
         rows = await self.db.execute(
@@ -302,33 +334,8 @@ class ActionPlans:
             score.statement_id: score
             for score in await self.db.scalars(select(VisitScore).where(VisitScore.visit_id == visit.id))
         }
-        self_scores: dict[int, int | None] = {}
-        if visit.self_assessment_id is not None:
-            self_scores = dict(
-                (
-                    await self.db.execute(
-                        select(SelfAssessmentAnswer.statement_id, SelfAssessmentAnswer.score).where(
-                            SelfAssessmentAnswer.assessment_id == visit.self_assessment_id
-                        )
-                    )
-                ).all()
-            )
-        pairs = [
-            StatementScores(
-                statement.code,
-                statement.key_question_code,
-                self_scores.get(statement.id),
-                officer_scores[statement.id].score,
-            )
-            for statement in framework.statements
-        ]
-        comparison = compare(
-            pairs,
-            [question.code for question in framework.key_questions],
-            framework.rules,
-            overrating_margin=council.overrating_margin,
-        )
-        today = date.today()
+        comparison = await Comparisons(self.db, self.viewer).compare_visit(service, visit)
+        today = clock.today()
         proposals = propose_actions(
             comparison.statements,
             statement_titles={statement.code: statement.title for statement in framework.statements},
@@ -371,15 +378,26 @@ class ActionPlans:
         await self.db.commit()
         return plan
 
-    # --- the draft plan --------------------------------------------------------------------------------
+    # --- the rulebook ----------------------------------------------------------------------------------
 
-    def _require_plan_editable(self, plan: ActionPlan) -> None:
-        if plan.status in (PlanStatus.AGREED, PlanStatus.CLOSED):
-            raise Invalid(
-                "The plan is agreed; change actions through their status, notes and due-date requests."
-            )
-        if self.viewer.is_provider and not plan.status.provider_may_edit:
-            raise Invalid("The plan is with the council for agreement.")
+    def plan_commands(self, plan: ActionPlan) -> frozenset[Command]:
+        return plan_commands(plan.status, self.side)
+
+    def action_commands(self, plan: ActionPlan, action: Action) -> frozenset[Command]:
+        return action_commands(plan.status, action_state(action), self.side)
+
+    def _require(self, command: Command, plan: ActionPlan, action: Action | None = None) -> None:
+        """Refuse any command the rulebook does not allow: the same answer the page was given."""
+        state = action_state(action) if action is not None else None
+        allowed = self.plan_commands(plan) if action is None else self.action_commands(plan, action)
+        if command in allowed:
+            return
+        message = refusal(command, plan.status, state, self.side)
+        if refused_for_the_side(command, plan.status, state, self.side):
+            raise Forbidden(message)
+        raise Invalid(message)
+
+    # --- the draft plan --------------------------------------------------------------------------------
 
     async def _check_owner(self, service: CareService, owner_id: int | None) -> None:
         if owner_id is not None and owner_id not in {user.id for user in await self.owner_choices(service)}:
@@ -394,9 +412,9 @@ class ActionPlans:
         expected_version: int,
         changes: ActionChanges,
     ) -> Action:
-        self._require_plan_editable(plan)
-        await self._check_owner(service, changes.owner_id)
         action = await self.action(plan, action_id)
+        self._require(Command.EDIT_ACTION, plan, action)
+        await self._check_owner(service, changes.owner_id)
         before = {
             name: getattr(action, name)
             for name in ("title", "description", "owner_id", "due_date", "priority")
@@ -427,7 +445,7 @@ class ActionPlans:
     async def add_action(
         self, plan: ActionPlan, service: CareService, changes: ActionChanges, statement_id: int | None
     ) -> Action:
-        self._require_plan_editable(plan)
+        self._require(Command.ADD_ACTION, plan)
         await self._check_owner(service, changes.owner_id)
         if statement_id is not None:
             framework = await self.framework(plan)
@@ -442,13 +460,8 @@ class ActionPlans:
 
     async def delete_action(self, plan: ActionPlan, action_id: int) -> None:
         """Only actions people added: each issue the visit found keeps at least its proposed action."""
-        self._require_plan_editable(plan)
         action = await self.action(plan, action_id)
-        if action.reason is not Reason.ADDED:
-            raise Invalid(
-                "An action proposed from the visit can be changed but not removed; "
-                "each issue found needs at least one action."
-            )
+        self._require(Command.REMOVE_ACTION, plan, action)
         self._event(plan, None, "action_removed", old=action.title)
         await self.db.delete(action)
         await self.db.commit()
@@ -459,14 +472,12 @@ class ActionPlans:
         for row in await self.actions(plan):
             if row.action.owner_id is None:
                 problems.append(f"“{row.action.title}” needs a responsible person.")
-            if row.action.due_date < date.today():
+            if row.action.due_date < clock.today():
                 problems.append(f"“{row.action.title}” has a due date in the past.")
         return problems
 
     async def submit(self, plan: ActionPlan, service: CareService) -> None:
-        if not self.viewer.is_provider:
-            raise Forbidden("The provider submits the plan.")
-        self._require_plan_editable(plan)
+        self._require(Command.SUBMIT_PLAN, plan)
         if problems := await self.plan_problems(plan):
             raise PlanIncomplete(problems)
         self._move(plan, PlanStatus.SUBMITTED)
@@ -481,9 +492,7 @@ class ActionPlans:
         await self.db.commit()
 
     async def request_changes(self, plan: ActionPlan, service: CareService, comment: str) -> None:
-        self._require_officer()
-        if plan.status is not PlanStatus.SUBMITTED:
-            raise Invalid("Only a submitted plan can be sent back for changes.")
+        self._require(Command.REQUEST_CHANGES, plan)
         if not comment.strip():
             raise Invalid("Say what should change.")
         self._move(plan, PlanStatus.CHANGES_REQUESTED, comment.strip())
@@ -498,15 +507,13 @@ class ActionPlans:
         await self.db.commit()
 
     async def agree(self, plan: ActionPlan, service: CareService) -> None:
-        self._require_officer()
-        if plan.status is not PlanStatus.SUBMITTED:
-            raise Invalid("Only a submitted plan can be agreed.")
+        self._require(Command.AGREE_PLAN, plan)
         if problems := await self.plan_problems(plan):
             raise PlanIncomplete(problems)
         settings = await council_settings(self.db, service.council_id)
         self._move(plan, PlanStatus.AGREED)
         plan.agreed_at, plan.agreed_by_id = utcnow(), self.viewer.id
-        plan.follow_up_due = add_months(date.today(), settings.follow_up_months)
+        plan.follow_up_due = add_months(clock.today(), settings.follow_up_months)
         await self._tell(
             await provider_staff(self.db, service),
             plan,
@@ -518,14 +525,6 @@ class ActionPlans:
 
     # --- tracking -------------------------------------------------------------------------------------
 
-    def _require_agreed(self, plan: ActionPlan) -> None:
-        if plan.status is not PlanStatus.AGREED:
-            raise Invalid("Actions are worked on once the plan is agreed.")
-
-    def _require_officer(self) -> None:
-        if not self.viewer.is_council_staff:
-            raise Forbidden("Only a council officer can do this.")
-
     async def change_status(
         self,
         plan: ActionPlan,
@@ -536,9 +535,12 @@ class ActionPlans:
         target: ActionStatus,
         reason: str,
     ) -> Action:
-        self._require_agreed(plan)
         action = await self.action(plan, action_id)
-        try:
+        if plan.status is not PlanStatus.AGREED:
+            raise Invalid(
+                refusal(STATUS_COMMANDS.get(target, Command.MARK_IN_PROGRESS), plan.status, None, self.side)
+            )
+        try:  # the transition table the rulebook's status commands come from; its messages say more
             check_transition(action.status, target, self.side, reason)
         except TransitionError as problem:
             raise Invalid(str(problem)) from problem
@@ -604,7 +606,7 @@ class ActionPlans:
             return
         self._move(plan, PlanStatus.CLOSED)
         plan.closed_at = utcnow()
-        plan.follow_up_due = min(plan.follow_up_due or date.today(), date.today())
+        plan.follow_up_due = min(plan.follow_up_due or clock.today(), clock.today())
         await self._tell(
             [*await council_contacts(self.db, service), *await provider_staff(self.db, service)],
             plan,
@@ -627,9 +629,8 @@ class ActionPlans:
     ) -> None:
         """``submission_key``: the page's key for this note; a note sent again with it (the answer
         to the first was lost) is not added a second time."""
-        if plan.status is PlanStatus.CLOSED:
-            raise Invalid("The plan is closed.")
         action = await self.action(plan, action_id)
+        self._require(Command.ADD_NOTE, plan, action)
         if submission_key and await self.db.scalar(
             select(ActionNote.id).where(
                 ActionNote.action_id == action.id, ActionNote.submission_key == submission_key
@@ -669,11 +670,9 @@ class ActionPlans:
         self, plan: ActionPlan, service: CareService, action_id: int, *, proposed: date, reason: str
     ) -> None:
         """Providers ask; the officer decides. The current date stands until then."""
-        if not self.viewer.is_provider:
-            raise Forbidden("The provider proposes new dates; an officer can change the date directly.")
-        self._require_agreed(plan)
         action = await self.action(plan, action_id)
-        if proposed <= date.today():
+        self._require(Command.ASK_FOR_MORE_TIME, plan, action)
+        if proposed <= clock.today():
             raise Invalid("Propose a date in the future.")
         if not reason.strip():
             raise Invalid("Say why more time is needed.")
@@ -699,10 +698,8 @@ class ActionPlans:
     async def decide_due_date(
         self, plan: ActionPlan, service: CareService, action_id: int, *, accept: bool, comment: str
     ) -> None:
-        self._require_officer()
         action = await self.action(plan, action_id)
-        if action.proposed_due_date is None:
-            raise Invalid("There is no new date waiting for a decision.")
+        self._require(Command.DECIDE_DUE_DATE, plan, action)
         if not accept and not comment.strip():
             raise Invalid("Say why the new date is not accepted.")
         proposed = action.proposed_due_date
@@ -793,6 +790,10 @@ class PlanIncomplete(Invalid):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("The plan is not complete yet.")
         self.problems = problems
+
+
+def action_state(action: Action) -> ActionState:
+    return ActionState(status=action.status, reason=action.reason, proposed_due_date=action.proposed_due_date)
 
 
 def _text(value: object) -> str:

@@ -6,7 +6,7 @@ can read and change exactly what its owner can on the pages, and never more."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, Router, get, post, put
@@ -16,6 +16,7 @@ from litestar.openapi.spec import Example
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess import clock
 from selfassess.accounts.models import User
 from selfassess.actions.models import Action, ActionPlan
 from selfassess.actions.rules import is_overdue
@@ -427,7 +428,7 @@ class ActionPlansApi(Controller):
         action = await plans.change_status(
             plan, service, action_id, expected_version=data.version, target=data.status, reason=data.reason
         )
-        return _action(action, is_overdue(action.due_date, action.status, date.today()))
+        return _action(action, is_overdue(action.due_date, action.status, clock.today()))
 
     @post(
         "/{plan_id:int}/actions/{action_id:int}/notes",

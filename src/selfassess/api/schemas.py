@@ -70,7 +70,6 @@ class ScoreOut(BaseModel):
 class VisitOut(BaseModel):
     id: int = Field(examples=[8])
     service_id: int = Field(examples=[3])
-    self_assessment_id: int | None = Field(examples=[12])
     visit_type: VisitType
     status: VisitStatus
     scheduled_for: date

@@ -14,12 +14,13 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess import clock
 from selfassess.accounts.models import User
 from selfassess.assessments.models import SelfAssessment
+from selfassess.assessments.rules import AssessmentCommand
 from selfassess.assessments.schemas import AnswerForm, NoteForm, ReturnForm, ReviewForm, StartForm
 from selfassess.assessments.service import AnswerConflict, Incomplete, SelfAssessments, current_period
 from selfassess.attachments.responses import download
-from selfassess.db import utcnow
 from selfassess.errors import Invalid
 from selfassess.frameworks.service import StatementView
 from selfassess.providers.models import CareService
@@ -58,7 +59,7 @@ class ServiceAssessmentsController(Controller):
     ) -> Template:
         service = await assessments.services.get(service_id)
         rows = await assessments.for_service(service)
-        period = current_period(utcnow().date())
+        period = current_period(clock.today())
         can_start = not any(
             row.assessment.status.editable or row.assessment.period_label == period for row in rows
         )
@@ -108,6 +109,8 @@ class AssessmentController(Controller):
             "history": await assessments.history(assessment),
             "missing": [],
             "return_form": Form.initial(),
+            "can": assessments.commands(assessment),
+            "AssessmentCommand": AssessmentCommand,
         }
 
     @get()
@@ -150,7 +153,7 @@ class AssessmentController(Controller):
                 "evidence": await assessments.evidence(assessment),
                 "saved_by": await assessments.saved_by_names(list(answers.values())),
                 "scores_visible": await assessments.self_scores_visible(assessment, service),
-                "editable": request.user.is_provider and assessment.status.editable,
+                "editable": AssessmentCommand.EDIT in assessments.commands(assessment),
                 "summary": framework.summarise({sid: answer.score for sid, answer in answers.items()}),
                 "previous": questions[position - 1] if position > 0 else None,
                 "next": questions[position + 1] if position + 1 < len(questions) else None,
@@ -171,7 +174,7 @@ class AssessmentController(Controller):
             "evidence": await assessments.evidence(assessment, answer.id),
             "saved_by": await assessments.saved_by_names([answer]),
             "scores_visible": await assessments.self_scores_visible(assessment, service),
-            "editable": assessments.viewer.is_provider and assessment.status.editable,
+            "editable": AssessmentCommand.EDIT in assessments.commands(assessment),
         }
 
     @get("/answers/{answer_id:int}")

@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, case, exists, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from selfassess import clock
 from selfassess.accounts.models import User
 from selfassess.assessments.models import (
     AssessmentEvent,
@@ -22,6 +23,12 @@ from selfassess.assessments.models import (
     EvidenceKind,
     SelfAssessment,
     SelfAssessmentAnswer,
+)
+from selfassess.assessments.rules import (
+    AssessmentCommand,
+    assessment_commands,
+    assessment_refusal,
+    refused_for_the_person,
 )
 from selfassess.attachments.models import StoredFile
 from selfassess.attachments.service import file_content, store_file
@@ -33,7 +40,7 @@ from selfassess.notifications.service import notify
 from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
 from selfassess.settings import Settings
-from selfassess.visits.models import Visit, VisitStatus
+from selfassess.visits.tested import tested_by_a_locked_visit
 
 MAX_TEXT = 20_000  # characters in one narrative: several pages, well short of abuse
 
@@ -200,12 +207,7 @@ class SelfAssessments:
             return True
         if not (await council_settings(self.db, service.council_id)).blind_scoring:
             return True
-        locked = (VisitStatus.SCORES_LOCKED, VisitStatus.DRAFT_SHARED, VisitStatus.PUBLISHED)
-        return bool(
-            await self.db.scalar(
-                select(exists().where(Visit.self_assessment_id == assessment.id, Visit.status.in_(locked)))
-            )
-        )
+        return bool(await self.db.scalar(select(tested_by_a_locked_visit(assessment.id))))
 
     async def awaiting_review(self, *, number: int = 1, size: int = 25) -> Page[AssessmentRow]:
         """Submitted assessments in the council's area, those of the officer's own services first."""
@@ -238,10 +240,21 @@ class SelfAssessments:
         if not self.viewer.is_provider:
             raise Forbidden("Only the provider's own staff can fill in a self-assessment.")
 
+    def commands(self, assessment: SelfAssessment) -> frozenset[AssessmentCommand]:
+        return assessment_commands(assessment.status, provider=self.viewer.is_provider)
+
+    def _require(self, command: AssessmentCommand, assessment: SelfAssessment) -> None:
+        """Refuse what the rulebook does not allow: the same answer the page was given."""
+        if command in self.commands(assessment):
+            return
+        provider = self.viewer.is_provider
+        message = assessment_refusal(command, assessment.status, provider=provider)
+        if refused_for_the_person(command, provider=provider):
+            raise Forbidden(message)
+        raise Invalid(message)
+
     def _require_editable(self, assessment: SelfAssessment) -> None:
-        self._require_provider()
-        if not assessment.status.editable:
-            raise Invalid(f"This self-assessment is {assessment.status.label.lower()} and cannot be changed.")
+        self._require(AssessmentCommand.EDIT, assessment)
 
     async def start(self, service: CareService, period_label: str | None = None) -> SelfAssessment:
         """A new draft against the council's current framework, with an empty answer per statement."""
@@ -254,7 +267,7 @@ class SelfAssessments:
         )
         if open_one is not None:
             raise Invalid("This service already has a self-assessment in progress. Carry on with that one.")
-        period_label = (period_label or current_period(utcnow().date())).strip()[:40]
+        period_label = (period_label or current_period(clock.today())).strip()[:40]
         same_period = await self.db.scalar(
             select(SelfAssessment.id).where(
                 SelfAssessment.service_id == service.id, SelfAssessment.period_label == period_label
@@ -418,7 +431,7 @@ class SelfAssessments:
         ]
 
     async def submit(self, assessment: SelfAssessment, service: CareService) -> None:
-        self._require_editable(assessment)
+        self._require(AssessmentCommand.SUBMIT, assessment)
         if missing := await self.missing(assessment):
             raise Incomplete(missing)
         event = self._move(assessment, AssessmentStatus.SUBMITTED, "")
@@ -434,19 +447,13 @@ class SelfAssessments:
 
     # --- writes: council staff ---------------------------------------------------------------------
 
-    def _require_council_staff(self) -> None:
-        if not self.viewer.is_council_staff:
-            raise Forbidden("Only council staff review self-assessments.")
-
     async def return_for_information(
         self, assessment: SelfAssessment, service: CareService, comment: str
     ) -> None:
-        self._require_council_staff()
+        self._require(AssessmentCommand.RETURN, assessment)
         comment = comment.strip()
         if not comment:
             raise Invalid("Say what more information the provider should give.")
-        if assessment.status not in (AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED):
-            raise Invalid("Only a submitted self-assessment can be returned.")
         event = self._move(assessment, AssessmentStatus.RETURNED, comment[:5000])
         await self._tell(
             await provider_staff(self.db, service),
@@ -461,9 +468,7 @@ class SelfAssessments:
     async def mark_reviewed(
         self, assessment: SelfAssessment, service: CareService, comment: str = ""
     ) -> None:
-        self._require_council_staff()
-        if assessment.status is not AssessmentStatus.SUBMITTED:
-            raise Invalid("Only a submitted self-assessment can be marked as reviewed.")
+        self._require(AssessmentCommand.MARK_REVIEWED, assessment)
         event = self._move(assessment, AssessmentStatus.REVIEWED, comment.strip()[:5000])
         assessment.reviewed_at, assessment.reviewed_by_id = utcnow(), self.viewer.id
         await self._tell(

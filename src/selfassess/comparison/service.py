@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from sqlalchemy import ColumnElement, and_, case, distinct, exists, func, select
+from sqlalchemy import ColumnElement, and_, case, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import Organisation, User
@@ -52,9 +52,15 @@ from selfassess.providers.models import CareService, RegulatorRating
 from selfassess.providers.service import CareServices
 from selfassess.visits.models import Visit, VisitScore, VisitStatus
 from selfassess.visits.service import breach_kinds
+from selfassess.visits.tested import (
+    SCORES_LOCKED_OR_LATER,
+    tested_assessment,
+    tested_assessment_id,
+    tested_assessment_ids,
+    tested_by_a_locked_visit,
+)
 
 SUBMITTED_STATUSES = tuple(status for status in AssessmentStatus if status.is_submitted)
-SCORES_LOCKED_OR_LATER = (VisitStatus.SCORES_LOCKED, VisitStatus.DRAFT_SHARED, VisitStatus.PUBLISHED)
 
 AccuracyDirection = Literal["improving", "worsening", "steady", "not enough data"]
 
@@ -78,6 +84,7 @@ class PairChoices:
     assessments: tuple[SelfAssessment, ...]
     visits: tuple[Visit, ...]
     framework_titles: Mapping[int, str]
+    tested: Mapping[int, int | None]  # visit id -> the self-assessment it tests (visits.tested)
 
     @property
     def several_frameworks(self) -> bool:
@@ -108,12 +115,12 @@ class PairChoices:
             visit = self.default_visit
             return _ids(self.assessment_for(visit), visit)
         if visit_id is None:
-            testing = [v for v in self.visits if v.self_assessment_id == assessment_id]
+            testing = [v for v in self.visits if self.tested.get(v.id) == assessment_id]
             visit = (testing or [self.default_visit])[0]
             return (assessment_id, visit.id) if visit and visit.id else None
         if assessment_id is None:
             visit = next((v for v in self.visits if v.id == visit_id), None)
-            tested = next((a for a in self.assessments if visit and a.id == visit.self_assessment_id), None)
+            tested = next((a for a in self.assessments if visit and a.id == self.tested.get(visit.id)), None)
             assessment = tested or self.assessment_for(visit)
             return (assessment.id, visit_id) if assessment and assessment.id else None
         return assessment_id, visit_id
@@ -262,10 +269,7 @@ class Comparisons:
         submitted = SelfAssessment.status.in_(SUBMITTED_STATUSES)
         if self.viewer.is_provider or not (await council_settings(self.db, council_id)).blind_scoring:
             return submitted
-        tested_by_locked_visit = exists().where(
-            Visit.self_assessment_id == SelfAssessment.id, Visit.status.in_(SCORES_LOCKED_OR_LATER)
-        )
-        return and_(submitted, tested_by_locked_visit)
+        return and_(submitted, tested_by_a_locked_visit(SelfAssessment.id))
 
     async def _assessments(self, service: CareService) -> list[SelfAssessment]:
         visible = await self._visible_assessment(service.council_id)
@@ -307,7 +311,8 @@ class Comparisons:
     async def pairs(self, service: CareService) -> PairChoices:
         assessments, visits = await self._assessments(service), await self._visits(service)
         used = {item.framework_version_id for item in (*assessments, *visits)}
-        return PairChoices(tuple(assessments), tuple(visits), await self._framework_titles(used))
+        tested = await tested_assessment_ids(self.db, [visit.id for visit in visits if visit.id is not None])
+        return PairChoices(tuple(assessments), tuple(visits), await self._framework_titles(used), tested)
 
     async def choose(
         self, service: CareService, assessment_id: int | None = None, visit_id: int | None = None
@@ -373,6 +378,18 @@ class Comparisons:
                 for statement in framework.statements
             ),
         )
+
+    async def compare_visit(self, service: CareService, visit: Visit) -> Comparison:
+        """The visit against the self-assessment it tests (``visits.tested``), exactly as the
+        comparison page shows the pair; against no self-scores when it tests none. The plan
+        proposal turns this result into actions as it is."""
+        tested = await tested_assessment(self.db, visit)
+        if tested is not None and tested.id is not None and visit.id is not None:
+            return (await self.compare_pair(service, tested.id, visit.id)).comparison
+        framework = await load_framework(self.db, visit.framework_version_id)
+        officer_scores = (await self._officer_scores([visit.id]))[visit.id] if visit.id is not None else {}
+        margin = (await council_settings(self.db, service.council_id)).overrating_margin
+        return _compare(framework, {}, officer_scores, margin)
 
     async def _self_scores(self, assessment_ids: Sequence[int]) -> dict[int, dict[int, int | None]]:
         """Scores by statement id, for each self-assessment."""
@@ -448,12 +465,8 @@ class Comparisons:
         )
 
         by_id = {assessment.id: assessment for assessment in assessments}
-        tested = [
-            (visit, by_id[visit.self_assessment_id])
-            for visit in visits
-            if visit.self_assessment_id in by_id
-            and by_id[visit.self_assessment_id].framework_version_id == visit.framework_version_id
-        ]
+        tests = await tested_assessment_ids(self.db, [visit.id for visit in visits if visit.id is not None])
+        tested = [(visit, by_id[tests[visit.id]]) for visit in visits if tests.get(visit.id) in by_id]
         margin = (await council_settings(self.db, service.council_id)).overrating_margin
         accuracy = accuracy_trend(
             [
@@ -513,7 +526,7 @@ class Comparisons:
             .join(
                 SelfAssessment,
                 and_(
-                    SelfAssessment.id == Visit.self_assessment_id,
+                    SelfAssessment.id == tested_assessment_id(),
                     SelfAssessment.framework_version_id == Visit.framework_version_id,
                 ),
             )

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from litestar import get
 from litestar.di import NamedDependency
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess import clock
 from selfassess.accounts.models import User
 from selfassess.dashboards.service import Home
+from selfassess.settings import Settings
 from selfassess.web.rendering import render
 
 
 @get("/home", include_in_schema=False, tags=["dashboards"])
 async def home(
-    request: HTMXRequest, db_session: NamedDependency[AsyncSession], current_user: NamedDependency[User]
+    request: HTMXRequest,
+    db_session: NamedDependency[AsyncSession],
+    current_user: NamedDependency[User],
+    settings: NamedDependency[Settings],
 ) -> Template:
-    today = date.today()
+    today = clock.today()
     dashboard = Home(db_session, current_user)
     if current_user.is_provider:
         return render(
@@ -32,7 +35,7 @@ async def home(
         "dashboards/council.html",
         {
             "market": await dashboard.market(),
-            "counts": await dashboard.counts(today),
+            "tiles": await dashboard.tiles(settings),
             "visits": await dashboard.my_upcoming_visits(),
             "today": today,
         },

@@ -10,18 +10,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import User
 from selfassess.actions.models import Action, ActionPlan, PlanStatus, overdue_condition
-from selfassess.assessments.models import AssessmentStatus, SelfAssessment
+from selfassess.actions.service import ActionPlans, PlanFilter
+from selfassess.assessments.models import SelfAssessment
+from selfassess.assessments.service import SelfAssessments
 from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
+from selfassess.settings import Settings
+from selfassess.visits.concerns import HIGH_OR_CRITICAL, SEVERITY_FILTERS, Concerns
 from selfassess.visits.models import (
-    Concern,
     ConcernStatus,
-    FactualAccuracyPoint,
-    PointStatus,
-    Severity,
     Visit,
     VisitStatus,
 )
+from selfassess.visits.service import VisitFilter, Visits
 
 GOOD_OR_BETTER = ("good", "outstanding")
 
@@ -49,6 +50,25 @@ class ServiceStatus:
     open_plan: ActionPlan | None
     overdue: int
     shared_report: Visit | None
+
+
+@dataclass(frozen=True)
+class Tile:
+    """A number on the council's home page and the list it links to."""
+
+    count: int
+    noun: str  # made plural by the page: "self-assessment" -> "self-assessments"
+    rest: str
+    href: str
+    alert: bool = False
+
+    @property
+    def label(self) -> str:
+        noun = self.noun
+        if self.count != 1 and not noun.startswith("of "):
+            words = noun.split(" ")
+            noun = " ".join([*words[:-1], words[-1] + "s"])
+        return f"{noun} {self.rest}".strip()
 
 
 class Home:
@@ -86,59 +106,57 @@ class Home:
         ).one()
         return Market(services=row[0], rated=row[1], good_or_better=row[2])
 
-    async def counts(self, today: date) -> dict[str, int]:
-        """What is waiting for the council, the viewer's own work first in each list's page."""
-        mine = CareService.assigned_officer_id == self.viewer.id
+    async def tiles(self, settings: Settings) -> list[Tile]:
+        """What is waiting for the council. Each number is the total of the very list its tile links
+        to, counted by that list's own query and filter, so the two can never disagree."""
+        visits = Visits(self.db, self.viewer, settings)
+        plans = ActionPlans(self.db, self.viewer, settings)
+        reviews = await SelfAssessments(self.db, self.viewer, settings).awaiting_review(size=1)
+        to_carry_out = VisitFilter(mine=True, to_carry_out=True)
+        points = VisitFilter(mine=True, points_to_answer=True)
+        to_agree = PlanFilter(status=PlanStatus.SUBMITTED)
+        overdue_mine, overdue_all = PlanFilter(overdue_only=True, mine=True), PlanFilter(overdue_only=True)
+        serious = await Concerns(self.db, self.viewer).page(
+            status=ConcernStatus.OPEN, severities=SEVERITY_FILTERS[HIGH_OR_CRITICAL], size=1
+        )
 
-        async def count(statement) -> int:  # type: ignore[no-untyped-def]
-            return await self.db.scalar(self.services.scope(statement)) or 0
+        async def visits_total(shown: VisitFilter) -> int:
+            return (await visits.page(shown, size=1)).total
 
-        return {
-            "reviews": await count(
-                select(func.count(SelfAssessment.id))
-                .join(CareService, CareService.id == SelfAssessment.service_id)
-                .where(SelfAssessment.status == AssessmentStatus.SUBMITTED)
+        async def plans_total(shown: PlanFilter) -> int:
+            return (await plans.open_plans(shown, size=1)).total
+
+        mine, area = await plans_total(overdue_mine), await plans_total(overdue_all)
+        return [
+            Tile(reviews.total, "self-assessment", "to review", "/reviews"),
+            Tile(
+                await visits_total(to_carry_out),
+                "of your visits",
+                "to carry out",
+                f"/visits?{to_carry_out.query}",
             ),
-            "my_visits": await count(
-                select(func.count(Visit.id))
-                .join(CareService, CareService.id == Visit.service_id)
-                .where(
-                    Visit.officer_id == self.viewer.id,
-                    Visit.status.in_([VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS]),
-                )
+            Tile(
+                await visits_total(points),
+                "of your visits",
+                "with factual accuracy points to answer",
+                f"/visits?{points.query}",
             ),
-            "points": await count(
-                select(func.count(FactualAccuracyPoint.id))
-                .join(Visit, Visit.id == FactualAccuracyPoint.visit_id)
-                .join(CareService, CareService.id == Visit.service_id)
-                .where(Visit.officer_id == self.viewer.id, FactualAccuracyPoint.status == PointStatus.OPEN)
+            Tile(await plans_total(to_agree), "action plan", "to agree", f"/plans?{to_agree.query}"),
+            Tile(
+                mine,
+                "plan",
+                f"with overdue actions on your services ({area} in the area)",
+                f"/plans?{overdue_mine.query}",
+                alert=True,
             ),
-            "plans_to_agree": await count(
-                select(func.count(ActionPlan.id))
-                .join(CareService, CareService.id == ActionPlan.service_id)
-                .where(ActionPlan.status == PlanStatus.SUBMITTED)
+            Tile(
+                serious.total,
+                "open high or critical concern",
+                "",
+                f"/concerns?status=open&severity={HIGH_OR_CRITICAL}",
+                alert=True,
             ),
-            "overdue_mine": await count(
-                select(func.count(Action.id))
-                .join(ActionPlan, ActionPlan.id == Action.plan_id)
-                .join(CareService, CareService.id == ActionPlan.service_id)
-                .where(mine, ActionPlan.status == PlanStatus.AGREED, overdue_condition(today))
-            ),
-            "overdue_all": await count(
-                select(func.count(Action.id))
-                .join(ActionPlan, ActionPlan.id == Action.plan_id)
-                .join(CareService, CareService.id == ActionPlan.service_id)
-                .where(ActionPlan.status == PlanStatus.AGREED, overdue_condition(today))
-            ),
-            "serious_concerns": await count(
-                select(func.count(Concern.id))
-                .join(CareService, CareService.id == Concern.service_id)
-                .where(
-                    Concern.status == ConcernStatus.OPEN,
-                    Concern.severity.in_([Severity.HIGH, Severity.CRITICAL]),
-                )
-            ),
-        }
+        ]
 
     async def my_upcoming_visits(self) -> list[tuple[Visit, CareService]]:
         rows = await self.db.execute(

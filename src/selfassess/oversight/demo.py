@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess import clock
 from selfassess.oversight.good_practice import GoodPractices
 from selfassess.oversight.models import Consent, RatingPeriod, RatingSource, SupportLevel
 from selfassess.oversight.ratings import record_council_rating, record_rating, record_regulator_rating
@@ -36,7 +37,7 @@ EARLIER_REGULATOR_RATINGS: dict[str, list[tuple[float, str]]] = {
 
 
 async def add_demo_oversight(db: AsyncSession, demo, settings: Settings) -> None:  # type: ignore[no-untyped-def]
-    today = date.today()
+    today = clock.today()
     services = demo.services
     ids = [service.id for service in services.values()]
     # The visits demo back-dates its reports after publishing them; replay the whole history in order.

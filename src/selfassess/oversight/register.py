@@ -39,6 +39,7 @@ from selfassess.oversight.risk import (
 from selfassess.providers.models import CareService
 from selfassess.settings import Settings
 from selfassess.visits.models import Concern, ConcernSource, ConcernStatus, Visit, VisitScore, VisitStatus
+from selfassess.visits.tested import tested_assessment_id
 
 CARRIED_OUT = (VisitStatus.SCORES_LOCKED, VisitStatus.DRAFT_SHARED, VisitStatus.PUBLISHED)
 SERIOUS_SOURCES = (ConcernSource.SAFEGUARDING, ConcernSource.WHISTLEBLOWER)
@@ -146,7 +147,7 @@ def inputs_statement(council_id: int, today: date, overrating_margin: int, servi
         .join(
             SelfAssessmentAnswer,
             and_(
-                SelfAssessmentAnswer.assessment_id == Visit.self_assessment_id,
+                SelfAssessmentAnswer.assessment_id == tested_assessment_id(),
                 SelfAssessmentAnswer.statement_id == VisitScore.statement_id,
             ),
         )

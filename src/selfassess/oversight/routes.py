@@ -16,6 +16,7 @@ from litestar.response import Redirect, Response, Template
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess import clock
 from selfassess.accounts.models import User
 from selfassess.actions.routes import _csv as csv_response
 from selfassess.frameworks.service import council_settings, load_framework
@@ -37,7 +38,7 @@ from selfassess.web.rendering import render, see_other
 async def provide_picture(
     db_session: NamedDependency[AsyncSession], current_user: NamedDependency[User]
 ) -> QualityPicture:
-    return QualityPicture(db_session, current_user, date.today())
+    return QualityPicture(db_session, current_user, clock.today())
 
 
 @dataclass
@@ -342,7 +343,7 @@ class RiskController(Controller):
         settings: NamedDependency[Settings],
     ) -> Redirect:
         """Re-assess every service now (the daily job does the same)."""
-        raised = await refresh_council(db_session, current_user.organisation_id, date.today(), settings)
+        raised = await refresh_council(db_session, current_user.organisation_id, clock.today(), settings)
         await db_session.commit()
         flash(
             request,
@@ -371,7 +372,7 @@ async def risk_panel(
         "oversight/_risk_panel.html",
         {
             "service": service,
-            "assessment": await assess_service(oversight.db, service, date.today()),
+            "assessment": await assess_service(oversight.db, service, clock.today()),
             "band_labels": BAND_LABELS,
         },
     )
@@ -402,7 +403,7 @@ class ProgrammeController(Controller):
         if not 1 <= months <= 24:
             errors.append("Show between 1 and 24 months ahead.")
             months = 3
-        today = date.today()
+        today = clock.today()
         until = add_months(today.replace(day=1), months) - timedelta(days=1)
         return render(
             request,
@@ -446,7 +447,7 @@ class ReportController(Controller):
         quarter: FromQuery[str] = "",
     ) -> Template:
         """One page for the board or quality committee, printable, with the same figures as a CSV."""
-        today = date.today()
+        today = clock.today()
         errors: list[str] = []
         chosen = _report_quarter(quarter, today, errors)
         report = await quarterly_report(db_session, current_user, settings, chosen, today)
@@ -464,7 +465,7 @@ class ReportController(Controller):
         settings: NamedDependency[Settings],
         quarter: FromQuery[str] = "",
     ) -> Response[str]:
-        today = date.today()
+        today = clock.today()
         chosen = _report_quarter(quarter, today, [])
         report = await quarterly_report(db_session, current_user, settings, chosen, today)
         return csv_response(

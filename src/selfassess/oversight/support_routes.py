@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess import clock
 from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import User
 from selfassess.db import utcnow
@@ -106,7 +107,7 @@ class SupportController(Controller):
                     reason=form.data.reason,
                     step_down_conditions=form.data.step_down_conditions or "",
                     review_on=form.data.review_on,
-                    today=date.today(),
+                    today=clock.today(),
                 )
             except Invalid as problem:
                 form.add_error("__all__", str(problem))

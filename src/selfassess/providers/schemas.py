@@ -7,6 +7,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from selfassess import clock
 from selfassess.providers.models import RegulatorRating, ServiceType
 from selfassess.validation import email_address
 
@@ -50,7 +51,7 @@ class ServiceForm(BaseModel):
     @field_validator("regulator_rating_date")
     @classmethod
     def _not_future(cls, value: date | None) -> date | None:
-        if value is not None and value > date.today():
+        if value is not None and value > clock.today():
             raise ValueError("The date of the CQC rating cannot be in the future.")
         return value
 

@@ -8,7 +8,6 @@ No route can forget the scope, and an id from elsewhere is simply not found.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from enum import Enum
 
 from sqlalchemy import Row, Select, case, func, select
@@ -16,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
+from selfassess import clock
 from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import LinkPurpose, Organisation, OrganisationKind, Role, User
 from selfassess.accounts.rules import Account, AccountChange, account_refusal
@@ -96,7 +96,7 @@ class CareServices:
             .where(
                 ActionPlan.service_id == CareService.id,
                 ActionPlan.status == PlanStatus.AGREED,
-                overdue_condition(date.today()),
+                overdue_condition(clock.today()),
             )
             .scalar_subquery()
         )
@@ -252,7 +252,7 @@ class CareServices:
             if stored:
                 await self.db.refresh(service)  # back to what is stored, for the page to show
             raise Invalid("Another service already has that CQC location ID.") from error
-        await record_regulator_rating(self.db, service, date.today())
+        await record_regulator_rating(self.db, service, clock.today())
         record_audit(self.db, event, actor=self.viewer, subject=f"service:{service.id}", detail=service.name)
         await self.db.commit()
 

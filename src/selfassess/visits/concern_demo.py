@@ -3,11 +3,12 @@ intelligence from the regulator, and one concern already followed through to an 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess import clock
 from selfassess.visits.models import Concern, ConcernSource, ConcernStatus, Severity
 
 if TYPE_CHECKING:
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 async def add_demo_concerns(db: AsyncSession, demo: Demo) -> None:
     """Dated relative to today, so the demo always looks current. The caller commits."""
-    today = date.today()
+    today = clock.today()
     officer = demo.users["officer"]
     rose_lane = demo.services["rose_lane"]
     homecare = demo.services["brightwater_home"]

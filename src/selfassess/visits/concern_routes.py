@@ -3,7 +3,6 @@ their own services that are not confidential. (The JSON view lives in selfassess
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, TypeVar
 
 from litestar import Controller, get, post
@@ -14,9 +13,11 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess import clock
 from selfassess.accounts.models import User
 from selfassess.choices import Choice
-from selfassess.visits.concerns import ConcernEntry, Concerns
+from selfassess.visits.concern_rules import ConcernCommand
+from selfassess.visits.concerns import SEVERITY_FILTER_OPTIONS, SEVERITY_FILTERS, ConcernEntry, Concerns
 from selfassess.visits.models import Concern, ConcernSource, ConcernStatus, Severity
 from selfassess.visits.schemas import CloseConcernForm, ConcernForm
 from selfassess.web.forms import Form, bind
@@ -59,11 +60,19 @@ def _form_context(
 
 
 def _concern_page(
-    request: HTMXRequest, entry: ConcernEntry, close_form: Form[CloseConcernForm], status_code: int = 200
+    request: HTMXRequest,
+    concerns: Concerns,
+    entry: ConcernEntry,
+    close_form: Form[CloseConcernForm],
+    status_code: int = 200,
 ) -> Template:
-    return render(
-        request, "visits/concern.html", {"entry": entry, "close_form": close_form}, status_code=status_code
-    )
+    context = {
+        "entry": entry,
+        "close_form": close_form,
+        "can": concerns.commands(entry.concern),
+        "ConcernCommand": ConcernCommand,
+    }
+    return render(request, "visits/concern.html", context, status_code=status_code)
 
 
 class ServiceConcernController(Controller):
@@ -92,7 +101,7 @@ class ServiceConcernController(Controller):
         self, request: HTMXRequest, concerns: NamedDependency[Concerns], service_id: FromPath[int]
     ) -> Template:
         service = await concerns.care_services.get(service_id)
-        form: Form[ConcernForm] = Form.initial({"received_on": date.today()})
+        form: Form[ConcernForm] = Form.initial({"received_on": clock.today()})
         return render(
             request, "visits/concern_form.html", _form_context(form, service.id, service.name, None)
         )
@@ -137,17 +146,17 @@ class ConcernController(Controller):
     ) -> Template:
         entries = await concerns.page(
             status=_choice(ConcernStatus, status),
-            severity=_choice(Severity, severity),
+            severities=SEVERITY_FILTERS.get(severity, ()),
             query=q,
             number=page,
         )
         context = {
             "entries": entries,
             "status": status if _choice(ConcernStatus, status) else ALL_STATUSES,
-            "severity": severity if _choice(Severity, severity) else "",
+            "severity": severity if severity in SEVERITY_FILTERS else "",
             "q": q,
             "status_options": [*ConcernStatus.options(), (ALL_STATUSES, "Open and closed")],
-            "severity_options": Severity.options(),
+            "severity_options": SEVERITY_FILTER_OPTIONS,
         }
         return render(request, "visits/concerns.html", context, block="results")
 
@@ -156,7 +165,7 @@ class ConcernController(Controller):
         self, request: HTMXRequest, concerns: NamedDependency[Concerns], concern_id: FromPath[int]
     ) -> Template:
         entry = await concerns.get(concern_id)
-        return _concern_page(request, entry, Form.initial({"outcome": entry.concern.outcome}))
+        return _concern_page(request, concerns, entry, Form.initial({"outcome": entry.concern.outcome}))
 
     @get("/{concern_id:int}/edit", guards=[requires_council_staff])
     async def edit(
@@ -198,7 +207,7 @@ class ConcernController(Controller):
         entry = await concerns.get(concern_id)
         form = bind(CloseConcernForm, data)
         if not form.valid:
-            return _concern_page(request, entry, form, status_code=422)
+            return _concern_page(request, concerns, entry, form, status_code=422)
         assert form.data is not None
         await concerns.close(entry.concern, form.data.outcome)
         flash(request, "Closed the concern and recorded its outcome.", "success")

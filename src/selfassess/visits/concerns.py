@@ -20,8 +20,18 @@ from selfassess.db import Page, contains_any, fetch_page, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
+from selfassess.visits.concern_rules import ConcernCommand, concern_commands, concern_refusal
 from selfassess.visits.models import Concern, ConcernStatus, Severity
 from selfassess.visits.schemas import ConcernForm
+
+# The severity filters of the concerns list, by their value in the address: each severity alone,
+# and the serious ones together (the home page counts those and links here).
+HIGH_OR_CRITICAL = "high_or_critical"
+SEVERITY_FILTERS: dict[str, tuple[Severity, ...]] = {
+    **{severity.value: (severity,) for severity in Severity},
+    HIGH_OR_CRITICAL: (Severity.HIGH, Severity.CRITICAL),
+}
+SEVERITY_FILTER_OPTIONS = [*Severity.options(), (HIGH_OR_CRITICAL, "High or critical")]
 
 # Orderings for triage: open before closed, the most severe first.
 _OPEN_FIRST = case((Concern.status == ConcernStatus.OPEN, 0), else_=1)
@@ -90,7 +100,7 @@ class Concerns:
         self,
         *,
         status: ConcernStatus | None = None,
-        severity: Severity | None = None,
+        severities: tuple[Severity, ...] = (),
         query: str = "",
         number: int = 1,
         size: int = 25,
@@ -100,8 +110,8 @@ class Concerns:
         statement = self._visible().where(CareService.is_active.is_(True))
         if status is not None:
             statement = statement.where(Concern.status == status)
-        if severity is not None:
-            statement = statement.where(Concern.severity == severity)
+        if severities:
+            statement = statement.where(Concern.severity.in_(severities))
         if query:
             statement = statement.where(
                 contains_any(query, Concern.summary, Concern.details, Concern.outcome, CareService.name)
@@ -136,8 +146,18 @@ class Concerns:
         await self.db.commit()
         return concern
 
+    def commands(self, concern: Concern) -> frozenset[ConcernCommand]:
+        return concern_commands(concern.status, council_staff=self.viewer.is_council_staff)
+
+    def _require(self, command: ConcernCommand, concern: Concern) -> None:
+        """Refuse what the rulebook does not allow: the same answer the concern page was given."""
+        if command in self.commands(concern):
+            return
+        message = concern_refusal(command, concern.status, council_staff=self.viewer.is_council_staff)
+        raise (Invalid if self.viewer.is_council_staff else Forbidden)(message)
+
     async def update(self, concern: Concern, form: ConcernForm) -> Concern:
-        self._require_council_staff()
+        self._require(ConcernCommand.EDIT, concern)
         for name, value in self._fields(form).items():
             setattr(concern, name, value)
         concern.updated_at = utcnow()
@@ -146,9 +166,7 @@ class Concerns:
         return concern
 
     async def close(self, concern: Concern, outcome: str) -> Concern:
-        self._require_council_staff()
-        if concern.status is ConcernStatus.CLOSED:
-            raise Invalid("This concern is already closed.")
+        self._require(ConcernCommand.CLOSE, concern)
         concern.status = ConcernStatus.CLOSED
         concern.outcome = outcome
         concern.updated_at = utcnow()
@@ -158,9 +176,7 @@ class Concerns:
 
     async def reopen(self, concern: Concern) -> Concern:
         """The earlier outcome is kept, shown as the last one, and offered again when it is next closed."""
-        self._require_council_staff()
-        if concern.status is ConcernStatus.OPEN:
-            raise Invalid("This concern is already open.")
+        self._require(ConcernCommand.REOPEN, concern)
         concern.status = ConcernStatus.OPEN
         concern.updated_at = utcnow()
         self._audit("concern.reopened", concern)

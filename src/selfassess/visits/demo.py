@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess import clock
 from selfassess.db import utcnow
 from selfassess.settings import Settings
 from selfassess.visits.forms import VisitForm
@@ -77,7 +78,7 @@ ROSE_LANE_SUMMARY = (
 
 async def add_demo_visits(db: AsyncSession, demo, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     officer, officer2 = demo.users["officer"], demo.users["officer2"]
-    today = date.today()
+    today = clock.today()
 
     # Rose Lane House: visited three weeks ago, published last week.
     visits = Visits(db, officer, settings)
@@ -158,7 +159,7 @@ async def _score(visits: Visits, visit: Visit, *, default: int, findings: dict[s
 async def _publish(visits: Visits, visit: Visit, service, summary: str) -> None:  # type: ignore[no-untyped-def]
     await visits.save_summary(visit, expected_version=visit.version, summary=summary)
     await visits.share_draft(visit, service)
-    visit.factual_accuracy_due = date.today() - timedelta(days=1)  # the demo's comment period is over
+    visit.factual_accuracy_due = clock.today() - timedelta(days=1)  # the demo's comment period is over
     await visits.publish(visit, service)
 
 

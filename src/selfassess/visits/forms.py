@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from selfassess import clock
 from selfassess.visits.models import BreachKind, VisitType
 
 TEXT_MAX = 20_000
@@ -31,7 +32,7 @@ class VisitForm(BaseModel):
     @field_validator("scheduled_for")
     @classmethod
     def _sensible_date(cls, value: date) -> date:
-        today = date.today()
+        today = clock.today()
         if value < today - timedelta(days=366) or value > today + timedelta(days=731):
             raise ValueError("The date of the visit must be within a year before or two years after today.")
         return value

@@ -29,8 +29,10 @@ from selfassess.visits.forms import (
     VisitForm,
 )
 from selfassess.visits.models import BreachKind, Visit, VisitStatus, VisitType
+from selfassess.visits.point_rules import PointCommand
 from selfassess.visits.rating_review_routes import RatingReviewController
-from selfassess.visits.service import ScoreConflict, ScoresMissing, Visits
+from selfassess.visits.service import ScoreConflict, ScoresMissing, VisitFilter, Visits
+from selfassess.visits.tested import tested_assessment
 from selfassess.web.forms import Form, bind
 from selfassess.web.guards import requires_council_staff, requires_provider
 from selfassess.web.rendering import render, see_other
@@ -150,15 +152,20 @@ class VisitListController(Controller):
         request: HTMXRequest,
         visits: NamedDependency[Visits],
         status: FromQuery[str | None] = None,
+        mine: FromQuery[bool] = False,
+        to_carry_out: FromQuery[bool] = False,
+        points_to_answer: FromQuery[bool] = False,
         page: FromQuery[int] = 1,
     ) -> Template:
         chosen = VisitStatus(status) if status in VisitStatus._value2member_map_ else None
+        shown = VisitFilter(chosen, mine, to_carry_out, points_to_answer)
         return render(
             request,
             "visits/visits.html",
             {
-                "rows": await visits.page(status=chosen, number=page),
+                "rows": await visits.page(shown, number=page),
                 "status": chosen,
+                "shown": shown,
                 "status_options": VisitStatus.options(),
             },
             block="results",
@@ -436,7 +443,14 @@ class VisitController(Controller):
                 await self._overview(visits, visit, service, missing=missing.missing),
                 status_code=422,
             )
-        flash(request, "Scores locked. The provider's own scores are now shown beside yours.", "success")
+        if await visits.tested_assessment(visit) is None:
+            flash(
+                request,
+                "Scores locked. There is no submitted self-assessment to show beside yours.",
+                "success",
+            )
+        else:
+            flash(request, "Scores locked. The provider's own scores are now shown beside yours.", "success")
         return see_other(f"/visits/{visit.id}")
 
     @post("/share", guards=[requires_council_staff])
@@ -490,6 +504,9 @@ class VisitController(Controller):
             scores=await visits.scores(visit),
             point_form=Form.initial(),
             provider_finished=await visits.provider_has_finished(visit),
+            can=visits.report_commands(visit),
+            point_can=visits.point_commands,
+            PointCommand=PointCommand,
         )
         context.update(extra)
         return context
@@ -576,10 +593,11 @@ async def _self_assessment_view(
 ) -> dict[str, Any]:
     """The provider's narrative and evidence beside the officer's scoring, and their own scores
     only when blind scoring allows it."""
-    if visit.self_assessment_id is None:
+    found = await tested_assessment(db, visit)
+    if found is None or found.id is None:
         return {"tested": None, "answers": {}, "evidence": {}, "self_scores_visible": False}
     assessments = SelfAssessments(db, viewer, settings)
-    tested, _ = await assessments.get(visit.self_assessment_id)
+    tested, _ = await assessments.get(found.id)
     return {
         "tested": tested,
         "answers": await assessments.answers(tested),

@@ -6,6 +6,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from selfassess import clock
 from selfassess.visits.models import ConcernSource, ConcernStatus, Severity
 
 SUMMARY_MAX_LENGTH = 300  # the column's length
@@ -26,7 +27,7 @@ class ConcernForm(BaseModel):
     @field_validator("received_on")
     @classmethod
     def _not_future(cls, value: date) -> date:
-        if value > date.today():
+        if value > clock.today():
             raise ValueError("The date received cannot be in the future.")
         return value
 

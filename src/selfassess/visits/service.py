@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from selfassess import clock
 from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import User
 from selfassess.actions.models import ActionPlan
@@ -51,9 +54,10 @@ from selfassess.visits.models import (
     VisitStatus,
     VisitType,
 )
+from selfassess.visits.point_rules import PointCommand, point_commands, report_commands, report_refusal
+from selfassess.visits.tested import tested_assessment
 
 REPORT_VISIBLE_TO_PROVIDER = (VisitStatus.DRAFT_SHARED, VisitStatus.PUBLISHED)
-SCORES_LOCKED_OR_LATER = (VisitStatus.SCORES_LOCKED, VisitStatus.DRAFT_SHARED, VisitStatus.PUBLISHED)
 UPCOMING = (VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS)
 NO_MORE_POINTS = "factual_accuracy.no_more_points"
 
@@ -92,6 +96,42 @@ class ScoresMissing(Invalid):
         count = len(missing)
         super().__init__(f"{count} statement{'s are' if count != 1 else ' is'} not scored yet.")
         self.missing = missing
+
+
+@dataclass(frozen=True)
+class VisitFilter:
+    """Which visits a list shows: the /visits page lists them and the home page counts them, with
+    the same conditions, so a tile's number is always its list's length."""
+
+    status: VisitStatus | None = None
+    mine: bool = False
+    to_carry_out: bool = False
+    points_to_answer: bool = False
+
+    def conditions(self, viewer: User) -> list[Any]:
+        conditions: list[Any] = (
+            [Visit.status == self.status] if self.status else [Visit.status != VisitStatus.CANCELLED]
+        )
+        if self.mine:
+            conditions.append(Visit.officer_id == viewer.id)
+        if self.to_carry_out:
+            conditions.append(Visit.status.in_([VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS]))
+        if self.points_to_answer:
+            conditions.append(
+                exists().where(
+                    FactualAccuracyPoint.visit_id == Visit.id, FactualAccuracyPoint.status == PointStatus.OPEN
+                )
+            )
+        return conditions
+
+    @property
+    def query(self) -> str:
+        """The list's address: /visits?{query}."""
+        values = {"status": self.status.value if self.status else ""}
+        values |= {
+            name: "true" for name in ("mine", "to_carry_out", "points_to_answer") if getattr(self, name)
+        }
+        return urlencode(values)
 
 
 class Visits:
@@ -150,12 +190,10 @@ class Visits:
             )
         )
 
-    async def page(
-        self, *, status: VisitStatus | None = None, number: int = 1, size: int = 25
-    ) -> Page[VisitRow]:
-        """The council's visits, the viewer's own first, then by date."""
+    async def page(self, shown: VisitFilter, *, number: int = 1, size: int = 25) -> Page[VisitRow]:
+        """The council's visits that ``shown`` picks, the viewer's own first, then by date."""
         self._require_council_staff()
-        conditions = [Visit.status == status] if status else [Visit.status != VisitStatus.CANCELLED]
+        conditions = shown.conditions(self.viewer)
         total = (
             await self.db.scalar(
                 self.services.scope(
@@ -268,9 +306,7 @@ class Visits:
         )
 
     async def tested_assessment(self, visit: Visit) -> SelfAssessment | None:
-        if visit.self_assessment_id is None:
-            return None
-        return await self.db.get(SelfAssessment, visit.self_assessment_id)
+        return await tested_assessment(self.db, visit)
 
     async def points(self, visit: Visit) -> list[PointRow]:
         framework = await self.framework(visit)
@@ -319,7 +355,7 @@ class Visits:
             plural = "s" if open_points > 1 else ""
             return f"Respond to the provider's {open_points} open factual accuracy point{plural}."
         due = visit.factual_accuracy_due
-        if due is not None and date.today() <= due and not await self.provider_has_finished(visit):
+        if due is not None and clock.today() <= due and not await self.provider_has_finished(visit):
             return (
                 f"The provider has until {due:%-d %B %Y} to raise factual accuracy points, "
                 "unless they say they have no more."
@@ -533,7 +569,7 @@ class Visits:
             raise Invalid("Write the overall summary before sharing the draft report.")
         days = (await council_settings(self.db, service.council_id)).factual_accuracy_days
         visit.status, visit.shared_at = VisitStatus.DRAFT_SHARED, utcnow()
-        visit.factual_accuracy_due = date.today() + timedelta(days=days)
+        visit.factual_accuracy_due = clock.today() + timedelta(days=days)
         visit.updated_at = utcnow()
         self._event(
             visit, "draft_shared", f"Factual accuracy comments due by {visit.factual_accuracy_due:%-d %B %Y}"
@@ -589,15 +625,20 @@ class Visits:
 
     # --- factual accuracy --------------------------------------------------------------------------------
 
+    def report_commands(self, visit: Visit) -> frozenset[PointCommand]:
+        return report_commands(
+            visit.status, visit.factual_accuracy_due, clock.today(), provider=self.viewer.is_provider
+        )
+
+    def point_commands(self, point: FactualAccuracyPoint) -> frozenset[PointCommand]:
+        return point_commands(point.status, council_staff=self.viewer.is_council_staff)
+
     def _require_provider_comments_open(self, visit: Visit) -> None:
-        if not self.viewer.is_provider:
-            raise Forbidden("Factual accuracy points are raised by the provider.")
-        if visit.status is not VisitStatus.DRAFT_SHARED:
-            raise Invalid("The report is not open for factual accuracy comments.")
-        if visit.factual_accuracy_due and date.today() > visit.factual_accuracy_due:
-            raise Invalid(
-                f"The period for factual accuracy comments ended on {visit.factual_accuracy_due:%-d %B %Y}."
-            )
+        """Raising a point and finishing are allowed together (the rulebook's report commands)."""
+        if PointCommand.RAISE in self.report_commands(visit):
+            return
+        message = report_refusal(visit.status, visit.factual_accuracy_due, provider=self.viewer.is_provider)
+        raise (Invalid if self.viewer.is_provider else Forbidden)(message)
 
     async def raise_point(self, visit: Visit, *, statement_id: int | None, text: str) -> FactualAccuracyPoint:
         self._require_provider_comments_open(visit)
@@ -640,7 +681,7 @@ class Visits:
         )
         if point is None:
             raise NotFound("factual accuracy point")
-        if point.status is not PointStatus.OPEN:
+        if PointCommand.ACCEPT not in self.point_commands(point):
             raise Invalid("This point has already been answered.")
         return point
 
