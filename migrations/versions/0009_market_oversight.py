@@ -64,7 +64,7 @@ def upgrade() -> None:
         sa.Column("council_id", sa.Integer(), nullable=False),
         sa.Column("score", sa.Integer(), nullable=False),
         sa.Column("band", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("factors", sa.JSON(), nullable=True),
+        sa.Column("factors", sa.JSON(), nullable=False),
         sa.Column("next_visit_due", sa.Date(), nullable=True),
         sa.Column("last_visit_on", sa.Date(), nullable=True),
         sa.Column("assessed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
