@@ -25,6 +25,7 @@ from tests.browser.conftest import LiveServer, _free_port, _new_context, _wait_u
 from tests.browser.harness import login, screenshot
 from tests.conftest import POSTGRES_ADMIN_URL, _create_postgres_database, _drop_postgres_database
 from tests.faults import FaultProxy
+from tests.mail_sink import SmtpSink
 
 DEPUTY = "deputy@brightwater.example"
 HOMECARE = "Brightwater Homecare Northbridge"
@@ -44,7 +45,9 @@ class ProxiedServer:
 
 
 @pytest.fixture(scope="module")
-def proxied_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProxiedServer]:
+def proxied_server(
+    tmp_path_factory: pytest.TempPathFactory, server_mail: tuple[SmtpSink, int]
+) -> Iterator[ProxiedServer]:
     if not POSTGRES_ADMIN_URL:
         pytest.skip("set SELFASSESS_TEST_POSTGRES_URL: the database is cut through a proxy to PostgreSQL")
     name, url = _create_postgres_database()
@@ -71,7 +74,9 @@ def proxied_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    server = LiveServer(f"http://127.0.0.1:{port}", Path(data_dir), process, log_path)
+    server = LiveServer(
+        f"http://127.0.0.1:{port}", Path(data_dir), process, log_path, environment, server_mail[0]
+    )
     try:
         _wait_until_healthy(server)
         yield ProxiedServer(server, proxy, url)
