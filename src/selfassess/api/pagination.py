@@ -70,4 +70,4 @@ async def keyset_page(
         return rows, None
     rows = rows[:limit]
     last = rows[-1][0]
-    return rows, _encode(last.updated_at, last.id)
+    return rows, _encode(getattr(last, updated_at.key), getattr(last, row_id.key))

@@ -29,6 +29,16 @@ from selfassess.assessments.models import SelfAssessment, SelfAssessmentAnswer
 from selfassess.assessments.service import AnswerConflict, SelfAssessments
 from selfassess.comparison.service import Comparisons
 from selfassess.frameworks.service import LoadedFramework
+from selfassess.oversight.models import ServiceRisk
+from selfassess.oversight.quality import QualityPicture
+from selfassess.oversight.routes import (
+    provide_oversight,
+    provide_picture,
+    read_quality_filters,
+    read_register_filters,
+)
+from selfassess.oversight.service import Oversight, RegisterRow
+from selfassess.oversight.trend import QuarterFigures
 from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
 from selfassess.settings import Settings
@@ -44,6 +54,7 @@ Cursor = Annotated[str | None, Parameter(description="`next_cursor` from the pre
 UpdatedSince = Annotated[
     datetime | None, Parameter(description="Only items changed at or after this time (ISO 8601).")
 ]
+Filter = Annotated[str, Parameter(max_length=200, description="A value from the page's filter list.")]
 Id = Annotated[int, Parameter(ge=1, le=2**31 - 1, examples=[Example(value=3)])]
 _READ_ERRORS = problem_responses(400, 401, 403, 404, 429)
 _WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 429)
@@ -495,9 +506,123 @@ class ConcernsApi(Controller):
         return Listing(items=[_concern(row[0]) for row in rows], next_cursor=next_cursor)
 
 
+# --- market oversight (council staff) -------------------------------------------------------------
+
+
+def _figures(point: QuarterFigures) -> schemas.QuarterFiguresOut:
+    return schemas.QuarterFiguresOut(
+        rated=point.rated, good_or_better=point.good, unrated=point.unrated, percent=point.percent
+    )
+
+
+def _refused(errors: list[str]) -> None:
+    """A filter the page would explain in place is a 400 here, with the same words."""
+    if errors:
+        raise HTTPException(status_code=400, detail=" ".join(errors))
+
+
+class QualityApi(Controller):
+    path = "/quality"
+    tags = ["oversight"]
+    guards = [requires_council_staff]
+    dependencies = {"picture": Provide(provide_picture)}
+
+    @get(
+        summary="Share of your council's services rated good or better, quarter by quarter (council staff)",
+        responses=_READ_ERRORS,
+    )
+    async def quality(
+        self,
+        picture: NamedDependency[QualityPicture],
+        service_type: FromQuery[Filter] = "",
+        town: FromQuery[Filter] = "",
+        provider_id: FromQuery[Filter] = "",
+        key_question: FromQuery[Filter] = "",
+    ) -> schemas.QualityOut:
+        chosen, _options = await read_quality_filters(picture, service_type, town, provider_id, key_question)
+        _refused(chosen.errors)
+        figures = await picture.picture(chosen.filters)
+        regulator = figures.regulator.points if figures.regulator else [None] * len(figures.quarters)
+        return schemas.QualityOut(
+            services=figures.services,
+            key_question=chosen.filters.key_question,
+            quarters=[
+                schemas.QualityQuarterOut(
+                    quarter=council.quarter.key,
+                    as_at=council.on,
+                    council=_figures(council),
+                    regulator=_figures(other) if other else None,
+                )
+                for council, other in zip(figures.council.points, regulator, strict=True)
+            ],
+        )
+
+
+class RiskRegisterApi(Controller):
+    path = "/risk-register"
+    tags = ["oversight"]
+    guards = [requires_council_staff]
+    dependencies = {"oversight": Provide(provide_oversight)}
+
+    @get(
+        summary="Each service's latest risk score, explained factor by factor (council staff)",
+        description="Ordered by when each score was assessed, so `updated_since` picks up re-assessments.",
+        responses=_READ_ERRORS,
+    )
+    async def risk_register(
+        self,
+        oversight: NamedDependency[Oversight],
+        band: FromQuery[Filter] = "",
+        officer_id: FromQuery[Filter] = "",
+        service_type: FromQuery[Filter] = "",
+        provider_id: FromQuery[Filter] = "",
+        limit: FromQuery[Limit] = 50,
+        cursor: FromQuery[Cursor] = None,
+        updated_since: FromQuery[UpdatedSince] = None,
+    ) -> Listing[schemas.RiskOut]:
+        filters, errors, _options = await read_register_filters(
+            oversight, band, officer_id, service_type, provider_id
+        )
+        _refused(errors)
+        rows, next_cursor = await keyset_page(
+            oversight.db,
+            oversight.listing(filters),
+            updated_at=ServiceRisk.assessed_at,
+            row_id=ServiceRisk.service_id,
+            limit=limit,
+            cursor=cursor,
+            updated_since=updated_since,
+        )
+        return Listing(
+            items=[
+                schemas.RiskOut(
+                    service_id=row.risk.service_id,
+                    service_name=row.service.name,
+                    provider_name=row.provider_name,
+                    score=row.risk.score,
+                    band=row.risk.band,
+                    factors=[schemas.RiskFactorOut.model_validate(factor) for factor in row.risk.factors],
+                    next_visit_due=row.risk.next_visit_due,
+                    support_level=row.support_level.value if row.support_level else None,
+                    assessed_at=row.risk.assessed_at,
+                )
+                for row in (RegisterRow(*values) for values in rows)
+            ],
+            next_cursor=next_cursor,
+        )
+
+
 api_router = Router(
     path="/api/v1",
-    route_handlers=[ServicesApi, SelfAssessmentsApi, VisitsApi, ActionPlansApi, ConcernsApi],
+    route_handlers=[
+        ServicesApi,
+        SelfAssessmentsApi,
+        VisitsApi,
+        ActionPlansApi,
+        ConcernsApi,
+        QualityApi,
+        RiskRegisterApi,
+    ],
     dependencies=dependencies,
     guards=[writes_need_permission],
     exception_handlers={AnswerConflict: on_answer_conflict},

@@ -182,3 +182,54 @@ class MoreTimeIn(BaseModel):
 
 class Accepted(BaseModel):
     detail: str = Field(examples=["Saved."])
+
+
+# --- market oversight (council staff) ---------------------------------------------------------------
+
+
+class QuarterFiguresOut(BaseModel):
+    """One source's ratings in force at the end of a quarter (or today, for the quarter under way)."""
+
+    rated: int = Field(examples=[180], description="Services with a rating in force.")
+    good_or_better: int = Field(examples=[146])
+    unrated: int = Field(
+        examples=[20], description="Services without a rating in force: left out of the share."
+    )
+    percent: int | None = Field(
+        examples=[81], description="good_or_better as a share of rated; null if none rated."
+    )
+
+
+class QualityQuarterOut(BaseModel):
+    quarter: str = Field(examples=["2026Q3"])
+    as_at: date = Field(examples=["2026-09-30"])
+    council: QuarterFiguresOut
+    regulator: QuarterFiguresOut | None = Field(
+        description="Null for one key question: the regulator's key question ratings are not kept."
+    )
+
+
+class QualityOut(BaseModel):
+    """The share of services rated good or better at the end of each quarter, oldest first."""
+
+    services: int = Field(examples=[200], description="Services covered by the filters.")
+    key_question: str = Field(examples=[""], description="Empty for the overall rating.")
+    quarters: list[QualityQuarterOut]
+
+
+class RiskFactorOut(BaseModel):
+    name: str = Field(examples=["Open concerns"])
+    detail: str = Field(examples=["1 open concern, 1 from safeguarding or a whistle-blower"])
+    points: int = Field(examples=[20])
+
+
+class RiskOut(BaseModel):
+    service_id: int = Field(examples=[3])
+    service_name: str = Field(examples=["Rose Lane House"])
+    provider_name: str = Field(examples=["Brightwater Care"])
+    score: int = Field(examples=[55])
+    band: str = Field(examples=["very_high"])
+    factors: list[RiskFactorOut]
+    next_visit_due: date | None
+    support_level: str | None = Field(examples=["enhanced_monitoring"])
+    assessed_at: datetime

@@ -49,7 +49,7 @@ class ChosenFilters:
     errors: list[str] = field(default_factory=list)
 
 
-async def _filters(
+async def read_quality_filters(
     picture: QualityPicture, service_type: str, town: str, provider_id: str, key_question: str
 ) -> tuple[ChosenFilters, dict[str, object]]:
     """Read the filter fields; an unknown value is reported in the page and left out, never a 500."""
@@ -141,7 +141,7 @@ class QualityController(Controller):
     ) -> Template:
         """The trend, a headline comparing two quarters, the movements between them, and the
         statements most often scored below good."""
-        chosen, options = await _filters(picture, service_type, town, provider_id, key_question)
+        chosen, options = await read_quality_filters(picture, service_type, town, provider_id, key_question)
         filters = chosen.filters
         result = await picture.picture(filters)
         quarters = result.quarters
@@ -189,7 +189,7 @@ class QualityController(Controller):
         page: FromQuery[int] = 1,
     ) -> Template:
         """The services behind one figure of the quality page, from the same selection as its count."""
-        chosen, _options = await _filters(picture, service_type, town, provider_id, key_question)
+        chosen, _options = await read_quality_filters(picture, service_type, town, provider_id, key_question)
         errors = chosen.errors
         if what not in SELECTIONS:
             errors.append("That list does not exist; showing the services rated on the day.")
@@ -250,7 +250,7 @@ async def provide_oversight(
     return Oversight(db_session, current_user)
 
 
-async def _register_filters(
+async def read_register_filters(
     oversight: Oversight, band: str, officer_id: str, service_type: str, provider_id: str
 ) -> tuple[RegisterFilters, list[str], dict[str, object]]:
     """The register's and the programme's filters; an unknown value is reported, never a 500."""
@@ -317,7 +317,7 @@ class RiskController(Controller):
         page: FromQuery[int] = 1,
     ) -> Template:
         """Services by risk, highest first, each with the factors behind its score."""
-        filters, errors, options = await _register_filters(
+        filters, errors, options = await read_register_filters(
             oversight, band, officer_id, service_type, provider_id
         )
         return render(
@@ -397,7 +397,7 @@ class ProgrammeController(Controller):
         page: FromQuery[int] = 1,
     ) -> Template:
         """Services due or overdue a visit over the next months, by month and officer, and coverage."""
-        filters, errors, options = await _register_filters(
+        filters, errors, options = await read_register_filters(
             oversight, "", officer_id, service_type, provider_id
         )
         if not 1 <= months <= 24:

@@ -101,6 +101,10 @@ class Oversight:
             statement = statement.where(CareService.provider_id == filters.provider_id)
         return statement
 
+    def listing(self, filters: RegisterFilters) -> Select:  # type: ignore[type-arg]
+        """The register's rows, scoped and filtered as on its page, unordered (for the API's cursor)."""
+        return self._rows(filters)
+
     async def register(
         self, filters: RegisterFilters, *, number: int = 1, size: int = 50
     ) -> Page[RegisterRow]:
