@@ -8,12 +8,15 @@ import getpass
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alembic import command as alembic_command
 
 from selfassess import clock
 from selfassess.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 async def run_migrations(settings: Settings) -> None:
@@ -145,10 +148,34 @@ def _run(coroutine_factory: Callable[[], Coroutine[Any, Any, int]]) -> int:
             return 75  # EX_TEMPFAIL: cron simply runs it again next time
 
 
+def _run_on_database(
+    settings: Settings,
+    work: Callable[[AsyncEngine], Coroutine[Any, Any, int]],
+    *,
+    refused: tuple[type[Exception], ...] = (),
+) -> int:
+    """A command's work on a database at the code's migration: 2, with the reason, when it is
+    behind (or the work refuses with one of ``refused``)."""
+    from selfassess.db import DatabaseBehind, check_migrations, create_engine_for
+
+    async def job() -> int:
+        engine = create_engine_for(settings)
+        try:
+            await check_migrations(engine, settings)
+            return await work(engine)
+        except (DatabaseBehind, *refused) as problem:
+            print(problem, file=sys.stderr)
+            return 2
+        finally:
+            await engine.dispose()
+
+    return _run(job)
+
+
 def cmd_create_admin(args: argparse.Namespace, settings: Settings) -> int:
     from selfassess.accounts.passwords import password_problems
     from selfassess.accounts.service import create_council_admin
-    from selfassess.db import DatabaseBehind, check_migrations, create_engine_for, session_factory
+    from selfassess.db import session_factory
     from selfassess.errors import Invalid
 
     password = args.password or getpass.getpass("Password for the new admin: ")
@@ -156,50 +183,34 @@ def cmd_create_admin(args: argparse.Namespace, settings: Settings) -> int:
         print("That password will not do: " + " ".join(problems), file=sys.stderr)
         return 2
 
-    async def create() -> int:
-        engine = create_engine_for(settings)
-        try:
-            await check_migrations(engine, settings)
-            async with session_factory(engine)() as db:
-                user, council = await create_council_admin(
-                    db, council_name=args.council, email=args.email, full_name=args.name, password=password
-                )
-        except (Invalid, DatabaseBehind) as problem:
-            print(problem, file=sys.stderr)
-            return 2
-        finally:
-            await engine.dispose()
+    async def create(engine: AsyncEngine) -> int:
+        async with session_factory(engine)() as db:
+            user, council = await create_council_admin(
+                db, council_name=args.council, email=args.email, full_name=args.name, password=password
+            )
         print(f"Created council admin {user.email} for {council.name}.")
         return 0
 
-    return _run(create)
+    return _run_on_database(settings, create, refused=(Invalid,))
 
 
 def cmd_invite_provider_admin(args: argparse.Namespace, settings: Settings) -> int:
     from selfassess.accounts.service import invite_provider_admin
-    from selfassess.db import DatabaseBehind, check_migrations, create_engine_for, session_factory
+    from selfassess.db import session_factory
     from selfassess.errors import Invalid
 
-    async def invite() -> int:
-        engine = create_engine_for(settings)
-        try:
-            await check_migrations(engine, settings)
-            async with session_factory(engine)() as db:
-                user, provider = await invite_provider_admin(
-                    db, provider=args.provider, email=args.email, full_name=args.name, settings=settings
-                )
-        except (Invalid, DatabaseBehind) as problem:
-            print(problem, file=sys.stderr)
-            return 2
-        finally:
-            await engine.dispose()
+    async def invite(engine: AsyncEngine) -> int:
+        async with session_factory(engine)() as db:
+            user, provider = await invite_provider_admin(
+                db, provider=args.provider, email=args.email, full_name=args.name, settings=settings
+            )
         print(
             f"Invited {user.email} as provider admin of {provider.name}: the invitation waits in the outbox "
             "(`selfassess send-mail` sends it)."
         )
         return 0
 
-    return _run(invite)
+    return _run_on_database(settings, invite, refused=(Invalid,))
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -232,19 +243,11 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_send_mail(args: argparse.Namespace, settings: Settings) -> int:
     """One pass over the outbox, for cron or a systemd timer; exit 1 when an e-mail was given up."""
-    from selfassess.db import DatabaseBehind, check_migrations, create_engine_for, session_factory
+    from selfassess.db import session_factory
     from selfassess.notifications.mail import send_pending
 
-    async def send() -> int:
-        engine = create_engine_for(settings)
-        try:
-            await check_migrations(engine, settings)
-            report = await send_pending(session_factory(engine), settings, batch=args.batch)
-        except DatabaseBehind as problem:
-            print(problem, file=sys.stderr)
-            return 2
-        finally:
-            await engine.dispose()
+    async def send(engine: AsyncEngine) -> int:
+        report = await send_pending(session_factory(engine), settings, batch=args.batch)
         if not report.smtp_configured:
             print("No mail server is set (SELFASSESS_SMTP_HOST): nothing sent; e-mails wait in the outbox.")
             return 0
@@ -254,54 +257,38 @@ def cmd_send_mail(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 1 if report.failed else 0
 
-    return _run(send)
+    return _run_on_database(settings, send)
 
 
 def cmd_send_webhooks(args: argparse.Namespace, settings: Settings) -> int:
     """One pass over the webhook outbox; exit 1 when a delivery was given up."""
-    from selfassess.db import DatabaseBehind, check_migrations, create_engine_for, session_factory
+    from selfassess.db import session_factory
     from selfassess.webhooks.delivery import deliver_webhooks
 
-    async def send() -> int:
-        engine = create_engine_for(settings)
-        try:
-            await check_migrations(engine, settings)
-            report = await deliver_webhooks(session_factory(engine), settings, batch=args.batch)
-        except DatabaseBehind as problem:
-            print(problem, file=sys.stderr)
-            return 2
-        finally:
-            await engine.dispose()
+    async def send(engine: AsyncEngine) -> int:
+        report = await deliver_webhooks(session_factory(engine), settings, batch=args.batch)
         print(
             f"New events: {report.events}. Delivered {report.delivered}, will retry {report.retried} later, "
             f"gave up on {report.failed} after repeated failures."
         )
         return 1 if report.failed else 0
 
-    return _run(send)
+    return _run_on_database(settings, send)
 
 
 def cmd_send_reminders(args: argparse.Namespace, settings: Settings) -> int:
-    """Queue reminders for actions due soon or overdue, then send what the outbox holds."""
-
+    """Queue reminders for actions due soon or overdue, re-assess risk and remind support-level
+    reviews, then send what the outbox holds."""
     from selfassess.actions.reminders import queue_reminders
-    from selfassess.db import DatabaseBehind, check_migrations, create_engine_for, session_factory
+    from selfassess.db import session_factory
     from selfassess.oversight.register import refresh_all_councils
     from selfassess.oversight.support import remind_reviews
 
-    async def remind() -> int:
-        engine = create_engine_for(settings)
-        try:
-            await check_migrations(engine, settings)
-            async with session_factory(engine)() as db:
-                report = await queue_reminders(db, settings)
-                raised = await refresh_all_councils(db, clock.today(), settings)
-                await remind_reviews(db, clock.today(), settings)
-        except DatabaseBehind as problem:
-            print(problem, file=sys.stderr)
-            return 2
-        finally:
-            await engine.dispose()
+    async def remind(engine: AsyncEngine) -> int:
+        async with session_factory(engine)() as db:
+            report = await queue_reminders(db, settings)
+            raised = await refresh_all_councils(db, clock.today(), settings)
+            await remind_reviews(db, clock.today(), settings)
         print(
             f"Queued {report.due_soon} reminder(s) of actions due soon, {report.overdue} of overdue ones, "
             f"{report.follow_ups} follow-up visit proposal(s). Risk re-assessed: {raised} service(s) moved "
@@ -309,25 +296,17 @@ def cmd_send_reminders(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 0
 
-    return _run(remind) or cmd_send_mail(args, settings)
+    return _run_on_database(settings, remind) or cmd_send_mail(args, settings)
 
 
 def cmd_recompute_ratings(args: argparse.Namespace, settings: Settings) -> int:
     """Rate published visits again by their framework's method; list those that change for review."""
-    from selfassess.db import DatabaseBehind, check_migrations, create_engine_for, session_factory
+    from selfassess.db import session_factory
     from selfassess.visits.rating_reviews import recompute_published_ratings
 
-    async def recompute() -> int:
-        engine = create_engine_for(settings)
-        try:
-            await check_migrations(engine, settings)
-            async with session_factory(engine)() as db:
-                report = await recompute_published_ratings(db)
-        except DatabaseBehind as problem:
-            print(problem, file=sys.stderr)
-            return 2
-        finally:
-            await engine.dispose()
+    async def recompute(engine: AsyncEngine) -> int:
+        async with session_factory(engine)() as db:
+            report = await recompute_published_ratings(db)
         print(
             f"Checked {report.checked} published visit(s): {report.listed} overall rating(s) come out "
             "differently and are listed for the council's admins to review and republish (Admin, "
@@ -336,7 +315,7 @@ def cmd_recompute_ratings(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 0
 
-    return _run(recompute)
+    return _run_on_database(settings, recompute)
 
 
 def _database_shown(settings: Settings) -> str:
