@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -46,8 +47,14 @@ async def test_council_home_counts_work_and_the_share_rated_good(
     await client.login(world.officer_a.email)
     page = text_of((await client.get("/home")).text)
     assert "1 plan with overdue actions on your services (1 in the area)" in page
-    assert "Rated good or outstanding 100% (1 of 1 rated)" in page
+    assert "With a council rating in force 1 Rated good or outstanding 100% ( 1 of 1 rated)" in page
     assert "Services 2" in page, "council A has Alpha and Beta"
+    # The figure is the quality-over-time page's own count, and links to the services behind it.
+    home = (await client.get("/home")).text
+    good = re.search(r'href="(/oversight/quality/services\?what=good[^"]*)"', home)
+    assert good is not None
+    listed = text_of((await client.get(good.group(1).replace("&amp;", "&"))).text)
+    assert "Alpha House" in listed and "Beta Homecare" not in listed
 
 
 async def test_provider_home_lists_only_its_services_with_their_state(

@@ -5,14 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess import clock
 from selfassess.accounts.models import User
 from selfassess.actions.models import Action, ActionPlan, PlanStatus, overdue_condition
 from selfassess.actions.service import ActionPlans, PlanFilter
 from selfassess.assessments.models import SelfAssessment
 from selfassess.assessments.service import SelfAssessments
+from selfassess.oversight.models import RatingSource
+from selfassess.oversight.quality import GOOD, RATED, Filters, QualityPicture
 from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
 from selfassess.settings import Settings
@@ -24,8 +27,6 @@ from selfassess.visits.models import (
 )
 from selfassess.visits.service import VisitFilter, Visits
 
-GOOD_OR_BETTER = ("good", "outstanding")
-
 
 @dataclass(frozen=True)
 class Market:
@@ -34,6 +35,7 @@ class Market:
     services: int
     rated: int
     good_or_better: int
+    on: date
 
     @property
     def share_good_or_better(self) -> int | None:
@@ -78,33 +80,19 @@ class Home:
         self.services = CareServices(db, viewer)
 
     async def market(self) -> Market:
-        latest = (
-            select(Visit.service_id, func.max(Visit.published_at).label("published_at"))
-            .where(Visit.status == VisitStatus.PUBLISHED)
-            .group_by(Visit.service_id)
-            .subquery()
+        """The area at a glance today: the council ratings in force, counted by the quality-over-time
+        page's own selection, so the two pages give the same figures and link to the same lists."""
+        today = clock.today()
+        picture = QualityPicture(self.db, self.viewer, today)
+        everything = Filters()
+        return Market(
+            services=await picture.services_covered(everything),
+            rated=await picture.count(RATED, filters=everything, source=RatingSource.COUNCIL, on=today),
+            good_or_better=await picture.count(
+                GOOD, filters=everything, source=RatingSource.COUNCIL, on=today
+            ),
+            on=today,
         )
-        row = (
-            await self.db.execute(
-                self.services.scope(
-                    select(
-                        func.count(func.distinct(CareService.id)),
-                        func.count(Visit.id),
-                        func.count(case((Visit.rating_key.in_(GOOD_OR_BETTER), 1))),
-                    )
-                    .select_from(CareService)
-                    .outerjoin(latest, latest.c.service_id == CareService.id)
-                    .outerjoin(
-                        Visit,
-                        (Visit.service_id == CareService.id)
-                        & (Visit.published_at == latest.c.published_at)
-                        & (Visit.status == VisitStatus.PUBLISHED),
-                    )
-                    .where(CareService.is_active.is_(True))
-                )
-            )
-        ).one()
-        return Market(services=row[0], rated=row[1], good_or_better=row[2])
 
     async def tiles(self, settings: Settings) -> list[Tile]:
         """What is waiting for the council. Each number is the total of the very list its tile links

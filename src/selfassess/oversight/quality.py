@@ -183,6 +183,9 @@ class QualityPicture:
             )
         return statement.add_columns(null())
 
+    async def services_covered(self, filters: Filters) -> int:
+        return await self.db.scalar(self._covered(select(func.count(CareService.id)), filters)) or 0
+
     async def count(self, what: str, **arguments: object) -> int:
         statement = self.selection(what, **arguments)  # type: ignore[arg-type]
         return await self.db.scalar(select(func.count()).select_from(statement.subquery())) or 0
@@ -225,7 +228,7 @@ class QualityPicture:
             .group_by(RatingPeriod.source)
         )
         counts = {source: list(values) for source, *values in rows}
-        services = await self.db.scalar(self._covered(select(func.count(CareService.id)), filters)) or 0
+        services = await self.services_covered(filters)
 
         def series(source: RatingSource) -> Series:
             values = counts.get(source, [0] * (2 * len(dates)))
