@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,6 +56,7 @@ async def test_report_page_and_csv_give_the_same_figures(client, db: AsyncSessio
     )
 
     page = text_of((await client.get(f"/oversight/report?quarter={quarter.key}")).text)
+    page = page.replace("( ", "(").replace(" )", ")")  # the counts are links
     assert f"Quality report, {quarter.label}" in page
     for earlier in quarters[11:15]:
         assert f"{earlier.label} 100% (19 of 19)" in page
@@ -80,3 +82,21 @@ async def test_report_page_and_csv_give_the_same_figures(client, db: AsyncSessio
     await client.login(world.manager_1.email)
     assert (await client.get("/oversight/report")).status_code == 403
     assert (await client.get("/oversight/report/export.csv")).status_code == 403
+
+
+async def test_report_figures_link_to_the_services_they_count(client, db: AsyncSession, world: World) -> None:
+    await _history(db, world)
+    quarter = quarters_to(date.today())[15]
+    await client.login(world.officer_a.email)
+    response = await client.get(f"/oversight/report?quarter={quarter.key}")
+    links = re.findall(r'href="(/oversight/quality/services\?[^"]+)">(\d+)', response.text)
+    kinds = {re.search(r"what=(\w+)", link).group(1) for link, _ in links}  # type: ignore[union-attr]
+    assert {"good", "rated", "improved", "declined"} <= kinds
+    declined = [int(figure) for link, figure in links if "what=declined" in link]
+    assert declined == [3]
+    for link, figure in links:
+        listed = await client.get(link.replace("&amp;", "&"))
+        assert listed.status_code == 200
+        assert f": {figure} service" in text_of(listed.text), link
+        assert int(figure) <= 50  # one page of the list holds every service behind the figure
+        assert len(re.findall(r'<td><a href="/services/\d+">', listed.text)) == int(figure), link

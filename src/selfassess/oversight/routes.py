@@ -454,7 +454,13 @@ class ReportController(Controller):
         return render(
             request,
             "oversight/report.html",
-            {"report": report, "errors": errors, "quarters": quarters_to(today), "today": today},
+            {
+                "report": report,
+                "filters": Filters(),  # the report covers the whole area: its links list the same
+                "errors": errors,
+                "quarters": quarters_to(today),
+                "today": today,
+            },
         )
 
     @get("/export.csv")
