@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, timedelta
 
+from pypdf import PdfReader
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.oversight.trend import quarters_to
@@ -55,6 +57,7 @@ async def test_report_page_and_csv_give_the_same_figures(client, db: AsyncSessio
     )
 
     page = text_of((await client.get(f"/oversight/report?quarter={quarter.key}")).text)
+    page = page.replace("( ", "(").replace(" )", ")")  # the counts are links
     assert f"Quality report, {quarter.label}" in page
     for earlier in quarters[11:15]:
         assert f"{earlier.label} 100% (19 of 19)" in page
@@ -80,3 +83,51 @@ async def test_report_page_and_csv_give_the_same_figures(client, db: AsyncSessio
     await client.login(world.manager_1.email)
     assert (await client.get("/oversight/report")).status_code == 403
     assert (await client.get("/oversight/report/export.csv")).status_code == 403
+
+
+async def test_report_figures_link_to_the_services_they_count(client, db: AsyncSession, world: World) -> None:
+    await _history(db, world)
+    quarter = quarters_to(date.today())[15]
+    await client.login(world.officer_a.email)
+    response = await client.get(f"/oversight/report?quarter={quarter.key}")
+    links = re.findall(r'href="(/oversight/quality/services\?[^"]+)">(\d+)', response.text)
+    kinds = {re.search(r"what=(\w+)", link).group(1) for link, _ in links}  # type: ignore[union-attr]
+    assert {"good", "rated", "improved", "declined"} <= kinds
+    declined = [int(figure) for link, figure in links if "what=declined" in link]
+    assert declined == [3]
+    for link, figure in links:
+        listed = await client.get(link.replace("&amp;", "&"))
+        assert listed.status_code == 200
+        assert f": {figure} service" in text_of(listed.text), link
+        assert int(figure) <= 50  # one page of the list holds every service behind the figure
+        assert len(re.findall(r'<td><a href="/services/\d+">', listed.text)) == int(figure), link
+
+
+async def test_report_pdf_has_the_figures_the_council_and_page_numbers(
+    client, db: AsyncSession, world: World
+) -> None:
+    await _history(db, world)
+    quarter = quarters_to(date.today())[15]
+    await client.login(world.officer_a.email)
+    page = (await client.get(f"/oversight/report?quarter={quarter.key}")).text
+    assert f'href="/oversight/report/report.pdf?quarter={quarter.key}"' in page
+
+    response = await client.get(f"/oversight/report/report.pdf?quarter={quarter.key}")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert f"quality-report-{quarter.key}.pdf" in response.headers["content-disposition"]
+    pages = PdfReader(io.BytesIO(response.content)).pages
+    text = " ".join(" ".join(page.extract_text().split()) for page in pages)
+    assert f"Quality report, {quarter.label}" in text
+    assert f"{quarter.label} 84% (16 of 19)" in text
+    assert "0 services improved and 3 services declined" in text
+    for number, page in enumerate(pages, start=1):  # the running head and foot on every page
+        running = " ".join(page.extract_text().split())
+        assert "Council A" in running and f"Produced {date.today():%-d %B %Y}" in running
+        assert f"Page {number} of {len(pages)}" in running
+    assert len(pages) > 1
+    assert "Download CSV" not in text and "Sign out" not in text  # printed without page furniture
+
+    await client.logout()
+    await client.login(world.manager_1.email)
+    assert (await client.get("/oversight/report/report.pdf")).status_code == 403

@@ -8,11 +8,13 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess.frameworks.models import FrameworkVersion
 from selfassess.notifications.models import Notification
 from selfassess.oversight.levels import shown_publicly
 from selfassess.oversight.models import OversightSettings, ProviderSupport, SupportLevel
 from selfassess.oversight.support import remind_reviews
 from selfassess.settings import Settings
+from selfassess.visits.models import Visit, VisitType
 from tests.factories import World
 from tests.support import reload, text_of
 
@@ -79,6 +81,50 @@ async def test_escalation_is_recorded_and_seen_where_the_service_appears(
         ).status_code == 404
         response = await _decide(other_council, world, "suspension")
         assert response.status_code == 404
+
+
+def _suspended(page: str, name: str) -> bool:
+    """Whether the list row that names ``name`` shows a suspension of new placements."""
+    row = next(line for line in page.split("<tr") if name in line)
+    return "Suspension of new placements" in row
+
+
+async def test_council_staff_see_the_level_in_the_services_and_visits_lists(
+    client, browsers, db: AsyncSession, world: World, frameworks
+) -> None:
+    version = await db.scalar(select(FrameworkVersion.id).limit(1))
+    for service, officer in ((world.alpha, world.officer_a), (world.beta, world.officer_a)):
+        db.add(
+            Visit(
+                service_id=service.id,
+                framework_version_id=version,
+                visit_type=VisitType.PROACTIVE,
+                scheduled_for=date.today() + timedelta(days=7),
+                officer_id=officer.id,
+            )
+        )
+    await db.commit()
+    await client.login(world.officer_a.email)
+    await client.post(
+        f"/oversight/support/providers/{world.provider_2.id}",
+        {
+            "level": "suspension",
+            "reason": "Fire safety",
+            "review_on": (date.today() + timedelta(30)).isoformat(),
+        },
+    )
+    for path in ("/services", "/visits"):
+        page = (await client.get(path)).text
+        assert _suspended(page, world.beta.name) and not _suspended(page, world.alpha.name), path
+
+    async with browsers() as other_council:  # the level is council A's, not council B's
+        await other_council.login(world.officer_b.email)
+        page = (await other_council.get("/services")).text
+        assert world.gamma.name in page and "Suspension" not in page
+    async with browsers() as provider:  # a provider sees no level in a list, not even its own
+        await provider.login(world.manager_2.email)
+        page = (await provider.get("/services")).text
+        assert world.beta.name in page and "Suspension" not in page
 
 
 async def test_bad_decisions_keep_what_was_typed(client, db: AsyncSession, world: World) -> None:

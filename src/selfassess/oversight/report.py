@@ -37,7 +37,8 @@ class QuarterlyReport:
     ends: date
     trend: list[QuarterFigures]  # the last five quarters up to this one, oldest first
     regulator: QuarterFigures | None
-    movement: Movement
+    movement: Movement  # council ratings changed between movement_since and ends
+    movement_since: date
     visits_by_type: list[Count]
     coverage: Coverage
     services_due: int
@@ -116,6 +117,7 @@ async def quarterly_report(
     whole = await picture.picture(Filters())
     index = whole.quarters.index(quarter)
     starts, ends = quarter.previous().end + timedelta(days=1), as_at(quarter, today)
+    movement_since = quarter.previous().end
     scope = picture.services.scope
 
     visits = dict(
@@ -188,7 +190,8 @@ async def quarterly_report(
         ends=ends,
         trend=whole.council.points[max(0, index - 4) : index + 1],
         regulator=whole.regulator.points[index] if whole.regulator else None,
-        movement=await picture.movement(Filters(), RatingSource.COUNCIL, quarter.previous().end, ends),
+        movement=await picture.movement(Filters(), RatingSource.COUNCIL, movement_since, ends),
+        movement_since=movement_since,
         visits_by_type=[Count(kind.label, visits.get(kind, 0)) for kind in VisitType],
         coverage=await oversight.coverage(today),
         services_due=await oversight.due_count(ends),

@@ -32,6 +32,7 @@ from selfassess.oversight.trend import Quarter, as_at, quarters_to
 from selfassess.providers.models import ServiceType
 from selfassess.settings import Settings
 from selfassess.web.guards import requires_council_staff
+from selfassess.web.pdf import html_to_pdf
 from selfassess.web.rendering import render, see_other
 
 
@@ -454,7 +455,46 @@ class ReportController(Controller):
         return render(
             request,
             "oversight/report.html",
-            {"report": report, "errors": errors, "quarters": quarters_to(today), "today": today},
+            {
+                "report": report,
+                "filters": Filters(),  # the report covers the whole area: its links list the same
+                "errors": errors,
+                "quarters": quarters_to(today),
+                "today": today,
+            },
+        )
+
+    @get("/report.pdf")
+    async def pdf(
+        self,
+        request: HTMXRequest,
+        db_session: NamedDependency[AsyncSession],
+        current_user: NamedDependency[User],
+        settings: NamedDependency[Settings],
+        quarter: FromQuery[str] = "",
+    ) -> Response[bytes]:
+        """The page as the committee's PDF: the same template, on the PDF layout (council, date and
+        page numbers on every page)."""
+        today = clock.today()
+        chosen = _report_quarter(quarter, today, [])
+        context = {
+            "user": current_user,
+            "report": await quarterly_report(db_session, current_user, settings, chosen, today),
+            "filters": Filters(),
+            "errors": [],
+            "quarters": [],
+            "today": today,
+            "layout": "pdf_base.html",
+            "produced_on": today,
+        }
+        template = request.app.template_engine.get_template("oversight/report.html")  # type: ignore[union-attr]
+        html = template.render(
+            **Template("oversight/report.html", context=context).create_template_context(request)
+        )
+        return Response(
+            await html_to_pdf(html, settings.static_dir, str(request.base_url)),
+            media_type="application/pdf",
+            headers={"content-disposition": f'attachment; filename="quality-report-{chosen.key}.pdf"'},
         )
 
     @get("/export.csv")

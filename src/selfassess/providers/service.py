@@ -30,7 +30,9 @@ from selfassess.actions.models import Action, ActionPlan, PlanStatus, overdue_co
 from selfassess.db import Page, contains_any, fetch_page, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.notifications.service import notify
+from selfassess.oversight.levels import SupportLevel
 from selfassess.oversight.ratings import record_regulator_rating
+from selfassess.oversight.support import with_support_level
 from selfassess.providers.models import (
     CareService,
     CouncilProvider,
@@ -51,6 +53,7 @@ class ServiceRow:
     provider_name: str
     officer_name: str | None
     overdue_actions: int
+    support_level: SupportLevel | None = None  # above routine, for council staff only
 
 
 @dataclass(frozen=True)
@@ -101,10 +104,12 @@ class CareServices:
             .scalar_subquery()
         )
         statement = self.scope(
-            select(CareService, provider.name, officer.full_name, overdue)
-            .join(provider, provider.id == CareService.provider_id)
-            .outerjoin(officer, officer.id == CareService.assigned_officer_id)
-            .where(CareService.is_active.is_(True))
+            with_support_level(
+                select(CareService, provider.name, officer.full_name, overdue)
+                .join(provider, provider.id == CareService.provider_id)
+                .outerjoin(officer, officer.id == CareService.assigned_officer_id),
+                self.viewer,
+            ).where(CareService.is_active.is_(True))
         )
         if query:
             statement = statement.where(

@@ -35,7 +35,9 @@ from selfassess.frameworks.service import (
 )
 from selfassess.notifications.recipients import provider_staff
 from selfassess.notifications.service import notify
+from selfassess.oversight.levels import SupportLevel
 from selfassess.oversight.ratings import record_council_rating
+from selfassess.oversight.support import with_support_level
 from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
 from selfassess.settings import Settings
@@ -69,6 +71,7 @@ class VisitRow:
     officer_name: str
     scored: int
     total: int
+    support_level: SupportLevel | None = None  # above routine, in the council's visits list
 
 
 @dataclass(frozen=True)
@@ -207,7 +210,8 @@ class Visits:
         number = max(1, min(number, -(-total // size) or 1))
         mine_first = case((Visit.officer_id == self.viewer.id, 0), else_=1)
         rows = await self.db.execute(
-            self.services.scope(self._with_progress().where(*conditions))
+            self.services.scope(with_support_level(self._with_progress(), self.viewer, grouped=True))
+            .where(*conditions)
             .order_by(mine_first, Visit.scheduled_for, Visit.id)
             .limit(size)
             .offset((number - 1) * size)

@@ -1,0 +1,43 @@
+"""Pages as PDF documents: an HTML page (rendered from the page's own template on the
+``pdf_base.html`` layout) laid out by WeasyPrint with the print styles and the layout's @page rules.
+
+WeasyPrint reads only the application's own static files: a page cannot make it fetch anything else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import anyio.to_thread
+
+
+def _static_fetcher(static_dir: Path, origin: str):  # type: ignore[no-untyped-def]
+    from weasyprint.urls import URLFetcher
+
+    root = static_dir.resolve()
+
+    class StaticFiles(URLFetcher):
+        def fetch(self, url, headers=None):  # type: ignore[no-untyped-def]
+            parts = urlsplit(url)
+            if url.startswith(origin) and parts.path.startswith("/static/"):
+                path = (root / parts.path.removeprefix("/static/")).resolve()
+                if path.is_relative_to(root) and path.is_file():
+                    return super().fetch(path.as_uri(), headers)
+            raise ValueError(f"Not one of the application's static files: {url}")
+
+    return StaticFiles(allowed_protocols=("file",))
+
+
+def _write_pdf(html: str, static_dir: Path, origin: str) -> bytes:
+    # WeasyPrint loads Pango when imported: only the PDF routes pay for that, not every start-up.
+    from weasyprint import HTML
+
+    return HTML(string=html, base_url=origin, url_fetcher=_static_fetcher(static_dir, origin)).write_pdf()
+
+
+async def html_to_pdf(html: str, static_dir: Path, origin: str) -> bytes:
+    """Lay out ``html`` as a PDF in a worker thread (it takes long enough to stall other requests).
+    Its links resolve against ``origin`` (the site's address), so they still work in the PDF; the
+    stylesheet at ``origin``/static/ is read from ``static_dir``."""
+    return await anyio.to_thread.run_sync(_write_pdf, html, static_dir, origin)
