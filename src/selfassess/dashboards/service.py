@@ -15,7 +15,7 @@ from selfassess.actions.service import ActionPlans, PlanFilter
 from selfassess.assessments.models import SelfAssessment
 from selfassess.assessments.service import SelfAssessments
 from selfassess.oversight.models import RatingSource
-from selfassess.oversight.quality import GOOD, RATED, Filters, QualityPicture
+from selfassess.oversight.quality import Filters, QualityPicture
 from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
 from selfassess.settings import Settings
@@ -85,13 +85,9 @@ class Home:
         today = clock.today()
         picture = QualityPicture(self.db, self.viewer, today)
         everything = Filters()
+        rated, good = await picture.figures_on(everything, RatingSource.COUNCIL, today)
         return Market(
-            services=await picture.services_covered(everything),
-            rated=await picture.count(RATED, filters=everything, source=RatingSource.COUNCIL, on=today),
-            good_or_better=await picture.count(
-                GOOD, filters=everything, source=RatingSource.COUNCIL, on=today
-            ),
-            on=today,
+            services=await picture.services_covered(everything), rated=rated, good_or_better=good, on=today
         )
 
     async def tiles(self, settings: Settings) -> list[Tile]:
