@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import Organisation, OrganisationKind, Role, User
 from selfassess.accounts.service import create_organisation, create_user
+from selfassess.frameworks.service import create_council
 from selfassess.providers.models import CareService, CouncilProvider, RegulatorRating, ServiceType
 
 PASSWORD = "correct horse battery staple"
@@ -16,9 +17,7 @@ _numbers = itertools.count(1)
 
 
 async def council(db: AsyncSession, name: str | None = None) -> Organisation:
-    organisation = await create_organisation(
-        db, kind=OrganisationKind.COUNCIL, name=name or f"Council {next(_numbers)}"
-    )
+    organisation = await create_council(db, name=name or f"Council {next(_numbers)}")
     await db.commit()
     return organisation
 

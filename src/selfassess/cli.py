@@ -177,6 +177,7 @@ def cmd_create_admin(args: argparse.Namespace, settings: Settings) -> int:
     from selfassess.accounts.service import create_council_admin
     from selfassess.db import session_factory
     from selfassess.errors import Invalid
+    from selfassess.frameworks.service import council_named
 
     password = args.password or getpass.getpass("Password for the new admin: ")
     if problems := password_problems(password, email=args.email, name=args.name):
@@ -186,7 +187,11 @@ def cmd_create_admin(args: argparse.Namespace, settings: Settings) -> int:
     async def create(engine: AsyncEngine) -> int:
         async with session_factory(engine)() as db:
             user, council = await create_council_admin(
-                db, council_name=args.council, email=args.email, full_name=args.name, password=password
+                db,
+                council=await council_named(db, args.council),
+                email=args.email,
+                full_name=args.name,
+                password=password,
             )
         print(f"Created council admin {user.email} for {council.name}.")
         return 0

@@ -19,7 +19,7 @@ from selfassess.api.demo import add_demo_api
 from selfassess.assessments.demo import add_demo_assessments
 from selfassess.assessments.models import SelfAssessment
 from selfassess.db import utcnow
-from selfassess.frameworks.service import install_shipped_frameworks
+from selfassess.frameworks.service import create_council, install_shipped_frameworks
 from selfassess.oversight.demo import add_demo_oversight
 from selfassess.providers.models import CareService, CouncilProvider, LinkStatus, RegulatorRating, ServiceType
 from selfassess.settings import Settings
@@ -231,9 +231,7 @@ async def load_demo(db: AsyncSession, settings: Settings) -> DemoLogins:
 async def _build(db: AsyncSession) -> Demo:
     demo = Demo()
     for key, name in (("northbridge", DEMO_COUNCIL), ("eastmoor", "Eastmoor Council")):
-        demo.councils[key] = await create_organisation(
-            db, kind=OrganisationKind.COUNCIL, name=name, contact_email=f"quality@{key}.example"
-        )
+        demo.councils[key] = await create_council(db, name=name, contact_email=f"quality@{key}.example")
     for key, name, cqc_id in (
         ("brightwater", "Brightwater Care Ltd", "1-2000000001"),
         ("hollybank", "Hollybank Homes", "1-2000000002"),

@@ -140,7 +140,7 @@ async def test_like_wildcards_in_a_search_match_only_themselves(
 
 
 async def test_an_action_not_on_the_plan_is_not_found_for_htmx_and_plain_posts(
-    client: Browser, db: AsyncSession, world: factories.World, settings: Any, frameworks: None
+    client: Browser, db: AsyncSession, frameworks: None, world: factories.World, settings: Any
 ) -> None:
     from tests.actions.helpers import published_visit
 

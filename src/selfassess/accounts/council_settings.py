@@ -114,7 +114,6 @@ class CouncilSettingsController(Controller):
                     policy_from_settings(settings.priority_rules, framework.rules, settings.overrating_margin)
                 )
             )
-        await db_session.commit()  # the settings row may have just been created with the defaults
         return await self._page(request, db_session, settings, Form.initial(values))
 
     @post()

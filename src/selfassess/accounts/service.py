@@ -304,16 +304,10 @@ async def create_user(
 
 
 async def create_council_admin(
-    db: AsyncSession, *, council_name: str, email: str, full_name: str, password: str
+    db: AsyncSession, *, council: Organisation, email: str, full_name: str, password: str
 ) -> tuple[User, Organisation]:
-    """The first account of a council (the operator's bootstrap); the council is created when new."""
-    council = await db.scalar(
-        select(Organisation).where(
-            Organisation.kind == OrganisationKind.COUNCIL, Organisation.name == council_name.strip()
-        )
-    )
-    if council is None:
-        council = await create_organisation(db, kind=OrganisationKind.COUNCIL, name=council_name)
+    """The first account of a council (the operator's bootstrap; the council comes from
+    frameworks.service.council_named, which makes it with its settings when new)."""
     user = await create_user(
         db,
         organisation=council,

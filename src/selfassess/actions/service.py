@@ -57,7 +57,8 @@ from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
 from selfassess.settings import Settings
 from selfassess.validation import has_control_characters
-from selfassess.visits.models import Visit, VisitScore, VisitStatus
+from selfassess.visits.models import Visit, VisitScore
+from selfassess.visits.rules import VisitCommand, VisitRole, visit_commands, visit_refusal, visit_role
 
 
 def add_months(day: date, months: int) -> date:
@@ -322,10 +323,10 @@ class ActionPlans:
     async def generate(self, visit: Visit, service: CareService) -> ActionPlan:
         """The proposed plan: the comparison of the visit with the self-assessment it tested, turned
         into actions by the council's priority rules; descriptions come from the officer's findings."""
-        if not self.viewer.is_council_staff:
-            raise Forbidden("The council proposes the action plan.")
-        if visit.status is not VisitStatus.PUBLISHED:
-            raise Invalid("Publish the visit report before proposing an action plan.")
+        role = visit_role(self.viewer, visit.officer_id)
+        if VisitCommand.PROPOSE_PLAN not in visit_commands(visit.status, role):
+            refusal = visit_refusal(VisitCommand.PROPOSE_PLAN, role)
+            raise (Forbidden if role is VisitRole.PROVIDER else Invalid)(refusal)
         if await self.plan_for_visit(visit) is not None:
             raise Invalid("This visit already has an action plan.")
         framework = await load_framework(self.db, visit.framework_version_id)

@@ -12,7 +12,8 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.audit import record_audit
-from selfassess.accounts.models import CouncilSettings, User
+from selfassess.accounts.models import CouncilSettings, Organisation, OrganisationKind, User
+from selfassess.accounts.service import create_organisation
 from selfassess.db import utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.frameworks.models import (
@@ -413,16 +414,37 @@ async def latest_published_version_id(db: AsyncSession, slug: str) -> int | None
 # --- council settings -----------------------------------------------------------------------------------
 
 
-async def council_settings(db: AsyncSession, council_id: int) -> CouncilSettings:
-    """A council's settings; created with the defaults (and the shipped CQC framework) on first use."""
-    current = await db.get(CouncilSettings, council_id)
-    if current is None:
-        current = CouncilSettings(
-            council_id=council_id,
+async def create_council(db: AsyncSession, *, name: str, contact_email: str | None = None) -> Organisation:
+    """A council, made with its settings row (the defaults, and the shipped CQC framework when it is
+    installed), so that reading a council's settings never has to write."""
+    council = await create_organisation(
+        db, kind=OrganisationKind.COUNCIL, name=name, contact_email=contact_email
+    )
+    db.add(
+        CouncilSettings(
+            council_id=council.id,
             framework_version_id=await latest_published_version_id(db, DEFAULT_FRAMEWORK_SLUG),
         )
-        db.add(current)
-        await db.flush()
+    )
+    await db.flush()
+    return council
+
+
+async def council_named(db: AsyncSession, name: str) -> Organisation:
+    """The council called `name`, made (with its settings) when there is none yet."""
+    council = await db.scalar(
+        select(Organisation).where(
+            Organisation.kind == OrganisationKind.COUNCIL, Organisation.name == name.strip()
+        )
+    )
+    return council if council is not None else await create_council(db, name=name)
+
+
+async def council_settings(db: AsyncSession, council_id: int) -> CouncilSettings:
+    """A council's settings, made with the council (create_council); reading them never writes."""
+    current = await db.get(CouncilSettings, council_id)
+    if current is None:
+        raise LookupError(f"Council {council_id} has no settings row: councils are made by create_council.")
     return current
 
 

@@ -71,15 +71,6 @@ class VisitStatus(Choice):
     PUBLISHED = "published", "Published"
     CANCELLED = "cancelled", "Cancelled"
 
-    @property
-    def scores_editable(self) -> bool:
-        return self in (VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS)
-
-    @property
-    def report_editable(self) -> bool:
-        """The officer may still change what the report says (its summary, the breaches found)."""
-        return self not in (VisitStatus.PUBLISHED, VisitStatus.CANCELLED)
-
 
 class Visit(Timestamped, table=True):
     id: int | None = Field(default=None, primary_key=True)

@@ -31,6 +31,7 @@ from selfassess.visits.forms import (
 from selfassess.visits.models import BreachKind, Visit, VisitStatus, VisitType
 from selfassess.visits.point_rules import PointCommand
 from selfassess.visits.rating_review_routes import RatingReviewController
+from selfassess.visits.rules import VisitCommand, current_step, report_shared
 from selfassess.visits.service import ScoreConflict, ScoresMissing, VisitFilter, Visits
 from selfassess.visits.tested import tested_assessment
 from selfassess.web.forms import Form, bind
@@ -201,6 +202,10 @@ class VisitController(Controller):
             "plan_id": await visits.action_plan_id(visit),
             "missing": [],
             "cancel_form": Form.initial(),
+            "visit_can": visits.commands(visit),
+            "VisitCommand": VisitCommand,
+            "step": current_step(visit.status),
+            "report_shared": report_shared(visit.status),
         }
         context.update(extra)
         return context
@@ -281,7 +286,7 @@ class VisitController(Controller):
                 "question": question,
                 "scores": scores,
                 "saved_by": await visits.names({score.updated_by_id for score in scores.values()}),
-                "editable": visit.status.scores_editable,
+                "editable": VisitCommand.EDIT_SCORES in visits.commands(visit),
                 "summary": await visits.summarise(visit, scores),
                 "previous": framework.key_questions[position - 1] if position > 0 else None,
                 "next": framework.key_questions[position + 1] if position + 1 < len(codes) else None,
@@ -312,7 +317,7 @@ class VisitController(Controller):
                 "statement": framework.statement(score.statement_id),
                 "score": score,
                 "saved_by": await visits.names({score.updated_by_id}),
-                "editable": visit.status.scores_editable,
+                "editable": VisitCommand.EDIT_SCORES in visits.commands(visit),
                 **await _self_assessment_view(db_session, visits.viewer, settings, visit, service),
             },
         )

@@ -57,9 +57,17 @@ from selfassess.visits.models import (
     VisitType,
 )
 from selfassess.visits.point_rules import PointCommand, point_commands, report_commands, report_refusal
+from selfassess.visits.rules import (
+    VisitCommand,
+    VisitRole,
+    report_shared,
+    visit_commands,
+    visit_refusal,
+    visit_role,
+)
 from selfassess.visits.tested import tested_assessment
 
-REPORT_VISIBLE_TO_PROVIDER = (VisitStatus.DRAFT_SHARED, VisitStatus.PUBLISHED)
+REPORT_VISIBLE_TO_PROVIDER = tuple(status for status in VisitStatus if report_shared(status))
 UPCOMING = (VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS)
 NO_MORE_POINTS = "factual_accuracy.no_more_points"
 
@@ -154,6 +162,21 @@ class Visits:
     def _require_council_staff(self) -> None:
         if not self.viewer.is_council_staff:
             raise Forbidden("Visits are recorded by council staff.")
+
+    def role(self, visit: Visit) -> VisitRole:
+        """The viewer's part in this visit, as the rulebook (visits/rules.py) knows it."""
+        return visit_role(self.viewer, visit.officer_id)
+
+    def commands(self, visit: Visit) -> frozenset[VisitCommand]:
+        """What the viewer may do to this visit now: what the page offers and the handlers accept."""
+        return visit_commands(visit.status, self.role(visit))
+
+    def require(self, visit: Visit, command: VisitCommand) -> None:
+        """Refuse a command the rulebook does not allow (Forbidden for providers, Invalid otherwise)."""
+        if command in self.commands(visit):
+            return
+        role = self.role(visit)
+        raise (Forbidden if role is VisitRole.PROVIDER else Invalid)(visit_refusal(command, role))
 
     def _with_progress(self):  # type: ignore[no-untyped-def]
         officer = aliased(User)
@@ -348,8 +371,8 @@ class Visits:
 
     async def publish_blocker(self, visit: Visit) -> str | None:
         """Why the report cannot be published yet, or None when it can."""
-        if visit.status is not VisitStatus.DRAFT_SHARED:
-            return "Share the draft report with the provider for factual accuracy first."
+        if VisitCommand.PUBLISH not in visit_commands(visit.status, VisitRole.OFFICER):
+            return visit_refusal(VisitCommand.PUBLISH, VisitRole.OFFICER)
         open_points = await self.db.scalar(
             select(func.count(FactualAccuracyPoint.id)).where(
                 FactualAccuracyPoint.visit_id == visit.id, FactualAccuracyPoint.status == PointStatus.OPEN
@@ -427,9 +450,7 @@ class Visits:
         )
 
     async def update_details(self, visit: Visit, service: CareService, form: VisitForm) -> None:
-        self._require_council_staff()
-        if visit.status not in UPCOMING:
-            raise Invalid("The details of a visit cannot change once its scores are locked.")
+        self.require(visit, VisitCommand.EDIT_DETAILS)
         existing = await self.linked_concern_ids(visit)
         await self._check_form(service, form, already_linked=existing)
         visit.visit_type, visit.scheduled_for = form.visit_type, form.scheduled_for
@@ -454,11 +475,6 @@ class Visits:
         if form.visit_type is VisitType.REACTIVE and not form.concern_ids:
             raise Invalid("A reactive visit responds to concerns: choose at least one.")
 
-    def _require_scoring(self, visit: Visit) -> None:
-        self._require_council_staff()
-        if not visit.status.scores_editable:
-            raise Invalid("The scores of this visit are locked.")
-
     async def save_score(
         self,
         visit: Visit,
@@ -469,7 +485,7 @@ class Visits:
         findings: str,
         evidence_seen: str,
     ) -> VisitScore:
-        self._require_scoring(visit)
+        self.require(visit, VisitCommand.EDIT_SCORES)
         framework = await self.framework(visit)
         if score is not None and score not in framework.rules.values:
             raise Invalid("Choose a score from the scale.")
@@ -500,13 +516,8 @@ class Visits:
         await self.db.commit()
         return await self.score(visit, score_id)
 
-    def _require_report_editable(self, visit: Visit) -> None:
-        self._require_council_staff()
-        if not visit.status.report_editable:
-            raise Invalid("The report is published and can no longer change.")
-
     async def save_summary(self, visit: Visit, *, expected_version: int, summary: str) -> None:
-        self._require_report_editable(visit)
+        self.require(visit, VisitCommand.SAVE_SUMMARY)
         saved = await update_if_version(
             self.db,
             Visit,
@@ -521,7 +532,7 @@ class Visits:
 
     async def record_breach(self, visit: Visit, form: BreachForm) -> VisitBreach:
         """The overall rating is then requires improvement at best, and the report says why."""
-        self._require_report_editable(visit)
+        self.require(visit, VisitCommand.RECORD_BREACH)
         breach = VisitBreach(
             visit_id=visit.id,
             kind=form.kind,
@@ -536,7 +547,7 @@ class Visits:
         return breach
 
     async def remove_breach(self, visit: Visit, breach_id: int) -> None:
-        self._require_report_editable(visit)
+        self.require(visit, VisitCommand.REMOVE_BREACH)
         breach = await self.db.scalar(
             select(VisitBreach).where(VisitBreach.id == breach_id, VisitBreach.visit_id == visit.id)
         )
@@ -558,7 +569,7 @@ class Visits:
 
     async def lock_scores(self, visit: Visit) -> None:
         """From here the provider's own scores are shown to the officer (blind scoring ends)."""
-        self._require_scoring(visit)
+        self.require(visit, VisitCommand.LOCK_SCORES)
         if missing := await self.missing(visit):
             raise ScoresMissing(missing)
         visit.status, visit.scores_locked_at, visit.updated_at = VisitStatus.SCORES_LOCKED, utcnow(), utcnow()
@@ -566,9 +577,7 @@ class Visits:
         await self.db.commit()
 
     async def share_draft(self, visit: Visit, service: CareService) -> None:
-        self._require_council_staff()
-        if visit.status is not VisitStatus.SCORES_LOCKED:
-            raise Invalid("Lock the scores before sharing the draft report.")
+        self.require(visit, VisitCommand.SHARE_DRAFT)
         if not visit.summary.strip():
             raise Invalid("Write the overall summary before sharing the draft report.")
         days = (await council_settings(self.db, service.council_id)).factual_accuracy_days
@@ -590,7 +599,7 @@ class Visits:
         await self.db.commit()
 
     async def publish(self, visit: Visit, service: CareService) -> None:
-        self._require_council_staff()
+        self.require(visit, VisitCommand.PUBLISH)
         if blocker := await self.publish_blocker(visit):
             raise Invalid(blocker)
         visit.status, visit.published_at, visit.published_by_id = (
@@ -620,9 +629,7 @@ class Visits:
         keep_published_ratings(visit, framework, await self.summarise(visit))
 
     async def cancel(self, visit: Visit, reason: str) -> None:
-        self._require_council_staff()
-        if visit.status in (VisitStatus.PUBLISHED, VisitStatus.CANCELLED):
-            raise Invalid("A published or cancelled visit cannot be cancelled.")
+        self.require(visit, VisitCommand.CANCEL)
         visit.status, visit.updated_at = VisitStatus.CANCELLED, utcnow()
         self._event(visit, "cancelled", reason)
         await self.db.commit()
