@@ -69,6 +69,14 @@ class LinkStatus(Choice):
     ACCEPTED = "accepted", "Accepted"
     DECLINED = "declined", "Declined"
 
+    @property
+    def awaits_decision(self) -> bool:
+        """Only a request still waiting may be accepted or declined (by the provider's admins)."""
+        return self is LinkStatus.PENDING
+
+
+DECIDABLE_LINK_STATUSES = tuple(status for status in LinkStatus if status.awaits_decision)
+
 
 class CouncilProvider(SQLModel, table=True):
     """A council's register of the provider organisations it works with. Council staff see a

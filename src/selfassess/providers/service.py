@@ -34,6 +34,7 @@ from selfassess.oversight.levels import SupportLevel
 from selfassess.oversight.ratings import record_regulator_rating
 from selfassess.oversight.support import with_support_level
 from selfassess.providers.models import (
+    DECIDABLE_LINK_STATUSES,
     CareService,
     CouncilProvider,
     LinkStatus,
@@ -399,6 +400,10 @@ class LinkRequestRow:
     link: CouncilProvider
     name: str  # the other side's name
 
+    @property
+    def can_decide(self) -> bool:
+        return self.link.status.awaits_decision
+
 
 class ProviderLinks:
     """A provider admin's side of the register links: which councils' registers their
@@ -428,7 +433,7 @@ class ProviderLinks:
                 .where(
                     CouncilProvider.council_id == council_id,
                     CouncilProvider.provider_id == self.viewer.organisation_id,
-                    CouncilProvider.status == LinkStatus.PENDING,
+                    CouncilProvider.status.in_(DECIDABLE_LINK_STATUSES),
                 )
             )
         ).first()
