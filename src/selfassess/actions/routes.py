@@ -3,8 +3,6 @@ working each action through to verification, updated in place with htmx; exports
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -32,7 +30,7 @@ from selfassess.settings import Settings
 from selfassess.visits.service import Visits
 from selfassess.web.forms import Form, bind
 from selfassess.web.guards import requires_council_staff
-from selfassess.web.rendering import render, see_other
+from selfassess.web.rendering import csv_response, render, see_other
 
 FormData = URLEncodedBody[dict[str, Any]]
 
@@ -545,7 +543,7 @@ class PlanController(Controller):
             ]
             for row in await plans.actions(plan)
         ]
-        return _csv(f"action-plan-{service.id}-{plan.id}.csv", header, lines)
+        return csv_response(f"action-plan-{service.id}-{plan.id}.csv", header, lines)
 
     @get("/history.csv")
     async def history_csv(self, plans: NamedDependency[ActionPlans], plan_id: FromPath[int]) -> Response[str]:
@@ -564,21 +562,7 @@ class PlanController(Controller):
             ]
             for row in await plans.history(plan)
         ]
-        return _csv(f"action-plan-{service.id}-{plan.id}-history.csv", header, lines)
-
-
-def _csv(filename: str, header: list[str], lines: list[list[str]]) -> Response[str]:
-    """Spreadsheet-safe: a cell starting with =, +, - or @ is quoted so it is never run as a formula."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    for line in lines:
-        writer.writerow(["'" + cell if cell[:1] in ("=", "+", "-", "@") else cell for cell in line])
-    return Response(
-        "\ufeff" + buffer.getvalue(),  # a byte-order mark so Excel reads UTF-8
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+        return csv_response(f"action-plan-{service.id}-{plan.id}-history.csv", header, lines)
 
 
 def _submission_key(value: Any) -> str | None:

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess import clock
 from selfassess.accounts.models import User
-from selfassess.actions.routes import _csv as csv_response
 from selfassess.frameworks.service import council_settings, load_framework
 from selfassess.oversight.charts import share_chart
 from selfassess.oversight.models import OVERALL, RatingSource
@@ -33,7 +32,7 @@ from selfassess.providers.models import ServiceType
 from selfassess.settings import Settings
 from selfassess.web.guards import requires_council_staff
 from selfassess.web.pdf import html_to_pdf
-from selfassess.web.rendering import render, see_other
+from selfassess.web.rendering import csv_response, render, see_other
 
 
 async def provide_picture(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Mapping
 from typing import Any
 
 from jinja2_fragments.litestar import HTMXBlockTemplate
+from litestar import Response
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
@@ -37,3 +40,17 @@ def render(
 def see_other(url: str) -> Redirect:
     """POST, then redirect: a reload never re-submits the form."""
     return Redirect(path=url, status_code=HTTP_303_SEE_OTHER)
+
+
+def csv_response(filename: str, header: list[str], lines: list[list[str]]) -> Response[str]:
+    """Spreadsheet-safe: a cell starting with =, +, - or @ is quoted so it is never run as a formula."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for line in lines:
+        writer.writerow(["'" + cell if cell[:1] in ("=", "+", "-", "@") else cell for cell in line])
+    return Response(
+        "\ufeff" + buffer.getvalue(),  # a byte-order mark so Excel reads UTF-8
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
