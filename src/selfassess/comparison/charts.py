@@ -49,20 +49,22 @@ class BarPair:
 # --- shared pieces -----------------------------------------------------------------------------
 
 
-def _number(value: float) -> str:
+def svg_number(value: float) -> str:
     """Coordinates with at most one decimal, without a trailing .0, so the markup stays readable."""
     rounded = round(value, 1)
     return str(int(rounded)) if rounded == int(rounded) else str(rounded)
 
 
-def _text(x: float, y: float, content: str, *, size: int = 12, anchor: str = "start", extra: str = "") -> str:
+def svg_text(
+    x: float, y: float, content: str, *, size: int = 12, anchor: str = "start", extra: str = ""
+) -> str:
     return (
-        f'<text x="{_number(x)}" y="{_number(y)}" font-size="{size}" text-anchor="{anchor}" '
+        f'<text x="{svg_number(x)}" y="{svg_number(y)}" font-size="{size}" text-anchor="{anchor}" '
         f'fill="{TEXT_COLOUR}" {FONT}{extra}>{escape(content)}</text>'
     )
 
 
-def _open(chart_id: str, width: int, height: int, title: str, description: str) -> str:
+def svg_open(chart_id: str, width: int, height: int, title: str, description: str) -> str:
     chart_id = str(escape(chart_id))
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
@@ -131,29 +133,29 @@ def key_question_chart(
     each labelled with its percentage, over light vertical lines at the rating band thresholds."""
     plot_bottom = BAR_PLOT_TOP + BAR_GROUP_HEIGHT * len(rows)
     height = plot_bottom + BAR_AXIS_HEIGHT
-    parts = [_open(chart_id, BAR_WIDTH_TOTAL, height, title, description), _hatch(chart_id)]
+    parts = [svg_open(chart_id, BAR_WIDTH_TOTAL, height, title, description), _hatch(chart_id)]
 
     # Legend: a sample of each bar and its name.
     parts.append(
         f'<rect x="{BAR_PLOT_LEFT}" y="6" width="24" height="12" fill="url(#{escape(chart_id)}-hatch)" '
         f'stroke="{SELF_COLOUR}"/>'
     )
-    parts.append(_text(BAR_PLOT_LEFT + 30, 16, SELF_NAME))
+    parts.append(svg_text(BAR_PLOT_LEFT + 30, 16, SELF_NAME))
     parts.append(f'<rect x="{BAR_PLOT_LEFT + 160}" y="6" width="24" height="12" fill="{OFFICER_COLOUR}"/>')
-    parts.append(_text(BAR_PLOT_LEFT + 190, 16, OFFICER_NAME))
+    parts.append(svg_text(BAR_PLOT_LEFT + 190, 16, OFFICER_NAME))
 
     # Band thresholds: labels on two alternating rows so neighbouring names never overlap.
     for index, guide in enumerate(guides):
         x = bar_x(guide.percent)
         label_y = 38 if index % 2 == 0 else 54
         parts.append(
-            f'<line x1="{_number(x)}" y1="{label_y + 4}" x2="{_number(x)}" y2="{plot_bottom}" '
+            f'<line x1="{svg_number(x)}" y1="{label_y + 4}" x2="{svg_number(x)}" y2="{plot_bottom}" '
             f'stroke="{GUIDE_COLOUR}" stroke-width="1" stroke-dasharray="4 3"/>'
         )
-        parts.append(_text(x + 3, label_y, guide.label, size=11))
-        parts.append(_text(x, plot_bottom + 18, f"{guide.percent}%", size=11, anchor="middle"))
-    parts.append(_text(BAR_PLOT_LEFT, plot_bottom + 18, "0%", size=11, anchor="middle"))
-    parts.append(_text(bar_x(100), plot_bottom + 18, "100%", size=11, anchor="middle"))
+        parts.append(svg_text(x + 3, label_y, guide.label, size=11))
+        parts.append(svg_text(x, plot_bottom + 18, f"{guide.percent}%", size=11, anchor="middle"))
+    parts.append(svg_text(BAR_PLOT_LEFT, plot_bottom + 18, "0%", size=11, anchor="middle"))
+    parts.append(svg_text(bar_x(100), plot_bottom + 18, "100%", size=11, anchor="middle"))
     parts.append(
         f'<line x1="{BAR_PLOT_LEFT}" y1="{BAR_PLOT_TOP}" x2="{BAR_PLOT_LEFT}" y2="{plot_bottom}" '
         f'stroke="{TEXT_COLOUR}" stroke-width="1"/>'
@@ -164,22 +166,22 @@ def key_question_chart(
         lines = _wrap(row.label, LABEL_CHARACTERS)
         first_line_y = top + 28 - 7 * (len(lines) - 1)
         for number, line in enumerate(lines):
-            parts.append(_text(BAR_PLOT_LEFT - 8, first_line_y + 14 * number, line, anchor="end"))
+            parts.append(svg_text(BAR_PLOT_LEFT - 8, first_line_y + 14 * number, line, anchor="end"))
         for offset, name, percent, fill in (
             (6, SELF_NAME, row.self_percent, f"url(#{escape(chart_id)}-hatch)"),
             (6 + BAR_HEIGHT + 2, OFFICER_NAME, row.officer_percent, OFFICER_COLOUR),
         ):
             y = top + offset
             if percent is None:
-                parts.append(_text(BAR_PLOT_LEFT + 6, y + 12, f"{name}: not scored", size=11))
+                parts.append(svg_text(BAR_PLOT_LEFT + 6, y + 12, f"{name}: not scored", size=11))
                 continue
             width = bar_x(percent) - BAR_PLOT_LEFT
             stroke = f' stroke="{SELF_COLOUR}"' if name == SELF_NAME else ""
             parts.append(
-                f'<rect x="{BAR_PLOT_LEFT}" y="{y}" width="{_number(width)}" height="{BAR_HEIGHT}" '
+                f'<rect x="{BAR_PLOT_LEFT}" y="{y}" width="{svg_number(width)}" height="{BAR_HEIGHT}" '
                 f'fill="{fill}"{stroke}/>'
             )
-            parts.append(_text(bar_x(percent) + 6, y + 12, f"{name} {percent}%", size=11))
+            parts.append(svg_text(bar_x(percent) + 6, y + 12, f"{name} {percent}%", size=11))
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -203,10 +205,10 @@ def line_y(percent: float) -> float:
     return LINE_PLOT_TOP + LINE_PLOT_HEIGHT * (100 - percent) / 100
 
 
-def _polyline(points: list[tuple[float, float]], colour: str, dashed: bool) -> str:
+def svg_polyline(points: list[tuple[float, float]], colour: str, dashed: bool) -> str:
     if len(points) < 2:
         return ""
-    coordinates = " ".join(f"{_number(x)},{_number(y)}" for x, y in points)
+    coordinates = " ".join(f"{svg_number(x)},{svg_number(y)}" for x, y in points)
     dash = ' stroke-dasharray="6 4"' if dashed else ""
     return f'<polyline points="{coordinates}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>'
 
@@ -244,7 +246,7 @@ def trend_chart(
     count = max(len(cycles), 1)
     height = LINE_PLOT_TOP + LINE_PLOT_HEIGHT + LINE_AXIS_HEIGHT
     right = LINE_PLOT_LEFT + LINE_PLOT_WIDTH
-    parts = [_open(chart_id, LINE_WIDTH_TOTAL, height, title, description)]
+    parts = [svg_open(chart_id, LINE_WIDTH_TOTAL, height, title, description)]
 
     parts.append(
         f'<line x1="{LINE_PLOT_LEFT}" y1="12" x2="{LINE_PLOT_LEFT + 28}" y2="12" stroke="{SELF_COLOUR}" '
@@ -254,32 +256,32 @@ def trend_chart(
         f'<rect x="{LINE_PLOT_LEFT + 10}" y="8" width="8" height="8" fill="#ffffff" stroke="{SELF_COLOUR}" '
         'stroke-width="2"/>'
     )
-    parts.append(_text(LINE_PLOT_LEFT + 36, 16, SELF_NAME))
+    parts.append(svg_text(LINE_PLOT_LEFT + 36, 16, SELF_NAME))
     parts.append(
         f'<line x1="{LINE_PLOT_LEFT + 170}" y1="12" x2="{LINE_PLOT_LEFT + 198}" y2="12" '
         f'stroke="{OFFICER_COLOUR}" stroke-width="2"/>'
     )
     parts.append(f'<circle cx="{LINE_PLOT_LEFT + 184}" cy="12" r="4" fill="{OFFICER_COLOUR}"/>')
-    parts.append(_text(LINE_PLOT_LEFT + 206, 16, OFFICER_NAME))
+    parts.append(svg_text(LINE_PLOT_LEFT + 206, 16, OFFICER_NAME))
 
     for percent in axis:
-        parts.append(_text(LINE_PLOT_LEFT - 6, line_y(percent) + 4, f"{percent}%", size=11, anchor="end"))
+        parts.append(svg_text(LINE_PLOT_LEFT - 6, line_y(percent) + 4, f"{percent}%", size=11, anchor="end"))
     for guide in guides:
         y = line_y(guide.percent)
         parts.append(
-            f'<line x1="{LINE_PLOT_LEFT}" y1="{_number(y)}" x2="{right}" y2="{_number(y)}" '
+            f'<line x1="{LINE_PLOT_LEFT}" y1="{svg_number(y)}" x2="{right}" y2="{svg_number(y)}" '
             f'stroke="{GUIDE_COLOUR}" stroke-width="1" stroke-dasharray="4 3"/>'
         )
-        parts.append(_text(right, y - 3, guide_label(guide), size=10, anchor="end"))
+        parts.append(svg_text(right, y - 3, guide_label(guide), size=10, anchor="end"))
     parts.append(
-        f'<line x1="{LINE_PLOT_LEFT}" y1="{_number(line_y(0))}" x2="{right}" y2="{_number(line_y(0))}" '
+        f'<line x1="{LINE_PLOT_LEFT}" y1="{svg_number(line_y(0))}" x2="{right}" y2="{svg_number(line_y(0))}" '
         f'stroke="{TEXT_COLOUR}" stroke-width="1"/>'
     )
 
     self_points = [(line_x(i, count), line_y(p)) for i, p in enumerate(self_percents) if p is not None]
     officer_points = [(line_x(i, count), line_y(p)) for i, p in enumerate(officer_percents) if p is not None]
-    parts.append(_polyline(self_points, SELF_COLOUR, dashed=True))
-    parts.append(_polyline(officer_points, OFFICER_COLOUR, dashed=False))
+    parts.append(svg_polyline(self_points, SELF_COLOUR, dashed=True))
+    parts.append(svg_polyline(officer_points, OFFICER_COLOUR, dashed=False))
     for index, (self_percent, officer_percent) in enumerate(
         zip(self_percents, officer_percents, strict=True)
     ):
@@ -291,19 +293,19 @@ def trend_chart(
         if self_percent is not None:
             y = line_y(self_percent)
             parts.append(
-                f'<rect x="{_number(x - 5)}" y="{_number(y - 5)}" width="10" height="10" fill="#ffffff" '
-                f'stroke="{SELF_COLOUR}" stroke-width="2"/>'
+                f'<rect x="{svg_number(x - 5)}" y="{svg_number(y - 5)}" width="10" height="10" '
+                f'fill="#ffffff" stroke="{SELF_COLOUR}" stroke-width="2"/>'
             )
             parts.append(
-                _text(
+                svg_text(
                     x, y - 10 if self_on_top else y + 20, point_label(self_percent), size=11, anchor="middle"
                 )
             )
         if officer_percent is not None:
             y = line_y(officer_percent)
-            parts.append(f'<circle cx="{_number(x)}" cy="{_number(y)}" r="5" fill="{OFFICER_COLOUR}"/>')
+            parts.append(f'<circle cx="{svg_number(x)}" cy="{svg_number(y)}" r="5" fill="{OFFICER_COLOUR}"/>')
             parts.append(
-                _text(
+                svg_text(
                     x,
                     y + 20 if self_on_top else y - 10,
                     point_label(officer_percent),
@@ -314,7 +316,7 @@ def trend_chart(
     for index, cycle in enumerate(cycles):
         for number, line in enumerate(_wrap(cycle, 18)):
             parts.append(
-                _text(line_x(index, count), line_y(0) + 18 + 14 * number, line, size=11, anchor="middle")
+                svg_text(line_x(index, count), line_y(0) + 18 + 14 * number, line, size=11, anchor="middle")
             )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -13,10 +13,10 @@ from selfassess.comparison.charts import (
     OFFICER_COLOUR,
     SELF_COLOUR,
     TEXT_COLOUR,
-    _number,
-    _open,
-    _polyline,
-    _text,
+    svg_number,
+    svg_open,
+    svg_polyline,
+    svg_text,
 )
 
 COUNCIL_NAME = "Council ratings"
@@ -53,12 +53,12 @@ def share_chart(
     their first quarter, and the first and last point of each line carry their percentage."""
     count = max(len(labels), 1)
     right = LEFT + PLOT_WIDTH
-    parts = [_open(chart_id, WIDTH, TOP + PLOT_HEIGHT + AXIS_HEIGHT, title, description)]
+    parts = [svg_open(chart_id, WIDTH, TOP + PLOT_HEIGHT + AXIS_HEIGHT, title, description)]
     parts.append(
         f'<line x1="{LEFT}" y1="12" x2="{LEFT + 28}" y2="12" stroke="{COUNCIL_COLOUR}" stroke-width="2"/>'
     )
     parts.append(f'<circle cx="{LEFT + 14}" cy="12" r="4" fill="{COUNCIL_COLOUR}"/>')
-    parts.append(_text(LEFT + 36, 16, COUNCIL_NAME))
+    parts.append(svg_text(LEFT + 36, 16, COUNCIL_NAME))
     if regulator is not None:
         parts.append(
             f'<line x1="{LEFT + 200}" y1="12" x2="{LEFT + 228}" y2="12" stroke="{REGULATOR_COLOUR}" '
@@ -68,13 +68,13 @@ def share_chart(
             f'<rect x="{LEFT + 210}" y="8" width="8" height="8" fill="#ffffff" stroke="{REGULATOR_COLOUR}" '
             'stroke-width="2"/>'
         )
-        parts.append(_text(LEFT + 236, 16, REGULATOR_NAME))
+        parts.append(svg_text(LEFT + 236, 16, REGULATOR_NAME))
     for percent in (0, 25, 50, 75, 100):
         y = _y(percent)
-        parts.append(_text(LEFT - 6, y + 4, f"{percent}%", size=11, anchor="end"))
+        parts.append(svg_text(LEFT - 6, y + 4, f"{percent}%", size=11, anchor="end"))
         colour, dash = (TEXT_COLOUR, "") if percent == 0 else (GUIDE_COLOUR, ' stroke-dasharray="4 3"')
         parts.append(
-            f'<line x1="{LEFT}" y1="{_number(y)}" x2="{right}" y2="{_number(y)}" stroke="{colour}" '
+            f'<line x1="{LEFT}" y1="{svg_number(y)}" x2="{right}" y2="{svg_number(y)}" stroke="{colour}" '
             f'stroke-width="1"{dash}/>'
         )
     lines = [(council, COUNCIL_COLOUR, False)]
@@ -82,19 +82,21 @@ def share_chart(
         lines.append((regulator, REGULATOR_COLOUR, True))
     for values, colour, dashed in lines:
         points = [(i, _x(i, count), _y(value)) for i, value in enumerate(values) if value is not None]
-        parts.append(_polyline([(x, y) for _, x, y in points], colour, dashed))
+        parts.append(svg_polyline([(x, y) for _, x, y in points], colour, dashed))
         for _, x, y in points:
             if dashed:
                 parts.append(
-                    f'<rect x="{_number(x - 4)}" y="{_number(y - 4)}" width="8" height="8" fill="#ffffff" '
-                    f'stroke="{colour}" stroke-width="2"/>'
+                    f'<rect x="{svg_number(x - 4)}" y="{svg_number(y - 4)}" width="8" height="8" '
+                    f'fill="#ffffff" stroke="{colour}" stroke-width="2"/>'
                 )
             else:
-                parts.append(f'<circle cx="{_number(x)}" cy="{_number(y)}" r="4" fill="{colour}"/>')
+                parts.append(f'<circle cx="{svg_number(x)}" cy="{svg_number(y)}" r="4" fill="{colour}"/>')
         for index, x, y in points[:1] + points[-1:] if len(points) > 1 else points:
-            parts.append(_text(x, y + 18 if dashed else y - 9, f"{values[index]}%", size=11, anchor="middle"))
+            parts.append(
+                svg_text(x, y + 18 if dashed else y - 9, f"{values[index]}%", size=11, anchor="middle")
+            )
     for index, label in enumerate(labels):
         if label.startswith("Q1 "):
-            parts.append(_text(_x(index, count), _y(0) + 18, label, size=11, anchor="middle"))
+            parts.append(svg_text(_x(index, count), _y(0) + 18, label, size=11, anchor="middle"))
     parts.append("</svg>")
     return Markup("".join(parts))
