@@ -5,10 +5,14 @@ in UTC (British Summer Time). Timestamps are still stored in UTC (``db.utcnow``)
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 _zone = ZoneInfo("Europe/London")
+_standing_at: ContextVar[datetime | None] = ContextVar("selfassess_clock_standing_at", default=None)
 
 
 def configure_clock(timezone: str) -> None:
@@ -19,7 +23,27 @@ def configure_clock(timezone: str) -> None:
 
 def utc_now() -> datetime:
     """The one place the time is read; tests replace it to stand at any moment."""
-    return datetime.now(UTC)
+    moment = _standing_at.get()
+    return moment if moment is not None else datetime.now(UTC)
+
+
+@contextmanager
+def standing_at(moment: datetime) -> Iterator[None]:
+    """Inside the block (in this task only) the clock reads ``moment``: the demo tells its story
+    through the ordinary services, each step at the story's time, so every stored time and every
+    history event agree as if it had happened then."""
+    if moment.tzinfo is None:
+        raise ValueError("standing_at needs an aware datetime")
+    token = _standing_at.set(moment.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _standing_at.reset(token)
+
+
+def standing_on(day: date, hour: int = 10, minute: int = 0) -> AbstractContextManager[None]:
+    """:func:`standing_at` ``hour:minute`` of ``day`` on the council's clock."""
+    return standing_at(datetime(day.year, day.month, day.day, hour, minute, tzinfo=_zone))
 
 
 def now() -> datetime:

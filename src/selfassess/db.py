@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlmodel import Field, SQLModel
 
-from selfassess import availability
+from selfassess import availability, clock
 from selfassess.errors import Invalid
 from selfassess.maintenance import refuse_during_maintenance
 
@@ -41,8 +41,9 @@ SQLModel.metadata.naming_convention = {
 
 
 def utcnow() -> datetime:
-    """Aware UTC; SQLModel's UTCDateTime keeps it aware on SQLite too. Pages show local time."""
-    return datetime.now(UTC)
+    """Aware UTC; SQLModel's UTCDateTime keeps it aware on SQLite too. Pages show local time.
+    Read from the one clock, so a test or the demo standing at another moment stamps that moment."""
+    return clock.utc_now()
 
 
 def enum_type(choice: type[StrEnum]) -> SAEnum:

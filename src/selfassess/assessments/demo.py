@@ -3,14 +3,14 @@ generously), Brightwater Homecare is part-way through a draft, Hollybank's last 
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import timedelta
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from selfassess.assessments.models import AssessmentEvent, SelfAssessment
+from selfassess import clock
+from selfassess.assessments.models import SelfAssessment
 from selfassess.assessments.service import SelfAssessments
-from selfassess.db import utcnow
 from selfassess.settings import Settings
 
 # Rose Lane House's own view: mostly good, outstanding for caring, by statement code.
@@ -85,52 +85,62 @@ def _narrative(code: str, title: str) -> str:
 
 
 async def add_demo_assessments(db: AsyncSession, demo, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """Each step runs through the service at the story's time (``clock.standing_at``), so every
+    stored time, history event and notification says when it happened."""
     manager, deputy, hollybank = demo.users["manager"], demo.users["deputy"], demo.users["hollybank"]
-    now = utcnow()
+    today = clock.today()
 
-    # Rose Lane House: submitted five weeks ago and reviewed by its officer before the visit.
+    def days_ago(days: int, hour: int = 10) -> AbstractContextManager[None]:
+        return clock.standing_on(today - timedelta(days=days), hour)
+
+    # Rose Lane House: started six weeks ago, submitted five weeks ago, reviewed before the visit.
     rose_lane = SelfAssessments(db, manager, settings)
-    demo.assessments["rose_lane"] = await _filled(
-        rose_lane, demo.services["rose_lane"], "2026/27", ROSE_LANE_SCORES, evidence=True
-    )
-    await rose_lane.submit(demo.assessments["rose_lane"], demo.services["rose_lane"])
-    await SelfAssessments(db, demo.users["officer"], settings).mark_reviewed(
-        demo.assessments["rose_lane"], demo.services["rose_lane"], "Clear and well evidenced."
-    )
-    await _backdate(db, demo.assessments["rose_lane"], now - timedelta(days=40), now - timedelta(days=35))
+    with days_ago(40):
+        demo.assessments["rose_lane"] = await _filled(
+            rose_lane, demo.services["rose_lane"], "2026/27", ROSE_LANE_SCORES, evidence=True
+        )
+    with days_ago(35):
+        await rose_lane.submit(demo.assessments["rose_lane"], demo.services["rose_lane"])
+    with days_ago(33, 14):
+        await SelfAssessments(db, demo.users["officer"], settings).mark_reviewed(
+            demo.assessments["rose_lane"], demo.services["rose_lane"], "Clear and well evidenced."
+        )
 
     # Brightwater Homecare: a draft, the first two key questions done by the deputy manager.
     homecare = SelfAssessments(db, deputy, settings)
-    draft = await homecare.start(demo.services["brightwater_home"], "2026/27")
-    framework = await homecare.framework(draft)
-    answers = await homecare.answers(draft)
-    for statement in framework.statements[:12]:
-        answer = answers[statement.id]
-        await homecare.save_answer(
-            draft,
-            answer.id,
-            expected_version=answer.version,
-            score=3 if statement.code != "S6" else 2,
-            narrative=_narrative(statement.code, statement.title),
-            improvement_plan="",
-        )
-    await _backdate(db, draft, now - timedelta(days=9), None)
+    with days_ago(9):
+        draft = await homecare.start(demo.services["brightwater_home"], "2026/27")
+        framework = await homecare.framework(draft)
+        answers = await homecare.answers(draft)
+        for statement in framework.statements[:12]:
+            answer = answers[statement.id]
+            await homecare.save_answer(
+                draft,
+                answer.id,
+                expected_version=answer.version,
+                score=3 if statement.code != "S6" else 2,
+                narrative=_narrative(statement.code, statement.title),
+                improvement_plan="",
+            )
     demo.assessments["homecare_draft"] = draft
 
     # Hollybank: last cycle's assessment, reviewed; this cycle's, submitted three days ago for review.
     holly = SelfAssessments(db, hollybank, settings)
-    previous = await _filled(holly, demo.services["hollybank"], "2025/26", {}, evidence=False, default=3)
-    await holly.submit(previous, demo.services["hollybank"])
-    await SelfAssessments(db, demo.users["officer2"], settings).mark_reviewed(
-        previous, demo.services["hollybank"]
-    )
-    await _backdate(db, previous, now - timedelta(days=300), now - timedelta(days=290))
+    with days_ago(300):
+        previous = await _filled(holly, demo.services["hollybank"], "2025/26", {}, evidence=False, default=3)
+    with days_ago(294):
+        await holly.submit(previous, demo.services["hollybank"])
+    with days_ago(292, 14):
+        await SelfAssessments(db, demo.users["officer2"], settings).mark_reviewed(
+            previous, demo.services["hollybank"]
+        )
     demo.assessments["hollybank_previous"] = previous
-    current = await _filled(
-        holly, demo.services["hollybank"], "2026/27", {"C1": 4, "R3": 3, "E5": 3}, evidence=False, default=3
-    )
-    await holly.submit(current, demo.services["hollybank"])
-    await _backdate(db, current, now - timedelta(days=12), now - timedelta(days=3))
+    with days_ago(12):
+        current = await _filled(
+            holly, demo.services["hollybank"], "2026/27", {"C1": 4, "R3": 3, "E5": 3}, evidence=False
+        )
+    with days_ago(3):
+        await holly.submit(current, demo.services["hollybank"])
     demo.assessments["hollybank_current"] = current
 
 
@@ -161,21 +171,3 @@ async def _filled(
         for text in EVIDENCE.get(statement.code, []) if evidence else []:
             await assessments.add_note(assessment, answer.id, text=text, category=None)
     return assessment
-
-
-async def _backdate(db: AsyncSession, assessment: SelfAssessment, started, submitted) -> None:  # type: ignore[no-untyped-def]
-    """Spread the demo over the past weeks, so dates and histories read like a real cycle."""
-    assessment.created_at = started
-    if submitted is not None:
-        assessment.submitted_at = submitted
-    await db.execute(
-        update(AssessmentEvent)
-        .where(AssessmentEvent.assessment_id == assessment.id)
-        .values(occurred_at=submitted or started)
-    )
-    await db.execute(
-        update(AssessmentEvent)
-        .where(AssessmentEvent.assessment_id == assessment.id, AssessmentEvent.from_status.is_(None))
-        .values(occurred_at=started)
-    )
-    await db.commit()

@@ -40,7 +40,7 @@ async def add_demo_oversight(db: AsyncSession, demo, settings: Settings) -> None
     today = clock.today()
     services = demo.services
     ids = [service.id for service in services.values()]
-    # The visits demo back-dates its reports after publishing them; replay the whole history in order.
+    # Earlier ratings predate the reports the visits demo published; replay the whole history in order.
     await db.execute(delete(RatingPeriod).where(RatingPeriod.service_id.in_(ids)))
     steps: list[tuple[date, int, Callable[[], Awaitable[None]]]] = []
 
@@ -79,16 +79,17 @@ async def add_demo_oversight(db: AsyncSession, demo, settings: Settings) -> None
     for _day, _order, step in sorted(steps, key=lambda step: step[:2]):
         await step()
     await db.commit()
-    await ProviderSupports(db, demo.users["officer"], settings).decide(
-        demo.providers["brightwater"].id,
-        level=SupportLevel.ENHANCED,
-        reason="Medicines errors at Rose Lane House and late visits reported by Brightwater Homecare "
-        "Northbridge's clients, within two months.",
-        step_down_conditions="Two medicines audits in a row with no errors; missed and late visits under 2% "
-        "for three months.",
-        review_on=today + timedelta(days=21),
-        today=today - timedelta(days=40),
-    )
+    with clock.standing_on(today - timedelta(days=40)):
+        await ProviderSupports(db, demo.users["officer"], settings).decide(
+            demo.providers["brightwater"].id,
+            level=SupportLevel.ENHANCED,
+            reason="Medicines errors at Rose Lane House and late visits reported by Brightwater Homecare "
+            "Northbridge's clients, within two months.",
+            step_down_conditions="Two medicines audits in a row with no errors; missed and late visits "
+            "under 2% for three months.",
+            review_on=today + timedelta(days=21),
+            today=today - timedelta(days=40),
+        )
     await _shared_practice(db, demo, settings)
     for council in demo.councils.values():
         await refresh_council(db, council.id, today, settings)
@@ -104,13 +105,18 @@ async def _shared_practice(db: AsyncSession, demo, settings: Settings) -> None: 
     )
     if report is None:
         return
+    today = clock.today()
     officer = GoodPractices(db, demo.users["officer2"], settings)
-    _visit, _service, findings = await officer.findings(report.id)
-    finding = next(finding for finding in findings if finding.markable)
-    practice = await officer.mark(
-        report.id,
-        finding.statement.id,
-        "Residents choose their own daily routines: the home keeps no fixed getting-up or meal times, "
-        "and staff record each person's preferences in their own words.",
-    )
-    await GoodPractices(db, demo.users["hollybank"], settings).answer(report.id, practice.id, Consent.NAMED)
+    with clock.standing_on(today - timedelta(days=6), 11):
+        _visit, _service, findings = await officer.findings(report.id)
+        finding = next(finding for finding in findings if finding.markable)
+        practice = await officer.mark(
+            report.id,
+            finding.statement.id,
+            "Residents choose their own daily routines: the home keeps no fixed getting-up or meal times, "
+            "and staff record each person's preferences in their own words.",
+        )
+    with clock.standing_on(today - timedelta(days=5), 9):
+        await GoodPractices(db, demo.users["hollybank"], settings).answer(
+            report.id, practice.id, Consent.NAMED
+        )

@@ -6,16 +6,16 @@ rating principles (a percentage of key question points would have said good, 65%
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from contextlib import AbstractContextManager
+from datetime import date, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess import clock
-from selfassess.db import utcnow
 from selfassess.settings import Settings
 from selfassess.visits.forms import VisitForm
-from selfassess.visits.models import Concern, ConcernSource, Visit, VisitEvent, VisitType
+from selfassess.visits.models import Concern, ConcernSource, Visit, VisitType
 from selfassess.visits.service import Visits
 
 ROSE_LANE_FINDINGS = {
@@ -77,24 +77,32 @@ ROSE_LANE_SUMMARY = (
 
 
 async def add_demo_visits(db: AsyncSession, demo, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """Each step runs through the service at the story's time (``clock.standing_on``)."""
     officer, officer2 = demo.users["officer"], demo.users["officer2"]
     today = clock.today()
 
-    # Rose Lane House: visited three weeks ago, published last week.
+    def days_ago(days: int, hour: int = 10) -> AbstractContextManager[None]:
+        return clock.standing_on(today - timedelta(days=days), hour)
+
+    # Rose Lane House: visited three weeks ago; the home had no factual accuracy points; published
+    # last week.
     visits = Visits(db, officer, settings)
     rose_lane = demo.services["rose_lane"]
-    visit = await visits.schedule(
-        rose_lane,
-        VisitForm(
-            visit_type=VisitType.PROACTIVE,
-            scheduled_for=today - timedelta(days=21),
-            announced=True,
-            officer_id=officer.id,
-        ),
-    )
-    await _score(visits, visit, default=3, findings=ROSE_LANE_FINDINGS)
-    await _publish(visits, visit, rose_lane, ROSE_LANE_SUMMARY)
-    await _backdate(db, visit, shared=today - timedelta(days=16), published=today - timedelta(days=7))
+    with days_ago(30):
+        visit = await visits.schedule(
+            rose_lane,
+            VisitForm(
+                visit_type=VisitType.PROACTIVE,
+                scheduled_for=today - timedelta(days=21),
+                announced=True,
+                officer_id=officer.id,
+            ),
+        )
+    await _report(visits, visit, rose_lane, ROSE_LANE_FINDINGS, ROSE_LANE_SUMMARY, today, shared=16)
+    with days_ago(10, 11):
+        await Visits(db, demo.users["manager"], settings).finish_points(visit)
+    with days_ago(7, 15):
+        await visits.publish(visit, rose_lane)
     demo.visits["rose_lane"] = visit
 
     # Brightwater Homecare: a reactive visit next week, following the regulator's intelligence.
@@ -102,91 +110,68 @@ async def add_demo_visits(db: AsyncSession, demo, settings: Settings) -> None:  
     intelligence = await db.scalar(
         select(Concern.id).where(Concern.service_id == homecare.id, Concern.source == ConcernSource.CQC)
     )
-    demo.visits["homecare_reactive"] = await visits.schedule(
-        homecare,
-        VisitForm(
-            visit_type=VisitType.REACTIVE,
-            scheduled_for=today + timedelta(days=6),
-            announced=False,
-            officer_id=officer.id,
-            concern_ids=[intelligence] if intelligence else [],
-        ),
-    )
+    with days_ago(2):
+        demo.visits["homecare_reactive"] = await visits.schedule(
+            homecare,
+            VisitForm(
+                visit_type=VisitType.REACTIVE,
+                scheduled_for=today + timedelta(days=6),
+                announced=False,
+                officer_id=officer.id,
+                concern_ids=[intelligence] if intelligence else [],
+            ),
+        )
 
-    # Hollybank: last cycle's visit, published ten months ago.
+    # Hollybank: last cycle's visit, published nine months ago after the comment period.
     holly_visits = Visits(db, officer2, settings)
     hollybank = demo.services["hollybank"]
-    previous = await holly_visits.schedule(
-        hollybank,
-        VisitForm(
-            visit_type=VisitType.PROACTIVE,
-            scheduled_for=today - timedelta(days=290),
-            announced=True,
-            officer_id=officer2.id,
-        ),
-    )
-    previous.self_assessment_id = demo.assessments["hollybank_previous"].id  # that cycle's, not today's
-    await _score(
-        holly_visits,
-        previous,
-        default=3,
-        findings=HOLLYBANK_FINDINGS,
-    )
-    await _publish(holly_visits, previous, hollybank, HOLLYBANK_SUMMARY)
-    await _backdate(db, previous, shared=today - timedelta(days=285), published=today - timedelta(days=270))
+    with days_ago(293):
+        previous = await holly_visits.schedule(
+            hollybank,
+            VisitForm(
+                visit_type=VisitType.PROACTIVE,
+                scheduled_for=today - timedelta(days=290),
+                announced=True,
+                officer_id=officer2.id,
+            ),
+        )
+        previous.self_assessment_id = demo.assessments["hollybank_previous"].id  # that cycle's, not today's
+        await db.commit()
+    await _report(holly_visits, previous, hollybank, HOLLYBANK_FINDINGS, HOLLYBANK_SUMMARY, today, shared=285)
+    with days_ago(270, 15):
+        await holly_visits.publish(previous, hollybank)
     demo.visits["hollybank_previous"] = previous
 
 
-async def _score(visits: Visits, visit: Visit, *, default: int, findings: dict[str, tuple[int, str]]) -> None:
-    framework = await visits.framework(visit)
-    scores = await visits.scores(visit)
-    for statement in framework.statements:
-        score = scores[statement.id]
-        value, finding = findings.get(
-            statement.code, (default, "Met: consistent with what people and staff told us.")
-        )
-        await visits.save_score(
-            visit,
-            score.id,
-            expected_version=score.version,
-            score=value,
-            findings=finding,
-            evidence_seen="Care records, rotas, audits; conversations with people and staff.",
-        )
-    await visits.lock_scores(visit)
-
-
-async def _publish(visits: Visits, visit: Visit, service, summary: str) -> None:  # type: ignore[no-untyped-def]
-    await visits.save_summary(visit, expected_version=visit.version, summary=summary)
-    await visits.share_draft(visit, service)
-    visit.factual_accuracy_due = clock.today() - timedelta(days=1)  # the demo's comment period is over
-    await visits.publish(visit, service)
-
-
-async def _backdate(db: AsyncSession, visit: Visit, *, shared: date, published: date) -> None:
-    """Spread the story over past weeks so dates and histories read like a real cycle."""
-
-    def at(day: date) -> datetime:
-        return datetime.combine(day, time(15, 30), tzinfo=UTC)
-
-    visit.shared_at, visit.published_at = at(shared), at(published)
-    visit.scores_locked_at = at(visit.scheduled_for + timedelta(days=2))
-    visit.factual_accuracy_due = shared + timedelta(days=14)
-    await db.execute(
-        update(VisitEvent).where(VisitEvent.visit_id == visit.id).values(occurred_at=at(visit.scheduled_for))
-    )
-    await db.execute(
-        update(VisitEvent)
-        .where(VisitEvent.visit_id == visit.id, VisitEvent.event == "draft_shared")
-        .values(
-            occurred_at=at(shared),
-            detail=f"Factual accuracy comments due by {visit.factual_accuracy_due:%-d %B %Y}",
-        )
-    )
-    await db.execute(
-        update(VisitEvent)
-        .where(VisitEvent.visit_id == visit.id, VisitEvent.event == "published")
-        .values(occurred_at=at(published))
-    )
-    visit.updated_at = utcnow()
-    await db.commit()
+async def _report(
+    visits: Visits,
+    visit: Visit,
+    service,  # type: ignore[no-untyped-def]
+    findings: dict[str, tuple[int, str]],
+    summary: str,
+    today: date,
+    *,
+    shared: int,
+) -> None:
+    """Scored on the day of the visit, locked two days later, the draft shared ``shared`` days ago."""
+    with clock.standing_on(visit.scheduled_for, 15, 30):
+        framework = await visits.framework(visit)
+        scores = await visits.scores(visit)
+        for statement in framework.statements:
+            score = scores[statement.id]
+            value, finding = findings.get(
+                statement.code, (3, "Met: consistent with what people and staff told us.")
+            )
+            await visits.save_score(
+                visit,
+                score.id,
+                expected_version=score.version,
+                score=value,
+                findings=finding,
+                evidence_seen="Care records, rotas, audits; conversations with people and staff.",
+            )
+    with clock.standing_on(visit.scheduled_for + timedelta(days=2)):
+        await visits.lock_scores(visit)
+    with clock.standing_on(today - timedelta(days=shared), 15, 30):
+        await visits.save_summary(visit, expected_version=visit.version, summary=summary)
+        await visits.share_draft(visit, service)
