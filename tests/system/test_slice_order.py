@@ -41,7 +41,6 @@ KNOWN_BACKWARD = {
     "accounts/service.py -> selfassess.notifications.sealed",
     "accounts/service.py -> selfassess.notifications.service",
     "assessments/service.py -> selfassess.visits.tested",
-    "notifications/recipients.py -> selfassess.providers.models",
     "providers/service.py -> selfassess.actions.models",
     "providers/service.py -> selfassess.oversight.levels",
     "providers/service.py -> selfassess.oversight.ratings",
@@ -52,7 +51,6 @@ KNOWN_BACKWARD = {
     "visits/service.py -> selfassess.oversight.ratings",
     "visits/service.py -> selfassess.oversight.support",
     "web/errors.py -> selfassess.api.problems",
-    "web/guards.py -> selfassess.accounts.models",
 }
 
 PACKAGE = Path(selfassess.__file__).parent

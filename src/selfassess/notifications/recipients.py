@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import Role, User
-from selfassess.providers.models import CareService
+
+if TYPE_CHECKING:  # notifications come before providers in the slice order
+    from selfassess.providers.models import CareService
 
 
 async def provider_staff(db: AsyncSession, service: CareService) -> list[User]:

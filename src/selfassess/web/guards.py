@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
-from selfassess.accounts.models import User
+if TYPE_CHECKING:  # web comes before accounts in the slice order; guards only read the signed-in user
+    from selfassess.accounts.models import User
 
 
 def _user(connection: ASGIConnection[Any, Any, Any, Any]) -> User:
