@@ -14,8 +14,8 @@ from litestar.middleware.authentication import AuthenticationResult
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.security.session_auth.middleware import SessionAuthMiddleware
 
-from selfassess.api.problems import TokenNotAccepted, is_api_path
 from selfassess.tokens.models import ApiToken
+from selfassess.web.problems import TokenNotAccepted, is_api_path
 
 # The key under which the middleware hands a presented token to the app's retrieve-user handler.
 BEARER_KEY = "api_token"

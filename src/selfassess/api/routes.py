@@ -24,7 +24,6 @@ from selfassess.actions.service import ActionPlans
 from selfassess.api import schemas
 from selfassess.api.auth import writes_need_permission
 from selfassess.api.pagination import Listing, keyset_page
-from selfassess.api.problems import problem_response, problem_responses
 from selfassess.assessments.models import SelfAssessment, SelfAssessmentAnswer
 from selfassess.assessments.service import AnswerConflict, SelfAssessments
 from selfassess.comparison.service import Comparisons
@@ -48,6 +47,7 @@ from selfassess.visits.schemas import ConcernPublic
 from selfassess.visits.service import Visits
 from selfassess.web.guards import requires_council_staff
 from selfassess.web.observability import current_request_id
+from selfassess.web.problems import problem_response, problem_responses
 
 Limit = Annotated[int, Parameter(ge=1, le=200, description="Most items in one page.")]
 Cursor = Annotated[str | None, Parameter(description="`next_cursor` from the previous page.", max_length=200)]

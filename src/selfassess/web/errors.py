@@ -28,11 +28,11 @@ from litestar.status_codes import (
 from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from selfassess.api.problems import is_api_path, not_authorized_problem, problem_response
 from selfassess.availability import Unavailable, current_attempt, outages, unavailable_because
 from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
 from selfassess.maintenance import MaintenanceUnderway
 from selfassess.web.observability import current_request_id
+from selfassess.web.problems import is_api_path, not_authorized_problem, problem_response
 
 logger = logging.getLogger("selfassess.errors")
 
