@@ -137,6 +137,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _run(coroutine_factory: Callable[[], Coroutine[Any, Any, int]]) -> int:
     """Every command run this way writes, and may do so while the server is saving too."""
+    import selfassess.models  # noqa: F401  (every table, and every slice's hook subscriptions)
     from selfassess.db import writes_expected
     from selfassess.maintenance import MaintenanceUnderway
 

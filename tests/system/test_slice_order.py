@@ -43,12 +43,10 @@ KNOWN_BACKWARD = {
     "assessments/service.py -> selfassess.visits.tested",
     "providers/service.py -> selfassess.actions.models",
     "providers/service.py -> selfassess.oversight.levels",
-    "providers/service.py -> selfassess.oversight.ratings",
     "providers/service.py -> selfassess.oversight.support",
     "providers/service.py -> selfassess.visits.models",
     "visits/service.py -> selfassess.actions.models",
     "visits/service.py -> selfassess.oversight.levels",
-    "visits/service.py -> selfassess.oversight.ratings",
     "visits/service.py -> selfassess.oversight.support",
 }
 

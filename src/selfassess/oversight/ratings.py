@@ -1,5 +1,6 @@
-"""Keeping the rating history: called where a council rating is published or a regulator rating is
-recorded, in the same transaction, so the quality picture over time never has to be rebuilt."""
+"""Keeping the rating history: when a council rating is published or a service's regulator rating
+is saved, in the same transaction (through the visits' and providers' hooks), so the quality
+picture over time never has to be rebuilt."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess import clock
 from selfassess.oversight.models import OPEN_END, OVERALL, RatingPeriod, RatingSource
 from selfassess.oversight.trend import is_good_or_better, is_rating, rank_of
+from selfassess.providers.hooks import service_saved
 from selfassess.providers.models import CareService
+from selfassess.visits.hooks import visit_published
 from selfassess.visits.models import Visit
 
 
@@ -103,3 +107,11 @@ async def record_regulator_rating(db: AsyncSession, service: CareService, today:
     await record_rating(
         db, service_id=service.id, source=RatingSource.REGULATOR, rating_key=key, valid_from=valid_from
     )
+
+
+visit_published.subscribe(record_council_rating)
+
+
+@service_saved.subscribe
+async def _record_regulator_rating_today(db: AsyncSession, service: CareService) -> None:
+    await record_regulator_rating(db, service, clock.today())

@@ -31,8 +31,8 @@ from selfassess.db import Page, contains_any, fetch_page, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.notifications.service import notify
 from selfassess.oversight.levels import SupportLevel
-from selfassess.oversight.ratings import record_regulator_rating
 from selfassess.oversight.support import with_support_level
+from selfassess.providers.hooks import service_saved
 from selfassess.providers.models import (
     DECIDABLE_LINK_STATUSES,
     CareService,
@@ -258,7 +258,7 @@ class CareServices:
             if stored:
                 await self.db.refresh(service)  # back to what is stored, for the page to show
             raise Invalid("Another service already has that CQC location ID.") from error
-        await record_regulator_rating(self.db, service, clock.today())
+        await service_saved.announce(self.db, service)  # oversight keeps the regulator rating history
         record_audit(self.db, event, actor=self.viewer, subject=f"service:{service.id}", detail=service.name)
         await self.db.commit()
 

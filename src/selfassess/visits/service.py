@@ -36,12 +36,12 @@ from selfassess.frameworks.service import (
 from selfassess.notifications.recipients import provider_staff
 from selfassess.notifications.service import notify
 from selfassess.oversight.levels import SupportLevel
-from selfassess.oversight.ratings import record_council_rating
 from selfassess.oversight.support import with_support_level
 from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
 from selfassess.settings import Settings
 from selfassess.visits.forms import BreachForm, VisitForm
+from selfassess.visits.hooks import visit_published
 from selfassess.visits.models import (
     Concern,
     ConcernStatus,
@@ -609,7 +609,7 @@ class Visits:
         )
         visit.updated_at = utcnow()
         await self._keep_published_ratings(visit)
-        await record_council_rating(self.db, visit)
+        await visit_published.announce(self.db, visit)  # oversight records the ratings in force
         self._event(visit, "published", "")
         record_audit(
             self.db, "visit.published", actor=self.viewer, subject=f"visit:{visit.id}", detail=service.name
