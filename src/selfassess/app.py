@@ -30,7 +30,6 @@ from sqlmodel import SQLModel
 
 import selfassess.models  # noqa: F401  (every table registered before the app starts)
 from selfassess import __version__
-from selfassess.accounts import council_settings
 from selfassess.accounts import routes as accounts_routes
 from selfassess.accounts.models import User
 from selfassess.accounts.passwords import configure_hashing
@@ -41,6 +40,7 @@ from selfassess.api.routes import api_router
 from selfassess.assessments import routes as assessments_routes
 from selfassess.clock import configure_clock
 from selfassess.comparison import routes as comparison_routes
+from selfassess.councils import settings_page as council_settings
 from selfassess.dashboards import routes as dashboards_routes
 from selfassess.db import check_migrations, create_engine_for
 from selfassess.frameworks import routes as frameworks_routes
