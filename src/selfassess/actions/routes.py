@@ -46,6 +46,30 @@ async def provide_plans(
 dependencies = {"plans": Provide(provide_plans)}
 
 
+async def provide_plan_in_view(
+    plans: NamedDependency[ActionPlans], plan_id: FromPath[int]
+) -> tuple[ActionPlan, CareService]:
+    """The plan of the path and its service, scoped to the viewer before the handler runs (404 when
+    the viewer may not see it), loaded once for both of the dependencies below."""
+    return await plans.get(plan_id)
+
+
+async def provide_plan(plan_in_view: NamedDependency[tuple[ActionPlan, CareService]]) -> ActionPlan:
+    return plan_in_view[0]
+
+
+async def provide_plan_service(plan_in_view: NamedDependency[tuple[ActionPlan, CareService]]) -> CareService:
+    return plan_in_view[1]
+
+
+plan_dependencies = {
+    **dependencies,
+    "plan_in_view": Provide(provide_plan_in_view),
+    "plan": Provide(provide_plan),
+    "service": Provide(provide_plan_service),
+}
+
+
 def _changes(form: ActionForm) -> ActionChanges:
     return ActionChanges(
         title=form.title,
@@ -131,7 +155,7 @@ class PlanController(Controller):
     path = "/plans/{plan_id:int}"
     tags = ["actions"]
     include_in_schema = False
-    dependencies = dependencies
+    dependencies = plan_dependencies
 
     async def _context(
         self, plans: ActionPlans, plan: ActionPlan, service: CareService, **extra: Any
@@ -199,9 +223,12 @@ class PlanController(Controller):
 
     @get()
     async def detail(
-        self, request: HTMXRequest, plans: NamedDependency[ActionPlans], plan_id: FromPath[int]
+        self,
+        request: HTMXRequest,
+        plans: NamedDependency[ActionPlans],
+        plan: NamedDependency[ActionPlan],
+        service: NamedDependency[CareService],
     ) -> Template:
-        plan, service = await plans.get(plan_id)
         return render(request, "actions/plan.html", await self._context(plans, plan, service))
 
     # --- the draft -------------------------------------------------------------------------------------
@@ -211,11 +238,11 @@ class PlanController(Controller):
         self,
         request: HTMXRequest,
         plans: NamedDependency[ActionPlans],
-        plan_id: FromPath[int],
+        plan: NamedDependency[ActionPlan],
+        service: NamedDependency[CareService],
         action_id: FromPath[int],
         data: FormData,
     ) -> Template | Redirect:
-        plan, service = await plans.get(plan_id)
         await plans.action(plan, action_id)  # an action not on this plan: 404, htmx or not
         form = bind(ActionForm, data)
         error = None
@@ -253,10 +280,10 @@ class PlanController(Controller):
         self,
         request: HTMXRequest,
         plans: NamedDependency[ActionPlans],
-        plan_id: FromPath[int],
+        plan: NamedDependency[ActionPlan],
+        service: NamedDependency[CareService],
         data: FormData,
     ) -> Template | Redirect:
-        plan, service = await plans.get(plan_id)
         form = bind(ActionForm, data)
         if form.valid:
             assert form.data is not None
@@ -279,19 +306,21 @@ class PlanController(Controller):
         self,
         request: HTMXRequest,
         plans: NamedDependency[ActionPlans],
-        plan_id: FromPath[int],
+        plan: NamedDependency[ActionPlan],
         action_id: FromPath[int],
     ) -> Redirect:
-        plan, _ = await plans.get(plan_id)
         await plans.delete_action(plan, action_id)
         flash(request, "Action removed.", "success")
         return see_other(f"/plans/{plan.id}")
 
     @post("/submit")
     async def submit(
-        self, request: HTMXRequest, plans: NamedDependency[ActionPlans], plan_id: FromPath[int]
+        self,
+        request: HTMXRequest,
+        plans: NamedDependency[ActionPlans],
+        plan: NamedDependency[ActionPlan],
+        service: NamedDependency[CareService],
     ) -> Template | Redirect:
-        plan, service = await plans.get(plan_id)
         try:
             await plans.submit(plan, service)
         except PlanIncomplete as incomplete:
@@ -309,10 +338,10 @@ class PlanController(Controller):
         self,
         request: HTMXRequest,
         plans: NamedDependency[ActionPlans],
-        plan_id: FromPath[int],
+        plan: NamedDependency[ActionPlan],
+        service: NamedDependency[CareService],
         data: FormData,
     ) -> Template | Redirect:
-        plan, service = await plans.get(plan_id)
         form = bind(CommentForm, data)
         if not form.valid:
             return render(
@@ -328,9 +357,12 @@ class PlanController(Controller):
 
     @post("/agree", guards=[requires_council_staff])
     async def agree(
-        self, request: HTMXRequest, plans: NamedDependency[ActionPlans], plan_id: FromPath[int]
+        self,
+        request: HTMXRequest,
+        plans: NamedDependency[ActionPlans],
+        plan: NamedDependency[ActionPlan],
+        service: NamedDependency[CareService],
     ) -> Template | Redirect:
-        plan, service = await plans.get(plan_id)
         try:
             await plans.agree(plan, service)
         except PlanIncomplete as incomplete:
@@ -349,7 +381,8 @@ class PlanController(Controller):
         self,
         request: HTMXRequest,
         plans: ActionPlans,
-        plan_id: int,
+        plan: ActionPlan,
+        service: CareService,
         action_id: int,
         form_model: type[BaseModel],
         data: dict[str, Any],
@@ -357,7 +390,6 @@ class PlanController(Controller):
     ) -> Template | Redirect | ClientRefresh:
         """The shape every in-place action update shares: check the form, make the change, and
         answer with the refreshed card (or the reason it was refused, next to the action)."""
-        plan, service = await plans.get(plan_id)
         await plans.action(plan, action_id)  # an action not on this plan: 404, htmx or not
         form = bind(form_model, data)
         error, status_code = None, 200
@@ -377,14 +409,16 @@ class PlanController(Controller):
         self,
         request: HTMXRequest,
         plans: NamedDependency[ActionPlans],
-        plan_id: FromPath[int],
+        plan: NamedDependency[ActionPlan],
+        service: NamedDependency[CareService],
         action_id: FromPath[int],
         data: FormData,
     ) -> Template | Redirect | ClientRefresh:
         return await self._update_action(
             request,
             plans,
-            plan_id,
+            plan,
+            service,
             action_id,
             StatusForm,
             data,
@@ -429,11 +463,11 @@ class PlanController(Controller):
         self,
         request: HTMXRequest,
         plans: NamedDependency[ActionPlans],
-        plan_id: FromPath[int],
+        plan: NamedDependency[ActionPlan],
+        service: NamedDependency[CareService],
         action_id: FromPath[int],
         data: MultipartBody[dict[str, Any]],
     ) -> Template | Redirect:
-        plan, service = await plans.get(plan_id)
         await plans.action(plan, action_id)  # an action not on this plan: 404, htmx or not
         upload, text = data.get("file"), data.get("text")
         has_file = isinstance(upload, UploadFile) and bool(upload.filename)
@@ -457,14 +491,16 @@ class PlanController(Controller):
         self,
         request: HTMXRequest,
         plans: NamedDependency[ActionPlans],
-        plan_id: FromPath[int],
+        plan: NamedDependency[ActionPlan],
+        service: NamedDependency[CareService],
         action_id: FromPath[int],
         data: FormData,
     ) -> Template | Redirect | ClientRefresh:
         return await self._update_action(
             request,
             plans,
-            plan_id,
+            plan,
+            service,
             action_id,
             DueDateForm,
             data,
@@ -478,14 +514,16 @@ class PlanController(Controller):
         self,
         request: HTMXRequest,
         plans: NamedDependency[ActionPlans],
-        plan_id: FromPath[int],
+        plan: NamedDependency[ActionPlan],
+        service: NamedDependency[CareService],
         action_id: FromPath[int],
         data: FormData,
     ) -> Template | Redirect | ClientRefresh:
         return await self._update_action(
             request,
             plans,
-            plan_id,
+            plan,
+            service,
             action_id,
             DecisionForm,
             data,
@@ -496,9 +534,8 @@ class PlanController(Controller):
 
     @get("/notes/{note_id:int}/download")
     async def download_note_file(
-        self, plans: NamedDependency[ActionPlans], plan_id: FromPath[int], note_id: FromPath[int]
+        self, plans: NamedDependency[ActionPlans], plan: NamedDependency[ActionPlan], note_id: FromPath[int]
     ) -> Response[bytes]:
-        plan, _ = await plans.get(plan_id)
         stored, content = await plans.note_file(plan, note_id)
         return download(stored, content)
 
@@ -506,14 +543,21 @@ class PlanController(Controller):
 
     @get("/print")
     async def printable(
-        self, request: HTMXRequest, plans: NamedDependency[ActionPlans], plan_id: FromPath[int]
+        self,
+        request: HTMXRequest,
+        plans: NamedDependency[ActionPlans],
+        plan: NamedDependency[ActionPlan],
+        service: NamedDependency[CareService],
     ) -> Template:
-        plan, service = await plans.get(plan_id)
         return render(request, "actions/print.html", await self._context(plans, plan, service))
 
     @get("/export.csv")
-    async def export_csv(self, plans: NamedDependency[ActionPlans], plan_id: FromPath[int]) -> Response[str]:
-        plan, service = await plans.get(plan_id)
+    async def export_csv(
+        self,
+        plans: NamedDependency[ActionPlans],
+        plan: NamedDependency[ActionPlan],
+        service: NamedDependency[CareService],
+    ) -> Response[str]:
         header = [
             "Statement",
             "Action",
@@ -546,8 +590,12 @@ class PlanController(Controller):
         return csv_response(f"action-plan-{service.id}-{plan.id}.csv", header, lines)
 
     @get("/history.csv")
-    async def history_csv(self, plans: NamedDependency[ActionPlans], plan_id: FromPath[int]) -> Response[str]:
-        plan, service = await plans.get(plan_id)
+    async def history_csv(
+        self,
+        plans: NamedDependency[ActionPlans],
+        plan: NamedDependency[ActionPlan],
+        service: NamedDependency[CareService],
+    ) -> Response[str]:
         header = ["When (UTC)", "Who", "What happened", "Action", "Field", "From", "To", "Comment"]
         lines = [
             [
