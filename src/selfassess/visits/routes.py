@@ -52,6 +52,30 @@ async def provide_visits(
 dependencies = {"visits": Provide(provide_visits)}
 
 
+async def provide_visit_in_view(
+    visits: NamedDependency[Visits], visit_id: FromPath[int]
+) -> tuple[Visit, CareService]:
+    """The visit of the path and its service, scoped to the viewer before the handler runs (404 when
+    the viewer may not see it), loaded once for both of the dependencies below."""
+    return await visits.get(visit_id)
+
+
+async def provide_visit(visit_in_view: NamedDependency[tuple[Visit, CareService]]) -> Visit:
+    return visit_in_view[0]
+
+
+async def provide_visit_service(visit_in_view: NamedDependency[tuple[Visit, CareService]]) -> CareService:
+    return visit_in_view[1]
+
+
+visit_dependencies = {
+    **dependencies,
+    "visit_in_view": Provide(provide_visit_in_view),
+    "visit": Provide(provide_visit),
+    "service": Provide(provide_visit_service),
+}
+
+
 async def _form_context(visits: Visits, service: CareService, form: Form[VisitForm], visit: Visit | None):  # type: ignore[no-untyped-def]
     concerns = await visits.open_concerns(service)
     if visit is not None:
@@ -177,7 +201,7 @@ class VisitController(Controller):
     path = "/visits/{visit_id:int}"
     tags = ["visits"]
     include_in_schema = False
-    dependencies = dependencies
+    dependencies = visit_dependencies
 
     async def _overview(
         self, visits: Visits, visit: Visit, service: CareService, **extra: Any
@@ -212,18 +236,24 @@ class VisitController(Controller):
 
     @get()
     async def overview(
-        self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int]
+        self,
+        request: HTMXRequest,
+        visits: NamedDependency[Visits],
+        visit: NamedDependency[Visit],
+        service: NamedDependency[CareService],
     ) -> Template:
-        visit, service = await visits.get(visit_id)
         if request.user.is_provider:
             return see_other(f"/visits/{visit.id}/report")  # type: ignore[return-value]
         return render(request, "visits/overview.html", await self._overview(visits, visit, service))
 
     @get("/edit", guards=[requires_council_staff])
     async def edit(
-        self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int]
+        self,
+        request: HTMXRequest,
+        visits: NamedDependency[Visits],
+        visit: NamedDependency[Visit],
+        service: NamedDependency[CareService],
     ) -> Template:
-        visit, service = await visits.get(visit_id)
         form: Form[VisitForm] = Form.initial(
             {
                 "visit_type": visit.visit_type.value,
@@ -237,9 +267,13 @@ class VisitController(Controller):
 
     @post("/edit", guards=[requires_council_staff])
     async def update(
-        self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int], data: FormData
+        self,
+        request: HTMXRequest,
+        visits: NamedDependency[Visits],
+        visit: NamedDependency[Visit],
+        service: NamedDependency[CareService],
+        data: FormData,
     ) -> Template | Redirect:
-        visit, service = await visits.get(visit_id)
         form = bind(VisitForm, {"announced": False, **data})
         if form.valid:
             assert form.data is not None
@@ -266,10 +300,10 @@ class VisitController(Controller):
         visits: NamedDependency[Visits],
         db_session: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
-        visit_id: FromPath[int],
+        visit: NamedDependency[Visit],
+        service: NamedDependency[CareService],
         code: FromPath[str],
     ) -> Template:
-        visit, service = await visits.get(visit_id)
         framework = await visits.framework(visit)
         question = framework.key_question(code)
         scores = await visits.scores(visit)
@@ -301,11 +335,11 @@ class VisitController(Controller):
         visits: NamedDependency[Visits],
         db_session: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
-        visit_id: FromPath[int],
+        visit: NamedDependency[Visit],
+        service: NamedDependency[CareService],
         score_id: FromPath[int],
     ) -> Template:
         """One statement as stored now (to take a colleague's version after a conflict)."""
-        visit, service = await visits.get(visit_id)
         framework = await visits.framework(visit)
         score = await visits.score(visit, score_id)
         return render(
@@ -327,11 +361,10 @@ class VisitController(Controller):
         self,
         request: HTMXRequest,
         visits: NamedDependency[Visits],
-        visit_id: FromPath[int],
+        visit: NamedDependency[Visit],
         score_id: FromPath[int],
         data: FormData,
     ) -> Template | Redirect:
-        visit, _ = await visits.get(visit_id)
         framework = await visits.framework(visit)
         form = bind(ScoreForm, data)
         context: dict[str, Any] = {"visit": visit, "score_id": score_id, "framework": framework}
@@ -368,9 +401,12 @@ class VisitController(Controller):
 
     @post("/summary", guards=[requires_council_staff])
     async def save_summary(
-        self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int], data: FormData
+        self,
+        request: HTMXRequest,
+        visits: NamedDependency[Visits],
+        visit: NamedDependency[Visit],
+        data: FormData,
     ) -> Template | Redirect:
-        visit, _ = await visits.get(visit_id)
         form = bind(SummaryForm, data)
         error = None
         if not form.valid:
@@ -395,9 +431,13 @@ class VisitController(Controller):
 
     @post("/breaches", guards=[requires_council_staff])
     async def record_breach(
-        self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int], data: FormData
+        self,
+        request: HTMXRequest,
+        visits: NamedDependency[Visits],
+        visit: NamedDependency[Visit],
+        service: NamedDependency[CareService],
+        data: FormData,
     ) -> Template | Redirect:
-        visit, service = await visits.get(visit_id)
         form = bind(BreachForm, data)
         if form.valid:
             assert form.data is not None
@@ -424,10 +464,9 @@ class VisitController(Controller):
         self,
         request: HTMXRequest,
         visits: NamedDependency[Visits],
-        visit_id: FromPath[int],
+        visit: NamedDependency[Visit],
         breach_id: FromPath[int],
     ) -> Redirect:
-        visit, _ = await visits.get(visit_id)
         await visits.remove_breach(visit, breach_id)
         flash(request, "Breach removed.", "success")
         return see_other(f"/visits/{visit.id}#breaches")
@@ -436,9 +475,12 @@ class VisitController(Controller):
 
     @post("/lock", guards=[requires_council_staff])
     async def lock(
-        self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int]
+        self,
+        request: HTMXRequest,
+        visits: NamedDependency[Visits],
+        visit: NamedDependency[Visit],
+        service: NamedDependency[CareService],
     ) -> Template | Redirect:
-        visit, service = await visits.get(visit_id)
         try:
             await visits.lock_scores(visit)
         except ScoresMissing as missing:
@@ -460,9 +502,12 @@ class VisitController(Controller):
 
     @post("/share", guards=[requires_council_staff])
     async def share(
-        self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int]
+        self,
+        request: HTMXRequest,
+        visits: NamedDependency[Visits],
+        visit: NamedDependency[Visit],
+        service: NamedDependency[CareService],
     ) -> Redirect:
-        visit, service = await visits.get(visit_id)
         await visits.share_draft(visit, service)
         flash(
             request,
@@ -474,18 +519,25 @@ class VisitController(Controller):
 
     @post("/publish", guards=[requires_council_staff])
     async def publish(
-        self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int]
+        self,
+        request: HTMXRequest,
+        visits: NamedDependency[Visits],
+        visit: NamedDependency[Visit],
+        service: NamedDependency[CareService],
     ) -> Redirect:
-        visit, service = await visits.get(visit_id)
         await visits.publish(visit, service)
         flash(request, f"The report on {service.name} is published.", "success")
         return see_other(f"/visits/{visit.id}")
 
     @post("/cancel", guards=[requires_council_staff])
     async def cancel(
-        self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int], data: FormData
+        self,
+        request: HTMXRequest,
+        visits: NamedDependency[Visits],
+        visit: NamedDependency[Visit],
+        service: NamedDependency[CareService],
+        data: FormData,
     ) -> Template | Redirect:
-        visit, service = await visits.get(visit_id)
         form = bind(CancelForm, data)
         if not form.valid:
             return render(
@@ -518,16 +570,23 @@ class VisitController(Controller):
 
     @get("/report")
     async def report(
-        self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int]
+        self,
+        request: HTMXRequest,
+        visits: NamedDependency[Visits],
+        visit: NamedDependency[Visit],
+        service: NamedDependency[CareService],
     ) -> Template:
-        visit, service = await visits.get(visit_id)
         return render(request, "visits/report.html", await self._report(visits, visit, service))
 
     @post("/points", guards=[requires_provider])
     async def raise_point(
-        self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int], data: FormData
+        self,
+        request: HTMXRequest,
+        visits: NamedDependency[Visits],
+        visit: NamedDependency[Visit],
+        service: NamedDependency[CareService],
+        data: FormData,
     ) -> Template | Redirect:
-        visit, service = await visits.get(visit_id)
         form = bind(PointForm, data)
         if form.valid:
             assert form.data is not None
@@ -547,9 +606,8 @@ class VisitController(Controller):
 
     @post("/points/done", guards=[requires_provider])
     async def points_done(
-        self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int]
+        self, request: HTMXRequest, visits: NamedDependency[Visits], visit: NamedDependency[Visit]
     ) -> Redirect:
-        visit, _ = await visits.get(visit_id)
         await visits.finish_points(visit)
         flash(request, "Thank you. The officer can now publish the report.", "success")
         return see_other(f"/visits/{visit.id}/report#points")
@@ -559,11 +617,10 @@ class VisitController(Controller):
         self,
         request: HTMXRequest,
         visits: NamedDependency[Visits],
-        visit_id: FromPath[int],
+        visit: NamedDependency[Visit],
         point_id: FromPath[int],
         data: FormData,
     ) -> Redirect:
-        visit, _ = await visits.get(visit_id)
         form = bind(AcceptPointForm, data)
         if not form.valid:
             raise Invalid(next(iter(form.errors.values())))
@@ -579,11 +636,10 @@ class VisitController(Controller):
         self,
         request: HTMXRequest,
         visits: NamedDependency[Visits],
-        visit_id: FromPath[int],
+        visit: NamedDependency[Visit],
         point_id: FromPath[int],
         data: FormData,
     ) -> Redirect:
-        visit, _ = await visits.get(visit_id)
         form = bind(RejectPointForm, data)
         if not form.valid:
             raise Invalid(next(iter(form.errors.values())))
