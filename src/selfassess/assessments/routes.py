@@ -47,6 +47,34 @@ async def provide_assessments(
 dependencies = {"assessments": Provide(provide_assessments)}
 
 
+async def provide_assessment_in_view(
+    assessments: NamedDependency[SelfAssessments], assessment_id: FromPath[int]
+) -> tuple[SelfAssessment, CareService]:
+    """The self-assessment of the path and its service, scoped to the viewer before the handler runs
+    (404 when the viewer may not see it), loaded once for both of the dependencies below."""
+    return await assessments.get(assessment_id)
+
+
+async def provide_assessment(
+    assessment_in_view: NamedDependency[tuple[SelfAssessment, CareService]],
+) -> SelfAssessment:
+    return assessment_in_view[0]
+
+
+async def provide_assessment_service(
+    assessment_in_view: NamedDependency[tuple[SelfAssessment, CareService]],
+) -> CareService:
+    return assessment_in_view[1]
+
+
+assessment_dependencies = {
+    **dependencies,
+    "assessment_in_view": Provide(provide_assessment_in_view),
+    "assessment": Provide(provide_assessment),
+    "service": Provide(provide_assessment_service),
+}
+
+
 class ServiceAssessmentsController(Controller):
     path = "/services/{service_id:int}/assessments"
     tags = ["assessments"]
@@ -91,7 +119,7 @@ class AssessmentController(Controller):
     path = "/assessments/{assessment_id:int}"
     tags = ["assessments"]
     include_in_schema = False
-    dependencies = dependencies
+    dependencies = assessment_dependencies
 
     async def _overview_context(
         self, assessments: SelfAssessments, assessment: SelfAssessment, service: CareService
@@ -118,9 +146,9 @@ class AssessmentController(Controller):
         self,
         request: HTMXRequest,
         assessments: NamedDependency[SelfAssessments],
-        assessment_id: FromPath[int],
+        assessment: NamedDependency[SelfAssessment],
+        service: NamedDependency[CareService],
     ) -> Template:
-        assessment, service = await assessments.get(assessment_id)
         return render(
             request,
             "assessments/overview.html",
@@ -132,10 +160,10 @@ class AssessmentController(Controller):
         self,
         request: HTMXRequest,
         assessments: NamedDependency[SelfAssessments],
-        assessment_id: FromPath[int],
+        assessment: NamedDependency[SelfAssessment],
+        service: NamedDependency[CareService],
         code: FromPath[str],
     ) -> Template:
-        assessment, service = await assessments.get(assessment_id)
         framework = await assessments.framework(assessment)
         question = framework.key_question(code)
         answers = await assessments.answers(assessment)
@@ -182,11 +210,10 @@ class AssessmentController(Controller):
         self,
         request: HTMXRequest,
         assessments: NamedDependency[SelfAssessments],
-        assessment_id: FromPath[int],
+        assessment: NamedDependency[SelfAssessment],
         answer_id: FromPath[int],
     ) -> Template:
         """One statement as stored now (used to take the other person's version after a conflict)."""
-        assessment, _ = await assessments.get(assessment_id)
         context = await self._statement_context(assessments, assessment, answer_id)
         return render(request, "assessments/_statement.html", context)
 
@@ -195,13 +222,12 @@ class AssessmentController(Controller):
         self,
         request: HTMXRequest,
         assessments: NamedDependency[SelfAssessments],
-        assessment_id: FromPath[int],
+        assessment: NamedDependency[SelfAssessment],
         answer_id: FromPath[int],
         data: FormData,
     ) -> Template | Redirect:
         """Autosave of one statement. Answers htmx with the save status (and the new version number
         out of band); a conflict or a problem is shown beside the statement, nothing typed is lost."""
-        assessment, _ = await assessments.get(assessment_id)
         framework = await assessments.framework(assessment)
         form = bind(AnswerForm, data)
         context: dict[str, Any] = {"assessment": assessment, "answer_id": answer_id, "framework": framework}
@@ -260,11 +286,10 @@ class AssessmentController(Controller):
         self,
         request: HTMXRequest,
         assessments: NamedDependency[SelfAssessments],
-        assessment_id: FromPath[int],
+        assessment: NamedDependency[SelfAssessment],
         answer_id: FromPath[int],
         data: FormData,
     ) -> Template | Redirect:
-        assessment, _ = await assessments.get(assessment_id)
         form = bind(NoteForm, data)
         if not form.valid:
             return await self._evidence_response(
@@ -286,11 +311,11 @@ class AssessmentController(Controller):
         self,
         request: HTMXRequest,
         assessments: NamedDependency[SelfAssessments],
-        assessment_id: FromPath[int],
+        assessment: NamedDependency[SelfAssessment],
+        service: NamedDependency[CareService],
         answer_id: FromPath[int],
         data: MultipartBody[dict[str, Any]],
     ) -> Template | Redirect:
-        assessment, service = await assessments.get(assessment_id)
         upload = data.get("file")
         category = data.get("category") or None
         try:
@@ -315,10 +340,9 @@ class AssessmentController(Controller):
         self,
         request: HTMXRequest,
         assessments: NamedDependency[SelfAssessments],
-        assessment_id: FromPath[int],
+        assessment: NamedDependency[SelfAssessment],
         item_id: FromPath[int],
     ) -> Template | Redirect:
-        assessment, _ = await assessments.get(assessment_id)
         answer_id = await assessments.remove_evidence(assessment, item_id)
         return await self._evidence_response(request, assessments, assessment, answer_id)
 
@@ -326,10 +350,9 @@ class AssessmentController(Controller):
     async def download_evidence(
         self,
         assessments: NamedDependency[SelfAssessments],
-        assessment_id: FromPath[int],
+        assessment: NamedDependency[SelfAssessment],
         item_id: FromPath[int],
     ) -> Response[bytes]:
-        assessment, _ = await assessments.get(assessment_id)
         stored, content = await assessments.evidence_file(assessment, item_id)
         return download(stored, content)
 
@@ -340,9 +363,9 @@ class AssessmentController(Controller):
         self,
         request: HTMXRequest,
         assessments: NamedDependency[SelfAssessments],
-        assessment_id: FromPath[int],
+        assessment: NamedDependency[SelfAssessment],
+        service: NamedDependency[CareService],
     ) -> Template | Redirect:
-        assessment, service = await assessments.get(assessment_id)
         try:
             await assessments.submit(assessment, service)
         except Incomplete as incomplete:
@@ -357,10 +380,10 @@ class AssessmentController(Controller):
         self,
         request: HTMXRequest,
         assessments: NamedDependency[SelfAssessments],
-        assessment_id: FromPath[int],
+        assessment: NamedDependency[SelfAssessment],
+        service: NamedDependency[CareService],
         data: FormData,
     ) -> Template | Redirect:
-        assessment, service = await assessments.get(assessment_id)
         form = bind(ReturnForm, data)
         if form.valid:
             assert form.data is not None
@@ -376,10 +399,10 @@ class AssessmentController(Controller):
         self,
         request: HTMXRequest,
         assessments: NamedDependency[SelfAssessments],
-        assessment_id: FromPath[int],
+        assessment: NamedDependency[SelfAssessment],
+        service: NamedDependency[CareService],
         data: FormData,
     ) -> Redirect:
-        assessment, service = await assessments.get(assessment_id)
         form = bind(ReviewForm, data)
         await assessments.mark_reviewed(assessment, service, (form.data.comment if form.data else None) or "")
         flash(request, "Marked as reviewed.", "success")
@@ -390,9 +413,9 @@ class AssessmentController(Controller):
         self,
         request: HTMXRequest,
         assessments: NamedDependency[SelfAssessments],
-        assessment_id: FromPath[int],
+        assessment: NamedDependency[SelfAssessment],
+        service: NamedDependency[CareService],
     ) -> Template:
-        assessment, service = await assessments.get(assessment_id)
         context = await self._overview_context(assessments, assessment, service)
         context.update(
             answers=await assessments.answers(assessment),
