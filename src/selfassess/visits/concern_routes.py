@@ -40,6 +40,14 @@ async def provide_concerns(
 concerns_dependency = {"concerns": Provide(provide_concerns)}
 
 
+async def provide_entry(concerns: NamedDependency[Concerns], concern_id: FromPath[int]) -> ConcernEntry:
+    """The concern of the path, scoped to the viewer before the handler runs (404 otherwise)."""
+    return await concerns.get(concern_id)
+
+
+concern_dependencies = {**concerns_dependency, "entry": Provide(provide_entry)}
+
+
 def _choice(choice: type[C], value: str) -> C | None:
     """A filter value from the address bar; anything unknown means 'no filter', not an error."""
     return choice(value) if value in choice._value2member_map_ else None
@@ -132,7 +140,7 @@ class ConcernController(Controller):
     path = "/concerns"
     tags = ["concerns"]
     include_in_schema = False
-    dependencies = concerns_dependency
+    dependencies = concern_dependencies
 
     @get(guards=[requires_council_staff])
     async def index(
@@ -162,16 +170,14 @@ class ConcernController(Controller):
 
     @get("/{concern_id:int}")
     async def detail(
-        self, request: HTMXRequest, concerns: NamedDependency[Concerns], concern_id: FromPath[int]
+        self, request: HTMXRequest, concerns: NamedDependency[Concerns], entry: NamedDependency[ConcernEntry]
     ) -> Template:
-        entry = await concerns.get(concern_id)
         return _concern_page(request, concerns, entry, Form.initial({"outcome": entry.concern.outcome}))
 
     @get("/{concern_id:int}/edit", guards=[requires_council_staff])
     async def edit(
-        self, request: HTMXRequest, concerns: NamedDependency[Concerns], concern_id: FromPath[int]
+        self, request: HTMXRequest, concerns: NamedDependency[Concerns], entry: NamedDependency[ConcernEntry]
     ) -> Template:
-        entry = await concerns.get(concern_id)
         form: Form[ConcernForm] = Form.initial(
             entry.concern.model_dump(include=set(ConcernForm.model_fields))
         )
@@ -183,10 +189,9 @@ class ConcernController(Controller):
         self,
         request: HTMXRequest,
         concerns: NamedDependency[Concerns],
-        concern_id: FromPath[int],
+        entry: NamedDependency[ConcernEntry],
         data: FormData,
     ) -> Template | Redirect:
-        entry = await concerns.get(concern_id)
         form = bind(ConcernForm, data)
         if not form.valid:
             context = _form_context(form, entry.concern.service_id, entry.service_name, entry.concern)
@@ -194,33 +199,31 @@ class ConcernController(Controller):
         assert form.data is not None
         await concerns.update(entry.concern, form.data)
         flash(request, "Saved the changes to the concern.", "success")
-        return see_other(f"/concerns/{concern_id}")
+        return see_other(f"/concerns/{entry.concern.id}")
 
     @post("/{concern_id:int}/close", guards=[requires_council_staff])
     async def close(
         self,
         request: HTMXRequest,
         concerns: NamedDependency[Concerns],
-        concern_id: FromPath[int],
+        entry: NamedDependency[ConcernEntry],
         data: FormData,
     ) -> Template | Redirect:
-        entry = await concerns.get(concern_id)
         form = bind(CloseConcernForm, data)
         if not form.valid:
             return _concern_page(request, concerns, entry, form, status_code=422)
         assert form.data is not None
         await concerns.close(entry.concern, form.data.outcome)
         flash(request, "Closed the concern and recorded its outcome.", "success")
-        return see_other(f"/concerns/{concern_id}")
+        return see_other(f"/concerns/{entry.concern.id}")
 
     @post("/{concern_id:int}/reopen", guards=[requires_council_staff])
     async def reopen(
-        self, request: HTMXRequest, concerns: NamedDependency[Concerns], concern_id: FromPath[int]
+        self, request: HTMXRequest, concerns: NamedDependency[Concerns], entry: NamedDependency[ConcernEntry]
     ) -> Redirect:
-        entry = await concerns.get(concern_id)
         await concerns.reopen(entry.concern)
         flash(request, "Reopened the concern.", "success")
-        return see_other(f"/concerns/{concern_id}")
+        return see_other(f"/concerns/{entry.concern.id}")
 
 
 route_handlers = [ServiceConcernController, ConcernController]
