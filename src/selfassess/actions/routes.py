@@ -25,6 +25,7 @@ from selfassess.actions.rules import Priority
 from selfassess.actions.service import ActionChanges, ActionPlans, PlanFilter, PlanIncomplete
 from selfassess.attachments.responses import download
 from selfassess.errors import Conflict, Invalid, NotFound
+from selfassess.providers.dependencies import service_dependency
 from selfassess.providers.models import CareService
 from selfassess.settings import Settings
 from selfassess.visits.service import Visits
@@ -84,13 +85,12 @@ class ServicePlansController(Controller):
     path = "/services/{service_id:int}/plans"
     tags = ["actions"]
     include_in_schema = False
-    dependencies = dependencies
+    dependencies = {**dependencies, **service_dependency}
 
     @get("/panel")
     async def panel(
-        self, request: HTMXRequest, plans: NamedDependency[ActionPlans], service_id: FromPath[int]
+        self, request: HTMXRequest, plans: NamedDependency[ActionPlans], service: NamedDependency[CareService]
     ) -> Template:
-        service = await plans.services.get(service_id)
         return render(
             request,
             "actions/_service_panel.html",

@@ -23,6 +23,7 @@ from selfassess.assessments.service import AnswerConflict, Incomplete, SelfAsses
 from selfassess.attachments.responses import download
 from selfassess.errors import Invalid
 from selfassess.frameworks.service import StatementView
+from selfassess.providers.dependencies import service_dependency
 from selfassess.providers.models import CareService
 from selfassess.settings import Settings
 from selfassess.web.forms import Form, bind
@@ -79,13 +80,15 @@ class ServiceAssessmentsController(Controller):
     path = "/services/{service_id:int}/assessments"
     tags = ["assessments"]
     include_in_schema = False
-    dependencies = dependencies
+    dependencies = {**dependencies, **service_dependency}
 
     @get("/panel")
     async def panel(
-        self, request: HTMXRequest, assessments: NamedDependency[SelfAssessments], service_id: FromPath[int]
+        self,
+        request: HTMXRequest,
+        assessments: NamedDependency[SelfAssessments],
+        service: NamedDependency[CareService],
     ) -> Template:
-        service = await assessments.services.get(service_id)
         rows = await assessments.for_service(service)
         period = current_period(clock.today())
         can_start = not any(
@@ -102,10 +105,9 @@ class ServiceAssessmentsController(Controller):
         self,
         request: HTMXRequest,
         assessments: NamedDependency[SelfAssessments],
-        service_id: FromPath[int],
+        service: NamedDependency[CareService],
         data: FormData,
     ) -> Redirect:
-        service = await assessments.services.get(service_id)
         form = bind(StartForm, data)
         if not form.valid:
             raise Invalid(next(iter(form.errors.values())))

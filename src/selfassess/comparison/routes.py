@@ -19,6 +19,7 @@ from selfassess.comparison.charts import BarPair, Guide, guides_for, key_questio
 from selfassess.comparison.rules import ACCURACY_TOLERANCE
 from selfassess.comparison.service import Comparisons, ComparisonView, ServiceTrend
 from selfassess.frameworks.scoring import OverallMethod, OverallRating, RatingBand
+from selfassess.providers.dependencies import service_dependency
 from selfassess.providers.models import CareService
 from selfassess.web.rendering import render
 
@@ -105,19 +106,18 @@ class ServiceComparisonController(Controller):
     path = "/services/{service_id:int}/comparison"
     tags = ["comparison"]
     include_in_schema = False
-    dependencies = dependencies
+    dependencies = {**dependencies, **service_dependency}
 
     @get()
     async def page(
         self,
         request: HTMXRequest,
         comparisons: NamedDependency[Comparisons],
-        service_id: FromPath[int],
+        service: NamedDependency[CareService],
         assessment: FromQuery[int | None] = None,
         visit: FromQuery[int | None] = None,
     ) -> Template:
         """The whole page; changing the pair (htmx) swaps just the comparison block."""
-        service = await comparisons.care_services.get(service_id)
         chosen = await comparisons.choose(service, assessment, visit)
         context: dict[str, Any] = {
             "service": service,
@@ -134,11 +134,13 @@ class ServiceComparisonController(Controller):
 
     @get("/panel")
     async def panel(
-        self, request: HTMXRequest, comparisons: NamedDependency[Comparisons], service_id: FromPath[int]
+        self,
+        request: HTMXRequest,
+        comparisons: NamedDependency[Comparisons],
+        service: NamedDependency[CareService],
     ) -> Template:
         """The service page loads this into its comparison section: the headline, or why there is
         nothing to compare yet."""
-        service = await comparisons.care_services.get(service_id)
         chosen = await comparisons.choose(service)
         return render(request, "comparison/_panel.html", {"service": service, "chosen": chosen})
 

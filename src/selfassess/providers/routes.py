@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from selfassess.accounts.models import User
 from selfassess.accounts.service import DuplicateEmail, FieldInvalid
 from selfassess.errors import Invalid
+from selfassess.providers.dependencies import service_dependency
 from selfassess.providers.models import CareService, RegulatorRating, ServiceType
 from selfassess.providers.schemas import ProviderForm, ServiceForm
 from selfassess.providers.service import AddOutcome, CareServices, ProviderLinks
@@ -43,7 +44,7 @@ class ServiceController(Controller):
     path = "/services"
     tags = ["services"]
     include_in_schema = False
-    dependencies = care_services_dependency
+    dependencies = {**care_services_dependency, **service_dependency}
 
     async def _form_context(
         self, services: CareServices, form: Form[ServiceForm], service: CareService | None
@@ -81,9 +82,11 @@ class ServiceController(Controller):
 
     @get("/{service_id:int}")
     async def detail(
-        self, request: HTMXRequest, care_services: NamedDependency[CareServices], service_id: FromPath[int]
+        self,
+        request: HTMXRequest,
+        care_services: NamedDependency[CareServices],
+        service: NamedDependency[CareService],
     ) -> Template:
-        service = await care_services.get(service_id)
         return render(request, "providers/service.html", {"service": service})
 
     @get("/new", guards=[requires_council_staff])
@@ -114,9 +117,11 @@ class ServiceController(Controller):
 
     @get("/{service_id:int}/edit", guards=[requires_council_staff])
     async def edit(
-        self, request: HTMXRequest, care_services: NamedDependency[CareServices], service_id: FromPath[int]
+        self,
+        request: HTMXRequest,
+        care_services: NamedDependency[CareServices],
+        service: NamedDependency[CareService],
     ) -> Template:
-        service = await care_services.get(service_id)
         form: Form[ServiceForm] = Form.initial(ServiceForm.model_construct(**service.model_dump()))
         return render(
             request, "providers/service_form.html", await self._form_context(care_services, form, service)
@@ -127,10 +132,9 @@ class ServiceController(Controller):
         self,
         request: HTMXRequest,
         care_services: NamedDependency[CareServices],
-        service_id: FromPath[int],
+        service: NamedDependency[CareService],
         data: FormData,
     ) -> Template | Redirect:
-        service = await care_services.get(service_id)
         form = bind(ServiceForm, data)
         if form.valid:
             assert form.data is not None

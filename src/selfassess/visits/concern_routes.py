@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from selfassess import clock
 from selfassess.accounts.models import User
 from selfassess.choices import Choice
+from selfassess.providers.dependencies import service_dependency
+from selfassess.providers.models import CareService
 from selfassess.visits.concern_rules import ConcernCommand
 from selfassess.visits.concerns import SEVERITY_FILTER_OPTIONS, SEVERITY_FILTERS, ConcernEntry, Concerns
 from selfassess.visits.models import Concern, ConcernSource, ConcernStatus, Severity
@@ -89,14 +91,13 @@ class ServiceConcernController(Controller):
     path = "/services/{service_id:int}/concerns"
     tags = ["concerns"]
     include_in_schema = False
-    dependencies = concerns_dependency
+    dependencies = {**concerns_dependency, **service_dependency}
 
     @get("/panel")
     async def panel(
-        self, request: HTMXRequest, concerns: NamedDependency[Concerns], service_id: FromPath[int]
+        self, request: HTMXRequest, concerns: NamedDependency[Concerns], service: NamedDependency[CareService]
     ) -> Template:
         """The service page loads this fragment into its concerns section."""
-        service = await concerns.care_services.get(service_id)
         context = {
             "user": request.user,
             "service": service,
@@ -106,9 +107,8 @@ class ServiceConcernController(Controller):
 
     @get("/new", guards=[requires_council_staff])
     async def new(
-        self, request: HTMXRequest, concerns: NamedDependency[Concerns], service_id: FromPath[int]
+        self, request: HTMXRequest, concerns: NamedDependency[Concerns], service: NamedDependency[CareService]
     ) -> Template:
-        service = await concerns.care_services.get(service_id)
         form: Form[ConcernForm] = Form.initial({"received_on": clock.today()})
         return render(
             request, "visits/concern_form.html", _form_context(form, service.id, service.name, None)
@@ -119,10 +119,9 @@ class ServiceConcernController(Controller):
         self,
         request: HTMXRequest,
         concerns: NamedDependency[Concerns],
-        service_id: FromPath[int],
+        service: NamedDependency[CareService],
         data: FormData,
     ) -> Template | Redirect:
-        service = await concerns.care_services.get(service_id)
         form = bind(ConcernForm, data)
         if not form.valid:
             context = _form_context(form, service.id, service.name, None)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from selfassess.accounts.models import User
 from selfassess.assessments.service import SelfAssessments
 from selfassess.errors import Conflict, Invalid
+from selfassess.providers.dependencies import service_dependency
 from selfassess.providers.models import CareService
 from selfassess.settings import Settings
 from selfassess.visits.forms import (
@@ -97,13 +98,12 @@ class ServiceVisitsController(Controller):
     path = "/services/{service_id:int}/visits"
     tags = ["visits"]
     include_in_schema = False
-    dependencies = dependencies
+    dependencies = {**dependencies, **service_dependency}
 
     @get("/panel")
     async def panel(
-        self, request: HTMXRequest, visits: NamedDependency[Visits], service_id: FromPath[int]
+        self, request: HTMXRequest, visits: NamedDependency[Visits], service: NamedDependency[CareService]
     ) -> Template:
-        service = await visits.services.get(service_id)
         return render(
             request,
             "visits/_service_panel.html",
@@ -119,12 +119,11 @@ class ServiceVisitsController(Controller):
         self,
         request: HTMXRequest,
         visits: NamedDependency[Visits],
-        service_id: FromPath[int],
+        service: NamedDependency[CareService],
         concern: FromQuery[int | None] = None,
         visit_type: FromQuery[str | None] = None,
     ) -> Template:
         """A concern's "schedule a reactive visit" and a plan's "schedule the follow-up" land here."""
-        service = await visits.services.get(service_id)
         initial: dict[str, Any] = {
             "visit_type": visit_type
             if visit_type in VisitType._value2member_map_
@@ -139,9 +138,12 @@ class ServiceVisitsController(Controller):
 
     @post("/new", guards=[requires_council_staff])
     async def create(
-        self, request: HTMXRequest, visits: NamedDependency[Visits], service_id: FromPath[int], data: FormData
+        self,
+        request: HTMXRequest,
+        visits: NamedDependency[Visits],
+        service: NamedDependency[CareService],
+        data: FormData,
     ) -> Template | Redirect:
-        service = await visits.services.get(service_id)
         form = bind(VisitForm, {"announced": False, **data})
         if form.valid:
             assert form.data is not None
