@@ -33,7 +33,8 @@ from selfassess.assessments.rules import (
 from selfassess.attachments.models import StoredFile
 from selfassess.attachments.service import file_content, store_file
 from selfassess.db import Page, update_if_version, utcnow
-from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
+from selfassess.errors import Forbidden, Invalid, NotFound
+from selfassess.frameworks.score_sheet import SheetConflict, SheetIncomplete, require_on_scale, unscored
 from selfassess.frameworks.service import LoadedFramework, StatementView, council_settings, load_framework
 from selfassess.notifications.recipients import council_contacts, provider_staff
 from selfassess.notifications.service import notify
@@ -73,20 +74,12 @@ class HistoryRow:
     actor: str
 
 
-class AnswerConflict(Conflict):
-    """Someone saved this statement after the user loaded it: show both versions, overwrite nothing."""
-
-    def __init__(self, current: SelfAssessmentAnswer, saved_by: str | None) -> None:
-        super().__init__(f"{saved_by or 'Someone'} saved a different version of this statement.")
-        self.current = current
-        self.saved_by = saved_by
+class AnswerConflict(SheetConflict[SelfAssessmentAnswer]):
+    """The score sheet's conflict, for a self-assessment answer."""
 
 
-class Incomplete(Invalid):
-    def __init__(self, missing: list[tuple[StatementView, int]]) -> None:
-        count = len(missing)
-        super().__init__(f"{count} statement{'s are' if count != 1 else ' is'} not scored yet.")
-        self.missing = missing
+class Incomplete(SheetIncomplete):
+    """The score sheet's unfinished answer, for a self-assessment that cannot be submitted yet."""
 
 
 class SelfAssessments:
@@ -308,8 +301,7 @@ class SelfAssessments:
         """One statement, saved only if nobody else saved it since `expected_version` was loaded."""
         self._require_editable(assessment)
         framework = await self.framework(assessment)
-        if score is not None and score not in framework.rules.values:
-            raise Invalid("Choose a score from the scale.")
+        require_on_scale(score, framework.rules.values)
         if len(narrative) > MAX_TEXT or len(improvement_plan) > MAX_TEXT:
             raise Invalid(f"Each text box takes at most {MAX_TEXT:,} characters.")
         saved = await update_if_version(
@@ -423,12 +415,7 @@ class SelfAssessments:
     async def missing(self, assessment: SelfAssessment) -> list[tuple[StatementView, int]]:
         """Statements not yet scored, with their answer ids, in framework order."""
         framework = await self.framework(assessment)
-        answers = await self.answers(assessment)
-        return [
-            (statement, answers[statement.id].id)
-            for statement in framework.statements
-            if answers[statement.id].score is None
-        ]
+        return unscored(framework.statements, await self.answers(assessment))
 
     async def submit(self, assessment: SelfAssessment, service: CareService) -> None:
         self._require(AssessmentCommand.SUBMIT, assessment)

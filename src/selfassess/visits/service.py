@@ -25,6 +25,7 @@ from selfassess.actions.models import ActionPlan
 from selfassess.assessments.models import AssessmentStatus, SelfAssessment
 from selfassess.db import Page, update_if_version, utcnow
 from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
+from selfassess.frameworks.score_sheet import SheetConflict, SheetIncomplete, require_on_scale, unscored
 from selfassess.frameworks.scoring import Breach
 from selfassess.frameworks.service import (
     FrameworkSummary,
@@ -95,18 +96,12 @@ class HistoryRow:
     actor: str
 
 
-class ScoreConflict(Conflict):
-    def __init__(self, current: VisitScore, saved_by: str | None) -> None:
-        super().__init__(f"{saved_by or 'Someone'} saved a different version of this statement.")
-        self.current = current
-        self.saved_by = saved_by
+class ScoreConflict(SheetConflict[VisitScore]):
+    """The score sheet's conflict, for an officer's visit score."""
 
 
-class ScoresMissing(Invalid):
-    def __init__(self, missing: list[tuple[StatementView, int]]) -> None:
-        count = len(missing)
-        super().__init__(f"{count} statement{'s are' if count != 1 else ' is'} not scored yet.")
-        self.missing = missing
+class ScoresMissing(SheetIncomplete):
+    """The score sheet's unfinished answer, for a visit whose scores cannot be locked yet."""
 
 
 @dataclass(frozen=True)
@@ -487,8 +482,7 @@ class Visits:
     ) -> VisitScore:
         self.require(visit, VisitCommand.EDIT_SCORES)
         framework = await self.framework(visit)
-        if score is not None and score not in framework.rules.values:
-            raise Invalid("Choose a score from the scale.")
+        require_on_scale(score, framework.rules.values)
         saved = await update_if_version(
             self.db,
             VisitScore,
@@ -560,12 +554,7 @@ class Visits:
 
     async def missing(self, visit: Visit) -> list[tuple[StatementView, int]]:
         framework = await self.framework(visit)
-        scores = await self.scores(visit)
-        return [
-            (statement, scores[statement.id].id)
-            for statement in framework.statements
-            if scores[statement.id].score is None
-        ]
+        return unscored(framework.statements, await self.scores(visit))
 
     async def lock_scores(self, visit: Visit) -> None:
         """From here the provider's own scores are shown to the officer (blind scoring ends)."""
