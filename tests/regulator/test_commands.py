@@ -14,7 +14,8 @@ from selfassess.accounts.models import Role
 from selfassess.cli import main
 from selfassess.providers.models import CareService
 from selfassess.regulator import client as regulator_client
-from selfassess.regulator.commands import default_local_authority, progress_bar
+from selfassess.regulator.commands import progress_bar
+from selfassess.regulator.mapping import default_local_authority
 from tests import factories
 from tests.mail_sink import SmtpSink
 from tests.regulator.fake_cqc import KEY, FakeCQC, RecordedSleep, location_json

@@ -81,9 +81,7 @@ async def record_aspect_ratings(
             )
         )
     }
-    wanted = {
-        aspect: key if key is not None and is_rating(key) else None for aspect, key in ratings.items()
-    }
+    wanted = {aspect: key if key is not None and is_rating(key) else None for aspect, key in ratings.items()}
     changed = {aspect: key for aspect, key in wanted.items() if current.get(aspect, (None,))[0] != key}
     if not changed:
         return

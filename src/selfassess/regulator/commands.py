@@ -14,7 +14,7 @@ from selfassess.db import session_factory
 from selfassess.errors import Invalid
 from selfassess.regulator import client as regulator_client
 from selfassess.regulator.client import KeyProblem, RegulatorError, RegulatorUnavailable
-from selfassess.regulator.mapping import Plan
+from selfassess.regulator.mapping import Plan, default_local_authority
 from selfassess.regulator.models import ImportStatus, RegulatorImport
 from selfassess.regulator.service import (
     apply_import,
@@ -40,20 +40,6 @@ def progress_bar(label: str, stream: TextIO | None = None, width: int = 30) -> C
         out.flush()
 
     return show
-
-
-def default_local_authority(council_name: str) -> str:
-    """The CQC names local authorities without 'Council' ('Wigan Council' -> 'Wigan')."""
-    for suffix in (
-        " Metropolitan Borough Council",
-        " Borough Council",
-        " City Council",
-        " County Council",
-        " Council",
-    ):
-        if council_name.endswith(suffix):
-            return council_name[: -len(suffix)]
-    return council_name
 
 
 def _exit_code(problem: RegulatorError) -> int:

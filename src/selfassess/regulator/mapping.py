@@ -188,6 +188,20 @@ def map_location(data: Mapping[str, Any]) -> LocationRecord:
     )
 
 
+def default_local_authority(council_name: str) -> str:
+    """The CQC names local authorities without 'Council' ('Wigan Council' -> 'Wigan')."""
+    for suffix in (
+        " Metropolitan Borough Council",
+        " Borough Council",
+        " City Council",
+        " County Council",
+        " Council",
+    ):
+        if council_name.endswith(suffix):
+            return council_name[: -len(suffix)]
+    return council_name
+
+
 def changed_fields(before: LocationRecord | None, after: LocationRecord) -> list[str]:
     """The names of the fields that differ (every field for a location we did not hold)."""
     names = [item.name for item in fields(LocationRecord)]
