@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import copy
 import math
+import threading
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -191,3 +195,33 @@ class RecordedSleep:
 
     async def __call__(self, seconds: float) -> None:
         self.waits.append(seconds)
+
+
+@contextmanager
+def serving(fake: FakeCQC) -> Iterator[str]:
+    """The fake over real HTTP on a free local port, for a server in another process (browser
+    tests); yields the base URL to give it as SELFASSESS_CQC_API_BASE_URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802  (http.server's name)
+            request = httpx.Request("GET", f"http://fake{self.path}", headers=dict(self.headers.items()))
+            response = fake.handle(request)
+            self.send_response(response.status_code)
+            for name, value in response.headers.items():
+                if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(response.content)))
+            self.end_headers()
+            self.wfile.write(response.content)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/public/v1"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -202,6 +202,25 @@ def default_local_authority(council_name: str) -> str:
     return council_name
 
 
+FIELD_LABELS = {
+    "address_line1": "address",
+    "address_line2": "address",
+    "rating": "CQC rating",
+    "rating_date": "date of the CQC rating",
+    "number_of_beds": "number of beds",
+    "last_inspection_on": "last inspection",
+    "registered_manager_absent_since": "registered manager's absence",
+    "provider_id": "provider",
+    "regulator_type": "CQC type",
+}
+
+
+def describe_changes(names: Sequence[str]) -> str:
+    """'name, address, CQC rating': the changed fields in words, each once."""
+    words = [FIELD_LABELS.get(name, name.replace("_", " ")) for name in names]
+    return ", ".join(dict.fromkeys(words))
+
+
 def changed_fields(before: LocationRecord | None, after: LocationRecord) -> list[str]:
     """The names of the fields that differ (every field for a location we did not hold)."""
     names = [item.name for item in fields(LocationRecord)]
@@ -317,7 +336,7 @@ def plan_for(
         changes = changed_fields(by_location.record, record)
         if not changes:
             return Plan.UNCHANGED, "Already up to date."
-        return Plan.UPDATE, "Changes: " + ", ".join(name.replace("_", " ") for name in changes) + "."
+        return Plan.UPDATE, f"Changes: {describe_changes(changes)}."
     if by_name is not None:
         return Plan.MATCH, "Same name and postcode as a service typed in by hand: linked and updated."
     return Plan.CREATE, "A new service in your area."

@@ -50,6 +50,7 @@ from selfassess.regulator.mapping import (
     Plan,
     alerts_for,
     changed_fields,
+    describe_changes,
     map_location,
     match_key,
     plan_for,
@@ -583,7 +584,7 @@ async def refresh_service(
         actor=actor,
         organisation_id=service.council_id,
         subject=f"service:{service.id}",
-        detail=f"{service.name}: " + ", ".join(name.replace("_", " ") for name in changes)[:400],
+        detail=f"{service.name}: {describe_changes(changes)}"[:500],
     )
     if alerts:
         await _alert(db, service, alerts, settings, today)
