@@ -124,6 +124,9 @@ def test_the_preview_plan() -> None:
     assert plan_for(record, council_id=1, by_location=None, by_name=Held(5, 1, None))[0] is Plan.MATCH
     assert plan_for(record, council_id=1, by_location=Held(5, 2, record), by_name=None)[0] is Plan.ELSEWHERE
     assert plan_for(record, council_id=1, by_location=Held(5, 1, record), by_name=None)[0] is Plan.UNCHANGED
+    gone = dataclasses.replace(record, registration_status="Deregistered")
+    assert plan_for(gone, council_id=1, by_location=None, by_name=None)[0] is Plan.NOT_REGISTERED
+    assert plan_for(gone, council_id=1, by_location=Held(5, 1, record), by_name=None)[0] is Plan.UPDATE
     renamed = dataclasses.replace(record, name="Home (old name)")
     plan, detail = plan_for(record, council_id=1, by_location=Held(5, 1, renamed), by_name=None)
     assert (plan, detail) == (Plan.UPDATE, "Changes: name.")

@@ -299,6 +299,7 @@ class Plan(Enum):
     UPDATE = "update", "Update"
     UNCHANGED = "unchanged", "Unchanged"
     ELSEWHERE = "elsewhere", "In another council's area"
+    NOT_REGISTERED = "not_registered", "No longer registered"
     MISSING = "missing", "Not found at the CQC"
 
     def __new__(cls, value: str, label: str) -> Plan:
@@ -337,6 +338,11 @@ def plan_for(
         if not changes:
             return Plan.UNCHANGED, "Already up to date."
         return Plan.UPDATE, f"Changes: {describe_changes(changes)}."
+    if not record.is_registered:
+        return (
+            Plan.NOT_REGISTERED,
+            f"The CQC lists it as {record.registration_status or 'not registered'}: left out.",
+        )
     if by_name is not None:
         return Plan.MATCH, "Same name and postcode as a service typed in by hand: linked and updated."
     return Plan.CREATE, "A new service in your area."

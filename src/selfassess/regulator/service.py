@@ -152,7 +152,7 @@ async def fetch_pending(
         RegulatorImportItem.plan.is_(None),
     )
     items = list(await db.scalars(waiting.order_by(RegulatorImportItem.id).limit(limit)))
-    done = total - len(list(await db.scalars(waiting.with_only_columns(RegulatorImportItem.id))))
+    done = total - (await db.scalar(waiting.with_only_columns(func.count())) or 0)
     provider_names: dict[str, str] = {}
     for item in items:
         try:
