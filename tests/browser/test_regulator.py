@@ -115,6 +115,8 @@ def test_an_admin_imports_the_area_from_the_cqc(admin_page: Page) -> None:
     expect(page.get_by_role("heading", name="Regulator (CQC) data", level=1)).to_be_visible()
     expect(page.get_by_text("212 locations changed at the CQC")).to_be_visible()  # the demo's last sync
     expect(page.get_by_label("Local authority")).to_have_value("Northbridge")
+    screenshot(page, "regulator-admin")
+    check_accessibility(page, "regulator-admin")
     page.get_by_role("button", name="Preview the area").click()
 
     expect(page.get_by_role("heading", name="What confirming will do")).to_be_visible(timeout=15000)

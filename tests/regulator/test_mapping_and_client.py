@@ -79,6 +79,8 @@ def test_unrated_and_incomplete_answers() -> None:
     )
     assert (record.rating, record.rating_date, record.key_question_ratings) == ("not_rated", None, {})
     assert record.registered_manager is None
+    homecare = location_json("1-1", "1-2", name="At Home", postcode="NB1 1AA", care_home=False, beds=0)
+    assert (map_location(homecare).service_type, map_location(homecare).number_of_beds) == ("homecare", None)
     body = location_json("1-1", "1-2", name="x", postcode="x")
     body["currentRatings"]["overall"]["rating"] = "Insufficient evidence to rate"
     assert map_location(body).rating == "not_rated"

@@ -170,7 +170,8 @@ def map_location(data: Mapping[str, Any]) -> LocationRecord:
         regulator_type=_text(data.get("type")) or "",
         care_home=care_home,
         service_type=service_type_for(care_home, gac_types),
-        number_of_beds=beds if isinstance(beds, int) and beds >= 0 else None,
+        # The CQC gives 0 beds for services that have none (homecare): that is no capacity.
+        number_of_beds=beds if isinstance(beds, int) and beds > 0 else None,
         address_line1=_clip("address_line1", _text(data.get("postalAddressLine1"))) or "",
         address_line2=_clip("address_line2", _text(data.get("postalAddressLine2"))),
         town=_clip("town", _text(data.get("postalAddressTownCity")) or county) or "",
