@@ -116,11 +116,12 @@ def rating_key(word: object) -> str:
 
 
 def service_type_for(care_home: bool, service_types: Sequence[str]) -> str:
-    """Our type of service from the CQC's care home flag and its service types (gacServiceTypes)."""
+    """Our type of service from the CQC's care home flag and its service types' names and
+    descriptions (gacServiceTypes)."""
     names = {name.strip().lower() for name in service_types}
     if care_home:
         return "care_home_nursing" if any("nursing" in name for name in names) else "care_home"
-    if any("domiciliary" in name for name in names):
+    if any("domiciliary" in name or "homecare" in name for name in names):
         return "homecare"
     if any("supported living" in name for name in names):
         return "supported_living"
@@ -148,10 +149,12 @@ def map_location(data: Mapping[str, Any]) -> LocationRecord:
     if not (location_id and provider_id and name):
         raise MappingProblem("The answer has no location ID, provider ID or name.")
     care_home = str(data.get("careHome", "")).strip().upper() == "Y"
-    gac_types = [
-        item["name"]
+    gac_types = [  # each has a name ("Homecare agencies") and a description ("Domiciliary care service")
+        text
         for item in data.get("gacServiceTypes") or []
-        if isinstance(item, dict) and isinstance(item.get("name"), str)
+        if isinstance(item, dict)
+        for text in (item.get("name"), item.get("description"))
+        if isinstance(text, str)
     ]
     overall = ((data.get("currentRatings") or {}).get("overall")) or {}
     questions: dict[str, str] = {}
