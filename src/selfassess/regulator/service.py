@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -664,7 +663,6 @@ class SyncReport:
     alerts: int = 0
     missing: list[str] = field(default_factory=list)
     councils: set[int] = field(default_factory=set)
-    alert_kinds: Counter[str] = field(default_factory=Counter)
 
 
 async def last_sync(db: AsyncSession) -> RegulatorSyncRun | None:
@@ -740,7 +738,6 @@ async def sync_regulator(
                 alerts = await refresh_service(db, service, stored, record, settings=settings, today=today)
                 report.refreshed += 1
                 report.alerts += len(alerts)
-                report.alert_kinds.update(alert.kind.value for alert in alerts)
                 report.councils.add(service.council_id)
                 await db.commit()
             if progress:
