@@ -324,6 +324,41 @@ def cmd_recompute_ratings(args: argparse.Namespace, settings: Settings) -> int:
     return _run_on_database(settings, recompute)
 
 
+def cmd_import_regulator(args: argparse.Namespace, settings: Settings) -> int:
+    """Import a council's area (or chosen locations) from the CQC: preview, confirm, apply."""
+    from selfassess.regulator.commands import run_import
+
+    def confirm(question: str) -> bool:
+        if args.yes:
+            return True
+        if not sys.stdin.isatty():
+            print(f"{question} Not asked without a terminal: add --yes.", file=sys.stderr)
+            return False
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+    async def work(engine: AsyncEngine) -> int:
+        return await run_import(
+            engine,
+            settings,
+            council_name=args.council,
+            location_ids=args.location or [],
+            local_authority=args.local_authority,
+            confirm=confirm,
+        )
+
+    return _run_on_database(settings, work)
+
+
+def cmd_sync_regulator(args: argparse.Namespace, settings: Settings) -> int:
+    """Refresh the services the CQC changed since the last run; alert officers; re-assess risk."""
+    from selfassess.regulator.commands import run_sync
+
+    async def work(engine: AsyncEngine) -> int:
+        return await run_sync(engine, settings)
+
+    return _run_on_database(settings, work) or cmd_send_mail(args, settings)
+
+
 def _database_shown(settings: Settings) -> str:
     from sqlalchemy.engine import make_url
 
@@ -461,6 +496,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reminders.add_argument("--batch", type=int, default=50, help="most e-mails to send in this pass")
     reminders.set_defaults(handler=cmd_send_reminders)
+
+    regulator_import = commands.add_parser(
+        "import-regulator",
+        help="import a council's services from the CQC API: its whole area, or --location IDs; "
+        "shows a preview and asks before changing anything",
+    )
+    regulator_import.add_argument("--council", required=True, help="the council's name in selfassess")
+    regulator_import.add_argument(
+        "--location",
+        action="append",
+        metavar="ID",
+        help="a CQC location ID (repeat for more); default: the area",
+    )
+    regulator_import.add_argument(
+        "--local-authority",
+        help="the area as the CQC names it (default: the council's name without 'Council')",
+    )
+    regulator_import.add_argument("--yes", action="store_true", help="apply the preview without asking")
+    regulator_import.set_defaults(handler=cmd_import_regulator)
+
+    regulator_sync = commands.add_parser(
+        "sync-regulator",
+        help="refresh services the CQC changed since the last run, alert officers, send mail (run hourly)",
+    )
+    regulator_sync.add_argument("--batch", type=int, default=50, help="most e-mails to send in this pass")
+    regulator_sync.set_defaults(handler=cmd_sync_regulator)
 
     recompute = commands.add_parser(
         "recompute-ratings",

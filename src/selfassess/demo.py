@@ -23,6 +23,7 @@ from selfassess.db import utcnow
 from selfassess.frameworks.service import create_council, install_shipped_frameworks
 from selfassess.oversight.demo import add_demo_oversight
 from selfassess.providers.models import CareService, CouncilProvider, LinkStatus, RegulatorRating, ServiceType
+from selfassess.regulator.demo import add_demo_regulator
 from selfassess.settings import Settings
 from selfassess.visits.concern_demo import add_demo_concerns
 from selfassess.visits.demo import add_demo_visits
@@ -229,6 +230,7 @@ async def load_demo(db: AsyncSession, settings: Settings) -> DemoLogins:
         await add_demo_plan(db, demo, settings)
         await add_demo_oversight(db, demo, settings)
         await add_demo_api(db, demo)
+        await add_demo_regulator(db, demo, settings)
     return _logins()
 
 

@@ -32,6 +32,12 @@ from selfassess.oversight.models import (
     ServiceRisk,
 )
 from selfassess.providers.models import CareService, CouncilProvider
+from selfassess.regulator.models import (
+    RegulatorImport,
+    RegulatorImportItem,
+    RegulatorLocation,
+    RegulatorSyncRun,
+)
 from selfassess.tokens.models import ApiToken
 from selfassess.visits.models import (
     Concern,
@@ -74,6 +80,10 @@ __all__ = [
     "OutboxEmail",
     "QualityStatement",
     "RatingPeriod",
+    "RegulatorImport",
+    "RegulatorImportItem",
+    "RegulatorLocation",
+    "RegulatorSyncRun",
     "SelfAssessment",
     "SelfAssessmentAnswer",
     "ServiceRisk",

@@ -106,6 +106,25 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = 10.0
     mail_from: str = "selfassess <no-reply@selfassess.invalid>"
 
+    # --- the regulator's (CQC) public API ---------------------------------------------------------
+    cqc_api_base_url: str = Field(
+        default="https://api.service.cqc.org.uk/public/v1",
+        description="The CQC public API; its data is imported and kept in step by sync-regulator.",
+    )
+    cqc_subscription_key: SecretStr | None = Field(
+        default=None,
+        description="The key from the CQC API portal, sent as Ocp-Apim-Subscription-Key.",
+    )
+    cqc_timeout_seconds: float = Field(default=20.0, gt=0, description="Per request to the CQC API.")
+    cqc_max_retries: int = Field(
+        default=5, ge=0, description="Retries of a request answered 429 or 5xx (or that timed out)."
+    )
+    cqc_backoff_seconds: float = Field(
+        default=1.0, ge=0, description="First wait before a retry, then doubled (unless Retry-After says)."
+    )
+    cqc_max_backoff_seconds: float = Field(default=60.0, ge=0, description="Longest wait before a retry.")
+    cqc_page_size: int = Field(default=500, ge=1, le=1000, description="Locations asked for per page.")
+
     @field_validator("data_dir", "templates_dir", "static_dir", "migrations_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:

@@ -375,6 +375,22 @@ async def foreign_webhook(scene: Scene) -> Foreign:
     return Foreign(hook.id, ("alpha-hooks.example", hook.secret))
 
 
+async def foreign_regulator_import(scene: Scene) -> Foreign:
+    """Council A's import from the CQC, staged and not yet applied: for Council A's admins only."""
+    from selfassess.regulator.models import ImportStatus, RegulatorImport, RegulatorImportItem
+
+    batch = RegulatorImport(
+        council_id=scene.world.council_a.id, local_authority="Alphaville Borough", status=ImportStatus.READY
+    )
+    await scene.add(batch)
+    await scene.add(
+        RegulatorImportItem(
+            import_id=batch.id, location_id="1-7770001", provider_name="Alpha Regulator Group", plan="create"
+        )
+    )
+    return Foreign(batch.id, ("Alphaville Borough", "Alpha Regulator Group"))
+
+
 # path parameter name -> a record of that kind that none of the viewers may see
 FOREIGN: dict[str, Callable[[Scene], Awaitable[Foreign]]] = {
     "service_id": foreign_service,
@@ -399,6 +415,7 @@ FOREIGN: dict[str, Callable[[Scene], Awaitable[Foreign]]] = {
     "practice_id": foreign_good_practice,
     "token_id": foreign_token,
     "webhook_id": foreign_webhook,
+    "import_id": foreign_regulator_import,
 }
 
 

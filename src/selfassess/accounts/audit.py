@@ -23,6 +23,8 @@ AUDIT_EVENT_LABELS = {
     "user.reactivated": "Account reactivated",
     "service.created": "Service added",
     "service.updated": "Service details changed",
+    "service.regulator_updated": "Service added or updated from the CQC",
+    "regulator.import_applied": "CQC import applied",
     "provider.linked": "Provider added to the register",
     "provider_link.requested": "Asked a provider to join the register",
     "provider_link.accepted": "Provider accepted a council's register",

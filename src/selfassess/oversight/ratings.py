@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess import clock
@@ -58,6 +58,63 @@ async def record_rating(
             )
         )
     await db.flush()
+
+
+async def record_aspect_ratings(
+    db: AsyncSession,
+    *,
+    service_id: int,
+    council_id: int,
+    source: RatingSource,
+    ratings: dict[str, str | None],
+    valid_from: date,
+) -> None:
+    """Several aspects' new ratings at once (the regulator's overall and key question ratings), as
+    ``record_rating`` records one, in three statements at most: an aspect whose rating in force is
+    the same stays as it is; none starts earlier than the period it ends."""
+    in_force = (
+        RatingPeriod.service_id == service_id,
+        RatingPeriod.source == source,
+        RatingPeriod.valid_to == OPEN_END,
+    )
+    current = {
+        aspect: (key, since)
+        for aspect, key, since in await db.execute(
+            select(RatingPeriod.aspect, RatingPeriod.rating_key, RatingPeriod.valid_from).where(
+                *in_force, RatingPeriod.aspect.in_(list(ratings))
+            )
+        )
+    }
+    wanted = {aspect: key if key is not None and is_rating(key) else None for aspect, key in ratings.items()}
+    changed = {aspect: key for aspect, key in wanted.items() if current.get(aspect, (None,))[0] != key}
+    if not changed:
+        return
+    ending = [aspect for aspect in changed if aspect in current]
+    valid_from = max([valid_from, *(current[aspect][1] for aspect in ending)])
+    if ending:
+        await db.execute(
+            update(RatingPeriod)
+            .where(*in_force, RatingPeriod.aspect.in_(ending))
+            .values(valid_to=valid_from)
+            .execution_options(synchronize_session=False)
+        )
+    rows = [
+        {
+            "service_id": service_id,
+            "council_id": council_id,
+            "source": source,
+            "aspect": aspect,
+            "rating_key": key,
+            "rank": rank_of(key),
+            "good_or_better": is_good_or_better(key),
+            "valid_from": valid_from,
+            "valid_to": OPEN_END,
+        }
+        for aspect, key in sorted(changed.items())
+        if key is not None
+    ]
+    if rows:
+        await db.execute(insert(RatingPeriod), rows)
 
 
 async def record_council_rating(db: AsyncSession, visit: Visit) -> None:
