@@ -31,6 +31,7 @@ from selfassess.oversight.models import (
     ServiceRisk,
 )
 from selfassess.providers.models import CareService, CouncilProvider
+from selfassess.rounds.models import AssessmentRound
 from selfassess.tokens.models import ApiToken
 from selfassess.visits.models import (
     Concern,
@@ -46,6 +47,7 @@ __all__ = [
     "AccountLink",
     "Action",
     "ApiToken",
+    "AssessmentRound",
     "ActionEvent",
     "ActionNote",
     "ActionPlan",
