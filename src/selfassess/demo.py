@@ -22,6 +22,7 @@ from selfassess.db import utcnow
 from selfassess.frameworks.service import create_council, install_shipped_frameworks
 from selfassess.oversight.demo import add_demo_oversight
 from selfassess.providers.models import CareService, CouncilProvider, LinkStatus, RegulatorRating, ServiceType
+from selfassess.rounds.demo import add_demo_round
 from selfassess.settings import Settings
 from selfassess.visits.concern_demo import add_demo_concerns
 from selfassess.visits.demo import add_demo_visits
@@ -225,6 +226,7 @@ async def load_demo(db: AsyncSession, settings: Settings) -> DemoLogins:
         await add_demo_plan(db, demo, settings)
         await add_demo_oversight(db, demo, settings)
         await add_demo_api(db, demo)
+        await add_demo_round(db, demo, settings)
     return _logins()
 
 
