@@ -161,6 +161,8 @@ async def test_providers_see_the_round_and_start_from_last_years_answers_marked_
     carried = await db.scalars(select(EvidenceItem).where(EvidenceItem.answer_id == rows[0].id))
     assert [(item.text, item.carried_over) for item in carried] == [("Falls audit 2025", True)]
 
+    overview = text_of((await client.get(f"/assessments/{assessment.id}")).text)
+    assert f"{len(rows)} answers carried over from last year's self-assessment, unchanged." in overview
     page = await client.get(f"/assessments/{assessment.id}/questions/S")
     assert page.text.count("Carried over, unchanged since last year") == 8
     assert "Carried over</span>" in page.text  # the evidence too

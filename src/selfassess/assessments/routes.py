@@ -118,6 +118,7 @@ class AssessmentController(Controller):
             "return_form": Form.initial(),
             "can": assessments.commands(assessment),
             "AssessmentCommand": AssessmentCommand,
+            "carried_over": sum(1 for answer in answers.values() if answer.carried_over),
         }
 
     @get()

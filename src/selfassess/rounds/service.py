@@ -304,11 +304,7 @@ class Rounds:
         for round_, council_name in await self.db.execute(
             self._provider_rounds(today).order_by(AssessmentRound.deadline)
         ):
-            rows = [
-                row
-                for row in await self.services(round_)
-                if row.service.provider_id == self.viewer.organisation_id
-            ]
+            rows = await self.services(round_, provider_id=self.viewer.organisation_id)
             if not rows:
                 continue
             previous = await self.db.execute(
