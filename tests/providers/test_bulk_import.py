@@ -59,6 +59,8 @@ def services_file(world: factories.World) -> bytes:
         "Holly House,Care home without nursing,Provider One,7 Holly Road,,Northbridge,NB1 2HH,lots,,",
         # 12: officer from another council
         "Ivy House,Care home without nursing,Provider One,8 Ivy Road,,Northbridge,NB1 2IH,10,,officer.b@example.org",
+        # 13: a town longer than the column holds
+        "Juniper House,Care home without nursing,Provider One,9 Juniper Road,," + "N" * 101 + ",NB1 2JH,10,,",
         "",  # a blank line at the end, as spreadsheets leave
     ]
     return (SERVICES_HEADER + "\n".join(lines)).encode()
@@ -191,6 +193,7 @@ async def test_services_dry_run_lists_every_row_then_imports_and_a_second_import
     assert "already a service in another council's area" in _row(html, 10)
     assert "Capacity “lots” is not a whole number" in _row(html, 11)
     assert "No active officer at your council has the e-mail address" in _row(html, 12)
+    assert "“town” is longer than 100 characters" in _row(html, 13)
     assert "Import 2 rows" in text_of(html)
 
     done = await _confirm(client, "services", html)
@@ -207,7 +210,7 @@ async def test_services_dry_run_lists_every_row_then_imports_and_a_second_import
     assert await db.scalar(select(CareService.capacity).where(CareService.id == world.alpha.id)) == 35
     listed = text_of((await client.get("/services")).text)
     assert (
-        "Imported register.csv: 1 created, 1 updated, 1 unchanged. 8 row(s) with errors were left out"
+        "Imported register.csv: 1 created, 1 updated, 1 unchanged. 9 row(s) with errors were left out"
         in listed
     )
 

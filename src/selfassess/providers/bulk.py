@@ -46,6 +46,7 @@ class Column:
     required: bool
     hint: str
     example: str
+    max_length: int = 200  # as the column it is stored in
 
 
 SERVICE_COLUMNS = (
@@ -64,7 +65,7 @@ SERVICE_COLUMNS = (
     ),
     Column("address_line1", True, "First line of the address", "14 Rose Lane"),
     Column("address_line2", False, "Second line of the address", ""),
-    Column("town", True, "Town or city", "Northbridge"),
+    Column("town", True, "Town or city", "Northbridge", max_length=100),
     Column("postcode", True, "A UK postcode", "NB1 4RL"),
     Column("capacity", False, "Beds, or people supported: a whole number", "48"),
     Column("cqc_location_id", False, "The CQC location ID; rows with one are matched by it", "1-1000000001"),
@@ -253,8 +254,8 @@ def _common_problem(row: SourceRow, columns: Iterable[Column]) -> str | None:
             return f"“{column.name}” is required."
         if has_control_characters(value):
             return f"“{column.name}” contains a control character."
-        if len(value) > 200:
-            return f"“{column.name}” is longer than 200 characters."
+        if len(value) > column.max_length:
+            return f"“{column.name}” is longer than {column.max_length} characters."
     return None
 
 
