@@ -349,6 +349,8 @@ class SelfAssessments:
                     improvement_plan=answer.improvement_plan,
                     carried_over=True,
                     updated_by_id=answer.updated_by_id,
+                    updated_at=answer.updated_at,  # "saved on ... by ...": when it was written last year
+                    version=1,
                 )
                 .execution_options(synchronize_session=False)
             )
