@@ -47,9 +47,11 @@ from selfassess.frameworks import routes as frameworks_routes
 from selfassess.notifications import routes as notifications_routes
 from selfassess.oversight import practice_routes, support_routes
 from selfassess.oversight import routes as oversight_routes
+from selfassess.providers import import_routes
 from selfassess.providers import routes as providers_routes
 from selfassess.public import routes as public_routes
 from selfassess.regulator import routes as regulator_routes
+from selfassess.rounds import routes as rounds_routes
 from selfassess.settings import Settings, get_settings
 from selfassess.tokens import routes as tokens_routes
 from selfassess.tokens.models import ApiToken
@@ -164,7 +166,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *dashboards_routes.route_handlers,
             *council_settings.route_handlers,
             *providers_routes.route_handlers,
+            *import_routes.route_handlers,
             *assessments_routes.route_handlers,
+            *rounds_routes.route_handlers,
             *comparison_routes.route_handlers,
             *frameworks_routes.route_handlers,
             *concern_routes.route_handlers,

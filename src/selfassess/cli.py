@@ -305,6 +305,20 @@ def cmd_send_reminders(args: argparse.Namespace, settings: Settings) -> int:
     return _run_on_database(settings, remind) or cmd_send_mail(args, settings)
 
 
+def cmd_send_round_reminders(args: argparse.Namespace, settings: Settings) -> int:
+    """Remind provider staff of open self-assessment rounds they have not submitted, then send."""
+    from selfassess.db import session_factory
+    from selfassess.rounds.reminders import queue_round_reminders
+
+    async def remind(engine: AsyncEngine) -> int:
+        async with session_factory(engine)() as db:
+            queued = await queue_round_reminders(db, settings)
+        print(f"Queued {queued} self-assessment round reminder(s).")
+        return 0
+
+    return _run_on_database(settings, remind) or cmd_send_mail(args, settings)
+
+
 def cmd_recompute_ratings(args: argparse.Namespace, settings: Settings) -> int:
     """Rate published visits again by their framework's method; list those that change for review."""
     from selfassess.db import session_factory
@@ -522,6 +536,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     regulator_sync.add_argument("--batch", type=int, default=50, help="most e-mails to send in this pass")
     regulator_sync.set_defaults(handler=cmd_sync_regulator)
+    round_reminders = commands.add_parser(
+        "send-round-reminders",
+        help="remind providers of self-assessment rounds not yet submitted, then send the outbox (run daily)",
+    )
+    round_reminders.add_argument("--batch", type=int, default=50, help="most e-mails to send in this pass")
+    round_reminders.set_defaults(handler=cmd_send_round_reminders)
 
     recompute = commands.add_parser(
         "recompute-ratings",

@@ -24,6 +24,7 @@ from selfassess.frameworks.service import create_council, install_shipped_framew
 from selfassess.oversight.demo import add_demo_oversight
 from selfassess.providers.models import CareService, CouncilProvider, LinkStatus, RegulatorRating, ServiceType
 from selfassess.regulator.demo import add_demo_regulator
+from selfassess.rounds.demo import add_demo_round
 from selfassess.settings import Settings
 from selfassess.visits.concern_demo import add_demo_concerns
 from selfassess.visits.demo import add_demo_visits
@@ -231,6 +232,7 @@ async def load_demo(db: AsyncSession, settings: Settings) -> DemoLogins:
         await add_demo_oversight(db, demo, settings)
         await add_demo_api(db, demo)
         await add_demo_regulator(db, demo, settings)
+        await add_demo_round(db, demo, settings)
     return _logins()
 
 

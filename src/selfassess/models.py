@@ -38,6 +38,7 @@ from selfassess.regulator.models import (
     RegulatorLocation,
     RegulatorSyncRun,
 )
+from selfassess.rounds.models import AssessmentRound
 from selfassess.tokens.models import ApiToken
 from selfassess.visits.models import (
     Concern,
@@ -53,6 +54,7 @@ __all__ = [
     "AccountLink",
     "Action",
     "ApiToken",
+    "AssessmentRound",
     "ActionEvent",
     "ActionNote",
     "ActionPlan",

@@ -36,6 +36,7 @@ from litestar import Litestar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess import clock
 from selfassess.accounts.models import Role, User
 from selfassess.actions.models import Action, ActionNote, ActionPlan, PlanStatus
 from selfassess.actions.rules import ActionStatus, Priority, Reason
@@ -391,6 +392,24 @@ async def foreign_regulator_import(scene: Scene) -> Foreign:
     return Foreign(batch.id, ("Alphaville Borough", "Alpha Regulator Group"))
 
 
+async def foreign_round(scene: Scene) -> Foreign:
+    """Council A's open round of care homes: Provider Two's service in Council A is a homecare
+    agency, so not even Provider Two may start anything in it."""
+    from selfassess.rounds.models import AssessmentRound
+
+    round_ = AssessmentRound(
+        council_id=scene.world.council_a.id,
+        name="Alpha round 2031",
+        framework_version_id=await scene.framework_version_id(),
+        service_types=["care_home"],
+        opens_on=clock.today() - timedelta(days=1),
+        deadline=clock.today() + timedelta(days=10),
+        created_by_id=scene.world.admin_a.id,
+    )
+    await scene.add(round_)
+    return Foreign(round_.id, ("Alpha round 2031",))
+
+
 # path parameter name -> a record of that kind that none of the viewers may see
 FOREIGN: dict[str, Callable[[Scene], Awaitable[Foreign]]] = {
     "service_id": foreign_service,
@@ -416,6 +435,7 @@ FOREIGN: dict[str, Callable[[Scene], Awaitable[Foreign]]] = {
     "token_id": foreign_token,
     "webhook_id": foreign_webhook,
     "import_id": foreign_regulator_import,
+    "round_id": foreign_round,
 }
 
 
@@ -486,6 +506,11 @@ NOT_RECORDS = {
     # with another's service is tested in test_public_pages_never_mix_councils.
     "/public/{slug:str}": "published for everyone",
     "/public/{slug:str}/services/{service_id:int}": "published for everyone",
+    # The kind of import (services or providers); an import always goes into the admin's own
+    # council, which no parameter names (tested in tests/providers/test_bulk_import.py).
+    "/admin/import/template/{kind:str}": "the same template for everyone",
+    "/admin/import/{kind:str}": "into the admin's own council",
+    "/admin/import/{kind:str}/confirm": "into the admin's own council",
 }
 
 NOT_FOUND = {403, 404}

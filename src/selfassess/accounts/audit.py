@@ -50,6 +50,9 @@ AUDIT_EVENT_LABELS = {
     "token.throttled": "API token paused after repeated failures",
     "webhook.created": "Webhook registered",
     "webhook.deleted": "Webhook removed",
+    "import.services": "Services imported from a spreadsheet",
+    "import.providers": "Provider organisations imported from a spreadsheet",
+    "round.opened": "Self-assessment round opened",
 }
 
 

@@ -6,7 +6,7 @@ autosave is a single-row update guarded by the row's version number.
 
 from datetime import datetime
 
-from sqlalchemy import Text, UniqueConstraint
+from sqlalchemy import Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from selfassess.choices import Choice
@@ -61,6 +61,11 @@ class SelfAssessmentAnswer(SQLModel, table=True):
     )
     updated_at: datetime = Field(default_factory=utcnow)
     updated_by_id: int | None = Field(default=None, foreign_key="user.id")
+    carried_over: bool = Field(
+        default=False,
+        sa_column_kwargs={"server_default": false()},
+        description="Copied from the last submitted self-assessment and not changed since.",
+    )
 
 
 class EvidenceKind(Choice):
@@ -79,6 +84,11 @@ class EvidenceItem(SQLModel, table=True):
     file_id: int | None = Field(default=None, foreign_key="stored_file.id")
     added_by_id: int = Field(foreign_key="user.id")
     added_at: datetime = Field(default_factory=utcnow)
+    carried_over: bool = Field(
+        default=False,
+        sa_column_kwargs={"server_default": false()},
+        description="Copied with its answer from the last submitted self-assessment.",
+    )
 
 
 class AssessmentEvent(SQLModel, table=True):

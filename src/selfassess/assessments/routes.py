@@ -94,10 +94,17 @@ class ServiceAssessmentsController(Controller):
         can_start = not any(
             row.assessment.status.editable or row.assessment.period_label == period for row in rows
         )
+        previous = await assessments.last_submitted(service) if can_start else None
         return render(
             request,
             "assessments/_service_panel.html",
-            {"service": service, "rows": rows, "can_start": can_start, "period": period},
+            {
+                "service": service,
+                "rows": rows,
+                "can_start": can_start,
+                "period": period,
+                "previous": previous,
+            },
         )
 
     @post("/")
@@ -112,7 +119,7 @@ class ServiceAssessmentsController(Controller):
         if not form.valid:
             raise Invalid(next(iter(form.errors.values())))
         assert form.data is not None
-        assessment = await assessments.start(service, form.data.period_label)
+        assessment = await assessments.start(service, form.data.period_label, carry_over=form.data.carry_over)
         flash(request, "Your self-assessment has started. Answers save as you type.", "success")
         return see_other(f"/assessments/{assessment.id}")
 
@@ -141,6 +148,7 @@ class AssessmentController(Controller):
             "return_form": Form.initial(),
             "can": assessments.commands(assessment),
             "AssessmentCommand": AssessmentCommand,
+            "carried_over": sum(1 for answer in answers.values() if answer.carried_over),
         }
 
     @get()

@@ -22,6 +22,7 @@ class NoteForm(BaseModel):
 
 class StartForm(BaseModel):
     period_label: str | None = Field(default=None, title="Period", max_length=40)
+    carry_over: bool = Field(default=False, title="Start from the last submitted self-assessment")
 
 
 class ReturnForm(BaseModel):

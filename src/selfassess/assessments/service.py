@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -34,6 +34,7 @@ from selfassess.attachments.models import StoredFile
 from selfassess.attachments.service import file_content, store_file
 from selfassess.db import Page, update_if_version, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
+from selfassess.frameworks.models import QualityStatement
 from selfassess.frameworks.score_sheet import SheetConflict, SheetIncomplete, require_on_scale, unscored
 from selfassess.frameworks.service import LoadedFramework, StatementView, council_settings, load_framework
 from selfassess.notifications.recipients import council_contacts, provider_staff
@@ -249,8 +250,30 @@ class SelfAssessments:
     def _require_editable(self, assessment: SelfAssessment) -> None:
         self._require(AssessmentCommand.EDIT, assessment)
 
-    async def start(self, service: CareService, period_label: str | None = None) -> SelfAssessment:
-        """A new draft against the council's current framework, with an empty answer per statement."""
+    async def last_submitted(self, service: CareService) -> SelfAssessment | None:
+        """The service's most recent self-assessment submitted to the council (reviewed or not): what
+        a new one may start from."""
+        return await self.db.scalar(
+            select(SelfAssessment)
+            .where(
+                SelfAssessment.service_id == service.id,
+                SelfAssessment.status.in_([s for s in AssessmentStatus if s.is_submitted]),
+            )
+            .order_by(SelfAssessment.submitted_at.desc(), SelfAssessment.id.desc())
+            .limit(1)
+        )
+
+    async def start(
+        self,
+        service: CareService,
+        period_label: str | None = None,
+        *,
+        framework_version_id: int | None = None,
+        carry_over: bool = False,
+    ) -> SelfAssessment:
+        """A new draft against the council's current framework (or the version given, a round's),
+        with an answer per statement: empty, or with ``carry_over`` the last submitted one's answer
+        and evidence for the statement with the same code, marked as carried over."""
         self._require_provider()
         open_one = await self.db.scalar(
             select(SelfAssessment.id).where(
@@ -268,7 +291,9 @@ class SelfAssessments:
         )
         if same_period is not None:
             raise Invalid(f"There is already a self-assessment for {period_label}. Choose another period.")
-        version_id = (await council_settings(self.db, service.council_id)).framework_version_id
+        version_id = (
+            framework_version_id or (await council_settings(self.db, service.council_id)).framework_version_id
+        )
         if version_id is None:
             raise Invalid("The council has not chosen a framework yet. Ask your council's quality team.")
         framework = await load_framework(self.db, version_id)
@@ -284,9 +309,58 @@ class SelfAssessments:
             SelfAssessmentAnswer(assessment_id=assessment.id, statement_id=statement.id)
             for statement in framework.statements
         )
-        self._event(assessment, None, AssessmentStatus.DRAFT, "Started")
+        previous = await self.last_submitted(service) if carry_over else None
+        if previous is not None:
+            await self._carry_over(previous, assessment)
+        comment = f"Started from the {previous.period_label} self-assessment" if previous else "Started"
+        self._event(assessment, None, AssessmentStatus.DRAFT, comment)
         await self.db.commit()
         return assessment
+
+    async def _carry_over(self, previous: SelfAssessment, assessment: SelfAssessment) -> None:
+        """Answers and evidence go across by statement code, so a new framework version keeps what
+        still applies. Files are shared, not copied: evidence rows point at the same stored file."""
+        await self.db.flush()
+        old, new = aliased(SelfAssessmentAnswer), aliased(SelfAssessmentAnswer)
+        old_statement, new_statement = aliased(QualityStatement), aliased(QualityStatement)
+        pairs = (
+            select(old, new.id)
+            .join(old_statement, old_statement.id == old.statement_id)
+            .join(new_statement, new_statement.code == old_statement.code)
+            .join(new, (new.statement_id == new_statement.id) & (new.assessment_id == assessment.id))
+            .where(old.assessment_id == previous.id)
+        )
+        new_ids: dict[int, int] = {}
+        for answer, new_id in await self.db.execute(pairs):
+            new_ids[answer.id] = new_id
+            await self.db.execute(
+                update(SelfAssessmentAnswer)
+                .where(SelfAssessmentAnswer.id == new_id)
+                .values(
+                    score=answer.score,
+                    narrative=answer.narrative,
+                    improvement_plan=answer.improvement_plan,
+                    carried_over=True,
+                    updated_by_id=answer.updated_by_id,
+                    updated_at=answer.updated_at,  # "saved on ... by ...": when it was written last year
+                    version=1,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        items = await self.db.scalars(select(EvidenceItem).where(EvidenceItem.answer_id.in_(new_ids)))
+        self.db.add_all(
+            EvidenceItem(
+                answer_id=new_ids[item.answer_id],
+                kind=item.kind,
+                category=item.category,
+                text=item.text,
+                file_id=item.file_id,
+                added_by_id=item.added_by_id,
+                added_at=item.added_at,
+                carried_over=True,
+            )
+            for item in list(items)
+        )
 
     async def save_answer(
         self,
@@ -304,6 +378,12 @@ class SelfAssessments:
         require_on_scale(score, framework.rules.values)
         if len(narrative) > MAX_TEXT or len(improvement_plan) > MAX_TEXT:
             raise Invalid(f"Each text box takes at most {MAX_TEXT:,} characters.")
+        stored = await self.answer(assessment, answer_id)
+        unchanged = (stored.score, stored.narrative, stored.improvement_plan) == (
+            score,
+            narrative,
+            improvement_plan,
+        )
         saved = await update_if_version(
             self.db,
             SelfAssessmentAnswer,
@@ -316,6 +396,7 @@ class SelfAssessments:
                 "improvement_plan": improvement_plan,
                 "updated_at": utcnow(),
                 "updated_by_id": self.viewer.id,
+                "carried_over": stored.carried_over and unchanged,  # "unchanged since last year" until edited
             },
             repeat_is_saved=True,
         )

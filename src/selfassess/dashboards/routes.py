@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from selfassess import clock
 from selfassess.accounts.models import User
 from selfassess.dashboards.service import Home
+from selfassess.rounds.rules import RoundPhase
+from selfassess.rounds.service import Rounds
 from selfassess.settings import Settings
 from selfassess.web.rendering import render
 
@@ -28,7 +30,11 @@ async def home(
         return render(
             request,
             "dashboards/provider.html",
-            {"rows": await dashboard.provider_services(today), "today": today},
+            {
+                "rows": await dashboard.provider_services(today),
+                "today": today,
+                "rounds": await Rounds(db_session, current_user).for_provider_home(today),
+            },
         )
     return render(
         request,
@@ -38,6 +44,11 @@ async def home(
             "tiles": await dashboard.tiles(settings),
             "visits": await dashboard.my_upcoming_visits(),
             "today": today,
+            "rounds": [
+                row
+                for row in await Rounds(db_session, current_user).rows(today)
+                if row.phase is not RoundPhase.CLOSED
+            ],
         },
     )
 

@@ -15,6 +15,24 @@ _POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
 _CQC_ID = re.compile(r"^1-[0-9]{6,12}$")
 
 
+def uk_postcode(value: str) -> str:
+    """The postcode in its usual form (upper case, one space before the last three characters);
+    ValueError when it cannot be a UK postcode. Shared by the form and the spreadsheet import."""
+    value = re.sub(r"\s+", "", value.upper())
+    if len(value) > 3:
+        value = f"{value[:-3]} {value[-3:]}"
+    if not _POSTCODE.match(value):
+        raise ValueError("Enter a real UK postcode, like M1 1AE.")
+    return value
+
+
+def cqc_id(value: str, what: str) -> str:
+    """A CQC location or provider ID as the regulator writes it; ValueError otherwise."""
+    if not _CQC_ID.match(value):
+        raise ValueError(f"A CQC {what} ID looks like 1-123456789.")
+    return value
+
+
 class ServiceForm(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
@@ -34,12 +52,7 @@ class ServiceForm(BaseModel):
     @field_validator("postcode")
     @classmethod
     def _postcode(cls, value: str) -> str:
-        value = re.sub(r"\s+", "", value.upper())
-        if len(value) > 3:
-            value = f"{value[:-3]} {value[-3:]}"
-        if not _POSTCODE.match(value):
-            raise ValueError("Enter a real UK postcode, like M1 1AE.")
-        return value
+        return uk_postcode(value)
 
     @field_validator("cqc_location_id")
     @classmethod

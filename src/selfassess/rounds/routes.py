@@ -1,0 +1,160 @@
+"""Self-assessment round pages: the council's rounds and their completion (council staff), opening
+a round (council admins), and starting a round's self-assessment (provider staff, from home)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.plugins.flash import flash
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from selfassess import clock
+from selfassess.accounts.models import User
+from selfassess.assessments.service import current_period
+from selfassess.errors import Invalid
+from selfassess.frameworks.service import council_settings
+from selfassess.providers.models import ServiceType
+from selfassess.rounds.rules import Progress, round_phase
+from selfassess.rounds.schemas import RoundForm
+from selfassess.rounds.service import Rounds
+from selfassess.settings import Settings
+from selfassess.web.forms import Form, bind
+from selfassess.web.guards import requires_council_admin, requires_council_staff, requires_provider
+from selfassess.web.rendering import render, see_other
+
+
+async def provide_rounds(
+    db_session: NamedDependency[AsyncSession], current_user: NamedDependency[User]
+) -> Rounds:
+    return Rounds(db_session, current_user)
+
+
+dependencies = {"rounds": Provide(provide_rounds)}
+
+
+def _choice(enum: Any, value: str | None) -> Any:
+    return enum(value) if value in enum._value2member_map_ else None
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 10 else None
+
+
+class RoundsController(Controller):
+    path = "/rounds"
+    tags = ["rounds"]
+    include_in_schema = False
+    guards = [requires_council_staff]
+    dependencies = dependencies
+
+    @get()
+    async def index(self, request: HTMXRequest, rounds: NamedDependency[Rounds]) -> Template:
+        return render(request, "rounds/rounds.html", {"rows": await rounds.rows(clock.today())})
+
+    async def _form_page(
+        self, request: HTMXRequest, rounds: Rounds, form: Form[RoundForm], status: int
+    ) -> Template:
+        context = {
+            "form": form,
+            "framework_options": await rounds.framework_options(),
+            "type_options": ServiceType.options(),
+        }
+        return render(request, "rounds/round_form.html", context, status_code=status)
+
+    @get("/new", guards=[requires_council_admin])
+    async def new(self, request: HTMXRequest, rounds: NamedDependency[Rounds]) -> Template:
+        today = clock.today()
+        current = (await council_settings(rounds.db, request.user.organisation_id)).framework_version_id
+        form: Form[RoundForm] = Form.initial(
+            {"name": current_period(today), "framework_version_id": current, "opens_on": today.isoformat()}
+        )
+        return await self._form_page(request, rounds, form, 200)
+
+    @post("/new", guards=[requires_council_admin])
+    async def create(
+        self, request: HTMXRequest, rounds: NamedDependency[Rounds], data: URLEncodedBody[dict[str, Any]]
+    ) -> Template | Redirect:
+        form = bind(RoundForm, data)
+        if form.valid:
+            assert form.data is not None
+            try:
+                round_ = await rounds.open_round(form.data, clock.today())
+            except Invalid as problem:
+                form.add_error("__all__", str(problem))
+            else:
+                flash(
+                    request,
+                    f"Opened the {round_.name} round. Providers see it on their home page.",
+                    "success",
+                )
+                return see_other(f"/rounds/{round_.id}")
+        return await self._form_page(request, rounds, form, 422)
+
+    @get("/{round_id:int}")
+    async def detail(
+        self, request: HTMXRequest, rounds: NamedDependency[Rounds], round_id: FromPath[int]
+    ) -> Template:
+        round_ = await rounds.get(round_id)
+        context = {
+            "round": round_,
+            "phase": round_phase(clock.today(), opens_on=round_.opens_on, deadline=round_.deadline),
+            "totals": await rounds.totals(round_),
+            "by_provider": await rounds.by_provider(round_),
+            "by_type": await rounds.by_type(round_),
+            "Progress": Progress,
+            "type_labels": [ServiceType(value).label for value in round_.service_types],
+        }
+        return render(request, "rounds/round.html", context)
+
+    @get("/{round_id:int}/services")
+    async def services(
+        self,
+        request: HTMXRequest,
+        rounds: NamedDependency[Rounds],
+        round_id: FromPath[int],
+        progress: FromQuery[str | None] = None,
+        provider: FromQuery[str | None] = None,
+        type: FromQuery[str | None] = None,
+    ) -> Template:
+        round_ = await rounds.get(round_id)
+        chosen = {
+            "progress": _choice(Progress, progress),
+            "provider_id": _int(provider),
+            "service_type": _choice(ServiceType, type),
+        }
+        rows = await rounds.services(round_, **chosen)
+        return render(request, "rounds/services.html", {"round": round_, "rows": rows, **chosen})
+
+
+class RoundStartController(Controller):
+    path = "/rounds/{round_id:int}/services/{service_id:int}/start"
+    tags = ["rounds"]
+    include_in_schema = False
+    guards = [requires_provider]
+    dependencies = dependencies
+
+    @post()
+    async def start(
+        self,
+        request: HTMXRequest,
+        rounds: NamedDependency[Rounds],
+        settings: NamedDependency[Settings],
+        round_id: FromPath[int],
+        service_id: FromPath[int],
+        data: URLEncodedBody[dict[str, Any]],
+    ) -> Redirect:
+        carry_over = data.get("carry_over") == "true"
+        assessment = await rounds.start(round_id, service_id, carry_over=carry_over, settings=settings)
+        message = "Your self-assessment has started. Answers save as you type."
+        if carry_over:
+            message += " Last year's answers are marked “carried over” until you change them."
+        flash(request, message, "success")
+        return see_other(f"/assessments/{assessment.id}")
+
+
+route_handlers = [RoundsController, RoundStartController]

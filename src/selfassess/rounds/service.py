@@ -1,0 +1,343 @@
+"""Self-assessment rounds as one viewer may see them: council staff see their own council's rounds
+and completion; provider staff see the open rounds of the councils whose area their services are
+in, and start their self-assessments from there. Another council's round is simply not found.
+
+Completion is counted in SQL from one selection (`_in_round`), and the lists behind each count use
+that same selection with the same filter, so a figure and its list always agree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from selfassess import clock
+from selfassess.accounts.audit import record_audit
+from selfassess.accounts.models import Organisation, User
+from selfassess.assessments.models import AssessmentStatus, SelfAssessment
+from selfassess.assessments.service import SelfAssessments
+from selfassess.errors import Forbidden, Invalid, NotFound
+from selfassess.frameworks.models import Framework, FrameworkVersion, VersionStatus
+from selfassess.providers.models import CareService, ServiceType
+from selfassess.rounds.models import AssessmentRound
+from selfassess.rounds.rules import Progress, RoundPhase, progress_of, round_phase, round_problem
+from selfassess.rounds.schemas import RoundForm
+from selfassess.settings import Settings
+
+
+def _latest_status(round_: AssessmentRound):  # type: ignore[no-untyped-def]
+    """The status of the service's self-assessment for this round (its period is the round's name)."""
+    return (
+        select(SelfAssessment.status)
+        .where(SelfAssessment.service_id == CareService.id, SelfAssessment.period_label == round_.name)
+        .order_by(SelfAssessment.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def progress_column(round_: AssessmentRound):  # type: ignore[no-untyped-def]
+    """`rules.progress_of` in SQL, written from the rule itself so the two cannot disagree."""
+    status = _latest_status(round_)
+    return case(
+        (status.is_(None), progress_of(None).value),
+        *[(status == value, progress_of(value).value) for value in AssessmentStatus],
+    )
+
+
+def services_in_scope(round_: AssessmentRound):  # type: ignore[no-untyped-def]
+    """The conditions that put a care service in a round: active, in the council's area, of a
+    type the round covers."""
+    conditions = [CareService.council_id == round_.council_id, CareService.is_active.is_(True)]
+    if round_.service_types:
+        conditions.append(
+            CareService.service_type.in_([ServiceType(value) for value in round_.service_types])
+        )
+    return conditions
+
+
+@dataclass(frozen=True)
+class Completion:
+    """Services of a round by progress: one row of the by-provider or by-type table, or the total."""
+
+    key: str  # provider id or service type value ("" for the total)
+    label: str
+    not_started: int
+    in_progress: int
+    submitted: int
+
+    @property
+    def total(self) -> int:
+        return self.not_started + self.in_progress + self.submitted
+
+    def count(self, progress: Progress) -> int:
+        return getattr(self, progress.value)  # type: ignore[no-any-return]
+
+    @property
+    def percent_submitted(self) -> int | None:
+        return round(100 * self.submitted / self.total) if self.total else None
+
+
+@dataclass(frozen=True)
+class RoundRow:
+    round: AssessmentRound
+    phase: RoundPhase
+    framework_label: str
+    completion: Completion
+
+
+@dataclass(frozen=True)
+class RoundServiceRow:
+    service: CareService
+    provider_name: str
+    progress: Progress
+    assessment_id: int | None
+
+
+@dataclass(frozen=True)
+class ProviderRound:
+    """An open round as a provider sees it on the home page: its services in it and their progress."""
+
+    round: AssessmentRound
+    council_name: str
+    services: list[RoundServiceRow]
+    last_submitted: dict[int, str]  # service id → period of the self-assessment it may start from
+
+
+class Rounds:
+    def __init__(self, db: AsyncSession, viewer: User) -> None:
+        self.db = db
+        self.viewer = viewer
+
+    def _require_council_staff(self) -> None:
+        if not self.viewer.is_council_staff:
+            raise Forbidden("Rounds are run by council staff.")
+
+    # --- council side -------------------------------------------------------------------------
+
+    async def framework_options(self) -> list[tuple[int, str]]:
+        """Published versions the council may use: shipped ones and its own."""
+        self._require_council_staff()
+        rows = await self.db.execute(
+            select(FrameworkVersion.id, Framework.name, FrameworkVersion.version)
+            .join(Framework, Framework.id == FrameworkVersion.framework_id)
+            .where(
+                FrameworkVersion.status == VersionStatus.PUBLISHED,
+                (Framework.owner_council_id.is_(None))
+                | (Framework.owner_council_id == self.viewer.organisation_id),
+            )
+            .order_by(Framework.name, FrameworkVersion.created_at.desc())
+        )
+        return [(id_, f"{name} {version}") for id_, name, version in rows]
+
+    async def open_round(self, form: RoundForm, today: date) -> AssessmentRound:
+        if not self.viewer.is_council_admin:
+            raise Forbidden("Only council admins open self-assessment rounds.")
+        if problem := round_problem(
+            name=form.name, opens_on=form.opens_on, deadline=form.deadline, today=today
+        ):
+            raise Invalid(problem)
+        if form.framework_version_id not in {id_ for id_, _ in await self.framework_options()}:
+            raise Invalid("Choose a published framework version from the list.")
+        clash = await self.db.scalar(
+            select(AssessmentRound.id).where(
+                AssessmentRound.council_id == self.viewer.organisation_id, AssessmentRound.name == form.name
+            )
+        )
+        if clash is not None:
+            raise Invalid(f"Your council already has a round called {form.name}.")
+        round_ = AssessmentRound(
+            council_id=self.viewer.organisation_id,
+            name=form.name,
+            framework_version_id=form.framework_version_id,
+            service_types=sorted({service_type.value for service_type in form.service_types}),
+            opens_on=form.opens_on,
+            deadline=form.deadline,
+            created_by_id=self.viewer.id,
+        )
+        self.db.add(round_)
+        await self.db.flush()
+        record_audit(
+            self.db, "round.opened", actor=self.viewer, subject=f"round:{round_.id}", detail=form.name
+        )
+        await self.db.commit()
+        return round_
+
+    async def get(self, round_id: int) -> AssessmentRound:
+        self._require_council_staff()
+        round_ = await self.db.scalar(
+            select(AssessmentRound).where(
+                AssessmentRound.id == round_id, AssessmentRound.council_id == self.viewer.organisation_id
+            )
+        )
+        if round_ is None:
+            raise NotFound("round")
+        return round_
+
+    def _in_round(self, round_: AssessmentRound) -> Select:  # type: ignore[type-arg]
+        """Every service in the round with its progress: the one selection counts and lists share."""
+        return (
+            select(
+                CareService.id.label("service_id"),
+                CareService.provider_id.label("provider_id"),
+                CareService.service_type.label("service_type"),
+                progress_column(round_).label("progress"),
+            )
+            .where(*services_in_scope(round_))
+            .subquery()
+        )
+
+    async def _completion(
+        self, round_: AssessmentRound, by: str | None
+    ) -> list[tuple[object, int, int, int]]:
+        scope = self._in_round(round_)
+        counts = [
+            func.coalesce(func.sum(case((scope.c.progress == p.value, 1), else_=0)), 0) for p in Progress
+        ]
+        if by is None:
+            return [("", *(await self.db.execute(select(*counts))).one())]
+        key = scope.c[by]
+        return [tuple(row) for row in await self.db.execute(select(key, *counts).group_by(key))]
+
+    async def totals(self, round_: AssessmentRound) -> Completion:
+        (_, *counts), *_ = await self._completion(round_, None)
+        return Completion("", "All services", *(int(count) for count in counts))
+
+    async def by_provider(self, round_: AssessmentRound) -> list[Completion]:
+        rows = await self._completion(round_, "provider_id")
+        names = dict(
+            (
+                await self.db.execute(
+                    select(Organisation.id, Organisation.name).where(
+                        Organisation.id.in_([row[0] for row in rows])
+                    )
+                )
+            ).all()
+        )
+        table = [Completion(str(key), names[key], *(int(c) for c in counts)) for key, *counts in rows]
+        return sorted(table, key=lambda row: row.label.lower())
+
+    async def by_type(self, round_: AssessmentRound) -> list[Completion]:
+        rows = await self._completion(round_, "service_type")
+        table = [
+            Completion(ServiceType(key).value, ServiceType(key).label, *(int(c) for c in counts))
+            for key, *counts in rows
+        ]
+        return sorted(table, key=lambda row: row.label)
+
+    async def services(
+        self,
+        round_: AssessmentRound,
+        *,
+        progress: Progress | None = None,
+        provider_id: int | None = None,
+        service_type: ServiceType | None = None,
+    ) -> list[RoundServiceRow]:
+        """The services behind a count: the same selection, with the count's filter."""
+        scope = self._in_round(round_)
+        assessment_id = (
+            select(SelfAssessment.id)
+            .where(
+                SelfAssessment.service_id == scope.c.service_id, SelfAssessment.period_label == round_.name
+            )
+            .order_by(SelfAssessment.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        statement = (
+            select(CareService, Organisation.name, scope.c.progress, assessment_id)
+            .join(scope, scope.c.service_id == CareService.id)
+            .join(Organisation, Organisation.id == CareService.provider_id)
+            .order_by(Organisation.name, CareService.name, CareService.id)
+        )
+        if progress is not None:
+            statement = statement.where(scope.c.progress == progress.value)
+        if provider_id is not None:
+            statement = statement.where(scope.c.provider_id == provider_id)
+        if service_type is not None:
+            statement = statement.where(scope.c.service_type == service_type)
+        rows = await self.db.execute(statement)
+        return [RoundServiceRow(service, name, Progress(value), aid) for service, name, value, aid in rows]
+
+    async def rows(self, today: date) -> list[RoundRow]:
+        self._require_council_staff()
+        rounds = await self.db.execute(
+            select(AssessmentRound, Framework.name, FrameworkVersion.version)
+            .join(FrameworkVersion, FrameworkVersion.id == AssessmentRound.framework_version_id)
+            .join(Framework, Framework.id == FrameworkVersion.framework_id)
+            .where(AssessmentRound.council_id == self.viewer.organisation_id)
+            .order_by(AssessmentRound.deadline.desc(), AssessmentRound.id.desc())
+        )
+        return [
+            RoundRow(
+                round_,
+                round_phase(today, opens_on=round_.opens_on, deadline=round_.deadline),
+                f"{name} {version}",
+                await self.totals(round_),
+            )
+            for round_, name, version in rounds
+        ]
+
+    # --- provider side ------------------------------------------------------------------------
+
+    def _provider_rounds(self, today: date) -> Select:  # type: ignore[type-arg]
+        """Rounds open today in the councils whose area has one of the provider's services."""
+        councils = select(CareService.council_id).where(
+            CareService.provider_id == self.viewer.organisation_id, CareService.is_active.is_(True)
+        )
+        return (
+            select(AssessmentRound, Organisation.name)
+            .join(Organisation, Organisation.id == AssessmentRound.council_id)
+            .where(
+                AssessmentRound.council_id.in_(councils),
+                AssessmentRound.opens_on <= today,
+                AssessmentRound.deadline >= today,
+            )
+        )
+
+    async def for_provider_home(self, today: date) -> list[ProviderRound]:
+        if not self.viewer.is_provider:
+            return []
+        result = []
+        for round_, council_name in await self.db.execute(
+            self._provider_rounds(today).order_by(AssessmentRound.deadline)
+        ):
+            rows = await self.services(round_, provider_id=self.viewer.organisation_id)
+            if not rows:
+                continue
+            previous = await self.db.execute(
+                select(SelfAssessment.service_id, SelfAssessment.period_label)
+                .where(
+                    SelfAssessment.service_id.in_([row.service.id for row in rows]),
+                    SelfAssessment.status.in_([s for s in AssessmentStatus if s.is_submitted]),
+                )
+                .order_by(SelfAssessment.submitted_at)
+            )
+            result.append(ProviderRound(round_, council_name, rows, dict(previous.all())))
+        return result
+
+    async def start(
+        self, round_id: int, service_id: int, *, carry_over: bool, settings: Settings
+    ) -> SelfAssessment:
+        """A provider starts a service's self-assessment for an open round: the round's period and
+        framework version, from last year's answers when asked."""
+        if not self.viewer.is_provider:
+            raise Forbidden("Only the provider's own staff can fill in a self-assessment.")
+        row = (
+            await self.db.execute(self._provider_rounds(clock.today()).where(AssessmentRound.id == round_id))
+        ).first()
+        if row is None:
+            raise NotFound("round")
+        round_ = row[0]
+        assessments = SelfAssessments(self.db, self.viewer, settings)
+        service = await assessments.services.get(service_id)  # the provider's own, or not found
+        in_scope = await self.db.scalar(
+            select(CareService.id).where(CareService.id == service.id, *services_in_scope(round_))
+        )
+        if in_scope is None:
+            raise NotFound("service")
+        return await assessments.start(
+            service, round_.name, framework_version_id=round_.framework_version_id, carry_over=carry_over
+        )

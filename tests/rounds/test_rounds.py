@@ -1,0 +1,298 @@
+"""The yearly self-assessment round: a council opens it, providers see it and start from last
+year's answers, reminders go out through a real SMTP server, and the council sees completion by
+provider and by type of service, each figure linked to the services behind it."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from selfassess import clock
+from selfassess.accounts.models import Role
+from selfassess.assessments.models import AssessmentStatus, EvidenceItem, SelfAssessment
+from selfassess.cli import main
+from selfassess.frameworks.service import council_settings
+from selfassess.notifications.models import OutboxEmail
+from selfassess.rounds.models import AssessmentRound
+from selfassess.rounds.rules import Progress, progress_of, reminder_due
+from tests import factories
+from tests.assessments.helpers import answers, save, score_all
+from tests.mail_sink import SmtpSink
+from tests.support import Browser, text_of
+
+pytestmark = pytest.mark.usefixtures("frameworks")
+
+JAN_1 = date(2027, 1, 1)
+
+
+# --- the rules ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("today", "progress", "expected"),
+    [
+        (date(2026, 11, 30), Progress.NOT_STARTED, None),  # not open yet
+        (date(2026, 12, 1), Progress.NOT_STARTED, "opened"),
+        (date(2026, 12, 1), Progress.IN_PROGRESS, None),  # started, deadline far off
+        (date(2026, 12, 18), Progress.IN_PROGRESS, "due-14"),
+        (date(2026, 12, 29), Progress.NOT_STARTED, "due-3"),
+        (JAN_1, Progress.IN_PROGRESS, "due-3"),  # the deadline day itself
+        (date(2027, 1, 2), Progress.IN_PROGRESS, "overdue"),
+        (date(2026, 12, 29), Progress.SUBMITTED, None),
+    ],
+)
+def test_which_reminder_is_due(today: date, progress: Progress, expected: str | None) -> None:
+    reminder = reminder_due(
+        today, round_name="2026/27", opens_on=date(2026, 12, 1), deadline=JAN_1, progress=progress
+    )
+    assert (reminder.key if reminder else None) == expected
+
+
+def test_a_returned_self_assessment_is_in_progress_and_a_reviewed_one_submitted() -> None:
+    assert progress_of(None) is Progress.NOT_STARTED
+    assert progress_of(AssessmentStatus.RETURNED) is Progress.IN_PROGRESS
+    assert progress_of(AssessmentStatus.REVIEWED) is Progress.SUBMITTED
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+async def _open_round(client: Browser, db: AsyncSession, world: factories.World, **overrides: object):  # type: ignore[no-untyped-def]
+    version_id = (await council_settings(db, world.council_a.id)).framework_version_id
+    await db.commit()
+    today = clock.today()
+    form = {
+        "name": "2026/27",
+        "framework_version_id": version_id,
+        "opens_on": (today - timedelta(days=1)).isoformat(),
+        "deadline": (today + timedelta(days=3)).isoformat(),
+        **overrides,
+    }
+    return await client.post("/rounds/new", form, follow_redirects=False)
+
+
+async def _submitted(client: Browser, db: AsyncSession, service_id: int, period: str) -> SelfAssessment:
+    response = await client.post(
+        f"/services/{service_id}/assessments", {"period_label": period}, follow_redirects=False
+    )
+    assert response.status_code == 303, response.text
+    assessment = await db.get_one(SelfAssessment, int(response.headers["location"].rsplit("/", 1)[1]))
+    await score_all(db, assessment)
+    first = (await answers(db, assessment))[0]
+    note = await client.post(
+        f"/assessments/{assessment.id}/answers/{first.id}/evidence/note",
+        {"text": "Falls audit 2025"},
+        htmx=True,
+    )
+    assert note.status_code == 200
+    assert (
+        await client.post(f"/assessments/{assessment.id}/submit", follow_redirects=False)
+    ).status_code == 303
+    await db.commit()
+    return assessment
+
+
+def _round_id(response) -> int:  # type: ignore[no-untyped-def]
+    assert response.status_code == 303, response.text
+    return int(re.fullmatch(r"/rounds/(\d+)", response.headers["location"]).group(1))
+
+
+# --- opening, seeing, starting ----------------------------------------------------------------------
+
+
+async def test_a_council_admin_opens_a_round_with_clear_refusals(
+    client: Browser, db: AsyncSession, world: factories.World
+) -> None:
+    await client.login(world.admin_a.email)
+    today = clock.today()
+    backwards = await _open_round(client, db, world, deadline=(today - timedelta(days=5)).isoformat())
+    assert backwards.status_code == 422 and "The deadline must be on or after the opening date" in text_of(
+        backwards.text
+    )
+    nonsense = await _open_round(client, db, world, framework_version_id="999999", opens_on="not a date")
+    assert nonsense.status_code == 422 and "Opening date must be a real date" in text_of(nonsense.text)
+    wrong_version = await _open_round(client, db, world, framework_version_id="999999")
+    assert wrong_version.status_code == 422 and "Choose a published framework version" in text_of(
+        wrong_version.text
+    )
+
+    round_id = _round_id(await _open_round(client, db, world, service_types=["care_home", "homecare"]))
+    again = await _open_round(client, db, world)
+    assert again.status_code == 422 and "already has a round called 2026/27" in text_of(again.text)
+    page = text_of((await client.get(f"/rounds/{round_id}")).text)
+    assert "Care home without nursing, Homecare agency" in page and "Open" in page
+
+
+async def test_providers_see_the_round_and_start_from_last_years_answers_marked_until_edited(
+    client: Browser,
+    browsers,
+    db: AsyncSession,
+    world: factories.World,  # type: ignore[no-untyped-def]
+) -> None:
+    await client.login(world.manager_1.email)
+    last_year = await _submitted(client, db, world.alpha.id, "2025/26")
+    async with browsers() as admin:
+        await admin.login(world.admin_a.email)
+        round_id = _round_id(await _open_round(admin, db, world))
+
+    home = await client.get("/home")
+    text = text_of(home.text)
+    deadline = clock.today() + timedelta(days=3)
+    assert f"Council A: self-assessment 2026/27 Deadline: {deadline:%-d %B %Y}" in text
+    assert "Alpha House : not started" in text and "Start from 2025/26's answers" in text
+
+    started = await client.post(
+        f"/rounds/{round_id}/services/{world.alpha.id}/start", {"carry_over": "true"}, follow_redirects=False
+    )
+    assert started.status_code == 303
+    assessment = await db.get_one(SelfAssessment, int(started.headers["location"].rsplit("/", 1)[1]))
+    assert (
+        assessment.period_label == "2026/27"
+        and assessment.framework_version_id == last_year.framework_version_id
+    )
+    rows = await answers(db, assessment)
+    assert all(row.carried_over and row.score == 3 for row in rows)
+    assert rows[0].narrative.startswith("We meet this statement")
+    carried = await db.scalars(select(EvidenceItem).where(EvidenceItem.answer_id == rows[0].id))
+    assert [(item.text, item.carried_over) for item in carried] == [("Falls audit 2025", True)]
+
+    overview = text_of((await client.get(f"/assessments/{assessment.id}")).text)
+    assert f"{len(rows)} answers carried over from last year's self-assessment, unchanged." in overview
+    page = await client.get(f"/assessments/{assessment.id}/questions/S")
+    assert page.text.count("Carried over, unchanged since last year") == 8
+    assert "Carried over</span>" in page.text  # the evidence too
+    # Saving what is there changes nothing; editing it does.
+    unchanged = await save(client, assessment, rows[1], score=3, narrative=rows[1].narrative)
+    assert unchanged.status_code == 200 and f'id="carried-{rows[1].id}" hx-swap-oob' not in unchanged.text
+    edited = await save(client, assessment, rows[0], score=2, narrative="Changed this year")
+    assert f'<span id="carried-{rows[0].id}" hx-swap-oob="true"></span>' in edited.text
+    stored = await answers(db, assessment)
+    assert (stored[0].carried_over, stored[1].carried_over) == (False, True)
+
+    home = text_of((await client.get("/home")).text)
+    assert "Alpha House : started, not submitted Carry on" in home
+
+
+async def test_starting_is_only_for_the_providers_own_services_in_an_open_round(
+    client: Browser,
+    browsers,
+    db: AsyncSession,
+    world: factories.World,  # type: ignore[no-untyped-def]
+) -> None:
+    async with browsers() as admin:
+        await admin.login(world.admin_a.email)
+        round_id = _round_id(await _open_round(admin, db, world, service_types=["care_home"]))
+    await client.login(world.manager_2.email)
+    # Beta is provider 2's, but a homecare agency: not in this care-home round. Alpha is not theirs.
+    for service_id in (world.beta.id, world.alpha.id):
+        refused = await client.post(
+            f"/rounds/{round_id}/services/{service_id}/start", {"carry_over": "false"}
+        )
+        assert refused.status_code == 404
+    assert "self-assessment 2026/27" not in text_of((await client.get("/home")).text)
+    assert (await client.get(f"/rounds/{round_id}")).status_code == 403
+
+
+# --- completion and tenancy --------------------------------------------------------------------------
+
+
+async def test_completion_by_provider_and_type_matches_the_lists_it_links_to(
+    client: Browser,
+    browsers,
+    db: AsyncSession,
+    world: factories.World,  # type: ignore[no-untyped-def]
+) -> None:
+    extra = await factories.service(db, world.council_a, world.provider_1, name="Aspen Court")
+    async with browsers() as manager:
+        await manager.login(world.manager_1.email)
+        await _submitted(manager, db, world.alpha.id, "2026/27")
+        started = await manager.post(
+            f"/services/{extra.id}/assessments", {"period_label": "2026/27"}, follow_redirects=False
+        )
+        assert started.status_code == 303
+    await client.login(world.officer_a.email)
+    async with browsers() as admin:
+        await admin.login(world.admin_a.email)
+        round_id = _round_id(await _open_round(admin, db, world))
+
+    page = await client.get(f"/rounds/{round_id}")
+    assert page.status_code == 200
+    text = text_of(page.text)
+    assert "1 Not started 1 Started, not submitted 1 Submitted" in text
+    assert "33% of 3 services submitted" in text
+    assert "Provider One 0 1 1 2" in text and "Provider Two 1 0 0 1" in text
+    assert "Care home without nursing 0 1 1 2" in text and "Homecare agency 1 0 0 1" in text
+
+    links = re.findall(r'href="(/rounds/\d+/services\?[^"]+)">(\d+)</a>', page.text)
+    assert len(links) == 2 * 2 * 4  # two tables of two rows, four figures each
+    for href, count in links:
+        listed = await client.get(href.replace("&amp;", "&"))
+        assert listed.text.count('data-label="Service"') == int(count), href
+
+    home = text_of((await client.get("/home")).text)
+    assert "2026/27 : 1 of 3 submitted" in home
+
+
+async def test_another_council_cannot_see_or_act_on_a_round(
+    client: Browser,
+    browsers,
+    db: AsyncSession,
+    world: factories.World,  # type: ignore[no-untyped-def]
+) -> None:
+    async with browsers() as admin:
+        await admin.login(world.admin_a.email)
+        round_id = _round_id(await _open_round(admin, db, world))
+    admin_b = await factories.user(db, world.council_b, Role.COUNCIL_ADMIN, email="admin.b@example.org")
+    await client.login(admin_b.email)
+    assert (await client.get(f"/rounds/{round_id}")).status_code == 404
+    assert (await client.get(f"/rounds/{round_id}/services?progress=not_started")).status_code == 404
+    assert "2026/27" not in text_of((await client.get("/rounds")).text)
+    # Provider 2 works for both councils: its council B service is not in council A's round.
+    await client.logout()
+    await client.login(world.manager_2.email)
+    refused = await client.post(
+        f"/rounds/{round_id}/services/{world.gamma.id}/start", {"carry_over": "false"}
+    )
+    assert refused.status_code == 404
+    officer = await client.post("/rounds/new", {"name": "x"})
+    assert officer.status_code == 403
+
+
+# --- reminders ----------------------------------------------------------------------------------------
+
+
+async def test_reminders_go_to_those_not_submitted_through_smtp_once(
+    client: Browser,
+    browsers,  # type: ignore[no-untyped-def]
+    db: AsyncSession,
+    world: factories.World,
+    sink: SmtpSink,
+    cli_environment: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    async with browsers() as manager:
+        await manager.login(world.manager_1.email)
+        await _submitted(manager, db, world.alpha.id, "2026/27")
+    await client.login(world.admin_a.email)
+    _round_id(await _open_round(client, db, world))
+    await db.execute(OutboxEmail.__table__.delete())
+    await db.commit()
+
+    assert await asyncio.to_thread(main, ["send-round-reminders"]) == 0
+    output = capsys.readouterr().out
+    assert "Queued 1 self-assessment round reminder(s)." in output
+    assert [message["To"] for message in sink.received] == [world.manager_2.email]
+    deadline = clock.today() + timedelta(days=3)
+    message = sink.received[0]
+    assert message["Subject"] == f"Self-assessment 2026/27 due on {deadline:%-d %B %Y}: Beta Homecare"
+    assert "is not started yet" in message.get_content() and "3 days left" in message.get_content()
+
+    assert await asyncio.to_thread(main, ["send-round-reminders"]) == 0
+    assert "Queued 0 self-assessment round reminder(s)." in capsys.readouterr().out
+    assert len(sink.received) == 1
+    assert await db.scalar(select(func.count(AssessmentRound.id))) == 1
