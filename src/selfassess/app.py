@@ -49,6 +49,7 @@ from selfassess.oversight import practice_routes, support_routes
 from selfassess.oversight import routes as oversight_routes
 from selfassess.providers import routes as providers_routes
 from selfassess.public import routes as public_routes
+from selfassess.queues import routes as queues_routes
 from selfassess.settings import Settings, get_settings
 from selfassess.tokens import routes as tokens_routes
 from selfassess.tokens.models import ApiToken
@@ -176,6 +177,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *practice_routes.route_handlers,
             *tokens_routes.route_handlers,
             *webhooks_routes.route_handlers,
+            *queues_routes.route_handlers,
             api_router,
             create_static_files_router(
                 path="/static",

@@ -30,6 +30,7 @@ async def add_demo_plan(db: AsyncSession, demo, settings: Settings) -> None:  # 
     today = clock.today()
     council_side = ActionPlans(db, officer, settings)
     plan = await council_side.generate(visit, service)
+    demo.plans["rose_lane"] = plan.id
 
     provider_side = ActionPlans(db, manager, settings)
     by_statement = {

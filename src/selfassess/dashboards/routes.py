@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from selfassess import clock
 from selfassess.accounts.models import User
 from selfassess.dashboards.service import Home
+from selfassess.queues.rules import words
+from selfassess.queues.service import WaitingFor
 from selfassess.settings import Settings
 from selfassess.web.rendering import render
 
@@ -24,11 +26,17 @@ async def home(
 ) -> Template:
     today = clock.today()
     dashboard = Home(db_session, current_user)
+    waiting = {"waiting": await WaitingFor(db_session, current_user).counts(), "queue_words": words}
     if current_user.is_provider:
         return render(
             request,
             "dashboards/provider.html",
-            {"rows": await dashboard.provider_services(today), "today": today},
+            {
+                "rows": await dashboard.provider_services(today),
+                "due_dates": await dashboard.provider_due_dates(today),
+                "today": today,
+                **waiting,
+            },
         )
     return render(
         request,
@@ -38,6 +46,7 @@ async def home(
             "tiles": await dashboard.tiles(settings),
             "visits": await dashboard.my_upcoming_visits(),
             "today": today,
+            **waiting,
         },
     )
 
