@@ -607,7 +607,7 @@ def test_provider_and_officer_work_the_agreed_plan_action_by_action(
     # Each change comes back as just that action's card.
     title = "Follow audit actions through to completion"
     card = page.get_by_role("group", name=title)
-    card.locator("summary").click()  # the cards start collapsed under the plan's summary table
+    card.locator("summary.action-header").click()  # the cards start collapsed under the plan's summary table
     expect(card.locator(".tag").first).to_have_text("Not started")
     mark_page(page)
     card.evaluate("card => { window.__oldCard = card; }")
@@ -631,7 +631,7 @@ def test_provider_and_officer_work_the_agreed_plan_action_by_action(
     login(officer, OFFICER)
     officer.goto(plan)
     card = officer.get_by_role("group", name=title)
-    card.locator("summary").click()
+    card.locator("summary.action-header").click()
     expect(card).to_contain_text(progress)
     mark_page(officer)
     card.get_by_role("button", name="Verify").click()
