@@ -443,3 +443,15 @@ async def test_another_organisation_cannot_see_or_change_the_plan(
             assert moved.status_code in (403, 404)
             assert "Alpha House" not in (await stranger.get(f"/services/{world.alpha.id}/plans/panel")).text
     assert (await _actions(db, plan))["S8"].status is ActionStatus.NOT_STARTED
+
+
+async def test_the_officer_can_reword_a_proposed_action_before_the_plan_is_agreed(
+    client: Browser, db: AsyncSession, world: factories.World, settings: Settings
+) -> None:
+    plan = await _plan(client, db, world, settings)
+    s8 = (await _actions(db, plan))["S8"]
+    reworded = "Give time-critical medicines on time, every time"
+    response = await client.post(f"/plans/{plan.id}/actions/{s8.id}", _edit(s8, title=reworded), htmx=True)
+    assert response.status_code == 200, response.text
+    assert (await _actions(db, plan))["S8"].title == reworded
+    assert f"The officer found: “{FINDINGS['S8']}”" in text_of(response.text), "the quote stays"
