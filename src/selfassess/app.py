@@ -50,6 +50,7 @@ from selfassess.oversight import routes as oversight_routes
 from selfassess.providers import import_routes
 from selfassess.providers import routes as providers_routes
 from selfassess.public import routes as public_routes
+from selfassess.queues import routes as queues_routes
 from selfassess.regulator import routes as regulator_routes
 from selfassess.rounds import routes as rounds_routes
 from selfassess.settings import Settings, get_settings
@@ -182,6 +183,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *tokens_routes.route_handlers,
             *webhooks_routes.route_handlers,
             *regulator_routes.route_handlers,
+            *queues_routes.route_handlers,
             api_router,
             create_static_files_router(
                 path="/static",

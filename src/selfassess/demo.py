@@ -23,6 +23,7 @@ from selfassess.db import utcnow
 from selfassess.frameworks.service import create_council, install_shipped_frameworks
 from selfassess.oversight.demo import add_demo_oversight
 from selfassess.providers.models import CareService, CouncilProvider, LinkStatus, RegulatorRating, ServiceType
+from selfassess.queues.demo import add_demo_queues
 from selfassess.regulator.demo import add_demo_regulator
 from selfassess.rounds.demo import add_demo_round
 from selfassess.settings import Settings
@@ -51,6 +52,7 @@ class Demo:
     services: dict[str, CareService] = field(default_factory=dict)
     assessments: dict[str, SelfAssessment] = field(default_factory=dict)
     visits: dict[str, Visit] = field(default_factory=dict)
+    plans: dict[str, int] = field(default_factory=dict)
 
 
 _PEOPLE = [
@@ -233,6 +235,7 @@ async def load_demo(db: AsyncSession, settings: Settings) -> DemoLogins:
         await add_demo_api(db, demo)
         await add_demo_regulator(db, demo, settings)
         await add_demo_round(db, demo, settings)
+        await add_demo_queues(db, demo, settings)
     return _logins()
 
 

@@ -231,4 +231,16 @@ document.addEventListener("click", function (event) {
 
   document.addEventListener("DOMContentLoaded", function () { offerRestore(document); });
   document.addEventListener("htmx:afterSettle", function (event) { offerRestore(event.detail.elt || document); });
+
+  // A link to a collapsed section (an action card: /plans/1#action-5) opens it and brings it into view.
+  function openLinkedSection() {
+    var id = decodeURIComponent(window.location.hash.slice(1));
+    var target = id && document.getElementById(id);
+    if (!target || target.tagName !== "DETAILS" || target.open) return;
+    target.open = true;
+    target.scrollIntoView();
+  }
+  document.addEventListener("DOMContentLoaded", openLinkedSection);
+  window.addEventListener("hashchange", openLinkedSection);
+  document.addEventListener("htmx:afterSettle", openLinkedSection);
 })();

@@ -24,9 +24,10 @@ pytestmark = pytest.mark.usefixtures("frameworks")
 
 PDF = b"%PDF-1.4\n%%EOF\n"
 
-# Officer: S8 inadequate (1), S6 requires improvement (2); W5 good (3) but the provider said 4.
-SELF = {"W5": 4}
-OFFICER = {"S8": 1, "S6": 2}
+# Officer: S8 inadequate (1), S6 and W5 requires improvement (2), the provider said 4 for W5; C2 good
+# (3), as met, though the provider said 4.
+SELF = {"W5": 4, "C2": 4}
+OFFICER = {"S8": 1, "S6": 2, "W5": 2}
 FINDINGS = {"S8": "Time-critical medicines were given late; PRN protocols missing.", "S6": ""}
 
 
@@ -77,7 +78,7 @@ async def test_the_proposed_plan_follows_the_comparison_and_the_councils_rules(
 ) -> None:
     plan = await _plan(client, db, world, settings)
     actions = await _actions(db, plan)
-    assert set(actions) == {"S8", "S6", "W5"}, "below good, and over-rated; nothing for agreement"
+    assert set(actions) == {"S8", "S6", "W5"}, "below good only: nothing for agreement, nor for C2, met"
     today = date.today()
     # The provider said 3 for S8 and S6 too: below good and over-rated, so both reasons apply.
     assert (actions["S8"].priority, actions["S8"].due_date, actions["S8"].reason) == (
@@ -86,9 +87,15 @@ async def test_the_proposed_plan_follows_the_comparison_and_the_councils_rules(
         Reason.BOTH,
     )
     assert (actions["S6"].priority, actions["S6"].due_date) == (Priority.MEDIUM, today + timedelta(days=91))
-    assert (actions["W5"].priority, actions["W5"].reason) == (Priority.LOW, Reason.OVERRATED)
-    assert actions["S8"].description == FINDINGS["S8"], "the officer's findings become the description"
+    # W5: requires improvement, and the provider said outstanding: a shortfall it did not notice.
+    assert (actions["W5"].priority, actions["W5"].reason) == (Priority.HIGH, Reason.BOTH)
+    assert actions["S8"].title == "Time-critical medicines were given late", "the finding, summarised"
+    assert actions["S8"].description.startswith(f"The officer found: “{FINDINGS['S8']}”")
+    assert actions["S6"].title == "Improve: Safe and effective staffing", "no finding: the statement"
     assert "below the expected standard" in actions["S6"].description, "a sentence when there are no findings"
+    assert plan.accuracy_note.startswith("C2 Treating people as individuals: the provider scored 4")
+    page = text_of((await client.get(f"/plans/{plan.id}")).text)
+    assert "A note on the self-assessment's accuracy" in page and "C2 Treating people as individuals" in page
     assert plan.provider_due == today + timedelta(days=14)
     told = await db.scalar(
         select(Notification.message)
@@ -108,12 +115,17 @@ async def test_council_priority_settings_shape_the_proposal(
 
     council = await council_settings(db, world.council_a.id)
     council.priority_rules = {"1": {"priority": "high", "due_in_days": 7}}
-    council.overrating_margin = 2  # W5 over-rated by only 1 now calls for nothing
+    council.overrating_margin = 2  # S6 (by 1 point) is no longer over-rated, and C2 (met) needs no note
     await db.commit()
     plan = await _plan(client, db, world, settings)
     actions = await _actions(db, plan)
-    assert set(actions) == {"S8", "S6"}
+    assert {code: action.reason for code, action in actions.items()} == {
+        "S8": Reason.BOTH,
+        "S6": Reason.LOW_SCORE,
+        "W5": Reason.BOTH,
+    }
     assert actions["S8"].due_date == date.today() + timedelta(days=7)
+    assert plan.accuracy_note == ""
 
 
 async def test_provider_completes_the_plan_and_the_officer_agrees_it(
@@ -431,3 +443,15 @@ async def test_another_organisation_cannot_see_or_change_the_plan(
             assert moved.status_code in (403, 404)
             assert "Alpha House" not in (await stranger.get(f"/services/{world.alpha.id}/plans/panel")).text
     assert (await _actions(db, plan))["S8"].status is ActionStatus.NOT_STARTED
+
+
+async def test_the_officer_can_reword_a_proposed_action_before_the_plan_is_agreed(
+    client: Browser, db: AsyncSession, world: factories.World, settings: Settings
+) -> None:
+    plan = await _plan(client, db, world, settings)
+    s8 = (await _actions(db, plan))["S8"]
+    reworded = "Give time-critical medicines on time, every time"
+    response = await client.post(f"/plans/{plan.id}/actions/{s8.id}", _edit(s8, title=reworded), htmx=True)
+    assert response.status_code == 200, response.text
+    assert (await _actions(db, plan))["S8"].title == reworded
+    assert f"The officer found: “{FINDINGS['S8']}”" in text_of(response.text), "the quote stays"

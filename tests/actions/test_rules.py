@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from selfassess.actions.rules import (
+    AccuracyNote,
     ActionPolicy,
     ActionStatus,
     Priority,
@@ -15,11 +16,14 @@ from selfassess.actions.rules import (
     Reason,
     Side,
     TransitionError,
+    accuracy_note_text,
+    accuracy_notes,
     allowed_transitions,
     check_transition,
     default_policy,
     is_overdue,
     propose_actions,
+    summarise_finding,
 )
 from selfassess.comparison.rules import Direction, StatementGap, StatementScores, compare
 from selfassess.frameworks.scoring import RatingBand, ScaleLevel, ScoringRules
@@ -105,7 +109,7 @@ def test_policy_rules_are_validated() -> None:
 MIXED = gaps(
     ("A", 1, 1),  # inadequate, honestly self-assessed -> low score, high
     ("B", 3, 2),  # requires improvement, provider said good -> both, medium
-    ("C", 4, 3),  # good, provider said outstanding -> over-rated, low
+    ("C", 4, 3),  # good, provider said outstanding -> met: a note on accuracy, no action
     ("D", 3, 3),  # good and agreed -> nothing
     ("E", 2, 4),  # provider under-rated itself -> nothing
     ("F", 3, None),  # officer has not scored it -> nothing
@@ -115,14 +119,13 @@ MIXED = gaps(
 )
 
 
-def test_proposals_cover_low_scores_and_over_rating_most_urgent_first() -> None:
+def test_proposals_cover_statements_below_good_most_urgent_first() -> None:
     summary = [(a.statement_code, a.reason, a.priority, a.due_date) for a in propose(MIXED)]
     assert summary == [
         ("A", Reason.LOW_SCORE, HIGH, IN_28_DAYS),
         ("H", Reason.BOTH, HIGH, IN_28_DAYS),
         ("B", Reason.BOTH, MEDIUM, IN_91_DAYS),
         ("G", Reason.LOW_SCORE, MEDIUM, IN_91_DAYS),
-        ("C", Reason.OVERRATED, LOW, IN_91_DAYS),
     ]
     assert {a.key_question_code for a in propose(MIXED)} == {"safe"}
 
@@ -174,20 +177,66 @@ def test_policy_margin_decides_over_rating_not_the_comparison_margin() -> None:
     assert summary == [("K", Reason.BOTH), ("J", Reason.BOTH)]
 
 
-def test_titles_name_the_statement() -> None:
-    titles = {"A": "Safeguarding", "C": "Learning culture", "B": "Safe and effective staffing"}
-    by_code = {a.statement_code: a.title for a in propose(MIXED, titles=titles)}
-    assert by_code["A"] == "Improve: Safeguarding"
-    assert by_code["C"] == "Review self-assessment of: Learning culture"
-    assert by_code["B"] == "Improve and review self-assessment of: Safe and effective staffing"
-    assert by_code["G"] == "Improve: G"  # no title known: the code keeps the action identifiable
+def test_a_statement_found_met_gets_no_action_but_an_accuracy_note() -> None:
+    assert "C" not in {a.statement_code for a in propose(MIXED)}
+    notes = accuracy_notes(MIXED, rules=CQC, policy=default_policy(CQC))
+    assert notes == (AccuracyNote("C", self_score=4, officer_score=3),)
+    text = accuracy_note_text(notes, statement_titles={"C": "Learning culture"}, rules=CQC)
+    assert text == "C Learning culture: the provider scored 4 (Outstanding), the officer found 3 (Good)."
 
 
-def test_descriptions_come_from_the_officers_findings() -> None:
-    findings = {"A": "  Medicines records were incomplete on two floors.\n", "C": "Audits lapsed since May."}
+def test_accuracy_notes_follow_the_councils_margin() -> None:
+    wide = ActionPolicy(
+        by_score=default_policy(CQC).by_score, overrated=PriorityRule(LOW, 91), overrating_margin=2
+    )
+    assert accuracy_notes(gaps(("C", 4, 3)), rules=CQC, policy=wide) == ()
+
+
+def test_a_shortfall_the_provider_missed_by_two_points_is_more_urgent() -> None:
+    by_code = {a.statement_code: a for a in propose(gaps(("M", 3, 2), ("W", 4, 2)))}
+    assert (by_code["M"].priority, by_code["W"].priority) == (MEDIUM, HIGH)
+    assert by_code["W"].due_date == IN_91_DAYS, "the due date still follows the council's rule"
+
+
+def test_titles_summarise_the_officers_finding() -> None:
+    findings = {
+        "A": "Two fire doors were wedged open and the sluice room was unlocked. Staff did not know why.",
+        "B": "  rotas   show nights below the assessed level; agency staff had no induction.\n",
+    }
+    titles = {"A": "Safe environments", "G": "Safeguarding"}
+    by_code = {a.statement_code: a.title for a in propose(MIXED, titles=titles, findings=findings)}
+    assert by_code["A"] == "Two fire doors were wedged open and the sluice room was unlocked"
+    assert by_code["B"] == "Rotas show nights below the assessed level"
+    assert by_code["G"] == "Improve: Safeguarding", "no finding: the statement names the action"
+    assert by_code["H"] == "Improve: H", "no title known either: the code keeps the action identifiable"
+
+
+@pytest.mark.parametrize(
+    ("finding", "summary"),
+    [
+        ("Short.", "Short"),
+        ("Version 2.1 of the policy was out of date", "Version 2.1 of the policy was out of date"),
+        ("word " * 40, "Word " + ("word " * 22).strip() + "…"),
+        ("   ", ""),
+    ],
+)
+def test_summarise_finding(finding: str, summary: str) -> None:
+    assert summarise_finding(finding) == summary
+    assert len(summarise_finding(finding)) <= 120
+
+
+def test_descriptions_quote_the_officers_finding_with_the_scores() -> None:
+    findings = {"A": "  Medicines records were incomplete on two floors.\n", "B": "Audits lapsed since May."}
     by_code = {a.statement_code: a.description for a in propose(MIXED, findings=findings)}
-    assert by_code["A"] == "Medicines records were incomplete on two floors."
-    assert by_code["C"] == "Audits lapsed since May."
+    assert by_code["A"] == (
+        "The officer found: “Medicines records were incomplete on two floors.”\n\n"
+        "The officer scored this statement 1 (Inadequate), below the expected standard of 3 (Good)."
+    )
+    assert by_code["B"] == (
+        "The officer found: “Audits lapsed since May.”\n\n"
+        "The officer scored this statement 2 (Requires improvement), below the expected standard of "
+        "3 (Good), while the provider scored it 3 (Good)."
+    )
 
 
 def test_descriptions_without_findings_explain_the_scores() -> None:
@@ -195,10 +244,6 @@ def test_descriptions_without_findings_explain_the_scores() -> None:
     assert by_code["G"] == (
         "The officer scored this statement 2 (Requires improvement), below the expected standard of "
         "3 (Good). Agree the steps needed to reach it."
-    )
-    assert by_code["C"] == (
-        "The provider scored this statement 4 (Outstanding) but the officer scored it 3 (Good). "
-        "Review the evidence behind the self-assessment."
     )
     assert by_code["H"] == (
         "The officer scored this statement 1 (Inadequate), below the expected standard of 3 (Good), "
@@ -212,11 +257,7 @@ def test_zero_based_scale_proposals() -> None:
         gaps(("A", 0, 0), ("B", 2, 1), ("C", 3, 2), ("D", 2, 2), rules=ZERO_BASED), rules=ZERO_BASED
     )
     summary = [(a.statement_code, a.reason, a.priority) for a in proposals]
-    assert summary == [
-        ("A", Reason.LOW_SCORE, HIGH),
-        ("B", Reason.BOTH, MEDIUM),
-        ("C", Reason.OVERRATED, LOW),
-    ]
+    assert summary == [("A", Reason.LOW_SCORE, HIGH), ("B", Reason.BOTH, MEDIUM)]
     assert proposals[0].description.startswith(
         "The officer scored this statement 0 (Not met), below the expected standard of 2 (Met)"
     )
@@ -224,10 +265,7 @@ def test_zero_based_scale_proposals() -> None:
 
 def test_five_point_scale_treats_adequate_as_below_good() -> None:
     proposals = propose(gaps(("A", 3, 3), ("B", 4, 4), ("C", 5, 4), rules=FIVE_POINT), rules=FIVE_POINT)
-    assert [(a.statement_code, a.reason, a.priority) for a in proposals] == [
-        ("A", Reason.LOW_SCORE, MEDIUM),
-        ("C", Reason.OVERRATED, LOW),
-    ]
+    assert [(a.statement_code, a.reason, a.priority) for a in proposals] == [("A", Reason.LOW_SCORE, MEDIUM)]
 
 
 def test_nothing_to_propose() -> None:

@@ -598,7 +598,7 @@ def test_provider_and_officer_work_the_agreed_plan_action_by_action(
     arrives(page.locator("#plans-panel").get_by_role("link", name=re.compile("^Plan of "))).click()
     at(page, "Improvement action plan")
     plan = path_of(page)
-    overdue = page.get_by_role("article", name="Make time-critical medicines safe")
+    overdue = page.get_by_role("group", name="Make time-critical medicines safe")
     expect(overdue).to_contain_text(re.compile(r"Overdue by \d+ days?"))
     screenshot(page, "provider-action-plan")
     check_accessibility(page, "provider-action-plan")
@@ -606,7 +606,8 @@ def test_provider_and_officer_work_the_agreed_plan_action_by_action(
 
     # Each change comes back as just that action's card.
     title = "Follow audit actions through to completion"
-    card = page.get_by_role("article", name=title)
+    card = page.get_by_role("group", name=title)
+    card.locator("summary.action-header").click()  # the cards start collapsed under the plan's summary table
     expect(card.locator(".tag").first).to_have_text("Not started")
     mark_page(page)
     card.evaluate("card => { window.__oldCard = card; }")
@@ -629,14 +630,15 @@ def test_provider_and_officer_work_the_agreed_plan_action_by_action(
     officer = new_page()
     login(officer, OFFICER)
     officer.goto(plan)
-    card = officer.get_by_role("article", name=title)
+    card = officer.get_by_role("group", name=title)
+    card.locator("summary.action-header").click()
     expect(card).to_contain_text(progress)
     mark_page(officer)
     card.get_by_role("button", name="Verify").click()
     arrives(card.locator(".tag").first.filter(has_text="Verified"))
     expect(card.get_by_role("button", name="Verify")).to_have_count(0)
     assert_not_reloaded(officer)
-    expect(officer.get_by_role("article", name="Make time-critical medicines safe")).to_contain_text(
+    expect(officer.get_by_role("group", name="Make time-critical medicines safe")).to_contain_text(
         re.compile(r"Overdue by \d+ days?")
     )
     screenshot(officer, "officer-action-verified")

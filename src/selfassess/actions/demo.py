@@ -40,6 +40,7 @@ async def add_demo_plan(db: AsyncSession, demo, settings: Settings) -> None:  # 
     provider_side = ActionPlans(db, manager, settings)
     with days_ago(7, 16):  # proposed from the report published that afternoon
         plan = await council_side.generate(visit, service)
+    demo.plans["rose_lane"] = plan.id
 
     with days_ago(6):  # the home completes the plan the next day
         by_statement = {

@@ -36,6 +36,12 @@ class ActionPlan(Timestamped, table=True):
     agreed_at: datetime | None = None
     agreed_by_id: int | None = Field(default=None, foreign_key="user.id")
     review_comment: str = Field(default="", sa_type=Text)
+    accuracy_note: str = Field(
+        default="",
+        sa_type=Text,
+        sa_column_kwargs={"server_default": ""},
+        description="Statements found met that the provider rated higher: a note, not an action.",
+    )
     closed_at: datetime | None = None
     follow_up_due: date | None = Field(default=None, description="When a follow-up visit is proposed.")
 
@@ -94,6 +100,12 @@ class ActionEvent(SQLModel, table=True):
     old_value: str | None = Field(default=None, sa_type=Text)
     new_value: str | None = Field(default=None, sa_type=Text)
     comment: str = Field(default="", sa_type=Text)
+
+
+def awaiting_verification_condition() -> ColumnElement[bool]:
+    """SQL for 'marked complete by the provider, not yet verified': what the officer's queue and the
+    plan page's filter both count."""
+    return Action.status == ActionStatus.COMPLETED
 
 
 def overdue_condition(today: date) -> ColumnElement[bool]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
@@ -22,11 +23,12 @@ from selfassess.actions.forms import ActionForm, CommentForm, DecisionForm, DueD
 from selfassess.actions.models import ActionPlan, PlanStatus
 from selfassess.actions.rulebook import STATUS_COMMANDS, Command
 from selfassess.actions.rules import Priority
-from selfassess.actions.service import ActionChanges, ActionPlans, PlanFilter, PlanIncomplete
+from selfassess.actions.service import ActionChanges, ActionPlans, ActionsShown, PlanFilter, PlanIncomplete
 from selfassess.attachments.responses import download
 from selfassess.errors import Conflict, Invalid, NotFound
 from selfassess.providers.dependencies import service_dependency
 from selfassess.providers.models import CareService
+from selfassess.queues.service import WaitingFor
 from selfassess.settings import Settings
 from selfassess.visits.service import Visits
 from selfassess.web.forms import Form, bind
@@ -158,7 +160,12 @@ class PlanController(Controller):
     dependencies = plan_dependencies
 
     async def _context(
-        self, plans: ActionPlans, plan: ActionPlan, service: CareService, **extra: Any
+        self,
+        plans: ActionPlans,
+        plan: ActionPlan,
+        service: CareService,
+        shown: ActionsShown = ActionsShown.ALL,
+        **extra: Any,
     ) -> dict:
         framework = await plans.framework(plan)
         owners = await plans.owner_choices(service)
@@ -166,7 +173,9 @@ class PlanController(Controller):
             "plan": plan,
             "service": service,
             "framework": framework,
-            "rows": await plans.actions(plan),
+            "shown": shown,
+            "shown_counts": await plans.shown_counts(plan),
+            "rows": await plans.actions(plan, shown=shown),
             "notes": await plans.notes(plan),
             "progress": (await plans.progress([plan.id]))[plan.id],
             "owner_options": [
@@ -210,16 +219,18 @@ class PlanController(Controller):
         error: str | None = None,
         form: Form[ActionForm] | None = None,
     ) -> Template:
-        context = await self._context(plans, plan, service)
-        row = next((row for row in context["rows"] if row.action.id == action_id), None)
+        # The summary sent with the card keeps the filter the page shows (its address says which).
+        context = await self._context(plans, plan, service, _shown_on_page(request))
+        row = next((row for row in await plans.actions(plan) if row.action.id == action_id), None)
         if row is None:
             raise NotFound("action")
         context.update(
             row=row,
             card_error=error,
             card_form=form,
+            waiting_total=sum((await WaitingFor(plans.db, plans.viewer).counts()).values()),
         )
-        return render(request, "actions/_action.html", context, status_code=status_code)
+        return render(request, "actions/_action_response.html", context, status_code=status_code)
 
     @get()
     async def detail(
@@ -228,8 +239,16 @@ class PlanController(Controller):
         plans: NamedDependency[ActionPlans],
         plan: NamedDependency[ActionPlan],
         service: NamedDependency[CareService],
+        show: FromQuery[str | None] = None,
     ) -> Template:
-        return render(request, "actions/plan.html", await self._context(plans, plan, service))
+        """The plan; ``show`` filters its actions (mine, overdue, waiting for verification), and the
+        filter's links ask for just the actions part."""
+        return render(
+            request,
+            "actions/plan.html",
+            await self._context(plans, plan, service, _shown(show)),
+            block="plan_actions",
+        )
 
     # --- the draft -------------------------------------------------------------------------------------
 
@@ -611,6 +630,18 @@ class PlanController(Controller):
             for row in await plans.history(plan)
         ]
         return csv_response(f"action-plan-{service.id}-{plan.id}-history.csv", header, lines)
+
+
+def _shown(value: str | None) -> ActionsShown:
+    """An unknown filter shows every action rather than an error."""
+    return ActionsShown(value) if value in ActionsShown._value2member_map_ else ActionsShown.ALL
+
+
+def _shown_on_page(request: HTMXRequest) -> ActionsShown:
+    """The filter of the page an htmx request comes from (htmx sends its address)."""
+    address = request.htmx.current_url if request.htmx else None
+    values = parse_qs(urlsplit(address).query).get("show", []) if address else []
+    return _shown(values[0] if values else None)
 
 
 def _submission_key(value: Any) -> str | None:

@@ -107,6 +107,16 @@ class ProposedAction:
     description: str
 
 
+@dataclass(frozen=True)
+class AccuracyNote:
+    """A statement the officer found met that the provider rated higher: a point about how the
+    provider judges itself, for the plan's notes, not an improvement task."""
+
+    statement_code: str
+    self_score: int
+    officer_score: int
+
+
 def _stricter(first: PriorityRule, second: PriorityRule) -> PriorityRule:
     """Each part at its strictest, so neither concern is under-served when a statement has both."""
     return PriorityRule(
@@ -115,35 +125,75 @@ def _stricter(first: PriorityRule, second: PriorityRule) -> PriorityRule:
     )
 
 
-_TITLE_PREFIX = {
-    Reason.LOW_SCORE: "Improve",
-    Reason.OVERRATED: "Review self-assessment of",
-    Reason.BOTH: "Improve and review self-assessment of",
-}
+# A shortfall the provider rated this many points higher than the officer found went unnoticed by
+# the provider's own checks: the action is one level more urgent than the score alone makes it.
+UNNOTICED_SHORTFALL_GAP = 2
+_MORE_URGENT = {Priority.LOW: Priority.MEDIUM, Priority.MEDIUM: Priority.HIGH, Priority.HIGH: Priority.HIGH}
+
+TITLE_LENGTH = 120
+_FALLBACK_TITLE = "Improve"
 
 
 def _scored(value: int, rules: ScoringRules) -> str:
     return f"{value} ({rules.label_for(value)})"
 
 
-def _description_without_findings(
-    reason: Reason, officer: int, provider: int | None, rules: ScoringRules
-) -> str:
+def summarise_finding(finding: str, limit: int = TITLE_LENGTH) -> str:
+    """The finding's first sentence, cut at a word within ``limit`` characters: a title people can
+    scan in a table, that the full finding in the description then explains."""
+    text = " ".join(finding.split())
+    for end, character in enumerate(text):
+        if character in ".;!?" and (end + 1 == len(text) or text[end + 1] == " "):
+            text = text[:end]
+            break
+    text = text.strip(" .;:,")
+    if len(text) > limit:
+        text = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+    return text[:1].upper() + text[1:]
+
+
+def _score_context(reason: Reason, officer: int, provider: int | None, rules: ScoringRules) -> str:
     shortfall = (
         f"The officer scored this statement {_scored(officer, rules)}, "
         f"below the expected standard of {_scored(rules.good_value, rules)}"
     )
     if reason is Reason.LOW_SCORE or provider is None:
-        return f"{shortfall}. Agree the steps needed to reach it."
-    if reason is Reason.OVERRATED:
-        return (
-            f"The provider scored this statement {_scored(provider, rules)} but the officer scored it "
-            f"{_scored(officer, rules)}. Review the evidence behind the self-assessment."
-        )
-    return (
-        f"{shortfall}, while the provider scored it {_scored(provider, rules)}. Agree the steps needed "
-        "to reach the expected standard and review the evidence behind the self-assessment."
+        return f"{shortfall}."
+    return f"{shortfall}, while the provider scored it {_scored(provider, rules)}."
+
+
+def _description(
+    reason: Reason, officer: int, provider: int | None, finding: str, rules: ScoringRules
+) -> str:
+    context = _score_context(reason, officer, provider, rules)
+    if finding:
+        return f"The officer found: “{finding}”\n\n{context}"
+    steps = (
+        " Agree the steps needed to reach it."
+        if reason is Reason.LOW_SCORE or provider is None
+        else " Agree the steps needed to reach the expected standard and review the evidence behind "
+        "the self-assessment."
     )
+    return context + steps
+
+
+def _priority(
+    officer: int, provider: int | None, overrated: bool, policy: ActionPolicy
+) -> tuple[Reason, PriorityRule]:
+    """The council's rule for the officer's score, stricter when the provider also over-rated it,
+    and one level more urgent when the provider missed the shortfall by a wide margin."""
+    if not overrated:
+        return Reason.LOW_SCORE, policy.by_score[officer]
+    rule = _stricter(policy.by_score[officer], policy.overrated)
+    if provider is not None and provider - officer >= UNNOTICED_SHORTFALL_GAP:
+        rule = PriorityRule(_MORE_URGENT[rule.priority], rule.due_in_days)
+    return Reason.BOTH, rule
+
+
+def _check_policy(rules: ScoringRules, policy: ActionPolicy) -> None:
+    missing = [value for value in rules.values if value < rules.good_value and value not in policy.by_score]
+    if missing:
+        raise ValueError(f"The action policy has no rule for scores {', '.join(map(str, missing))}.")
 
 
 def propose_actions(
@@ -155,33 +205,28 @@ def propose_actions(
     policy: ActionPolicy,
     today: date,
 ) -> tuple[ProposedAction, ...]:
-    """A draft plan: one action per statement the officer scored below good or the provider over-rated.
+    """A draft plan: one improvement action per statement the officer scored below good.
 
-    Sorted most urgent first (priority, then due date), keeping the input order otherwise so the
-    plan follows the framework's order. A statement title missing from `statement_titles` falls
-    back to its code rather than losing the action.
+    The title summarises the officer's finding and the description quotes it; the priority follows
+    the score (and an over-rating of it). A statement the officer found met needs no improvement,
+    however the provider rated it: see ``accuracy_notes``. Sorted most urgent first (priority,
+    then due date), keeping the framework's order otherwise. Without a finding, the title names the
+    statement (or its code, so the action stays identifiable).
     """
-    missing = [value for value in rules.values if value < rules.good_value and value not in policy.by_score]
-    if missing:
-        raise ValueError(f"The action policy has no rule for scores {', '.join(map(str, missing))}.")
+    _check_policy(rules, policy)
     proposals = []
     for gap in gaps:
         officer = gap.officer_score
         if officer is None:
             continue
         rules.label_for(officer)  # rejects a score that is not on the scale
-        low = officer < rules.good_value
-        overrated = gap.self_score is not None and gap.self_score - officer >= policy.overrating_margin
-        if low and overrated:
-            reason, rule = Reason.BOTH, _stricter(policy.by_score[officer], policy.overrated)
-        elif low:
-            reason, rule = Reason.LOW_SCORE, policy.by_score[officer]
-        elif overrated:
-            reason, rule = Reason.OVERRATED, policy.overrated
-        else:
+        if officer >= rules.good_value:
             continue
-        title = (statement_titles.get(gap.statement_code) or "").strip() or gap.statement_code
+        overrated = gap.self_score is not None and gap.self_score - officer >= policy.overrating_margin
+        reason, rule = _priority(officer, gap.self_score, overrated, policy)
         finding = (findings.get(gap.statement_code) or "").strip()
+        named = (statement_titles.get(gap.statement_code) or "").strip() or gap.statement_code
+        title = summarise_finding(finding) if finding else ""
         proposals.append(
             ProposedAction(
                 statement_code=gap.statement_code,
@@ -189,11 +234,38 @@ def propose_actions(
                 reason=reason,
                 priority=rule.priority,
                 due_date=today + timedelta(days=rule.due_in_days),
-                title=f"{_TITLE_PREFIX[reason]}: {title}",
-                description=finding or _description_without_findings(reason, officer, gap.self_score, rules),
+                title=title or f"{_FALLBACK_TITLE}: {named}",
+                description=_description(reason, officer, gap.self_score, finding, rules),
             )
         )
     return tuple(sorted(proposals, key=lambda action: (_URGENCY[action.priority], action.due_date)))
+
+
+def accuracy_notes(
+    gaps: Sequence[StatementGap], *, rules: ScoringRules, policy: ActionPolicy
+) -> tuple[AccuracyNote, ...]:
+    """Statements the officer found met (good or better) that the provider rated higher by the
+    council's over-rating margin: kept as notes on how the provider judges itself."""
+    return tuple(
+        AccuracyNote(gap.statement_code, gap.self_score, gap.officer_score)
+        for gap in gaps
+        if gap.officer_score is not None
+        and gap.self_score is not None
+        and gap.officer_score >= rules.good_value
+        and gap.self_score - gap.officer_score >= policy.overrating_margin
+    )
+
+
+def accuracy_note_text(
+    notes: Sequence[AccuracyNote], *, statement_titles: Mapping[str, str], rules: ScoringRules
+) -> str:
+    """The plan's note about the self-assessment's accuracy, one line per statement."""
+    return "\n".join(
+        f"{note.statement_code} {statement_titles.get(note.statement_code, '')}".strip()
+        + f": the provider scored {_scored(note.self_score, rules)}, the officer found "
+        f"{_scored(note.officer_score, rules)}."
+        for note in notes
+    )
 
 
 class ActionStatus(Choice):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -23,6 +23,7 @@ from selfassess.actions.models import (
     ActionNote,
     ActionPlan,
     PlanStatus,
+    awaiting_verification_condition,
     overdue_condition,
 )
 from selfassess.actions.rulebook import (
@@ -40,6 +41,8 @@ from selfassess.actions.rules import (
     Reason,
     Side,
     TransitionError,
+    accuracy_note_text,
+    accuracy_notes,
     check_transition,
     is_overdue,
     policy_from_settings,
@@ -47,6 +50,7 @@ from selfassess.actions.rules import (
 )
 from selfassess.attachments.models import StoredFile
 from selfassess.attachments.service import file_content, store_file
+from selfassess.choices import Choice
 from selfassess.comparison.service import Comparisons
 from selfassess.db import Page, fetch_page, update_if_version, utcnow
 from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
@@ -91,6 +95,26 @@ class ActionRow:
     owner_name: str | None
     statement: StatementView | None
     overdue: bool
+    verified_by: str | None = None
+
+
+class ActionsShown(Choice):
+    """The plan page's filter of its actions."""
+
+    ALL = "all", "All actions"
+    MINE = "mine", "Mine"
+    OVERDUE = "overdue", "Overdue"
+    TO_VERIFY = "to_verify", "Waiting for verification"
+
+    def condition(self, viewer: User, today: date) -> ColumnElement[bool]:
+        """The same conditions the overdue flags and the officer's queue count with."""
+        if self is ActionsShown.MINE:
+            return Action.owner_id == viewer.id
+        if self is ActionsShown.OVERDUE:
+            return overdue_condition(today)
+        if self is ActionsShown.TO_VERIFY:
+            return awaiting_verification_condition()
+        return true()
 
 
 @dataclass(frozen=True)
@@ -168,6 +192,18 @@ class ActionPlans:
         }
         return {plan_id: found.get(plan_id, PlanProgress(0, 0, 0, 0)) for plan_id in plan_ids}
 
+    async def shown_counts(self, plan: ActionPlan, today: date | None = None) -> dict[ActionsShown, int]:
+        """How many actions each of the plan page's filters shows, counted in one SQL query."""
+        today = today or clock.today()
+        counts = (
+            await self.db.execute(
+                select(
+                    *(func.count(case((shown.condition(self.viewer, today), 1))) for shown in ActionsShown)
+                ).where(Action.plan_id == plan.id)
+            )
+        ).one()
+        return dict(zip(ActionsShown, counts, strict=True))
+
     async def open_plans(
         self, shown: PlanFilter, *, number: int = 1, size: int = 25
     ) -> Page[tuple[ActionPlan, CareService, PlanProgress]]:
@@ -232,14 +268,17 @@ class ActionPlans:
         visit = await self.db.get_one(Visit, plan.visit_id)
         return await load_framework(self.db, visit.framework_version_id)
 
-    async def actions(self, plan: ActionPlan, today: date | None = None) -> list[ActionRow]:
+    async def actions(
+        self, plan: ActionPlan, today: date | None = None, shown: ActionsShown = ActionsShown.ALL
+    ) -> list[ActionRow]:
         today = today or clock.today()
         framework = await self.framework(plan)
-        owner = aliased(User)
+        owner, verifier = aliased(User), aliased(User)
         rows = await self.db.execute(
-            select(Action, owner.full_name)
+            select(Action, owner.full_name, verifier.full_name)
             .outerjoin(owner, owner.id == Action.owner_id)
-            .where(Action.plan_id == plan.id)
+            .outerjoin(verifier, verifier.id == Action.verified_by_id)
+            .where(Action.plan_id == plan.id, shown.condition(self.viewer, today))
             .order_by(case((Action.status == ActionStatus.VERIFIED, 1), else_=0), Action.due_date, Action.id)
             .execution_options(populate_existing=True)
         )
@@ -249,8 +288,9 @@ class ActionPlans:
                 name,
                 framework.statement(action.statement_id) if action.statement_id else None,
                 is_overdue(action.due_date, action.status, today),
+                verified_by,
             )
-            for action, name in rows
+            for action, name, verified_by in rows
         ]
 
     async def action(self, plan: ActionPlan, action_id: int) -> Action:
@@ -337,20 +377,24 @@ class ActionPlans:
         }
         comparison = await Comparisons(self.db, self.viewer).compare_visit(service, visit)
         today = clock.today()
+        titles = {statement.code: statement.title for statement in framework.statements}
+        policy = policy_from_settings(council.priority_rules, framework.rules, council.overrating_margin)
         proposals = propose_actions(
             comparison.statements,
-            statement_titles={statement.code: statement.title for statement in framework.statements},
+            statement_titles=titles,
             findings={
                 statement.code: officer_scores[statement.id].findings for statement in framework.statements
             },
             rules=framework.rules,
-            policy=policy_from_settings(council.priority_rules, framework.rules, council.overrating_margin),
+            policy=policy,
             today=today,
         )
+        notes = accuracy_notes(comparison.statements, rules=framework.rules, policy=policy)
         plan = ActionPlan(
             service_id=service.id,
             visit_id=visit.id,
             provider_due=today + timedelta(days=council.plan_completion_days),
+            accuracy_note=accuracy_note_text(notes, statement_titles=titles, rules=framework.rules),
         )
         self.db.add(plan)
         await self.db.flush()

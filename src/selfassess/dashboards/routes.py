@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from selfassess import clock
 from selfassess.accounts.models import User
 from selfassess.dashboards.service import Home
+from selfassess.queues.rules import words
+from selfassess.queues.service import WaitingFor
 from selfassess.rounds.rules import RoundPhase
 from selfassess.rounds.service import Rounds
 from selfassess.settings import Settings
@@ -26,6 +28,7 @@ async def home(
 ) -> Template:
     today = clock.today()
     dashboard = Home(db_session, current_user)
+    waiting = {"waiting": await WaitingFor(db_session, current_user).counts(), "queue_words": words}
     if current_user.is_provider:
         return render(
             request,
@@ -34,6 +37,8 @@ async def home(
                 "rows": await dashboard.provider_services(today),
                 "today": today,
                 "rounds": await Rounds(db_session, current_user).for_provider_home(today),
+                "due_dates": await dashboard.provider_due_dates(today),
+                **waiting,
             },
         )
     return render(
@@ -49,6 +54,7 @@ async def home(
                 for row in await Rounds(db_session, current_user).rows(today)
                 if row.phase is not RoundPhase.CLOSED
             ],
+            **waiting,
         },
     )
 

@@ -10,10 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess import clock
 from selfassess.accounts.models import User
-from selfassess.actions.models import Action, ActionPlan, PlanStatus, overdue_condition
+from selfassess.actions.models import DONE, Action, ActionPlan, PlanStatus, overdue_condition
 from selfassess.actions.service import ActionPlans, PlanFilter
-from selfassess.assessments.models import SelfAssessment
-from selfassess.assessments.service import SelfAssessments
+from selfassess.assessments.models import SelfAssessment, SelfAssessmentAnswer
 from selfassess.oversight.models import RatingSource
 from selfassess.oversight.quality import Filters, QualityPicture
 from selfassess.providers.models import CareService
@@ -52,6 +51,19 @@ class ServiceStatus:
     open_plan: ActionPlan | None
     overdue: int
     shared_report: Visit | None
+    answered: int = 0  # statements of the self-assessment scored so far
+    statements: int = 0
+
+
+@dataclass(frozen=True)
+class DueDate:
+    """A date a provider must meet: completing a plan, an action, comments on a draft report."""
+
+    on: date
+    what: str
+    service: str
+    href: str
+    late: bool
 
 
 @dataclass(frozen=True)
@@ -91,41 +103,28 @@ class Home:
         )
 
     async def tiles(self, settings: Settings) -> list[Tile]:
-        """What is waiting for the council. Each number is the total of the very list its tile links
-        to, counted by that list's own query and filter, so the two can never disagree."""
+        """What is going on across the council's area (what waits for the officer personally is in
+        "Waiting for you"). Each number is the total of the very list its tile links to, counted by
+        that list's own query and filter, so the two can never disagree."""
         visits = Visits(self.db, self.viewer, settings)
         plans = ActionPlans(self.db, self.viewer, settings)
-        reviews = await SelfAssessments(self.db, self.viewer, settings).awaiting_review(size=1)
         to_carry_out = VisitFilter(mine=True, to_carry_out=True)
-        points = VisitFilter(mine=True, points_to_answer=True)
-        to_agree = PlanFilter(status=PlanStatus.SUBMITTED)
         overdue_mine, overdue_all = PlanFilter(overdue_only=True, mine=True), PlanFilter(overdue_only=True)
         serious = await Concerns(self.db, self.viewer).page(
             status=ConcernStatus.OPEN, severities=SEVERITY_FILTERS[HIGH_OR_CRITICAL], size=1
         )
-
-        async def visits_total(shown: VisitFilter) -> int:
-            return (await visits.page(shown, size=1)).total
 
         async def plans_total(shown: PlanFilter) -> int:
             return (await plans.open_plans(shown, size=1)).total
 
         mine, area = await plans_total(overdue_mine), await plans_total(overdue_all)
         return [
-            Tile(reviews.total, "self-assessment", "to review", "/reviews"),
             Tile(
-                await visits_total(to_carry_out),
+                (await visits.page(to_carry_out, size=1)).total,
                 "of your visits",
                 "to carry out",
                 f"/visits?{to_carry_out.query}",
             ),
-            Tile(
-                await visits_total(points),
-                "of your visits",
-                "with factual accuracy points to answer",
-                f"/visits?{points.query}",
-            ),
-            Tile(await plans_total(to_agree), "action plan", "to agree", f"/plans?{to_agree.query}"),
             Tile(
                 mine,
                 "plan",
@@ -214,6 +213,7 @@ class Home:
                 )
             ).all()
         )
+        progress = await self._answered([assessment.id for assessment in assessments.values()])
         return [
             ServiceStatus(
                 service,
@@ -222,6 +222,67 @@ class Home:
                 plans.get(service.id),
                 overdue.get(service.id, 0),
                 shared.get(service.id),
+                *progress.get(assessments[service.id].id if service.id in assessments else None, (0, 0)),
             )
             for service in services
         ]
+
+    async def _answered(self, assessment_ids: list[int | None]) -> dict[int | None, tuple[int, int]]:
+        """Statements scored and statements in all, per self-assessment, counted in SQL."""
+        rows = await self.db.execute(
+            select(
+                SelfAssessmentAnswer.assessment_id,
+                func.count(SelfAssessmentAnswer.score),
+                func.count(SelfAssessmentAnswer.id),
+            )
+            .where(SelfAssessmentAnswer.assessment_id.in_([i for i in assessment_ids if i is not None]))
+            .group_by(SelfAssessmentAnswer.assessment_id)
+        )
+        return {assessment_id: (answered, total) for assessment_id, answered, total in rows}
+
+    async def provider_due_dates(self, today: date, limit: int = 20) -> list[DueDate]:
+        """Every date the provider's services must meet, earliest first: plans to complete, open
+        actions of agreed plans, and comments on shared draft reports."""
+        plans = await self.db.execute(
+            self.services.scope(
+                select(ActionPlan.id, ActionPlan.provider_due, CareService.name)
+                .join(CareService, CareService.id == ActionPlan.service_id)
+                .where(ActionPlan.status.in_([PlanStatus.DRAFT, PlanStatus.CHANGES_REQUESTED]))
+            )
+        )
+        actions = await self.db.execute(
+            self.services.scope(
+                select(Action.id, Action.plan_id, Action.title, Action.due_date, CareService.name)
+                .join(ActionPlan, ActionPlan.id == Action.plan_id)
+                .join(CareService, CareService.id == ActionPlan.service_id)
+                .where(ActionPlan.status == PlanStatus.AGREED, Action.status.not_in(DONE))
+                .order_by(Action.due_date, Action.id)
+                .limit(limit)
+            )
+        )
+        reports = await self.db.execute(
+            self.services.scope(
+                select(Visit.id, Visit.factual_accuracy_due, CareService.name)
+                .join(CareService, CareService.id == Visit.service_id)
+                .where(Visit.status == VisitStatus.DRAFT_SHARED, Visit.factual_accuracy_due.is_not(None))
+            )
+        )
+        dates = [
+            DueDate(on, "Complete the action plan", name, f"/plans/{plan_id}#actions", on < today)
+            for plan_id, on, name in plans
+        ]
+        dates += [
+            DueDate(on, f"Action: {title}", name, f"/plans/{plan_id}#action-{action_id}", on < today)
+            for action_id, plan_id, title, on, name in actions
+        ]
+        dates += [
+            DueDate(
+                on,
+                "Comments on the draft visit report",
+                name,
+                f"/visits/{visit_id}/report#points",
+                on < today,
+            )
+            for visit_id, on, name in reports
+        ]
+        return sorted(dates, key=lambda due: due.on)[:limit]
