@@ -34,6 +34,7 @@ from selfassess.providers.models import CareService, CouncilProvider
 from selfassess.tokens.models import ApiToken
 from selfassess.visits.models import (
     Concern,
+    ConcernResponse,
     FactualAccuracyPoint,
     Visit,
     VisitConcern,
@@ -53,6 +54,7 @@ __all__ = [
     "AuditEvent",
     "CareService",
     "Concern",
+    "ConcernResponse",
     "CouncilProvider",
     "CouncilSettings",
     "EvidenceCategory",
