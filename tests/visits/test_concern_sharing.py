@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess import clock
 from selfassess.accounts.models import AuditEvent
+from selfassess.demo import DEMO_PASSWORD, load_demo
 from selfassess.notifications.models import Notification
+from selfassess.settings import Settings
 from selfassess.visits.models import Concern, ConcernResponse
 from tests import factories
 from tests.support import Browser, text_of
@@ -153,3 +155,22 @@ async def test_nobody_reaches_another_organisations_concern(
     await _reload(db, concern)
     assert concern.shared_at is None
     assert await db.scalar(select(ConcernResponse)) is None
+
+
+async def test_the_demo_shows_a_shared_concern_with_a_request_and_the_providers_response(
+    browsers, db: AsyncSession, settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    await load_demo(db, settings)
+    await db.commit()
+    complaint = await db.scalar(select(Concern).where(Concern.provider_request != ""))
+    assert complaint is not None and not complaint.is_confidential
+    async with browsers() as manager:
+        await manager.login("manager@brightwater.example", DEMO_PASSWORD)
+        page = text_of((await manager.get(f"/concerns/{complaint.id}")).text)
+        assert "What you are asked to do Send us the MAR charts" in page
+        assert "Your responses to the council Rose Adeyemi" in page
+        assert 'action="/concerns/%d/responses"' % complaint.id in (await manager.get(f"/concerns/{complaint.id}")).text
+    async with browsers() as officer:
+        await officer.login("officer@northbridge.example", DEMO_PASSWORD)
+        page = text_of((await officer.get(f"/concerns/{complaint.id}")).text)
+        assert "Responses from the provider Rose Adeyemi" in page
