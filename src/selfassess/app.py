@@ -74,6 +74,7 @@ PUBLIC_PATHS = [
     "^/health",
     "^/schema",
     "^/public",
+    "^/glossary",
     "^/favicon.ico",
 ]
 
