@@ -25,7 +25,7 @@ _SKIP = re.compile(
 # One address per kind of page: /services/3 and /services/5 are the same template, so a crawl
 # visits a few of each (the demo's different states) rather than every row.
 _SAME_KIND = re.compile(r"\d+")
-PER_KIND = 3
+PER_KIND = 2
 
 # What sticks out: the widest few elements past the right edge, and boxes scrolling sideways.
 _MEASURE = """() => {
