@@ -30,17 +30,20 @@ PER_KIND = 2
 # What sticks out: the widest few elements past the right edge, and boxes scrolling sideways.
 _MEASURE = """() => {
     const width = document.documentElement.clientWidth;
-    const name = el => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
-        + (typeof el.className === "string" && el.className.trim() ? "." + el.className.trim().split(/\\s+/).join(".") : "");
+    const classes = el => typeof el.className === "string" && el.className.trim()
+        ? "." + el.className.trim().split(/\\s+/).join(".") : "";
+    const name = el => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + classes(el);
+    const right = el => Math.round(el.getBoundingClientRect().right);
     const text = el => (el.textContent || "").trim().replace(/\\s+/g, " ").slice(0, 50);
     const outside = Array.from(document.querySelectorAll("body *"))
         .filter(el => el.getBoundingClientRect().right > width + 1)
         .filter(el => !(el.parentElement && el.parentElement.getBoundingClientRect().right > width + 1))
-        .slice(0, 4).map(el => `${name(el)} ends at ${Math.round(el.getBoundingClientRect().right)}px: "${text(el)}"`);
+        .slice(0, 4).map(el => `${name(el)} ends at ${right(el)}px: "${text(el)}"`);
     const scrolling = Array.from(document.querySelectorAll("body *"))
         .filter(el => ["auto", "scroll"].includes(getComputedStyle(el).overflowX))
         .filter(el => el.scrollWidth > el.clientWidth + 1)
-        .slice(0, 4).map(el => `${name(el)} scrolls sideways (${el.scrollWidth}px in ${el.clientWidth}px): "${text(el)}"`);
+        .slice(0, 4)
+        .map(el => `${name(el)} scrolls sideways (${el.scrollWidth} in ${el.clientWidth}px): "${text(el)}"`);
     return {scrollWidth: document.documentElement.scrollWidth, outside, scrolling};
 }"""
 
@@ -58,8 +61,8 @@ def _kind(path: str) -> str:
 def _wait_for_panels(page: Page) -> None:
     """Sections that htmx loads after the page (a service's panels) are part of the page."""
     page.wait_for_function(
-        "() => !document.querySelector('.htmx-request') && "
-        "!Array.from(document.querySelectorAll('[hx-trigger^=load]')).some(el => /Loading/.test(el.textContent))"
+        "() => !document.querySelector('.htmx-request') && !Array.from("
+        "document.querySelectorAll('[hx-trigger^=load]')).some(el => /Loading/.test(el.textContent))"
     )
 
 
@@ -83,7 +86,11 @@ def crawl(page: Page, base_url: str, starts: list[str], *, limit: int = 60) -> C
     while queue and len(result.visited) < limit:
         path = queue.popleft()
         response = page.goto(path)
-        if response is None or response.status >= 400 or "text/html" not in response.headers.get("content-type", ""):
+        if (
+            response is None
+            or response.status >= 400
+            or "text/html" not in response.headers.get("content-type", "")
+        ):
             continue
         _wait_for_panels(page)
         result.visited.append(path)

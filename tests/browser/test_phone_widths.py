@@ -79,7 +79,7 @@ def test_a_key_question_shows_one_statement_at_a_time_on_a_phone(phone: Page) ->
     expect(phone.locator("details.statement-body[open]")).to_have_count(1)
     phone.set_viewport_size({"width": 1280, "height": 860})
     phone.reload()
-    expect(phone.locator("details.statement-body[open]")).to_have_count(8), "a wide screen keeps them all open"
+    expect(phone.locator("details.statement-body[open]")).to_have_count(8)  # a wide screen: all open
 
 
 def test_screenshots_of_the_pages_people_got_lost_on(phone: Page) -> None:
@@ -97,7 +97,8 @@ def test_screenshots_of_the_pages_people_got_lost_on(phone: Page) -> None:
         phone.goto(path)
         # Stacked rows: every column (severity and status too) is on screen, with its heading.
         rightmost = phone.evaluate(
-            "Math.max(...Array.from(document.querySelectorAll('main td')).map(td => td.getBoundingClientRect().right))"
+            "Math.max(...Array.from(document.querySelectorAll('main td'))"
+            ".map(td => td.getBoundingClientRect().right))"
         )
         assert rightmost <= PHONE["width"], f"{path}: a cell ends at {rightmost}px"
         expect(phone.locator("main td[data-label]").first).to_be_visible()

@@ -51,7 +51,9 @@ async def test_provisional_ratings_are_explained(
     await client.login(world.manager_1.email)
     assessment = await submitted_assessment(client, db, world.alpha)
     record = await visit(db, world.alpha, world.officer_a, assessment, status=VisitStatus.SCORES_LOCKED)
-    first = await db.scalar(select(VisitScore).where(VisitScore.visit_id == record.id).order_by(VisitScore.id))
+    first = await db.scalar(
+        select(VisitScore).where(VisitScore.visit_id == record.id).order_by(VisitScore.id)
+    )
     assert first is not None
     first.score = None
     await db.commit()
@@ -93,7 +95,11 @@ async def test_the_charts_are_drawn_again_for_a_phone_with_legible_text(
     assessment = await submitted_assessment(client, db, world.alpha)
     await visit(db, world.alpha, world.officer_a, assessment)
     html = (await client.get(f"/services/{world.alpha.id}/comparison")).text
-    narrow = re.search(r'<div class="chart chart--narrow"><svg[^>]*viewBox="0 0 (\d+) \d+"[^>]*id="key-question-chart-narrow"', html)
+    narrow = re.search(
+        r'<div class="chart chart--narrow"><svg[^>]*viewBox="0 0 (\d+) \d+"[^>]*'
+        r'id="key-question-chart-narrow"',
+        html,
+    )
     assert narrow and int(narrow.group(1)) <= 360, "drawn for a phone, so it is shown near its own size"
     chart = html[narrow.start() : html.index("</svg>", narrow.start())]
     sizes = [int(size) for size in re.findall(r'font-size="(\d+)"', chart)]

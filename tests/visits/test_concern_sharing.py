@@ -43,7 +43,7 @@ async def test_officer_shares_a_concern_with_a_request_and_the_provider_is_told(
     concern = await _log(db, world, world.alpha)
     await client.login(world.officer_a.email)
     page = await client.get(f"/concerns/{concern.id}")
-    assert 'action="/concerns/%d/share"' % concern.id in page.text
+    assert f'action="/concerns/{concern.id}/share"' in page.text
     # The form starts from a sensible text: what was raised and when, not who raised it.
     received = f"{concern.received_on.day} {concern.received_on:%B %Y}"
     assert f"We received a complaint about Alpha House on {received}: Missed evening medication." in page.text
@@ -77,7 +77,9 @@ async def test_provider_sees_the_request_and_responds_and_the_officer_is_told(
         assert "Daughter rang" not in page, "the internal notes are never shared"
 
         answer = "MAR charts attached to our reply by e-mail; two agency nurses retrained on 3 December."
-        response = await provider.post(f"/concerns/{concern.id}/responses", {"text": answer}, follow_redirects=False)
+        response = await provider.post(
+            f"/concerns/{concern.id}/responses", {"text": answer}, follow_redirects=False
+        )
         assert response.status_code == 303
         assert response.headers["location"] == f"/concerns/{concern.id}#responses"
         page = text_of((await provider.get(f"/concerns/{concern.id}")).text)
@@ -169,7 +171,8 @@ async def test_the_demo_shows_a_shared_concern_with_a_request_and_the_providers_
         page = text_of((await manager.get(f"/concerns/{complaint.id}")).text)
         assert "What you are asked to do Send us the MAR charts" in page
         assert "Your responses to the council Rose Adeyemi" in page
-        assert 'action="/concerns/%d/responses"' % complaint.id in (await manager.get(f"/concerns/{complaint.id}")).text
+        form = f'action="/concerns/{complaint.id}/responses"'
+        assert form in (await manager.get(f"/concerns/{complaint.id}")).text
     async with browsers() as officer:
         await officer.login("officer@northbridge.example", DEMO_PASSWORD)
         page = text_of((await officer.get(f"/concerns/{complaint.id}")).text)

@@ -221,7 +221,9 @@ def key_question_chart_narrow(
     height = plot_bottom + 26
     hatch = f"url(#{escape(chart_id)}-hatch)"
     parts = [svg_open(chart_id, NARROW_WIDTH, height, title, description), _hatch(chart_id)]
-    parts.append(f'<rect x="{NARROW_LEFT}" y="6" width="24" height="14" fill="{hatch}" stroke="{SELF_COLOUR}"/>')
+    parts.append(
+        f'<rect x="{NARROW_LEFT}" y="6" width="24" height="14" fill="{hatch}" stroke="{SELF_COLOUR}"/>'
+    )
     parts.append(svg_text(NARROW_LEFT + 30, 18, SELF_NAME, size=13))
     parts.append(f'<rect x="{NARROW_LEFT + 170}" y="6" width="24" height="14" fill="{OFFICER_COLOUR}"/>')
     parts.append(svg_text(NARROW_LEFT + 200, 18, OFFICER_NAME, size=13))
@@ -234,7 +236,15 @@ def key_question_chart_narrow(
             f'<line x1="{svg_number(x)}" y1="{label_y - 12}" x2="{svg_number(x)}" y2="{plot_bottom}" '
             f'stroke="{GUIDE_COLOUR}" stroke-width="1" stroke-dasharray="4 3"/>'
         )
-        parts.append(svg_text(x + 3 if fits_right else x - 3, label_y, label, size=12, anchor="start" if fits_right else "end"))
+        parts.append(
+            svg_text(
+                x + 3 if fits_right else x - 3,
+                label_y,
+                label,
+                size=12,
+                anchor="start" if fits_right else "end",
+            )
+        )
     parts.append(svg_text(NARROW_LEFT, plot_bottom + 18, "0%", size=12))
     parts.append(svg_text(_narrow_x(100), plot_bottom + 18, "100%", size=12, anchor="middle"))
     parts.append(
@@ -348,7 +358,9 @@ def trend_chart(
     parts.append(svg_text(LINE_PLOT_LEFT + 206, 16, OFFICER_NAME))
 
     for percent in axis:
-        parts.append(svg_text(LINE_PLOT_LEFT - 6, line_y(percent) + 4, f"{percent}%", size=small, anchor="end"))
+        parts.append(
+            svg_text(LINE_PLOT_LEFT - 6, line_y(percent) + 4, f"{percent}%", size=small, anchor="end")
+        )
     for guide in guides:
         y = line_y(guide.percent)
         parts.append(
@@ -361,7 +373,9 @@ def trend_chart(
         f'stroke="{TEXT_COLOUR}" stroke-width="1"/>'
     )
 
-    self_points = [(line_x(i, count, plot_width), line_y(p)) for i, p in enumerate(self_percents) if p is not None]
+    self_points = [
+        (line_x(i, count, plot_width), line_y(p)) for i, p in enumerate(self_percents) if p is not None
+    ]
     officer_points = [
         (line_x(i, count, plot_width), line_y(p)) for i, p in enumerate(officer_percents) if p is not None
     ]
@@ -383,7 +397,11 @@ def trend_chart(
             )
             parts.append(
                 svg_text(
-                    x, y - 10 if self_on_top else y + 20, point_label(self_percent), size=small, anchor="middle"
+                    x,
+                    y - 10 if self_on_top else y + 20,
+                    point_label(self_percent),
+                    size=small,
+                    anchor="middle",
                 )
             )
         if officer_percent is not None:
@@ -402,7 +420,11 @@ def trend_chart(
         for number, line in enumerate(_wrap(cycle, wrap_at)):
             parts.append(
                 svg_text(
-                    line_x(index, count, plot_width), line_y(0) + 18 + 14 * number, line, size=small, anchor="middle"
+                    line_x(index, count, plot_width),
+                    line_y(0) + 18 + 14 * number,
+                    line,
+                    size=small,
+                    anchor="middle",
                 )
             )
     parts.append("</svg>")

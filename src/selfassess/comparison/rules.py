@@ -178,7 +178,8 @@ def explain_chance(pairs: Sequence[tuple[int, int]], kappa: float, rules: Scorin
     given = [score for pair in pairs for score in pair]
     common = max(rules.values, key=given.count)
     by_chance = sum(
-        (sum(first == value for first, _ in pairs) / count) * (sum(second == value for _, second in pairs) / count)
+        (sum(first == value for first, _ in pairs) / count)
+        * (sum(second == value for _, second in pairs) / count)
         for value in rules.values
     )
     sentence = (

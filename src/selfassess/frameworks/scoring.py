@@ -322,7 +322,9 @@ class BandRange:
 def band_ranges(bands: Sequence[RatingBand]) -> tuple[BandRange, ...]:
     """Each band's span: from its minimum to one below the next band's (the top band runs to 100)."""
     return tuple(
-        BandRange(band.label, band.min_percent, bands[index + 1].min_percent - 1 if index + 1 < len(bands) else 100)
+        BandRange(
+            band.label, band.min_percent, bands[index + 1].min_percent - 1 if index + 1 < len(bands) else 100
+        )
         for index, band in enumerate(bands)
     )
 
@@ -336,8 +338,10 @@ def describe_position(rating: Rating, bands: Sequence[RatingBand]) -> str:
     sentence = f"{rating.percent}% is in {span.label} ({span.low}–{span.high}%)"
     if rating.position is Position.UPPER:
         if index + 1 < len(spans):
-            return f"{sentence}, in the upper half: {spans[index + 1].low - rating.percent} points below {spans[index + 1].label}."
+            above = spans[index + 1]
+            return f"{sentence}, in the upper half: {above.low - rating.percent} points below {above.label}."
         return f"{sentence}, in the upper half of the top band."
     if index > 0:
-        return f"{sentence}, in the lower half: {rating.percent - span.low + 1} points above {spans[index - 1].label}."
+        below = spans[index - 1]
+        return f"{sentence}, in the lower half: {rating.percent - below.high} points above {below.label}."
     return f"{sentence}, in the lower half of the bottom band."

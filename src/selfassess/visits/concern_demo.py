@@ -95,7 +95,9 @@ async def add_demo_concerns(db: AsyncSession, demo: Demo) -> None:
         "changed so that evening medication is not missed."
     )
     complaint.respond_by = today + timedelta(days=5)
-    complaint.shared_at = complaint.updated_at = datetime.combine(complaint.received_on + timedelta(days=1), time(9, 15), UTC)
+    complaint.shared_at = complaint.updated_at = datetime.combine(
+        complaint.received_on + timedelta(days=1), time(9, 15), UTC
+    )
     db.add_all(concerns)
     await db.flush()
     db.add(

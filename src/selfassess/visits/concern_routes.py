@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from selfassess import clock
 from selfassess.accounts.models import User
 from selfassess.choices import Choice
-from selfassess.visits.concern_rules import ConcernCommand
 from selfassess.settings import Settings
+from selfassess.visits.concern_rules import ConcernCommand
 from selfassess.visits.concerns import (
     SEVERITY_FILTER_OPTIONS,
     SEVERITY_FILTERS,
@@ -86,7 +86,8 @@ async def _concern_page(
         "share_form": share_form
         or Form.initial(
             {
-                "shared_summary": concern.shared_summary or default_shared_summary(concern, entry.service_name),
+                "shared_summary": concern.shared_summary
+                or default_shared_summary(concern, entry.service_name),
                 "provider_request": concern.provider_request,
                 "respond_by": concern.respond_by,
             }

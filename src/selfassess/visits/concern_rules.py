@@ -56,7 +56,11 @@ def concern_refusal(
     command: ConcernCommand, status: ConcernStatus, *, council_staff: bool, confidential: bool = False
 ) -> str:
     if not concern_role_may(command, council_staff=council_staff):
-        return "Only the provider responds to a concern." if council_staff else "Only council staff can change a concern."
+        return (
+            "Only the provider responds to a concern."
+            if council_staff
+            else "Only council staff can change a concern."
+        )
     if confidential and command in _NEVER_WHEN_CONFIDENTIAL:
         return "A confidential concern is never shared with the provider."
     if command is ConcernCommand.CLOSE:

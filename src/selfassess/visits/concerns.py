@@ -56,7 +56,8 @@ def default_shared_summary(concern: Concern, service_name: str) -> str:
     """What the share form offers the officer to tell the provider: what was raised and when,
     never who raised it or the internal notes."""
     kind = "a complaint" if concern.is_complaint else "a concern"
-    return f"We received {kind} about {service_name} on {_long_date(concern.received_on)}: {concern.summary.rstrip('.')}."
+    received = _long_date(concern.received_on)
+    return f"We received {kind} about {service_name} on {received}: {concern.summary.rstrip('.')}."
 
 
 def _long_date(value: date) -> str:
@@ -219,7 +220,8 @@ class Concerns:
         await notify(
             self.db,
             recipients=await provider_staff(self.db, service),
-            message=f"The council has {'shared' if first_time else 'updated'} a concern about {service.name}{asked}.",
+            message=f"The council has {'shared' if first_time else 'updated'} a concern about {service.name}"
+            f"{asked}.",
             link=f"/concerns/{concern.id}",
             dedupe_key=f"concern:{concern.id}:shared:{concern.shared_at.isoformat()}",
             email_subject=f"A concern about {service.name} needs your attention",

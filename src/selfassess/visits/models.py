@@ -57,13 +57,21 @@ class Concern(Timestamped, table=True):
     logged_by_id: int = Field(foreign_key="user.id")
     # What the provider is told and asked (never for a confidential concern); see concern_rules.
     shared_summary: str = Field(
-        default="", sa_type=Text, sa_column_kwargs={"server_default": ""}, description="What the provider reads."
+        default="",
+        sa_type=Text,
+        sa_column_kwargs={"server_default": ""},
+        description="What the provider reads.",
     )
     provider_request: str = Field(
-        default="", sa_type=Text, sa_column_kwargs={"server_default": ""}, description="What the provider is asked to do."
+        default="",
+        sa_type=Text,
+        sa_column_kwargs={"server_default": ""},
+        description="What the provider is asked to do.",
     )
     respond_by: date | None = Field(default=None, description="When the provider is asked to respond by.")
-    shared_at: datetime | None = Field(default=None, description="When the officer last shared it with the provider.")
+    shared_at: datetime | None = Field(
+        default=None, description="When the officer last shared it with the provider."
+    )
 
     def summary_for_provider(self) -> str:
         """The words the provider reads: what the officer chose to share, else the summary."""
