@@ -78,6 +78,7 @@ PUBLIC_PATHS = [
     "^/health",
     "^/schema",
     "^/public",
+    "^/glossary",
     "^/favicon.ico",
 ]
 

@@ -42,6 +42,7 @@ from selfassess.rounds.models import AssessmentRound
 from selfassess.tokens.models import ApiToken
 from selfassess.visits.models import (
     Concern,
+    ConcernResponse,
     FactualAccuracyPoint,
     Visit,
     VisitConcern,
@@ -62,6 +63,7 @@ __all__ = [
     "AuditEvent",
     "CareService",
     "Concern",
+    "ConcernResponse",
     "CouncilProvider",
     "CouncilSettings",
     "EvidenceCategory",

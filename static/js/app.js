@@ -244,3 +244,71 @@ document.addEventListener("click", function (event) {
   window.addEventListener("hashchange", openLinkedSection);
   document.addEventListener("htmx:afterSettle", openLinkedSection);
 })();
+
+/* Phones. (1) Below 40rem the stylesheet shows each table row as a stacked list; here every cell
+   gets its column's heading as data-label (shown beside the value) and ARIA roles, so the stacked
+   rows still read as a table. (2) On a phone a key question's statements open one at a time
+   (the one linked to, or the first still unscored), so each fits the screen; wider screens keep
+   them all open. */
+(function () {
+  "use strict";
+  var PHONE = window.matchMedia("(max-width: 40rem)");
+
+  function headings(table) {
+    var rows = table.tHead ? table.tHead.rows : [];
+    var row = rows.length ? rows[rows.length - 1] : null;
+    var names = [];
+    if (!row) return names;
+    Array.prototype.forEach.call(row.cells, function (cell) {
+      for (var span = 0; span < (cell.colSpan || 1); span++) names.push(cell.textContent.trim());
+    });
+    return names;
+  }
+
+  function labelTables(root) {
+    Array.prototype.forEach.call(root.querySelectorAll("main table"), function (table) {
+      var names = headings(table);
+      table.setAttribute("role", "table");
+      Array.prototype.forEach.call(table.querySelectorAll("thead, tbody, tfoot"), function (group) {
+        group.setAttribute("role", "rowgroup");
+      });
+      Array.prototype.forEach.call(table.rows, function (row) {
+        row.setAttribute("role", "row");
+        var column = 0;
+        Array.prototype.forEach.call(row.cells, function (cell) {
+          var header = cell.tagName === "TH";
+          var inHead = row.parentElement && row.parentElement.tagName === "THEAD";
+          cell.setAttribute("role", inHead ? "columnheader" : header ? "rowheader" : "cell");
+          if (!header && !inHead && cell.colSpan === 1 && names[column]) cell.setAttribute("data-label", names[column]);
+          column += cell.colSpan || 1;
+        });
+      });
+    });
+  }
+
+  function statementsOneAtATime() {
+    if (!PHONE.matches) return;
+    var statements = document.querySelectorAll("details.statement-body");
+    if (!statements.length) return;
+    var target = location.hash ? document.querySelector(location.hash + " details.statement-body") : null;
+    var first = target || Array.prototype.find.call(statements, function (details) {
+      return details.hasAttribute("data-unscored");
+    }) || statements[0];
+    Array.prototype.forEach.call(statements, function (details) {
+      details.setAttribute("name", "statements");  // an exclusive accordion: opening one closes the others
+      details.open = details === first;
+    });
+  }
+
+  function phoneLayout(root) {
+    labelTables(root || document);
+    statementsOneAtATime();
+  }
+  document.addEventListener("DOMContentLoaded", function () { phoneLayout(document); });
+  document.addEventListener("htmx:load", function (event) {
+    var loaded = event.detail.elt;
+    labelTables(loaded.parentElement || document);
+    if (loaded.querySelector && loaded.querySelector("details.statement-body")) statementsOneAtATime();
+  });
+  window.addEventListener("hashchange", statementsOneAtATime);
+})();

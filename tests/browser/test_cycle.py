@@ -559,7 +559,7 @@ def test_officer_compares_the_published_visit_with_the_self_assessment(page: Pag
     key_questions = page.get_by_role("table", name="Key questions: each side's percentage and rating")
     expect(key_questions.locator("tbody tr")).to_have_count(5)
     statements = page.get_by_role("table", name="Each statement: the provider's score and the officer's")
-    expect(statements.locator("tbody tr td:first-child")).to_have_count(34)
+    expect(statements.locator("tbody tr th[scope=row]")).to_have_count(34)  # each statement heads its row
     chart = page.locator("svg#key-question-chart")
     expect(chart).to_be_visible()
     expect(chart).to_have_attribute("role", "img")

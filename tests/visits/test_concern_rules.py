@@ -25,6 +25,8 @@ def _marks(concern: Concern, service_id: int) -> dict[ConcernCommand, str]:
         ConcernCommand.CLOSE: f'action="/concerns/{concern.id}/close"',
         ConcernCommand.REOPEN: f'action="/concerns/{concern.id}/reopen"',
         ConcernCommand.SCHEDULE_VISIT: f'href="/services/{service_id}/visits/new?concern={concern.id}"',
+        ConcernCommand.SHARE: f'action="/concerns/{concern.id}/share"',
+        ConcernCommand.RESPOND: f'action="/concerns/{concern.id}/responses"',
     }
 
 
@@ -37,6 +39,10 @@ def _request(
         return f"/concerns/{concern.id}/close", {"outcome": "Spoke to the manager; rota fixed."}
     if command is ConcernCommand.REOPEN:
         return f"/concerns/{concern.id}/reopen", {}
+    if command is ConcernCommand.SHARE:
+        return f"/concerns/{concern.id}/share", {"shared_summary": "Medication was missed twice."}
+    if command is ConcernCommand.RESPOND:
+        return f"/concerns/{concern.id}/responses", {"text": "MAR charts checked; staff retrained."}
     return f"/services/{world.alpha.id}/visits/new", {
         "visit_type": "reactive",
         "scheduled_for": (clock.today() + timedelta(days=7)).isoformat(),
@@ -46,9 +52,10 @@ def _request(
     }
 
 
+@pytest.mark.parametrize("confidential", [False, True], ids=["shared", "confidential"])
 @pytest.mark.parametrize("status", list(ConcernStatus), ids=lambda status: status.value)
 async def test_the_concern_page_and_server_follow_the_rulebook(
-    status: ConcernStatus, browsers, db: AsyncSession, world: factories.World
+    status: ConcernStatus, confidential: bool, browsers, db: AsyncSession, world: factories.World
 ) -> None:  # type: ignore[no-untyped-def]
     concern = await _log(db, world, world.alpha, severity="high")
     concern_id = concern.id
@@ -63,11 +70,16 @@ async def test_the_concern_page_and_server_follow_the_rulebook(
                 await db.execute(delete(VisitEvent))
                 await db.execute(delete(Visit))
                 await db.execute(
-                    update(Concern).where(Concern.id == concern_id).values(status=status, summary="Missed")
+                    update(Concern)
+                    .where(Concern.id == concern_id)
+                    .values(status=status, summary="Missed", is_confidential=confidential)
                 )
                 await db.commit()
-                allowed = concern_commands(status, council_staff=council_staff)
+                allowed = concern_commands(status, council_staff=council_staff, confidential=confidential)
                 page = await browser.get(f"/concerns/{concern_id}")
+                if not council_staff and confidential:
+                    # The provider is not told a confidential concern exists, let alone offered anything.
+                    assert page.status_code == 404 and not allowed
                 shown = _marks(concern, world.alpha.id)[command] in page.text
                 if shown != (command in allowed):
                     failures.append(
@@ -83,3 +95,13 @@ async def test_the_concern_page_and_server_follow_the_rulebook(
                         f"{status.value}, {label}: the server answers {response.status_code} to {command}"
                     )
     assert not failures, "\n".join(failures)
+
+
+def test_the_rulebook_never_shares_a_confidential_concern_and_only_providers_respond() -> None:
+    for status in ConcernStatus:
+        for council_staff in (True, False):
+            confidential = concern_commands(status, council_staff=council_staff, confidential=True)
+            assert not confidential & {ConcernCommand.SHARE, ConcernCommand.RESPOND}
+    assert ConcernCommand.RESPOND not in concern_commands(ConcernStatus.OPEN, council_staff=True)
+    assert concern_commands(ConcernStatus.OPEN, council_staff=False) == {ConcernCommand.RESPOND}
+    assert concern_commands(ConcernStatus.CLOSED, council_staff=False) == frozenset()

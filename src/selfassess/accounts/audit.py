@@ -41,6 +41,8 @@ AUDIT_EVENT_LABELS = {
     "concern.updated": "Concern updated",
     "concern.closed": "Concern closed",
     "concern.reopened": "Concern reopened",
+    "concern.shared": "Concern shared with the provider",
+    "concern.responded": "Provider responded to a concern",
     "provider.support_level": "Provider quality support level decided",
     "settings.oversight_changed": "Market oversight settings changed",
     "token.created": "API token created",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from markupsafe import Markup, escape
 
@@ -23,6 +24,13 @@ OFFICER_COLOUR = "#505a63"  # solid bars, solid line, filled circles
 GUIDE_COLOUR = "#8a949c"
 TEXT_COLOUR = "#1b1f23"
 FONT = 'font-family="system-ui, sans-serif"'
+
+
+class ChartPair(NamedTuple):
+    """One chart drawn twice: for wide screens, and for a phone (the stylesheet shows one)."""
+
+    wide: Markup
+    narrow: Markup
 
 
 @dataclass(frozen=True)
@@ -186,6 +194,86 @@ def key_question_chart(
     return Markup("".join(parts))
 
 
+# The same chart drawn for a phone: 360 units wide (shown at about 0.9 scale on a 390 px screen),
+# each key question's name on its own line above its bars, one band threshold label per line.
+NARROW_WIDTH = 360
+NARROW_LEFT = 8
+NARROW_PLOT_WIDTH = 250  # 2.5 units per point; "Officer 100%" still fits to the right
+NARROW_GROUP_HEIGHT = 66
+NARROW_CHARACTER = 7.2  # the width of one character at font size 13, roughly
+
+
+def _narrow_x(percent: float) -> float:
+    return NARROW_LEFT + NARROW_PLOT_WIDTH * percent / 100
+
+
+def key_question_chart_narrow(
+    rows: Sequence[BarPair],
+    guides: Sequence[Guide],
+    *,
+    chart_id: str,
+    title: str,
+    description: str,
+) -> Markup:
+    """`key_question_chart` laid out for a narrow screen, with text large enough to read there."""
+    plot_top = 34 + 18 * len(guides)
+    plot_bottom = plot_top + NARROW_GROUP_HEIGHT * len(rows)
+    height = plot_bottom + 26
+    hatch = f"url(#{escape(chart_id)}-hatch)"
+    parts = [svg_open(chart_id, NARROW_WIDTH, height, title, description), _hatch(chart_id)]
+    parts.append(
+        f'<rect x="{NARROW_LEFT}" y="6" width="24" height="14" fill="{hatch}" stroke="{SELF_COLOUR}"/>'
+    )
+    parts.append(svg_text(NARROW_LEFT + 30, 18, SELF_NAME, size=13))
+    parts.append(f'<rect x="{NARROW_LEFT + 170}" y="6" width="24" height="14" fill="{OFFICER_COLOUR}"/>')
+    parts.append(svg_text(NARROW_LEFT + 200, 18, OFFICER_NAME, size=13))
+    for index, guide in enumerate(guides):
+        x = _narrow_x(guide.percent)
+        label_y = 40 + 18 * index
+        label = f"{guide.label} {guide.percent}%"
+        fits_right = x + 3 + len(label) * NARROW_CHARACTER * 12 / 13 <= NARROW_WIDTH
+        parts.append(
+            f'<line x1="{svg_number(x)}" y1="{label_y - 12}" x2="{svg_number(x)}" y2="{plot_bottom}" '
+            f'stroke="{GUIDE_COLOUR}" stroke-width="1" stroke-dasharray="4 3"/>'
+        )
+        parts.append(
+            svg_text(
+                x + 3 if fits_right else x - 3,
+                label_y,
+                label,
+                size=12,
+                anchor="start" if fits_right else "end",
+            )
+        )
+    parts.append(svg_text(NARROW_LEFT, plot_bottom + 18, "0%", size=12))
+    parts.append(svg_text(_narrow_x(100), plot_bottom + 18, "100%", size=12, anchor="middle"))
+    parts.append(
+        f'<line x1="{NARROW_LEFT}" y1="{plot_top}" x2="{NARROW_LEFT}" y2="{plot_bottom}" '
+        f'stroke="{TEXT_COLOUR}" stroke-width="1"/>'
+    )
+    for index, row in enumerate(rows):
+        top = plot_top + NARROW_GROUP_HEIGHT * index
+        name = _wrap(row.label, 44)[0]
+        parts.append(svg_text(NARROW_LEFT + 4, top + 17, name, size=14, extra=' font-weight="700"'))
+        for offset, label, percent, fill in (
+            (24, SELF_NAME, row.self_percent, hatch),
+            (24 + 18, OFFICER_NAME, row.officer_percent, OFFICER_COLOUR),
+        ):
+            y = top + offset
+            if percent is None:
+                parts.append(svg_text(NARROW_LEFT + 6, y + 13, f"{label}: not scored", size=12))
+                continue
+            stroke = f' stroke="{SELF_COLOUR}"' if label == SELF_NAME else ""
+            parts.append(
+                f'<rect x="{NARROW_LEFT}" y="{y}" width="{svg_number(_narrow_x(percent) - NARROW_LEFT)}" '
+                f'height="16" fill="{fill}"{stroke}/>'
+            )
+            short = "Self" if label == SELF_NAME else label
+            parts.append(svg_text(_narrow_x(percent) + 5, y + 13, f"{short} {percent}%", size=12))
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
 # --- (b) overall percentage per cycle ----------------------------------------------------------------
 
 LINE_WIDTH_TOTAL = 720
@@ -196,9 +284,9 @@ LINE_PLOT_HEIGHT = 200  # 2 units per percentage point
 LINE_AXIS_HEIGHT = 48  # two lines of cycle labels below
 
 
-def line_x(index: int, count: int) -> float:
+def line_x(index: int, count: int, plot_width: int = LINE_PLOT_WIDTH) -> float:
     """Cycles are evenly spaced, each in the middle of its own slot."""
-    return LINE_PLOT_LEFT + LINE_PLOT_WIDTH * (index + 0.5) / count
+    return LINE_PLOT_LEFT + plot_width * (index + 0.5) / count
 
 
 def line_y(percent: float) -> float:
@@ -233,6 +321,7 @@ def trend_chart(
     point_label: Callable[[int], str] = _as_percent,
     guide_label: Callable[[Guide], str] = _band_starts,
     axis: Sequence[int] = (0, 50, 100),
+    narrow: bool = False,
 ) -> Markup:
     """A small line chart over cycles (oldest first): self-assessment as a dashed line with hollow
     squares, officer as a solid line with filled circles, every point labelled with its percentage
@@ -240,13 +329,17 @@ def trend_chart(
     thresholds. A cycle missing one side has no point for it; the line joins the points either side.
 
     Overall ratings by the rating principles have no percentage: they are drawn as levels on the same
-    0-100 height, with `point_label` and `guide_label` naming the band and no percentage axis."""
+    0-100 height, with `point_label` and `guide_label` naming the band and no percentage axis.
+
+    `narrow` draws it 360 units wide with larger text, for a phone."""
     if not len(cycles) == len(self_percents) == len(officer_percents):
         raise ValueError("Each cycle needs one self-assessment and one officer value (or None).")
     count = max(len(cycles), 1)
     height = LINE_PLOT_TOP + LINE_PLOT_HEIGHT + LINE_AXIS_HEIGHT
-    right = LINE_PLOT_LEFT + LINE_PLOT_WIDTH
-    parts = [svg_open(chart_id, LINE_WIDTH_TOTAL, height, title, description)]
+    plot_width = NARROW_WIDTH - LINE_PLOT_LEFT - 8 if narrow else LINE_PLOT_WIDTH
+    right = LINE_PLOT_LEFT + plot_width
+    small, wrap_at = (12, 10) if narrow else (11, 18)
+    parts = [svg_open(chart_id, NARROW_WIDTH if narrow else LINE_WIDTH_TOTAL, height, title, description)]
 
     parts.append(
         f'<line x1="{LINE_PLOT_LEFT}" y1="12" x2="{LINE_PLOT_LEFT + 28}" y2="12" stroke="{SELF_COLOUR}" '
@@ -265,27 +358,33 @@ def trend_chart(
     parts.append(svg_text(LINE_PLOT_LEFT + 206, 16, OFFICER_NAME))
 
     for percent in axis:
-        parts.append(svg_text(LINE_PLOT_LEFT - 6, line_y(percent) + 4, f"{percent}%", size=11, anchor="end"))
+        parts.append(
+            svg_text(LINE_PLOT_LEFT - 6, line_y(percent) + 4, f"{percent}%", size=small, anchor="end")
+        )
     for guide in guides:
         y = line_y(guide.percent)
         parts.append(
             f'<line x1="{LINE_PLOT_LEFT}" y1="{svg_number(y)}" x2="{right}" y2="{svg_number(y)}" '
             f'stroke="{GUIDE_COLOUR}" stroke-width="1" stroke-dasharray="4 3"/>'
         )
-        parts.append(svg_text(right, y - 3, guide_label(guide), size=10, anchor="end"))
+        parts.append(svg_text(right, y - 3, guide_label(guide), size=small - 1, anchor="end"))
     parts.append(
         f'<line x1="{LINE_PLOT_LEFT}" y1="{svg_number(line_y(0))}" x2="{right}" y2="{svg_number(line_y(0))}" '
         f'stroke="{TEXT_COLOUR}" stroke-width="1"/>'
     )
 
-    self_points = [(line_x(i, count), line_y(p)) for i, p in enumerate(self_percents) if p is not None]
-    officer_points = [(line_x(i, count), line_y(p)) for i, p in enumerate(officer_percents) if p is not None]
+    self_points = [
+        (line_x(i, count, plot_width), line_y(p)) for i, p in enumerate(self_percents) if p is not None
+    ]
+    officer_points = [
+        (line_x(i, count, plot_width), line_y(p)) for i, p in enumerate(officer_percents) if p is not None
+    ]
     parts.append(svg_polyline(self_points, SELF_COLOUR, dashed=True))
     parts.append(svg_polyline(officer_points, OFFICER_COLOUR, dashed=False))
     for index, (self_percent, officer_percent) in enumerate(
         zip(self_percents, officer_percents, strict=True)
     ):
-        x = line_x(index, count)
+        x = line_x(index, count, plot_width)
         # The higher of the two points is labelled above, the lower below, so labels never collide.
         self_on_top = officer_percent is None or (
             self_percent is not None and self_percent >= officer_percent
@@ -298,7 +397,11 @@ def trend_chart(
             )
             parts.append(
                 svg_text(
-                    x, y - 10 if self_on_top else y + 20, point_label(self_percent), size=11, anchor="middle"
+                    x,
+                    y - 10 if self_on_top else y + 20,
+                    point_label(self_percent),
+                    size=small,
+                    anchor="middle",
                 )
             )
         if officer_percent is not None:
@@ -309,14 +412,20 @@ def trend_chart(
                     x,
                     y + 20 if self_on_top else y - 10,
                     point_label(officer_percent),
-                    size=11,
+                    size=small,
                     anchor="middle",
                 )
             )
     for index, cycle in enumerate(cycles):
-        for number, line in enumerate(_wrap(cycle, 18)):
+        for number, line in enumerate(_wrap(cycle, wrap_at)):
             parts.append(
-                svg_text(line_x(index, count), line_y(0) + 18 + 14 * number, line, size=11, anchor="middle")
+                svg_text(
+                    line_x(index, count, plot_width),
+                    line_y(0) + 18 + 14 * number,
+                    line,
+                    size=small,
+                    anchor="middle",
+                )
             )
     parts.append("</svg>")
     return Markup("".join(parts))

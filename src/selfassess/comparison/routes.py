@@ -15,10 +15,24 @@ from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import User
-from selfassess.comparison.charts import BarPair, Guide, guides_for, key_question_chart, trend_chart
+from selfassess.comparison.charts import (
+    BarPair,
+    ChartPair,
+    Guide,
+    guides_for,
+    key_question_chart,
+    key_question_chart_narrow,
+    trend_chart,
+)
 from selfassess.comparison.rules import ACCURACY_TOLERANCE
 from selfassess.comparison.service import Comparisons, ComparisonView, ServiceTrend
-from selfassess.frameworks.scoring import OverallMethod, OverallRating, RatingBand
+from selfassess.frameworks.scoring import (
+    OverallMethod,
+    OverallRating,
+    RatingBand,
+    band_ranges,
+    describe_position,
+)
 from selfassess.providers.dependencies import service_dependency
 from selfassess.providers.models import CareService
 from selfassess.web.rendering import render
@@ -33,14 +47,19 @@ async def provide_comparisons(
 dependencies = {"comparisons": Provide(provide_comparisons)}
 
 
-def _key_question_chart(view: ComparisonView) -> Markup:
-    return key_question_chart(
+def _key_question_charts(view: ComparisonView) -> ChartPair:
+    return ChartPair(_key_question_chart(view, narrow=False), _key_question_chart(view, narrow=True))
+
+
+def _key_question_chart(view: ComparisonView, *, narrow: bool) -> Markup:
+    draw = key_question_chart_narrow if narrow else key_question_chart
+    return draw(
         [
             BarPair(line.question.title, line.result.self_result.percent, line.result.officer_result.percent)
             for line in view.key_questions
         ],
         guides_for(view.framework.bands),
-        chart_id="key-question-chart",
+        chart_id="key-question-chart-narrow" if narrow else "key-question-chart",
         title=f"Self-assessment and officer percentages per key question, {view.service.name}",
         description=(
             "Horizontal bars: for each key question, the provider's self-assessment percentage "
@@ -51,18 +70,24 @@ def _key_question_chart(view: ComparisonView) -> Markup:
     )
 
 
-def _trend_chart(service: CareService, trend: ServiceTrend) -> Markup | None:
+def _trend_charts(service: CareService, trend: ServiceTrend) -> ChartPair | None:
     if not trend.cycles or trend.latest_framework is None:
         return None
+    return ChartPair(_trend_chart(service, trend, narrow=False), _trend_chart(service, trend, narrow=True))
+
+
+def _trend_chart(service: CareService, trend: ServiceTrend, *, narrow: bool) -> Markup:
+    assert trend.latest_framework is not None
     bands = trend.latest_framework.bands
     if trend.latest_framework.overall_method is OverallMethod.RATING_PRINCIPLES:
-        return _rating_trend_chart(service, trend, bands)
+        return _rating_trend_chart(service, trend, bands, narrow=narrow)
     return trend_chart(
         [cycle.label for cycle in trend.cycles],
         [cycle.self_overall.percent if cycle.self_overall else None for cycle in trend.cycles],
         [cycle.officer_overall.percent if cycle.officer_overall else None for cycle in trend.cycles],
         guides_for(bands),
-        chart_id="trend-chart",
+        chart_id="trend-chart-narrow" if narrow else "trend-chart",
+        narrow=narrow,
         title=f"Overall rating score per self-assessment cycle, {service.name}",
         description=(
             "Line chart, oldest cycle first: the provider's overall self-assessment score (dashed "
@@ -74,7 +99,9 @@ def _trend_chart(service: CareService, trend: ServiceTrend) -> Markup | None:
     )
 
 
-def _rating_trend_chart(service: CareService, trend: ServiceTrend, bands: Sequence[RatingBand]) -> Markup:
+def _rating_trend_chart(
+    service: CareService, trend: ServiceTrend, bands: Sequence[RatingBand], *, narrow: bool
+) -> Markup:
     """Overall ratings by the rating principles have no percentage: each band is a level, evenly spaced."""
     height = {band.key: round(100 * index / (len(bands) - 1)) for index, band in enumerate(bands)}
     label = {height[band.key]: band.label for band in bands}
@@ -87,7 +114,8 @@ def _rating_trend_chart(service: CareService, trend: ServiceTrend, bands: Sequen
         [level(cycle.self_overall) for cycle in trend.cycles],
         [level(cycle.officer_overall) for cycle in trend.cycles],
         [Guide(band.label, height[band.key]) for band in bands],
-        chart_id="trend-chart",
+        chart_id="trend-chart-narrow" if narrow else "trend-chart",
+        narrow=narrow,
         title=f"Overall rating per self-assessment cycle, {service.name}",
         description=(
             "Line chart, oldest cycle first: the provider's overall self-assessment rating (dashed "
@@ -122,14 +150,16 @@ class ServiceComparisonController(Controller):
         context: dict[str, Any] = {
             "service": service,
             "chosen": chosen,
-            "chart": _key_question_chart(chosen.view) if chosen.view else None,
+            "chart": _key_question_charts(chosen.view) if chosen.view else None,
+            "band_ranges": band_ranges,
+            "describe_position": describe_position,
         }
         htmx = request.htmx
         # A history restore is htmx rebuilding the whole page from its address: it gets the page.
         if htmx and not htmx.boosted and not htmx.history_restore_request:
             return render(request, "comparison/page.html", context, block="comparison")
         trend = await comparisons.service_trend(service)
-        context.update(trend=trend, trend_chart=_trend_chart(service, trend))
+        context.update(trend=trend, trend_chart=_trend_charts(service, trend))
         return render(request, "comparison/page.html", context)
 
     @get("/panel")

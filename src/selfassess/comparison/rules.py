@@ -72,6 +72,7 @@ class Agreement:
     mean_difference: float | None
     kappa: float | None
     kappa_note: str
+    chance_note: str = ""  # why kappa can be low while most scores match (see explain_chance)
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,29 @@ def describe_kappa(kappa: float) -> str:
     )
 
 
+def explain_chance(pairs: Sequence[tuple[int, int]], kappa: float, rules: ScoringRules) -> str:
+    """Reconcile kappa with the exact-match count in words: how many matches chance alone would
+    give, because both sides mostly use the same score, and that kappa counts only the rest."""
+    count = len(pairs)
+    exact = sum(first == second for first, second in pairs)
+    given = [score for pair in pairs for score in pair]
+    common = max(rules.values, key=given.count)
+    by_chance = sum(
+        (sum(first == value for first, _ in pairs) / count)
+        * (sum(second == value for _, second in pairs) / count)
+        for value in rules.values
+    )
+    sentence = (
+        f"{exact} of {count} statements have exactly the same score. Kappa measures agreement beyond "
+        f"chance: {round(100 * given.count(common) / len(given))}% of all the scores given were "
+        f"{common} ({rules.label_for(common)}), so about {round(by_chance * count)} of {count} would "
+        "match by chance alone, given how often each side used each score"
+    )
+    if round(kappa, 2) < 0.6 and exact >= 0.6 * count:
+        return f"{sentence}. That is why kappa is low although most scores match."
+    return f"{sentence}; kappa counts only the matches beyond those."
+
+
 def _gap(scores: StatementScores, overrating_margin: int) -> StatementGap:
     if scores.self_score is None or scores.officer_score is None:
         difference, direction = None, Direction.UNPAIRED
@@ -229,6 +253,7 @@ def _agreement(gaps: Sequence[StatementGap], rules: ScoringRules) -> Agreement:
         mean_difference=sum(differences) / count if count else None,
         kappa=kappa,
         kappa_note=note,
+        chance_note=explain_chance(pairs, kappa, rules) if kappa is not None else "",
     )
 
 

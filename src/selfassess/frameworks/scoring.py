@@ -302,3 +302,46 @@ def overall_rating(
         words = _breach_limit(found)
         band, position = limit, None
     return OverallRating(band, words[:1].upper() + words[1:], percent, position)
+
+
+# --- plain English for the measures (issue 11) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BandRange:
+    """A rating band as people read it: "Good 63-87%"."""
+
+    label: str
+    low: int
+    high: int
+
+    def __str__(self) -> str:
+        return f"{self.label} {self.low}–{self.high}%"
+
+
+def band_ranges(bands: Sequence[RatingBand]) -> tuple[BandRange, ...]:
+    """Each band's span: from its minimum to one below the next band's (the top band runs to 100)."""
+    return tuple(
+        BandRange(
+            band.label, band.min_percent, bands[index + 1].min_percent - 1 if index + 1 < len(bands) else 100
+        )
+        for index, band in enumerate(bands)
+    )
+
+
+def describe_position(rating: Rating, bands: Sequence[RatingBand]) -> str:
+    """One sentence that says what "Good (lower good) 75%" means: the band's span, which half of it
+    the percentage is in, and how far the next band up (or down) is."""
+    spans = band_ranges(bands)
+    index = next(i for i, band in enumerate(bands) if band.key == rating.band.key)
+    span = spans[index]
+    sentence = f"{rating.percent}% is in {span.label} ({span.low}–{span.high}%)"
+    if rating.position is Position.UPPER:
+        if index + 1 < len(spans):
+            above = spans[index + 1]
+            return f"{sentence}, in the upper half: {above.low - rating.percent} points below {above.label}."
+        return f"{sentence}, in the upper half of the top band."
+    if index > 0:
+        below = spans[index - 1]
+        return f"{sentence}, in the lower half: {rating.percent - below.high} points above {below.label}."
+    return f"{sentence}, in the lower half of the bottom band."

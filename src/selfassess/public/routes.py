@@ -91,4 +91,10 @@ class PublicController(Controller):
         )
 
 
-route_handlers = [PublicController]
+@get("/glossary", opt={"exclude_from_auth": True}, include_in_schema=False, tags=["public"])
+async def glossary(request: HTMXRequest) -> Template:
+    """The words and measures the pages use, in plain English, for everyone (signed in or not)."""
+    return render(request, "public/glossary.html", {})
+
+
+route_handlers = [PublicController, glossary]

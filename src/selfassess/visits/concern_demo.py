@@ -1,5 +1,6 @@
-"""Demo concerns for Northbridge's services: a complaint, a confidential whistle-blower report,
-intelligence from the regulator, and one concern already followed through to an outcome."""
+"""Demo concerns for Northbridge's services: a complaint shared with the provider with a request
+and a date, which the provider has answered; a confidential whistle-blower report; intelligence
+from the regulator; and one concern already followed through to an outcome."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess import clock
-from selfassess.visits.models import Concern, ConcernSource, ConcernStatus, Severity
+from selfassess.notifications.models import Notification
+from selfassess.visits.models import Concern, ConcernResponse, ConcernSource, ConcernStatus, Severity
 
 if TYPE_CHECKING:
     from selfassess.demo import Demo
@@ -80,5 +82,41 @@ async def add_demo_concerns(db: AsyncSession, demo: Demo) -> None:
     ]
     for concern in concerns:  # logged the day they came in
         concern.created_at = concern.updated_at = datetime.combine(concern.received_on, time(10, 30), UTC)
+    # The complaint was shared with Rose Lane House the next day, with a request and a date; the
+    # registered manager has answered on the concern's page.
+    complaint = concerns[0]
+    complaint.shared_summary = (
+        "A relative told us that evening medication was not given to a resident on two nights last "
+        "week, and that the medication record (MAR chart) has gaps for those nights. They have "
+        "complained to you and are not satisfied with the reply."
+    )
+    complaint.provider_request = (
+        "Send us the MAR charts for the two weeks, your latest medication audit, and what you have "
+        "changed so that evening medication is not missed."
+    )
+    complaint.respond_by = today + timedelta(days=5)
+    complaint.shared_at = complaint.updated_at = datetime.combine(
+        complaint.received_on + timedelta(days=1), time(9, 15), UTC
+    )
     db.add_all(concerns)
     await db.flush()
+    db.add(
+        ConcernResponse(
+            concern_id=complaint.id,
+            author_id=demo.users["manager"].id,
+            text=(
+                "The MAR charts and October's medication audit are attached to our e-mail of today. "
+                "An agency nurse missed the evening round on both nights; she no longer works here. "
+                "Evening rounds are now signed off by the nurse in charge before handover."
+            ),
+            created_at=datetime.combine(today - timedelta(days=3), time(16, 40), UTC),
+        )
+    )
+    db.add(
+        Notification(
+            user_id=officer.id,
+            message=f"{rose_lane.name} responded to the concern \u201c{complaint.summary}\u201d.",
+            link=f"/concerns/{complaint.id}#responses",
+            created_at=datetime.combine(today - timedelta(days=3), time(16, 40), UTC),
+        )
+    )

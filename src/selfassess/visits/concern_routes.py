@@ -18,10 +18,17 @@ from selfassess.accounts.models import User
 from selfassess.choices import Choice
 from selfassess.providers.dependencies import service_dependency
 from selfassess.providers.models import CareService
+from selfassess.settings import Settings
 from selfassess.visits.concern_rules import ConcernCommand
-from selfassess.visits.concerns import SEVERITY_FILTER_OPTIONS, SEVERITY_FILTERS, ConcernEntry, Concerns
+from selfassess.visits.concerns import (
+    SEVERITY_FILTER_OPTIONS,
+    SEVERITY_FILTERS,
+    ConcernEntry,
+    Concerns,
+    default_shared_summary,
+)
 from selfassess.visits.models import Concern, ConcernSource, ConcernStatus, Severity
-from selfassess.visits.schemas import CloseConcernForm, ConcernForm
+from selfassess.visits.schemas import CloseConcernForm, ConcernForm, ConcernResponseForm, ShareConcernForm
 from selfassess.web.forms import Form, bind
 from selfassess.web.guards import requires_council_staff
 from selfassess.web.rendering import render, see_other
@@ -34,9 +41,11 @@ C = TypeVar("C", bound=Choice)
 
 
 async def provide_concerns(
-    db_session: NamedDependency[AsyncSession], current_user: NamedDependency[User]
+    db_session: NamedDependency[AsyncSession],
+    current_user: NamedDependency[User],
+    settings: NamedDependency[Settings],
 ) -> Concerns:
-    return Concerns(db_session, current_user)
+    return Concerns(db_session, current_user, settings)
 
 
 concerns_dependency = {"concerns": Provide(provide_concerns)}
@@ -69,18 +78,35 @@ def _form_context(
     }
 
 
-def _concern_page(
+async def _concern_page(
     request: HTMXRequest,
     concerns: Concerns,
     entry: ConcernEntry,
-    close_form: Form[CloseConcernForm],
+    *,
+    close_form: Form[CloseConcernForm] | None = None,
+    share_form: Form[ShareConcernForm] | None = None,
+    response_form: Form[ConcernResponseForm] | None = None,
     status_code: int = 200,
 ) -> Template:
+    """The concern page; a form that failed comes back filled in, with its errors."""
+    concern = entry.concern
     context = {
         "entry": entry,
-        "close_form": close_form,
-        "can": concerns.commands(entry.concern),
+        "close_form": close_form or Form.initial({"outcome": concern.outcome}),
+        "share_form": share_form
+        or Form.initial(
+            {
+                "shared_summary": concern.shared_summary
+                or default_shared_summary(concern, entry.service_name),
+                "provider_request": concern.provider_request,
+                "respond_by": concern.respond_by,
+            }
+        ),
+        "response_form": response_form or Form.initial({}),
+        "responses": [] if concern.is_confidential else await concerns.responses(concern),
+        "can": concerns.commands(concern),
         "ConcernCommand": ConcernCommand,
+        "today": clock.today(),
     }
     return render(request, "visits/concern.html", context, status_code=status_code)
 
@@ -171,7 +197,7 @@ class ConcernController(Controller):
     async def detail(
         self, request: HTMXRequest, concerns: NamedDependency[Concerns], entry: NamedDependency[ConcernEntry]
     ) -> Template:
-        return _concern_page(request, concerns, entry, Form.initial({"outcome": entry.concern.outcome}))
+        return await _concern_page(request, concerns, entry)
 
     @get("/{concern_id:int}/edit", guards=[requires_council_staff])
     async def edit(
@@ -210,7 +236,7 @@ class ConcernController(Controller):
     ) -> Template | Redirect:
         form = bind(CloseConcernForm, data)
         if not form.valid:
-            return _concern_page(request, concerns, entry, form, status_code=422)
+            return await _concern_page(request, concerns, entry, close_form=form, status_code=422)
         assert form.data is not None
         await concerns.close(entry.concern, form.data.outcome)
         flash(request, "Closed the concern and recorded its outcome.", "success")
@@ -223,6 +249,39 @@ class ConcernController(Controller):
         await concerns.reopen(entry.concern)
         flash(request, "Reopened the concern.", "success")
         return see_other(f"/concerns/{entry.concern.id}")
+
+    @post("/{concern_id:int}/share", guards=[requires_council_staff])
+    async def share(
+        self,
+        request: HTMXRequest,
+        concerns: NamedDependency[Concerns],
+        entry: NamedDependency[ConcernEntry],
+        data: FormData,
+    ) -> Template | Redirect:
+        form = bind(ShareConcernForm, data)
+        if not form.valid:
+            return await _concern_page(request, concerns, entry, share_form=form, status_code=422)
+        assert form.data is not None
+        await concerns.share(entry, form.data)
+        flash(request, f"Shared with {entry.service_name}'s staff; they have been told.", "success")
+        return see_other(f"/concerns/{entry.concern.id}")
+
+    @post("/{concern_id:int}/responses")
+    async def respond(
+        self,
+        request: HTMXRequest,
+        concerns: NamedDependency[Concerns],
+        entry: NamedDependency[ConcernEntry],
+        data: FormData,
+    ) -> Template | Redirect:
+        """Any provider user of the service may respond (the rulebook refuses council staff)."""
+        form = bind(ConcernResponseForm, data)
+        if not form.valid:
+            return await _concern_page(request, concerns, entry, response_form=form, status_code=422)
+        assert form.data is not None
+        await concerns.respond(entry, form.data)
+        flash(request, "Sent your response to the council.", "success")
+        return see_other(f"/concerns/{entry.concern.id}#responses")
 
 
 route_handlers = [ServiceConcernController, ConcernController]

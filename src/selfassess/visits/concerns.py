@@ -9,6 +9,7 @@ concern, or another council's, is simply not found.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import Select, case, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,11 +19,19 @@ from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import User
 from selfassess.db import Page, contains_any, fetch_page, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
+from selfassess.notifications.recipients import council_contacts, provider_staff
+from selfassess.notifications.service import notify
 from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
-from selfassess.visits.concern_rules import ConcernCommand, concern_commands, concern_refusal
-from selfassess.visits.models import Concern, ConcernStatus, Severity
-from selfassess.visits.schemas import ConcernForm
+from selfassess.settings import Settings, get_settings
+from selfassess.visits.concern_rules import (
+    ConcernCommand,
+    concern_commands,
+    concern_refusal,
+    concern_role_may,
+)
+from selfassess.visits.models import Concern, ConcernResponse, ConcernStatus, Severity
+from selfassess.visits.schemas import ConcernForm, ConcernResponseForm, ShareConcernForm
 
 # The severity filters of the concerns list, by their value in the address: each severity alone,
 # and the serious ones together (the home page counts those and links here).
@@ -43,6 +52,26 @@ _MOST_SEVERE_FIRST = case(
 )
 
 
+def default_shared_summary(concern: Concern, service_name: str) -> str:
+    """What the share form offers the officer to tell the provider: what was raised and when,
+    never who raised it or the internal notes."""
+    kind = "a complaint" if concern.is_complaint else "a concern"
+    received = _long_date(concern.received_on)
+    return f"We received {kind} about {service_name} on {received}: {concern.summary.rstrip('.')}."
+
+
+def _long_date(value: date) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+@dataclass(frozen=True)
+class ResponseEntry:
+    """A provider's response with the name of who wrote it."""
+
+    response: ConcernResponse
+    author_name: str
+
+
 @dataclass(frozen=True)
 class ConcernEntry:
     """A concern with the names its pages show. ``logged_by_name`` is None for provider users,
@@ -54,9 +83,10 @@ class ConcernEntry:
 
 
 class Concerns:
-    def __init__(self, db: AsyncSession, viewer: User) -> None:
+    def __init__(self, db: AsyncSession, viewer: User, settings: Settings | None = None) -> None:
         self.db = db
         self.viewer = viewer
+        self.settings = settings or get_settings()
         self.care_services = CareServices(db, viewer)
 
     # --- scope ----------------------------------------------------------------------------
@@ -134,6 +164,17 @@ class Concerns:
             raise NotFound("concern")
         return ConcernEntry(*row)
 
+    async def responses(self, concern: Concern) -> list[ResponseEntry]:
+        """The provider's responses, oldest first. ``concern`` comes from ``get``, so the viewer may
+        see it (a confidential concern never has any)."""
+        rows = await self.db.execute(
+            select(ConcernResponse, User.full_name)
+            .join(User, User.id == ConcernResponse.author_id)
+            .where(ConcernResponse.concern_id == concern.id)
+            .order_by(ConcernResponse.created_at, ConcernResponse.id)
+        )
+        return [ResponseEntry(*row) for row in rows]
+
     # --- writes ---------------------------------------------------------------------------
 
     async def create(self, service: CareService, form: ConcernForm) -> Concern:
@@ -147,14 +188,74 @@ class Concerns:
         return concern
 
     def commands(self, concern: Concern) -> frozenset[ConcernCommand]:
-        return concern_commands(concern.status, council_staff=self.viewer.is_council_staff)
+        return concern_commands(
+            concern.status, council_staff=self.viewer.is_council_staff, confidential=concern.is_confidential
+        )
 
     def _require(self, command: ConcernCommand, concern: Concern) -> None:
-        """Refuse what the rulebook does not allow: the same answer the concern page was given."""
+        """Refuse what the rulebook does not allow: the same answer the concern page was given
+        (forbidden for a command this kind of person never gives, a message for the rest)."""
         if command in self.commands(concern):
             return
-        message = concern_refusal(command, concern.status, council_staff=self.viewer.is_council_staff)
-        raise (Invalid if self.viewer.is_council_staff else Forbidden)(message)
+        council_staff = self.viewer.is_council_staff
+        message = concern_refusal(
+            command, concern.status, council_staff=council_staff, confidential=concern.is_confidential
+        )
+        raise (Invalid if concern_role_may(command, council_staff=council_staff) else Forbidden)(message)
+
+    async def share(self, entry: ConcernEntry, form: ShareConcernForm) -> Concern:
+        """Tell the provider about the concern: what it reads, what it is asked to do, by when.
+        The provider's staff are told in the app and by e-mail."""
+        concern = entry.concern
+        self._require(ConcernCommand.SHARE, concern)
+        first_time = concern.shared_at is None
+        concern.shared_summary = form.shared_summary
+        concern.provider_request = form.provider_request or ""
+        concern.respond_by = form.respond_by
+        concern.shared_at = concern.updated_at = utcnow()
+        self._audit("concern.shared", concern)
+        service = await self.db.get(CareService, concern.service_id)
+        assert service is not None
+        asked = f" and asks you to respond by {_long_date(form.respond_by)}" if form.respond_by else ""
+        await notify(
+            self.db,
+            recipients=await provider_staff(self.db, service),
+            message=f"The council has {'shared' if first_time else 'updated'} a concern about {service.name}"
+            f"{asked}.",
+            link=f"/concerns/{concern.id}",
+            dedupe_key=f"concern:{concern.id}:shared:{concern.shared_at.isoformat()}",
+            email_subject=f"A concern about {service.name} needs your attention",
+            settings=self.settings,
+        )
+        await self.db.commit()
+        return concern
+
+    async def respond(self, entry: ConcernEntry, form: ConcernResponseForm) -> ConcernResponse:
+        """The provider answers on the page; the officer who logged the concern and the service's
+        council contacts are told."""
+        concern = entry.concern
+        self._require(ConcernCommand.RESPOND, concern)
+        response = ConcernResponse(concern_id=concern.id, author_id=self.viewer.id, text=form.text)
+        self.db.add(response)
+        await self.db.flush()
+        record_audit(
+            self.db, "concern.responded", actor=self.viewer, subject=f"concern:{concern.id}", detail=""
+        )
+        service = await self.db.get(CareService, concern.service_id)
+        logged_by = await self.db.get(User, concern.logged_by_id)
+        assert service is not None
+        recipients = [*([logged_by] if logged_by else []), *await council_contacts(self.db, service)]
+        await notify(
+            self.db,
+            recipients=recipients,
+            message=f"{service.name} responded to the concern \u201c{concern.summary}\u201d.",
+            link=f"/concerns/{concern.id}#responses",
+            dedupe_key=f"concern-response:{response.id}",
+            email_subject=f"{service.name} responded to a concern",
+            settings=self.settings,
+        )
+        await self.db.commit()
+        return response
 
     async def update(self, concern: Concern, form: ConcernForm) -> Concern:
         self._require(ConcernCommand.EDIT, concern)

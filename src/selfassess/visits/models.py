@@ -55,6 +55,39 @@ class Concern(Timestamped, table=True):
     status: ConcernStatus = Field(default=ConcernStatus.OPEN, sa_type=enum_type(ConcernStatus))
     outcome: str = Field(default="", sa_type=Text)
     logged_by_id: int = Field(foreign_key="user.id")
+    # What the provider is told and asked (never for a confidential concern); see concern_rules.
+    shared_summary: str = Field(
+        default="",
+        sa_type=Text,
+        sa_column_kwargs={"server_default": ""},
+        description="What the provider reads.",
+    )
+    provider_request: str = Field(
+        default="",
+        sa_type=Text,
+        sa_column_kwargs={"server_default": ""},
+        description="What the provider is asked to do.",
+    )
+    respond_by: date | None = Field(default=None, description="When the provider is asked to respond by.")
+    shared_at: datetime | None = Field(
+        default=None, description="When the officer last shared it with the provider."
+    )
+
+    def summary_for_provider(self) -> str:
+        """The words the provider reads: what the officer chose to share, else the summary."""
+        return self.shared_summary or self.summary
+
+
+class ConcernResponse(SQLModel, table=True):
+    """A provider's response to a concern shared with it: who said what, when."""
+
+    __tablename__ = "concern_response"
+
+    id: int | None = Field(default=None, primary_key=True)
+    concern_id: int = Field(foreign_key="concern.id", index=True)
+    author_id: int = Field(foreign_key="user.id")
+    text: str = Field(sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, nullable=False)
 
 
 class VisitType(Choice):

@@ -38,6 +38,31 @@ class CloseConcernForm(BaseModel):
     outcome: str = Field(title="Outcome", min_length=1, max_length=NOTES_MAX_LENGTH)
 
 
+class ShareConcernForm(BaseModel):
+    """What the officer shares of a concern with the provider, and what it asks of it."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    shared_summary: str = Field(title="What the provider reads", min_length=1, max_length=NOTES_MAX_LENGTH)
+    provider_request: str | None = Field(
+        default=None, title="What the provider is asked to do", max_length=NOTES_MAX_LENGTH
+    )
+    respond_by: date | None = Field(default=None, title="Respond by")
+
+    @field_validator("respond_by")
+    @classmethod
+    def _not_past(cls, value: date | None) -> date | None:
+        if value is not None and value < clock.today():
+            raise ValueError("The date to respond by cannot be in the past.")
+        return value
+
+
+class ConcernResponseForm(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    text: str = Field(title="Your response", min_length=1, max_length=NOTES_MAX_LENGTH)
+
+
 class ConcernPublic(BaseModel):
     """The API's view of a concern: what a provider may see, so never the internal notes or who
     logged it. Council staff see confidential concerns here too; providers never do."""
