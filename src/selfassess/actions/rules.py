@@ -1,7 +1,10 @@
 """Improvement actions: which ones a comparison calls for, and how an action's status may change.
 
-Proposals are only a starting point; officers and providers edit the plan. The status rules
-encode who may do what: the provider reports progress, only the council officer signs work off.
+Every statement the officer scored below good calls for an action, written from the officer's
+finding; a statement found met calls for none, however the provider rated it (an over-rating there
+is a note on the self-assessment's accuracy). Proposals are only a starting point; officers and
+providers edit the plan. The status rules encode who may do what: the provider reports progress,
+only the council officer signs work off.
 """
 
 from __future__ import annotations
@@ -91,7 +94,7 @@ def policy_from_settings(
 
 class Reason(Choice):
     LOW_SCORE = "low_score", "Scored below good"
-    OVERRATED = "overrated", "Over-rated in self-assessment"
+    OVERRATED = "overrated", "Over-rated in self-assessment"  # plans proposed before accuracy notes
     BOTH = "both", "Below good and over-rated"
     ADDED = "added", "Added to the plan"
 
