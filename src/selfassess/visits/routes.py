@@ -13,6 +13,7 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess import clock
 from selfassess.accounts.models import User
 from selfassess.assessments.service import SelfAssessments
 from selfassess.errors import Conflict, Invalid
@@ -31,12 +32,12 @@ from selfassess.visits.forms import (
 from selfassess.visits.models import BreachKind, Visit, VisitStatus, VisitType
 from selfassess.visits.point_rules import PointCommand
 from selfassess.visits.rating_review_routes import RatingReviewController
-from selfassess.visits.rules import VisitCommand, current_step, report_shared
+from selfassess.visits.rules import VisitCommand, before_visit_day, current_step, report_shared, share_problem
 from selfassess.visits.service import ScoreConflict, ScoresMissing, VisitFilter, Visits
 from selfassess.visits.tested import tested_assessment
 from selfassess.web.forms import Form, bind
 from selfassess.web.guards import requires_council_staff, requires_provider
-from selfassess.web.rendering import render, see_other
+from selfassess.web.rendering import form_failed, render, see_other
 
 FormData = URLEncodedBody[dict[str, Any]]
 
@@ -201,6 +202,8 @@ class VisitController(Controller):
             "officer_name": (await visits.names({visit.officer_id})).get(visit.officer_id, ""),
             "plan_id": await visits.action_plan_id(visit),
             "missing": [],
+            "share_problem": None,
+            "before_visit_day": before_visit_day(visit.scheduled_for, clock.today()),
             "cancel_form": Form.initial(),
             "visit_can": visits.commands(visit),
             "VisitCommand": VisitCommand,
@@ -287,6 +290,7 @@ class VisitController(Controller):
                 "scores": scores,
                 "saved_by": await visits.names({score.updated_by_id for score in scores.values()}),
                 "editable": VisitCommand.EDIT_SCORES in visits.commands(visit),
+                "before_visit_day": before_visit_day(visit.scheduled_for, clock.today()),
                 "summary": await visits.summarise(visit, scores),
                 "previous": framework.key_questions[position - 1] if position > 0 else None,
                 "next": framework.key_questions[position + 1] if position + 1 < len(codes) else None,
@@ -412,11 +416,11 @@ class VisitController(Controller):
                     "success",
                 )
                 return see_other(f"/visits/{visit.id}#breaches")
-        return render(
+        return form_failed(
             request,
             "visits/overview.html",
             await self._overview(visits, visit, service, breach_form=form),
-            status_code=422,
+            page=f"/visits/{visit.id}",
         )
 
     @post("/breaches/{breach_id:int}/remove", guards=[requires_council_staff])
@@ -442,11 +446,11 @@ class VisitController(Controller):
         try:
             await visits.lock_scores(visit)
         except ScoresMissing as missing:
-            return render(
+            return form_failed(
                 request,
                 "visits/overview.html",
                 await self._overview(visits, visit, service, missing=missing.missing),
-                status_code=422,
+                page=f"/visits/{visit.id}",
             )
         if await visits.tested_assessment(visit) is None:
             flash(
@@ -461,8 +465,15 @@ class VisitController(Controller):
     @post("/share", guards=[requires_council_staff])
     async def share(
         self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int]
-    ) -> Redirect:
+    ) -> Template | Redirect:
         visit, service = await visits.get(visit_id)
+        if VisitCommand.SHARE_DRAFT in visits.commands(visit) and (problem := share_problem(visit.summary)):
+            return form_failed(
+                request,
+                "visits/overview.html",
+                await self._overview(visits, visit, service, share_problem=problem),
+                page=f"/visits/{visit.id}",
+            )
         await visits.share_draft(visit, service)
         flash(
             request,
@@ -488,11 +499,11 @@ class VisitController(Controller):
         visit, service = await visits.get(visit_id)
         form = bind(CancelForm, data)
         if not form.valid:
-            return render(
+            return form_failed(
                 request,
                 "visits/overview.html",
                 await self._overview(visits, visit, service, cancel_form=form),
-                status_code=422,
+                page=f"/visits/{visit.id}",
             )
         assert form.data is not None
         await visits.cancel(visit, form.data.reason)
@@ -508,6 +519,8 @@ class VisitController(Controller):
         context.update(
             scores=await visits.scores(visit),
             point_form=Form.initial(),
+            answer_form=Form.initial(),
+            answered_point=None,
             provider_finished=await visits.provider_has_finished(visit),
             can=visits.report_commands(visit),
             point_can=visits.point_commands,
@@ -523,7 +536,7 @@ class VisitController(Controller):
         visit, service = await visits.get(visit_id)
         return render(request, "visits/report.html", await self._report(visits, visit, service))
 
-    @post("/points", guards=[requires_provider])
+    @post("/points", guards=[requires_provider], opt={"page": "/visits/{visit_id}/report#points"})
     async def raise_point(
         self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int], data: FormData
     ) -> Template | Redirect:
@@ -538,14 +551,14 @@ class VisitController(Controller):
             else:
                 flash(request, "Your factual accuracy point was sent to the officer.", "success")
                 return see_other(f"/visits/{visit.id}/report#points")
-        return render(
+        return form_failed(
             request,
             "visits/report.html",
             await self._report(visits, visit, service, point_form=form),
-            status_code=422,
+            page=f"/visits/{visit.id}/report",
         )
 
-    @post("/points/done", guards=[requires_provider])
+    @post("/points/done", guards=[requires_provider], opt={"page": "/visits/{visit_id}/report#points"})
     async def points_done(
         self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int]
     ) -> Redirect:
@@ -554,7 +567,24 @@ class VisitController(Controller):
         flash(request, "Thank you. The officer can now publish the report.", "success")
         return see_other(f"/visits/{visit.id}/report#points")
 
-    @post("/points/{point_id:int}/accept", guards=[requires_council_staff])
+    async def _answer_failed(
+        self, request: HTMXRequest, visits: Visits, visit: Visit, point_id: int, form: Form[Any]
+    ) -> Template:
+        """The officer's answer to one point, refused: the report again with the error beside that
+        point's forms."""
+        _, service = await visits.get(visit.id)
+        return form_failed(
+            request,
+            "visits/report.html",
+            await self._report(visits, visit, service, answer_form=form, answered_point=point_id),
+            page=f"/visits/{visit.id}/report",
+        )
+
+    @post(
+        "/points/{point_id:int}/accept",
+        guards=[requires_council_staff],
+        opt={"page": "/visits/{visit_id}/report#point-{point_id}"},
+    )
     async def accept_point(
         self,
         request: HTMXRequest,
@@ -562,19 +592,27 @@ class VisitController(Controller):
         visit_id: FromPath[int],
         point_id: FromPath[int],
         data: FormData,
-    ) -> Redirect:
+    ) -> Template | Redirect:
         visit, _ = await visits.get(visit_id)
         form = bind(AcceptPointForm, data)
-        if not form.valid:
-            raise Invalid(next(iter(form.errors.values())))
-        assert form.data is not None
-        await visits.accept_point(
-            visit, point_id, response=form.data.response or "", new_score=form.data.new_score
-        )
-        flash(request, "Point accepted.", "success")
-        return see_other(f"/visits/{visit.id}/report#points")
+        if form.valid:
+            assert form.data is not None
+            try:
+                await visits.accept_point(
+                    visit, point_id, response=form.data.response or "", new_score=form.data.new_score
+                )
+            except Invalid as problem:
+                form.add_error("__all__", str(problem))
+            else:
+                flash(request, "Point accepted.", "success")
+                return see_other(f"/visits/{visit.id}/report#point-{point_id}")
+        return await self._answer_failed(request, visits, visit, point_id, form)
 
-    @post("/points/{point_id:int}/reject", guards=[requires_council_staff])
+    @post(
+        "/points/{point_id:int}/reject",
+        guards=[requires_council_staff],
+        opt={"page": "/visits/{visit_id}/report#point-{point_id}"},
+    )
     async def reject_point(
         self,
         request: HTMXRequest,
@@ -582,15 +620,19 @@ class VisitController(Controller):
         visit_id: FromPath[int],
         point_id: FromPath[int],
         data: FormData,
-    ) -> Redirect:
+    ) -> Template | Redirect:
         visit, _ = await visits.get(visit_id)
         form = bind(RejectPointForm, data)
-        if not form.valid:
-            raise Invalid(next(iter(form.errors.values())))
-        assert form.data is not None
-        await visits.reject_point(visit, point_id, response=form.data.response)
-        flash(request, "Point answered: not accepted.", "success")
-        return see_other(f"/visits/{visit.id}/report#points")
+        if form.valid:
+            assert form.data is not None
+            try:
+                await visits.reject_point(visit, point_id, response=form.data.response)
+            except Invalid as problem:
+                form.add_error("__all__", str(problem))
+            else:
+                flash(request, "Point answered: not accepted.", "success")
+                return see_other(f"/visits/{visit.id}/report#point-{point_id}")
+        return await self._answer_failed(request, visits, visit, point_id, form)
 
 
 async def _self_assessment_view(
