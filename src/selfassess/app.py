@@ -135,7 +135,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exclude=PUBLIC_PATHS,
     )
 
-    session_backend = session_auth.session_backend_config._backend_class(config=session_auth.session_backend_config)
+    session_backend = session_auth.session_backend_config._backend_class(
+        config=session_auth.session_backend_config
+    )
     template_config = TemplateConfig(
         directory=settings.templates_dir,
         engine=JinjaTemplateEngine,

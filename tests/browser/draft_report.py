@@ -39,7 +39,12 @@ async def share_homecare_draft() -> int:
                 visits = Visits(db, officer, settings)
                 for score in (await visits.scores(visit)).values():
                     await visits.save_score(
-                        visit, score.id, expected_version=score.version, score=3, findings="Met.", evidence_seen=""
+                        visit,
+                        score.id,
+                        expected_version=score.version,
+                        score=3,
+                        findings="Met.",
+                        evidence_seen="",
                     )
                 await visits.lock_scores(visit)
                 await visits.save_summary(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.plugins.flash import flash
@@ -37,6 +37,7 @@ from selfassess.visits.service import ScoreConflict, ScoresMissing, VisitFilter,
 from selfassess.visits.tested import tested_assessment
 from selfassess.web.forms import Form, bind
 from selfassess.web.guards import requires_council_staff, requires_provider
+from selfassess.web.pdf import pdf_response
 from selfassess.web.rendering import form_failed, render, see_other
 
 FormData = URLEncodedBody[dict[str, Any]]
@@ -535,6 +536,27 @@ class VisitController(Controller):
     ) -> Template:
         visit, service = await visits.get(visit_id)
         return render(request, "visits/report.html", await self._report(visits, visit, service))
+
+    @get("/report.pdf")
+    async def report_pdf(
+        self,
+        request: HTMXRequest,
+        visits: NamedDependency[Visits],
+        settings: NamedDependency[Settings],
+        visit_id: FromPath[int],
+    ) -> Response[bytes]:
+        """The report as a PDF, from the report page's own template."""
+        visit, service = await visits.get(visit_id)
+        context = await self._report(visits, visit, service)
+        return await pdf_response(
+            request,
+            "visits/report.html",
+            context,
+            static_dir=settings.static_dir,
+            filename=f"visit-report-{visit.id}.pdf",
+            organisation=await visits.services.council_name(service),
+            produced_on=clock.today(),
+        )
 
     @post("/points", guards=[requires_provider], opt={"page": "/visits/{visit_id}/report#points"})
     async def raise_point(

@@ -90,7 +90,9 @@ def error_response(
     except Exception:  # the error page must never fail: fall back to plain HTML
         logger.exception("could not render the error page")
         html = f"<!doctype html><title>{title}</title><h1>{title}</h1><p>Reference: {request_id}</p>"
-    return Response(html, status_code=status_code, media_type=MediaType.HTML, headers={"X-Request-ID": request_id})
+    return Response(
+        html, status_code=status_code, media_type=MediaType.HTML, headers={"X-Request-ID": request_id}
+    )
 
 
 # Where identify_signed_in leaves the person for an error page outside any route (scope["user"] is
