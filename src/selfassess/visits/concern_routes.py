@@ -22,7 +22,7 @@ from selfassess.visits.models import Concern, ConcernSource, ConcernStatus, Seve
 from selfassess.visits.schemas import CloseConcernForm, ConcernForm
 from selfassess.web.forms import Form, bind
 from selfassess.web.guards import requires_council_staff
-from selfassess.web.rendering import render, see_other
+from selfassess.web.rendering import form_failed, render, see_other
 
 FormData = URLEncodedBody[dict[str, Any]]
 
@@ -64,7 +64,8 @@ def _concern_page(
     concerns: Concerns,
     entry: ConcernEntry,
     close_form: Form[CloseConcernForm],
-    status_code: int = 200,
+    *,
+    failed: bool = False,
 ) -> Template:
     context = {
         "entry": entry,
@@ -72,7 +73,9 @@ def _concern_page(
         "can": concerns.commands(entry.concern),
         "ConcernCommand": ConcernCommand,
     }
-    return render(request, "visits/concern.html", context, status_code=status_code)
+    if failed:
+        return form_failed(request, "visits/concern.html", context, page=f"/concerns/{entry.concern.id}")
+    return render(request, "visits/concern.html", context)
 
 
 class ServiceConcernController(Controller):
@@ -118,7 +121,9 @@ class ServiceConcernController(Controller):
         form = bind(ConcernForm, data)
         if not form.valid:
             context = _form_context(form, service.id, service.name, None)
-            return render(request, "visits/concern_form.html", context, status_code=422)
+            return form_failed(
+                request, "visits/concern_form.html", context, page=f"/services/{service.id}/concerns/new"
+            )
         assert form.data is not None
         concern = await concerns.create(service, form.data)
         message = f"Logged the concern about {service.name}."
@@ -190,7 +195,9 @@ class ConcernController(Controller):
         form = bind(ConcernForm, data)
         if not form.valid:
             context = _form_context(form, entry.concern.service_id, entry.service_name, entry.concern)
-            return render(request, "visits/concern_form.html", context, status_code=422)
+            return form_failed(
+                request, "visits/concern_form.html", context, page=f"/concerns/{concern_id}/edit"
+            )
         assert form.data is not None
         await concerns.update(entry.concern, form.data)
         flash(request, "Saved the changes to the concern.", "success")
@@ -207,7 +214,7 @@ class ConcernController(Controller):
         entry = await concerns.get(concern_id)
         form = bind(CloseConcernForm, data)
         if not form.valid:
-            return _concern_page(request, concerns, entry, form, status_code=422)
+            return _concern_page(request, concerns, entry, form, failed=True)
         assert form.data is not None
         await concerns.close(entry.concern, form.data.outcome)
         flash(request, "Closed the concern and recorded its outcome.", "success")

@@ -9,7 +9,7 @@ from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.plugins.flash import flash
-from litestar.plugins.htmx import HTMXRequest
+from litestar.plugins.htmx import ClientRedirect, HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -134,11 +134,11 @@ class ServiceVisitsController(Controller):
                     "success",
                 )
                 return see_other(f"/visits/{visit.id}")
-        return render(
+        return form_failed(
             request,
             "visits/visit_form.html",
             await _form_context(visits, service, form, None),
-            status_code=422,
+            page=f"/services/{service.id}/visits/new",
         )
 
 
@@ -254,11 +254,11 @@ class VisitController(Controller):
             else:
                 flash(request, "Saved the visit's details.", "success")
                 return see_other(f"/visits/{visit.id}")
-        return render(
+        return form_failed(
             request,
             "visits/visit_form.html",
             await _form_context(visits, service, form, visit),
-            status_code=422,
+            page=f"/visits/{visit.id}/edit",
         )
 
     # --- scoring ------------------------------------------------------------------------------------------
@@ -401,7 +401,7 @@ class VisitController(Controller):
     @post("/breaches", guards=[requires_council_staff])
     async def record_breach(
         self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int], data: FormData
-    ) -> Template | Redirect:
+    ) -> Template | Redirect | ClientRedirect:
         visit, service = await visits.get(visit_id)
         form = bind(BreachForm, data)
         if form.valid:
@@ -416,7 +416,7 @@ class VisitController(Controller):
                     "Breach recorded. The overall rating is now requires improvement at best.",
                     "success",
                 )
-                return see_other(f"/visits/{visit.id}#breaches")
+                return see_other(f"/visits/{visit.id}#breaches", request)
         return form_failed(
             request,
             "visits/overview.html",
@@ -431,11 +431,11 @@ class VisitController(Controller):
         visits: NamedDependency[Visits],
         visit_id: FromPath[int],
         breach_id: FromPath[int],
-    ) -> Redirect:
+    ) -> Redirect | ClientRedirect:
         visit, _ = await visits.get(visit_id)
         await visits.remove_breach(visit, breach_id)
         flash(request, "Breach removed.", "success")
-        return see_other(f"/visits/{visit.id}#breaches")
+        return see_other(f"/visits/{visit.id}#breaches", request)
 
     # --- workflow -------------------------------------------------------------------------------------------
 
@@ -561,7 +561,7 @@ class VisitController(Controller):
     @post("/points", guards=[requires_provider], opt={"page": "/visits/{visit_id}/report#points"})
     async def raise_point(
         self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int], data: FormData
-    ) -> Template | Redirect:
+    ) -> Template | Redirect | ClientRedirect:
         visit, service = await visits.get(visit_id)
         form = bind(PointForm, data)
         if form.valid:
@@ -572,7 +572,7 @@ class VisitController(Controller):
                 form.add_error("__all__", str(problem))
             else:
                 flash(request, "Your factual accuracy point was sent to the officer.", "success")
-                return see_other(f"/visits/{visit.id}/report#points")
+                return see_other(f"/visits/{visit.id}/report#points", request)
         return form_failed(
             request,
             "visits/report.html",
@@ -583,11 +583,11 @@ class VisitController(Controller):
     @post("/points/done", guards=[requires_provider], opt={"page": "/visits/{visit_id}/report#points"})
     async def points_done(
         self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int]
-    ) -> Redirect:
+    ) -> Redirect | ClientRedirect:
         visit, _ = await visits.get(visit_id)
         await visits.finish_points(visit)
         flash(request, "Thank you. The officer can now publish the report.", "success")
-        return see_other(f"/visits/{visit.id}/report#points")
+        return see_other(f"/visits/{visit.id}/report#points", request)
 
     async def _answer_failed(
         self, request: HTMXRequest, visits: Visits, visit: Visit, point_id: int, form: Form[Any]
@@ -614,7 +614,7 @@ class VisitController(Controller):
         visit_id: FromPath[int],
         point_id: FromPath[int],
         data: FormData,
-    ) -> Template | Redirect:
+    ) -> Template | Redirect | ClientRedirect:
         visit, _ = await visits.get(visit_id)
         form = bind(AcceptPointForm, data)
         if form.valid:
@@ -627,7 +627,7 @@ class VisitController(Controller):
                 form.add_error("__all__", str(problem))
             else:
                 flash(request, "Point accepted.", "success")
-                return see_other(f"/visits/{visit.id}/report#point-{point_id}")
+                return see_other(f"/visits/{visit.id}/report#point-{point_id}", request)
         return await self._answer_failed(request, visits, visit, point_id, form)
 
     @post(
@@ -642,7 +642,7 @@ class VisitController(Controller):
         visit_id: FromPath[int],
         point_id: FromPath[int],
         data: FormData,
-    ) -> Template | Redirect:
+    ) -> Template | Redirect | ClientRedirect:
         visit, _ = await visits.get(visit_id)
         form = bind(RejectPointForm, data)
         if form.valid:
@@ -653,7 +653,7 @@ class VisitController(Controller):
                 form.add_error("__all__", str(problem))
             else:
                 flash(request, "Point answered: not accepted.", "success")
-                return see_other(f"/visits/{visit.id}/report#point-{point_id}")
+                return see_other(f"/visits/{visit.id}/report#point-{point_id}", request)
         return await self._answer_failed(request, visits, visit, point_id, form)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import Response
-from litestar.plugins.htmx import HTMXRequest
+from litestar.plugins.htmx import ClientRedirect, HTMXRequest
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
@@ -58,8 +58,12 @@ def form_failed(
     return render(request, template_name, context, block=block, status_code=422, headers=headers)
 
 
-def see_other(url: str) -> Redirect:
-    """POST, then redirect: a reload never re-submits the form."""
+def see_other(url: str, request: HTMXRequest | None = None) -> Redirect | ClientRedirect:
+    """POST, then redirect: a reload never re-submits the form. An address with a #fragment (the
+    point or action just answered) needs ``request``: htmx follows a redirect inside the page and
+    the fragment is lost on the way, so boosted forms get a browser navigation there instead."""
+    if request is not None and request.htmx and "#" in url:
+        return ClientRedirect(redirect_to=url)
     return Redirect(path=url, status_code=HTTP_303_SEE_OTHER)
 
 
