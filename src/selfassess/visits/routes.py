@@ -9,7 +9,7 @@ from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.plugins.flash import flash
-from litestar.plugins.htmx import ClientRedirect, HTMXRequest
+from litestar.plugins.htmx import HTMXRequest, HXLocation
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -401,7 +401,7 @@ class VisitController(Controller):
     @post("/breaches", guards=[requires_council_staff])
     async def record_breach(
         self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int], data: FormData
-    ) -> Template | Redirect | ClientRedirect:
+    ) -> Template | Redirect | HXLocation:
         visit, service = await visits.get(visit_id)
         form = bind(BreachForm, data)
         if form.valid:
@@ -431,7 +431,7 @@ class VisitController(Controller):
         visits: NamedDependency[Visits],
         visit_id: FromPath[int],
         breach_id: FromPath[int],
-    ) -> Redirect | ClientRedirect:
+    ) -> Redirect | HXLocation:
         visit, _ = await visits.get(visit_id)
         await visits.remove_breach(visit, breach_id)
         flash(request, "Breach removed.", "success")
@@ -561,7 +561,7 @@ class VisitController(Controller):
     @post("/points", guards=[requires_provider], opt={"page": "/visits/{visit_id}/report#points"})
     async def raise_point(
         self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int], data: FormData
-    ) -> Template | Redirect | ClientRedirect:
+    ) -> Template | Redirect | HXLocation:
         visit, service = await visits.get(visit_id)
         form = bind(PointForm, data)
         if form.valid:
@@ -583,7 +583,7 @@ class VisitController(Controller):
     @post("/points/done", guards=[requires_provider], opt={"page": "/visits/{visit_id}/report#points"})
     async def points_done(
         self, request: HTMXRequest, visits: NamedDependency[Visits], visit_id: FromPath[int]
-    ) -> Redirect | ClientRedirect:
+    ) -> Redirect | HXLocation:
         visit, _ = await visits.get(visit_id)
         await visits.finish_points(visit)
         flash(request, "Thank you. The officer can now publish the report.", "success")
@@ -614,7 +614,7 @@ class VisitController(Controller):
         visit_id: FromPath[int],
         point_id: FromPath[int],
         data: FormData,
-    ) -> Template | Redirect | ClientRedirect:
+    ) -> Template | Redirect | HXLocation:
         visit, _ = await visits.get(visit_id)
         form = bind(AcceptPointForm, data)
         if form.valid:
@@ -642,7 +642,7 @@ class VisitController(Controller):
         visit_id: FromPath[int],
         point_id: FromPath[int],
         data: FormData,
-    ) -> Template | Redirect | ClientRedirect:
+    ) -> Template | Redirect | HXLocation:
         visit, _ = await visits.get(visit_id)
         form = bind(RejectPointForm, data)
         if form.valid:

@@ -9,7 +9,7 @@ from typing import Any
 
 from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import Response
-from litestar.plugins.htmx import ClientRedirect, HTMXRequest
+from litestar.plugins.htmx import HTMXRequest, HXLocation
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
@@ -58,12 +58,13 @@ def form_failed(
     return render(request, template_name, context, block=block, status_code=422, headers=headers)
 
 
-def see_other(url: str, request: HTMXRequest | None = None) -> Redirect | ClientRedirect:
+def see_other(url: str, request: HTMXRequest | None = None) -> Redirect | HXLocation:
     """POST, then redirect: a reload never re-submits the form. An address with a #fragment (the
-    point or action just answered) needs ``request``: htmx follows a redirect inside the page and
-    the fragment is lost on the way, so boosted forms get a browser navigation there instead."""
+    point or action just answered) needs ``request``: the browser drops the fragment of a redirect
+    that htmx follows, so htmx is told to fetch the page itself (HX-Location), which scrolls to the
+    fragment and puts it in the address bar."""
     if request is not None and request.htmx and "#" in url:
-        return ClientRedirect(redirect_to=url)
+        return HXLocation(redirect_to=url, target="body")
     return Redirect(path=url, status_code=HTTP_303_SEE_OTHER)
 
 
