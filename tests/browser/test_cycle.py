@@ -306,7 +306,8 @@ def test_provider_fills_in_the_self_assessment_with_autosave_evidence_and_submit
     for question in ("Safe", "Effective", "Caring", "Responsive", "Well-led"):
         expect(page.get_by_role("heading", name=question, exact=True)).to_be_visible()
     kindness_row = page.locator(".check-list__row").filter(has_text="Kindness, compassion and dignity")
-    expect(kindness_row).to_contain_text("3: Good")
+    expect(kindness_row).to_contain_text("4: Exceptional standard")
+    expect(kindness_row).to_contain_text("2 pieces of evidence")
     screenshot(page, "provider-check-answers")
     check_accessibility(page, "provider-check-answers")
     kindness_row.get_by_role("link", name=re.compile("^Change")).click()
