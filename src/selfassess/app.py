@@ -61,7 +61,7 @@ from selfassess.visits import concern_routes
 from selfassess.visits import routes as visits_routes
 from selfassess.web import templating
 from selfassess.web.csrf import csrf_bound_to_session, refresh_csrf_cookie
-from selfassess.web.errors import exception_handlers
+from selfassess.web.errors import exception_handlers, identify_signed_in
 from selfassess.web.guards import ids_in_range
 from selfassess.web.observability import RequestContextMiddleware, configure_logging
 from selfassess.web.retry import RetryOnFreshConnection
@@ -140,6 +140,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exclude=PUBLIC_PATHS,
     )
 
+    session_backend = session_auth.session_backend_config._backend_class(
+        config=session_auth.session_backend_config
+    )
     template_config = TemplateConfig(
         directory=settings.templates_dir,
         engine=JinjaTemplateEngine,
@@ -216,6 +219,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             **accounts_routes.dependencies,
         },
         exception_handlers=exception_handlers,
+        after_exception=[identify_signed_in(session_backend.load_from_connection, retrieve_user)],
         openapi_config=OpenAPIConfig(
             title="selfassess API",
             version=__version__,

@@ -60,15 +60,30 @@
 
   // After boosted navigation, move focus where a screen-reader user needs it: to the list of
   // problems when a form came back with errors, otherwise to the new page's heading.
+  // The <details> around a failed form stay open, so the field with the error is not hidden.
+  function openAround(element) {
+    for (var at = element; at; at = at.parentElement) {
+      if (at.tagName === "DETAILS") at.open = true;
+    }
+  }
+  function focusSummary(summary) {
+    openAround(summary);
+    summary.focus();
+  }
   function focusPage() {
     var summary = document.querySelector("main .error-summary");
-    var target = summary || document.querySelector("main h1");
-    if (!target) return;
-    if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
-    target.focus({ preventScroll: !summary });
+    if (summary) return focusSummary(summary);
+    var heading = document.querySelector("main h1");
+    if (!heading) return;
+    if (!heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
+    heading.focus({ preventScroll: true });
   }
   document.addEventListener("htmx:afterSettle", function (event) {
-    if (event.detail.boosted) focusPage();
+    if (event.detail.boosted) return focusPage();
+    // A part of the page swapped in place (an action card) that came back with its errors.
+    var swapped = event.detail.elt;
+    var summary = swapped && swapped.querySelector ? swapped.querySelector(".error-summary") : null;
+    if (summary) focusSummary(summary);
   });
   document.addEventListener("DOMContentLoaded", function () {
     if (document.querySelector("main .error-summary")) focusPage();

@@ -45,7 +45,7 @@ async def test_the_self_assessment_pages_and_service_follow_the_rulebook(
     people = {"provider": (world.manager_1, True), "officer": (world.officer_a, False)}
     marks = {
         AssessmentCommand.EDIT: f'action="/assessments/{assessment.id}/answers/{answer_id}"',
-        AssessmentCommand.SUBMIT: f'action="/assessments/{assessment.id}/submit"',
+        AssessmentCommand.SUBMIT: f'href="/assessments/{assessment.id}/check"',
         AssessmentCommand.MARK_REVIEWED: f'action="/assessments/{assessment.id}/review"',
         AssessmentCommand.RETURN: f'action="/assessments/{assessment.id}/return"',
     }

@@ -99,6 +99,14 @@ def accept_confirmations(page: Page) -> None:
     page.on("dialog", lambda dialog: dialog.accept())
 
 
+def submit_after_checking(page: Page) -> None:
+    """From a self-assessment's overview: check the answers, then submit."""
+    page.get_by_role("link", name="Check your answers and submit").click()
+    at(page, "Check your answers before submitting")
+    page.get_by_role("button", name="Submit self-assessment").click()
+    told(page, "Submitted.")
+
+
 def status_tag(page: Page) -> Locator:
     return page.locator(".page-header .tag").first
 
@@ -268,11 +276,12 @@ def test_provider_fills_in_the_self_assessment_with_autosave_evidence_and_submit
     assert_not_reloaded(page)
     screenshot(page, "provider-assessment-evidence")
 
-    # Submitting too early lists what is missing, each a link to its statement.
+    # Checking the answers before submitting lists what is missing, each a link to its statement.
     page.get_by_role("link", name="Back to the overview").click()
     at(page, re.compile(r"^Self-assessment "))
     expect(page).to_have_url(overview)
-    page.get_by_role("button", name="Submit self-assessment").click()
+    page.get_by_role("link", name="Check your answers and submit").click()
+    at(page, "Check your answers before submitting")
     missing = arrives(page.locator(".error-summary"))
     expect(missing).to_contain_text("Score every statement before submitting")
     expect(missing).to_contain_text("20 statements are not scored yet")
@@ -287,14 +296,36 @@ def test_provider_fills_in_the_self_assessment_with_autosave_evidence_and_submit
     expect(page).to_have_url(re.compile(r"/questions/E#statement-\d+$"))
     expect(statement(page, "Monitoring and improving outcomes")).to_be_in_viewport()
 
-    # Fill in the rest (a click per statement), then submit.
+    # Fill in the rest (a click per statement), then check the answers, change one, and submit.
     score_every_page(page, 3)
     page.get_by_role("link", name="Back to the overview").click()
     arrives(page.locator("#progress").filter(has_text="34 of 34"))
+    page.get_by_role("link", name="Check your answers and submit").click()
+    at(page, "Check your answers before submitting")
+    expect(page.locator(".error-summary")).to_have_count(0)
+    for question in ("Safe", "Effective", "Caring", "Responsive", "Well-led"):
+        expect(page.get_by_role("heading", name=question, exact=True)).to_be_visible()
+    kindness_row = page.locator(".check-list__row").filter(has_text="Kindness, compassion and dignity")
+    expect(kindness_row).to_contain_text("4: Exceptional standard")
+    expect(kindness_row).to_contain_text("2 pieces of evidence")
+    screenshot(page, "provider-check-answers")
+    check_accessibility(page, "provider-check-answers")
+    kindness_row.get_by_role("link", name=re.compile("^Change")).click()
+    at(page, "Caring")
+    expect(statement(page, "Kindness, compassion and dignity")).to_be_in_viewport()
+    page.go_back()
+    at(page, "Check your answers before submitting")
+    page.set_viewport_size(PHONE)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "provider-check-answers-phone")
+    page.set_viewport_size(DESKTOP)
     page.get_by_role("button", name="Submit self-assessment").click()
+    at(page, "Self-assessment submitted")
     told(page, f"Submitted. {HOMECARE}'s self-assessment is now with the council.")
+    expect(page.get_by_role("heading", name="What happens next")).to_be_visible()
     expect(status_tag(page)).to_have_text(re.compile(r"^Submitted"))
-    expect(page.get_by_role("button", name="Submit self-assessment")).to_have_count(0)
+    page.get_by_role("link", name="See your self-assessment").click()
+    expect(page.get_by_role("link", name="Check your answers and submit")).to_have_count(0)
     screenshot(page, "provider-assessment-submitted")
 
 
@@ -423,8 +454,7 @@ def test_officer_reviews_visits_scores_blind_locks_and_shares_the_draft_report(
     saved(learning)
     score_every_page(manager, 3)
     manager.goto(assessment)
-    manager.get_by_role("button", name="Submit self-assessment").click()
-    told(manager, "Submitted.")
+    submit_after_checking(manager)
 
     # Review: return it with a question (the comment is required), then mark it reviewed.
     officer.get_by_role("navigation", name="Main").get_by_role("link", name="Reviews").click()
@@ -438,10 +468,9 @@ def test_officer_reviews_visits_scores_blind_locks_and_shares_the_draft_report(
     officer.get_by_role("button", name="Return to provider").click()
     told(officer, f"Returned to {name} for more information.")
 
-    manager.reload()
+    manager.goto(assessment)
     expect(manager.locator(".notice--warning")).to_contain_text(question)
-    manager.get_by_role("button", name="Submit self-assessment").click()
-    told(manager, "Submitted.")
+    submit_after_checking(manager)
 
     officer.reload()
     officer.get_by_role("button", name="Mark as reviewed").click()

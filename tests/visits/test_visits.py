@@ -197,7 +197,8 @@ async def test_draft_report_factual_accuracy_and_publication(
         assert f"/visits/{visit.id}" not in panel.text
 
     no_summary = await client.post(f"/visits/{visit.id}/share")
-    assert no_summary.status_code == 400 and "Write the overall summary" in no_summary.text
+    assert no_summary.status_code == 422 and "Write the overall summary" in no_summary.text
+    assert '<a href="#field-summary">Write the overall summary' in no_summary.text, "linked to the field"
     await client.post(
         f"/visits/{visit.id}/summary",
         {"version": visit.version, "summary": "A warm, well-run home."},
@@ -237,11 +238,16 @@ async def test_draft_report_factual_accuracy_and_publication(
     blocked = await client.post(f"/visits/{visit.id}/publish")
     assert "open factual accuracy point" in blocked.text
     no_reason = await client.post(f"/visits/{visit.id}/points/{points[1].id}/reject", {"response": ""})
-    assert no_reason.status_code == 400
-    await client.post(
+    assert no_reason.status_code == 422
+    # The error is in the point's own card, linked to its field.
+    card = no_reason.text.split(f'id="point-{points[1].id}"')[1].split("</li>")[0]
+    assert 'id="error-summary"' in card and f'href="#reject-{points[1].id}-response"' in card
+    accepted = await client.post(
         f"/visits/{visit.id}/points/{points[0].id}/accept",
         {"response": "Agreed; the audit shows it was resolved.", "new_score": 3},
+        follow_redirects=False,
     )
+    assert accepted.headers["location"] == f"/visits/{visit.id}/report#point-{points[0].id}"
     await client.post(
         f"/visits/{visit.id}/points/{points[1].id}/reject", {"response": "The date matches our visit log."}
     )

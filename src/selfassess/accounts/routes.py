@@ -8,10 +8,13 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency, Provide
+from litestar.exceptions import PermissionDeniedException
+from litestar.middleware.csrf import generate_csrf_token
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
+from litestar.utils.scope.state import ScopeState
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import LinkPurpose, Role, User
@@ -57,6 +60,30 @@ def safe_next(target: str | None) -> str:
     return "/"
 
 
+def login_form_expired(request: Request[Any, Any, Any], _: PermissionDeniedException) -> Template:
+    """The sign-in form's CSRF token did not match (the page was open for hours, or cookies were
+    cleared): the sign-in page again, with a fresh token, the e-mail address kept and a plain
+    reason, rather than an error page about access."""
+    state = ScopeState.from_scope(request.scope)
+    sent = state.form if isinstance(state.form, dict) else {}
+    email = sent.get("email") if isinstance(sent.get("email"), str) else ""
+    config = request.app.csrf_config
+    token = generate_csrf_token(secret=config.secret) if config else ""
+    state.csrf_token = token
+    context = {
+        "user": None,
+        "form": Form.initial({"email": email}),
+        "next": safe_next(request.query_params.get("next")),
+        "signed_out": False,
+        "password_set": False,
+        "error_title": "Please sign in again",
+        "error": "This form could not be accepted because the sign-in page had expired. "
+        "Enter your password and sign in again.",
+    }
+    cookies = [csrf_cookie(config, token)] if config else []
+    return Template("accounts/login.html", context=context, status_code=403, cookies=cookies)
+
+
 def provide_current_user(request: Request[User, Any, Any]) -> User:
     return request.user
 
@@ -83,7 +110,11 @@ class SessionController(Controller):
         }
         return render(request, "accounts/login.html", context)
 
-    @post("/login", opt={"exclude_from_auth": True})
+    @post(
+        "/login",
+        opt={"exclude_from_auth": True},
+        exception_handlers={PermissionDeniedException: login_form_expired},
+    )
     async def login(
         self,
         request: HTMXRequest,

@@ -33,7 +33,8 @@ from selfassess.settings import Settings
 from selfassess.visits.service import Visits
 from selfassess.web.forms import Form, bind
 from selfassess.web.guards import requires_council_staff
-from selfassess.web.rendering import csv_response, render, see_other
+from selfassess.web.pdf import pdf_response
+from selfassess.web.rendering import csv_response, form_failed, render, see_other
 
 FormData = URLEncodedBody[dict[str, Any]]
 
@@ -203,6 +204,9 @@ class PlanController(Controller):
             "comment_form": Form.initial(),
             "action_forms": {},
             "action_errors": {},
+            "failed": None,  # which of an action card's forms was refused, see _card
+            "failed_form": Form.initial(),
+            "empty_form": Form.initial(),
         }
         context.update(extra)
         return context
@@ -218,7 +222,11 @@ class PlanController(Controller):
         status_code: int = 200,
         error: str | None = None,
         form: Form[ActionForm] | None = None,
+        failed: str | None = None,
+        failed_form: Form[Any] | None = None,
     ) -> Template:
+        """One action's card. ``failed`` names the card's form that was refused ("more_time",
+        "reopen"): that form is shown open, with its error summary and what was typed."""
         # The summary sent with the card keeps the filter the page shows (its address says which).
         context = await self._context(plans, plan, service, _shown_on_page(request))
         row = next((row for row in await plans.actions(plan) if row.action.id == action_id), None)
@@ -226,9 +234,11 @@ class PlanController(Controller):
             raise NotFound("action")
         context.update(
             row=row,
-            card_error=error,
+            card_error=error if failed is None else None,
             card_form=form,
             waiting_total=sum((await WaitingFor(plans.db, plans.viewer).counts()).values()),
+            failed=failed,
+            failed_form=failed_form or Form.initial(),
         )
         return render(request, "actions/_action_response.html", context, status_code=status_code)
 
@@ -313,11 +323,11 @@ class PlanController(Controller):
             else:
                 flash(request, "Action added.", "success")
                 return see_other(f"/plans/{plan.id}#action-{action.id}")
-        return render(
+        return form_failed(
             request,
             "actions/plan.html",
             await self._context(plans, plan, service, new_action=form),
-            status_code=422,
+            page=f"/plans/{plan.id}",
         )
 
     @post("/actions/{action_id:int}/delete")
@@ -343,11 +353,11 @@ class PlanController(Controller):
         try:
             await plans.submit(plan, service)
         except PlanIncomplete as incomplete:
-            return render(
+            return form_failed(
                 request,
                 "actions/plan.html",
                 await self._context(plans, plan, service, problems=incomplete.problems),
-                status_code=422,
+                page=f"/plans/{plan.id}",
             )
         flash(request, "Plan sent to the council for agreement.", "success")
         return see_other(f"/plans/{plan.id}")
@@ -363,11 +373,11 @@ class PlanController(Controller):
     ) -> Template | Redirect:
         form = bind(CommentForm, data)
         if not form.valid:
-            return render(
+            return form_failed(
                 request,
                 "actions/plan.html",
                 await self._context(plans, plan, service, comment_form=form),
-                status_code=422,
+                page=f"/plans/{plan.id}",
             )
         assert form.data is not None
         await plans.request_changes(plan, service, form.data.comment)
@@ -385,11 +395,11 @@ class PlanController(Controller):
         try:
             await plans.agree(plan, service)
         except PlanIncomplete as incomplete:
-            return render(
+            return form_failed(
                 request,
                 "actions/plan.html",
                 await self._context(plans, plan, service, problems=incomplete.problems),
-                status_code=422,
+                page=f"/plans/{plan.id}",
             )
         flash(request, "Plan agreed. Both sides can now update the actions.", "success")
         return see_other(f"/plans/{plan.id}")
@@ -406,6 +416,7 @@ class PlanController(Controller):
         form_model: type[BaseModel],
         data: dict[str, Any],
         change: Callable[[ActionPlan, CareService, Any], Awaitable[object]],
+        failed: str | None = None,
     ) -> Template | Redirect | ClientRefresh:
         """The shape every in-place action update shares: check the form, make the change, and
         answer with the refreshed card (or the reason it was refused, next to the action)."""
@@ -421,7 +432,18 @@ class PlanController(Controller):
                 error, status_code = str(conflict), 409
             except Invalid as problem:
                 error, status_code = str(problem), 422
-        return await self._after_update(request, plans, plan, service, action_id, error, status_code)
+                form.add_error("__all__", error)
+        return await self._after_update(
+            request,
+            plans,
+            plan,
+            service,
+            action_id,
+            error,
+            status_code,
+            failed=failed if status_code == 422 else None,
+            failed_form=form,
+        )
 
     @post("/actions/{action_id:int}/status")
     async def change_status(
@@ -460,6 +482,9 @@ class PlanController(Controller):
         action_id: int,
         error: str | None,
         status_code: int,
+        *,
+        failed: str | None = None,
+        failed_form: Form[Any] | None = None,
     ) -> Template | Redirect | ClientRefresh:
         if not request.htmx:
             flash(request, error or "Saved.", "error" if error else "success")
@@ -474,7 +499,15 @@ class PlanController(Controller):
             refresh.status_code = 200
             return refresh
         return await self._card(
-            request, plans, plan, service, action_id, status_code=status_code, error=error
+            request,
+            plans,
+            plan,
+            service,
+            action_id,
+            status_code=status_code,
+            error=error,
+            failed=failed,
+            failed_form=failed_form,
         )
 
     @post("/actions/{action_id:int}/notes")
@@ -526,6 +559,7 @@ class PlanController(Controller):
             lambda plan, service, form: plans.propose_due_date(
                 plan, service, action_id, proposed=form.proposed_due_date, reason=form.reason
             ),
+            failed="more_time",
         )
 
     @post("/actions/{action_id:int}/due-date/decision", guards=[requires_council_staff])
@@ -569,6 +603,26 @@ class PlanController(Controller):
         service: NamedDependency[CareService],
     ) -> Template:
         return render(request, "actions/print.html", await self._context(plans, plan, service))
+
+    @get("/print.pdf")
+    async def printable_pdf(
+        self,
+        request: HTMXRequest,
+        plans: NamedDependency[ActionPlans],
+        settings: NamedDependency[Settings],
+        plan: NamedDependency[ActionPlan],
+        service: NamedDependency[CareService],
+    ) -> Response[bytes]:
+        """The printable plan as a PDF: the same template."""
+        return await pdf_response(
+            request,
+            "actions/print.html",
+            await self._context(plans, plan, service),
+            static_dir=settings.static_dir,
+            filename=f"action-plan-{plan.id}.pdf",
+            organisation=await plans.services.council_name(service),
+            produced_on=clock.today(),
+        )
 
     @get("/export.csv")
     async def export_csv(

@@ -28,7 +28,8 @@ from selfassess.providers.models import CareService
 from selfassess.settings import Settings
 from selfassess.web.forms import Form, bind
 from selfassess.web.guards import requires_council_staff
-from selfassess.web.rendering import render, see_other
+from selfassess.web.pdf import pdf_response
+from selfassess.web.rendering import form_failed, render, see_other
 
 FormData = URLEncodedBody[dict[str, Any]]
 
@@ -368,7 +369,34 @@ class AssessmentController(Controller):
 
     # --- status -------------------------------------------------------------------------------------
 
-    @post("/submit")
+    async def _check_context(
+        self, assessments: SelfAssessments, assessment: SelfAssessment, service: CareService
+    ) -> dict[str, Any]:
+        context = await self._overview_context(assessments, assessment, service)
+        context.update(
+            answers=await assessments.answers(assessment),
+            evidence=await assessments.evidence(assessment),
+            missing=await assessments.missing(assessment),
+        )
+        return context
+
+    @get("/check")
+    async def check_answers(
+        self,
+        request: HTMXRequest,
+        assessments: NamedDependency[SelfAssessments],
+        assessment_id: FromPath[int],
+    ) -> Template | Redirect:
+        """Check your answers: every statement's score and narrative, key question by key question,
+        each with a link to change it, and what is still missing, before the one-way submission."""
+        assessment, service = await assessments.get(assessment_id)
+        if AssessmentCommand.SUBMIT not in assessments.commands(assessment):
+            return see_other(f"/assessments/{assessment.id}")
+        return render(
+            request, "assessments/check.html", await self._check_context(assessments, assessment, service)
+        )
+
+    @post("/submit", opt={"page": "/assessments/{assessment_id}/check"})
     async def submit(
         self,
         request: HTMXRequest,
@@ -378,12 +406,30 @@ class AssessmentController(Controller):
     ) -> Template | Redirect:
         try:
             await assessments.submit(assessment, service)
-        except Incomplete as incomplete:
-            context = await self._overview_context(assessments, assessment, service)
-            context["missing"] = incomplete.missing
-            return render(request, "assessments/overview.html", context, status_code=422)
+        except Incomplete:
+            return form_failed(
+                request,
+                "assessments/check.html",
+                await self._check_context(assessments, assessment, service),
+                page=f"/assessments/{assessment.id}/check",
+            )
         flash(request, f"Submitted. {service.name}'s self-assessment is now with the council.", "success")
-        return see_other(f"/assessments/{assessment.id}")
+        return see_other(f"/assessments/{assessment.id}/submitted")
+
+    @get("/submitted")
+    async def submitted(
+        self,
+        request: HTMXRequest,
+        assessments: NamedDependency[SelfAssessments],
+        assessment_id: FromPath[int],
+    ) -> Template:
+        """The confirmation: what happens next, after the one-way step."""
+        assessment, service = await assessments.get(assessment_id)
+        return render(
+            request,
+            "assessments/submitted.html",
+            await self._overview_context(assessments, assessment, service),
+        )
 
     @post("/return", guards=[requires_council_staff])
     async def return_for_information(
@@ -402,7 +448,9 @@ class AssessmentController(Controller):
             return see_other(f"/assessments/{assessment.id}")
         context = await self._overview_context(assessments, assessment, service)
         context["return_form"] = form
-        return render(request, "assessments/overview.html", context, status_code=422)
+        return form_failed(
+            request, "assessments/overview.html", context, page=f"/assessments/{assessment.id}"
+        )
 
     @post("/review", guards=[requires_council_staff])
     async def mark_reviewed(
@@ -432,6 +480,31 @@ class AssessmentController(Controller):
             evidence=await assessments.evidence(assessment),
         )
         return render(request, "assessments/print.html", context)
+
+    @get("/print.pdf")
+    async def printable_pdf(
+        self,
+        request: HTMXRequest,
+        assessments: NamedDependency[SelfAssessments],
+        settings: NamedDependency[Settings],
+        assessment_id: FromPath[int],
+    ) -> Response[bytes]:
+        """The printable version as a PDF: the same template."""
+        assessment, service = await assessments.get(assessment_id)
+        context = await self._overview_context(assessments, assessment, service)
+        context.update(
+            answers=await assessments.answers(assessment),
+            evidence=await assessments.evidence(assessment),
+        )
+        return await pdf_response(
+            request,
+            "assessments/print.html",
+            context,
+            static_dir=settings.static_dir,
+            filename=f"self-assessment-{assessment.id}.pdf",
+            organisation=await assessments.services.council_name(service),
+            produced_on=clock.today(),
+        )
 
 
 class ReviewQueueController(Controller):

@@ -127,6 +127,12 @@ class CareServices:
         items = [ServiceRow(*row) for row in rows]
         return Page(items=items, total=total, number=number, size=size)
 
+    async def council_name(self, service: CareService) -> str:
+        """The council in whose area the service is: it issues the reports and plans about it."""
+        return (
+            await self.db.scalar(select(Organisation.name).where(Organisation.id == service.council_id)) or ""
+        )
+
     def listing(self) -> Select:  # type: ignore[type-arg]
         """The viewer's active services with each one's latest published visit rating (for the API)."""
         latest_rating = (

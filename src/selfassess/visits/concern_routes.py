@@ -31,7 +31,7 @@ from selfassess.visits.models import Concern, ConcernSource, ConcernStatus, Seve
 from selfassess.visits.schemas import CloseConcernForm, ConcernForm, ConcernResponseForm, ShareConcernForm
 from selfassess.web.forms import Form, bind
 from selfassess.web.guards import requires_council_staff
-from selfassess.web.rendering import render, see_other
+from selfassess.web.rendering import form_failed, render, see_other
 
 FormData = URLEncodedBody[dict[str, Any]]
 
@@ -86,7 +86,7 @@ async def _concern_page(
     close_form: Form[CloseConcernForm] | None = None,
     share_form: Form[ShareConcernForm] | None = None,
     response_form: Form[ConcernResponseForm] | None = None,
-    status_code: int = 200,
+    failed: bool = False,
 ) -> Template:
     """The concern page; a form that failed comes back filled in, with its errors."""
     concern = entry.concern
@@ -108,7 +108,9 @@ async def _concern_page(
         "ConcernCommand": ConcernCommand,
         "today": clock.today(),
     }
-    return render(request, "visits/concern.html", context, status_code=status_code)
+    if failed:
+        return form_failed(request, "visits/concern.html", context, page=f"/concerns/{entry.concern.id}")
+    return render(request, "visits/concern.html", context)
 
 
 class ServiceConcernController(Controller):
@@ -151,7 +153,9 @@ class ServiceConcernController(Controller):
         form = bind(ConcernForm, data)
         if not form.valid:
             context = _form_context(form, service.id, service.name, None)
-            return render(request, "visits/concern_form.html", context, status_code=422)
+            return form_failed(
+                request, "visits/concern_form.html", context, page=f"/services/{service.id}/concerns/new"
+            )
         assert form.data is not None
         concern = await concerns.create(service, form.data)
         message = f"Logged the concern about {service.name}."
@@ -220,7 +224,9 @@ class ConcernController(Controller):
         form = bind(ConcernForm, data)
         if not form.valid:
             context = _form_context(form, entry.concern.service_id, entry.service_name, entry.concern)
-            return render(request, "visits/concern_form.html", context, status_code=422)
+            return form_failed(
+                request, "visits/concern_form.html", context, page=f"/concerns/{concern_id}/edit"
+            )
         assert form.data is not None
         await concerns.update(entry.concern, form.data)
         flash(request, "Saved the changes to the concern.", "success")
@@ -236,7 +242,7 @@ class ConcernController(Controller):
     ) -> Template | Redirect:
         form = bind(CloseConcernForm, data)
         if not form.valid:
-            return await _concern_page(request, concerns, entry, close_form=form, status_code=422)
+            return await _concern_page(request, concerns, entry, close_form=form, failed=True)
         assert form.data is not None
         await concerns.close(entry.concern, form.data.outcome)
         flash(request, "Closed the concern and recorded its outcome.", "success")
@@ -260,7 +266,7 @@ class ConcernController(Controller):
     ) -> Template | Redirect:
         form = bind(ShareConcernForm, data)
         if not form.valid:
-            return await _concern_page(request, concerns, entry, share_form=form, status_code=422)
+            return await _concern_page(request, concerns, entry, share_form=form, failed=True)
         assert form.data is not None
         await concerns.share(entry, form.data)
         flash(request, f"Shared with {entry.service_name}'s staff; they have been told.", "success")
@@ -277,7 +283,7 @@ class ConcernController(Controller):
         """Any provider user of the service may respond (the rulebook refuses council staff)."""
         form = bind(ConcernResponseForm, data)
         if not form.valid:
-            return await _concern_page(request, concerns, entry, response_form=form, status_code=422)
+            return await _concern_page(request, concerns, entry, response_form=form, failed=True)
         assert form.data is not None
         await concerns.respond(entry, form.data)
         flash(request, "Sent your response to the council.", "success")

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.plugins.flash import flash
-from litestar.plugins.htmx import HTMXRequest
+from litestar.plugins.htmx import HTMXRequest, HXLocation
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess import clock
 from selfassess.accounts.models import User
 from selfassess.assessments.service import SelfAssessments
 from selfassess.errors import Conflict, Invalid
@@ -32,12 +33,13 @@ from selfassess.visits.forms import (
 from selfassess.visits.models import BreachKind, Visit, VisitStatus, VisitType
 from selfassess.visits.point_rules import PointCommand
 from selfassess.visits.rating_review_routes import RatingReviewController
-from selfassess.visits.rules import VisitCommand, current_step, report_shared
+from selfassess.visits.rules import VisitCommand, before_visit_day, current_step, report_shared, share_problem
 from selfassess.visits.service import ScoreConflict, ScoresMissing, VisitFilter, Visits
 from selfassess.visits.tested import tested_assessment
 from selfassess.web.forms import Form, bind
 from selfassess.web.guards import requires_council_staff, requires_provider
-from selfassess.web.rendering import render, see_other
+from selfassess.web.pdf import pdf_response
+from selfassess.web.rendering import form_failed, render, see_other
 
 FormData = URLEncodedBody[dict[str, Any]]
 
@@ -158,11 +160,11 @@ class ServiceVisitsController(Controller):
                     "success",
                 )
                 return see_other(f"/visits/{visit.id}")
-        return render(
+        return form_failed(
             request,
             "visits/visit_form.html",
             await _form_context(visits, service, form, None),
-            status_code=422,
+            page=f"/services/{service.id}/visits/new",
         )
 
 
@@ -227,6 +229,8 @@ class VisitController(Controller):
             "officer_name": (await visits.names({visit.officer_id})).get(visit.officer_id, ""),
             "plan_id": await visits.action_plan_id(visit),
             "missing": [],
+            "share_problem": None,
+            "before_visit_day": before_visit_day(visit.scheduled_for, clock.today()),
             "cancel_form": Form.initial(),
             "visit_can": visits.commands(visit),
             "VisitCommand": VisitCommand,
@@ -286,11 +290,11 @@ class VisitController(Controller):
             else:
                 flash(request, "Saved the visit's details.", "success")
                 return see_other(f"/visits/{visit.id}")
-        return render(
+        return form_failed(
             request,
             "visits/visit_form.html",
             await _form_context(visits, service, form, visit),
-            status_code=422,
+            page=f"/visits/{visit.id}/edit",
         )
 
     # --- scoring ------------------------------------------------------------------------------------------
@@ -323,6 +327,7 @@ class VisitController(Controller):
                 "scores": scores,
                 "saved_by": await visits.names({score.updated_by_id for score in scores.values()}),
                 "editable": VisitCommand.EDIT_SCORES in visits.commands(visit),
+                "before_visit_day": before_visit_day(visit.scheduled_for, clock.today()),
                 "summary": await visits.summarise(visit, scores),
                 "previous": framework.key_questions[position - 1] if position > 0 else None,
                 "next": framework.key_questions[position + 1] if position + 1 < len(codes) else None,
@@ -439,7 +444,7 @@ class VisitController(Controller):
         visit: NamedDependency[Visit],
         service: NamedDependency[CareService],
         data: FormData,
-    ) -> Template | Redirect:
+    ) -> Template | Redirect | HXLocation:
         form = bind(BreachForm, data)
         if form.valid:
             assert form.data is not None
@@ -453,12 +458,12 @@ class VisitController(Controller):
                     "Breach recorded. The overall rating is now requires improvement at best.",
                     "success",
                 )
-                return see_other(f"/visits/{visit.id}#breaches")
-        return render(
+                return see_other(f"/visits/{visit.id}#breaches", request)
+        return form_failed(
             request,
             "visits/overview.html",
             await self._overview(visits, visit, service, breach_form=form),
-            status_code=422,
+            page=f"/visits/{visit.id}",
         )
 
     @post("/breaches/{breach_id:int}/remove", guards=[requires_council_staff])
@@ -468,10 +473,10 @@ class VisitController(Controller):
         visits: NamedDependency[Visits],
         visit: NamedDependency[Visit],
         breach_id: FromPath[int],
-    ) -> Redirect:
+    ) -> Redirect | HXLocation:
         await visits.remove_breach(visit, breach_id)
         flash(request, "Breach removed.", "success")
-        return see_other(f"/visits/{visit.id}#breaches")
+        return see_other(f"/visits/{visit.id}#breaches", request)
 
     # --- workflow -------------------------------------------------------------------------------------------
 
@@ -486,11 +491,11 @@ class VisitController(Controller):
         try:
             await visits.lock_scores(visit)
         except ScoresMissing as missing:
-            return render(
+            return form_failed(
                 request,
                 "visits/overview.html",
                 await self._overview(visits, visit, service, missing=missing.missing),
-                status_code=422,
+                page=f"/visits/{visit.id}",
             )
         if await visits.tested_assessment(visit) is None:
             flash(
@@ -509,7 +514,14 @@ class VisitController(Controller):
         visits: NamedDependency[Visits],
         visit: NamedDependency[Visit],
         service: NamedDependency[CareService],
-    ) -> Redirect:
+    ) -> Template | Redirect:
+        if VisitCommand.SHARE_DRAFT in visits.commands(visit) and (problem := share_problem(visit.summary)):
+            return form_failed(
+                request,
+                "visits/overview.html",
+                await self._overview(visits, visit, service, share_problem=problem),
+                page=f"/visits/{visit.id}",
+            )
         await visits.share_draft(visit, service)
         flash(
             request,
@@ -542,11 +554,11 @@ class VisitController(Controller):
     ) -> Template | Redirect:
         form = bind(CancelForm, data)
         if not form.valid:
-            return render(
+            return form_failed(
                 request,
                 "visits/overview.html",
                 await self._overview(visits, visit, service, cancel_form=form),
-                status_code=422,
+                page=f"/visits/{visit.id}",
             )
         assert form.data is not None
         await visits.cancel(visit, form.data.reason)
@@ -562,6 +574,8 @@ class VisitController(Controller):
         context.update(
             scores=await visits.scores(visit),
             point_form=Form.initial(),
+            answer_form=Form.initial(),
+            answered_point=None,
             provider_finished=await visits.provider_has_finished(visit),
             can=visits.report_commands(visit),
             point_can=visits.point_commands,
@@ -580,7 +594,28 @@ class VisitController(Controller):
     ) -> Template:
         return render(request, "visits/report.html", await self._report(visits, visit, service))
 
-    @post("/points", guards=[requires_provider])
+    @get("/report.pdf")
+    async def report_pdf(
+        self,
+        request: HTMXRequest,
+        visits: NamedDependency[Visits],
+        settings: NamedDependency[Settings],
+        visit: NamedDependency[Visit],
+        service: NamedDependency[CareService],
+    ) -> Response[bytes]:
+        """The report as a PDF, from the report page's own template."""
+        context = await self._report(visits, visit, service)
+        return await pdf_response(
+            request,
+            "visits/report.html",
+            context,
+            static_dir=settings.static_dir,
+            filename=f"visit-report-{visit.id}.pdf",
+            organisation=await visits.services.council_name(service),
+            produced_on=clock.today(),
+        )
+
+    @post("/points", guards=[requires_provider], opt={"page": "/visits/{visit_id}/report#points"})
     async def raise_point(
         self,
         request: HTMXRequest,
@@ -588,7 +623,7 @@ class VisitController(Controller):
         visit: NamedDependency[Visit],
         service: NamedDependency[CareService],
         data: FormData,
-    ) -> Template | Redirect:
+    ) -> Template | Redirect | HXLocation:
         form = bind(PointForm, data)
         if form.valid:
             assert form.data is not None
@@ -598,23 +633,40 @@ class VisitController(Controller):
                 form.add_error("__all__", str(problem))
             else:
                 flash(request, "Your factual accuracy point was sent to the officer.", "success")
-                return see_other(f"/visits/{visit.id}/report#points")
-        return render(
+                return see_other(f"/visits/{visit.id}/report#points", request)
+        return form_failed(
             request,
             "visits/report.html",
             await self._report(visits, visit, service, point_form=form),
-            status_code=422,
+            page=f"/visits/{visit.id}/report",
         )
 
-    @post("/points/done", guards=[requires_provider])
+    @post("/points/done", guards=[requires_provider], opt={"page": "/visits/{visit_id}/report#points"})
     async def points_done(
         self, request: HTMXRequest, visits: NamedDependency[Visits], visit: NamedDependency[Visit]
-    ) -> Redirect:
+    ) -> Redirect | HXLocation:
         await visits.finish_points(visit)
         flash(request, "Thank you. The officer can now publish the report.", "success")
-        return see_other(f"/visits/{visit.id}/report#points")
+        return see_other(f"/visits/{visit.id}/report#points", request)
 
-    @post("/points/{point_id:int}/accept", guards=[requires_council_staff])
+    async def _answer_failed(
+        self, request: HTMXRequest, visits: Visits, visit: Visit, point_id: int, form: Form[Any]
+    ) -> Template:
+        """The officer's answer to one point, refused: the report again with the error beside that
+        point's forms."""
+        _, service = await visits.get(visit.id)
+        return form_failed(
+            request,
+            "visits/report.html",
+            await self._report(visits, visit, service, answer_form=form, answered_point=point_id),
+            page=f"/visits/{visit.id}/report",
+        )
+
+    @post(
+        "/points/{point_id:int}/accept",
+        guards=[requires_council_staff],
+        opt={"page": "/visits/{visit_id}/report#point-{point_id}"},
+    )
     async def accept_point(
         self,
         request: HTMXRequest,
@@ -622,18 +674,26 @@ class VisitController(Controller):
         visit: NamedDependency[Visit],
         point_id: FromPath[int],
         data: FormData,
-    ) -> Redirect:
+    ) -> Template | Redirect | HXLocation:
         form = bind(AcceptPointForm, data)
-        if not form.valid:
-            raise Invalid(next(iter(form.errors.values())))
-        assert form.data is not None
-        await visits.accept_point(
-            visit, point_id, response=form.data.response or "", new_score=form.data.new_score
-        )
-        flash(request, "Point accepted.", "success")
-        return see_other(f"/visits/{visit.id}/report#points")
+        if form.valid:
+            assert form.data is not None
+            try:
+                await visits.accept_point(
+                    visit, point_id, response=form.data.response or "", new_score=form.data.new_score
+                )
+            except Invalid as problem:
+                form.add_error("__all__", str(problem))
+            else:
+                flash(request, "Point accepted.", "success")
+                return see_other(f"/visits/{visit.id}/report#point-{point_id}", request)
+        return await self._answer_failed(request, visits, visit, point_id, form)
 
-    @post("/points/{point_id:int}/reject", guards=[requires_council_staff])
+    @post(
+        "/points/{point_id:int}/reject",
+        guards=[requires_council_staff],
+        opt={"page": "/visits/{visit_id}/report#point-{point_id}"},
+    )
     async def reject_point(
         self,
         request: HTMXRequest,
@@ -641,14 +701,18 @@ class VisitController(Controller):
         visit: NamedDependency[Visit],
         point_id: FromPath[int],
         data: FormData,
-    ) -> Redirect:
+    ) -> Template | Redirect | HXLocation:
         form = bind(RejectPointForm, data)
-        if not form.valid:
-            raise Invalid(next(iter(form.errors.values())))
-        assert form.data is not None
-        await visits.reject_point(visit, point_id, response=form.data.response)
-        flash(request, "Point answered: not accepted.", "success")
-        return see_other(f"/visits/{visit.id}/report#points")
+        if form.valid:
+            assert form.data is not None
+            try:
+                await visits.reject_point(visit, point_id, response=form.data.response)
+            except Invalid as problem:
+                form.add_error("__all__", str(problem))
+            else:
+                flash(request, "Point answered: not accepted.", "success")
+                return see_other(f"/visits/{visit.id}/report#point-{point_id}", request)
+        return await self._answer_failed(request, visits, visit, point_id, form)
 
 
 async def _self_assessment_view(

@@ -11,6 +11,7 @@ shared or published report.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 
 from selfassess.choices import Choice
@@ -104,3 +105,15 @@ def report_shared(status: VisitStatus) -> bool:
 def current_step(status: VisitStatus) -> int:
     """The step of the visit page the visit is at: 1 scoring to 4 action plan, 0 when cancelled."""
     return _STEP[status]
+
+
+def share_problem(summary: str) -> str | None:
+    """What stops the draft report from being shared (the scores are locked by then): the page shows
+    it before anyone is asked to confirm, and the service refuses with it."""
+    return None if summary.strip() else "Write the overall summary before sharing the draft report."
+
+
+def before_visit_day(scheduled_for: date, today: date) -> bool:
+    """Scoring, sharing or publishing a visit dated after today is allowed (the date may be wrong, or
+    the visit was brought forward) but is worth a warning."""
+    return today < scheduled_for

@@ -62,6 +62,7 @@ from selfassess.visits.rules import (
     VisitCommand,
     VisitRole,
     report_shared,
+    share_problem,
     visit_commands,
     visit_refusal,
     visit_role,
@@ -567,8 +568,8 @@ class Visits:
 
     async def share_draft(self, visit: Visit, service: CareService) -> None:
         self.require(visit, VisitCommand.SHARE_DRAFT)
-        if not visit.summary.strip():
-            raise Invalid("Write the overall summary before sharing the draft report.")
+        if problem := share_problem(visit.summary):
+            raise Invalid(problem)
         days = (await council_settings(self.db, service.council_id)).factual_accuracy_days
         visit.status, visit.shared_at = VisitStatus.DRAFT_SHARED, utcnow()
         visit.factual_accuracy_due = clock.today() + timedelta(days=days)

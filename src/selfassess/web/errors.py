@@ -8,9 +8,12 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
+from litestar.connection import ASGIConnection
 from litestar.exceptions import (
     HTTPException,
+    MethodNotAllowedException,
     NotAuthorizedException,
+    NotFoundException,
     PermissionDeniedException,
     ValidationException,
 )
@@ -31,7 +34,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from selfassess.availability import Unavailable, current_attempt, outages, unavailable_because
 from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
 from selfassess.maintenance import MaintenanceUnderway
-from selfassess.web.observability import current_request_id
+from selfassess.web.observability import current_request_id, ensure_request_id
 from selfassess.web.problems import is_api_path, not_authorized_problem, problem_response
 
 logger = logging.getLogger("selfassess.errors")
@@ -61,7 +64,7 @@ def wants_json(request: Request[Any, Any, Any]) -> bool:
 def error_response(
     request: Request[Any, Any, Any], status_code: int, message: str, *, title: str | None = None
 ) -> Response[Any]:
-    request_id = current_request_id()
+    request_id = ensure_request_id()
     if is_api_path(request.url.path):
         return problem_response(request, status_code, message, request_id=request_id, title=title)
     if wants_json(request):
@@ -75,7 +78,7 @@ def error_response(
     partial = request.headers.get("hx-request") and not request.headers.get("hx-boosted")
     template_name = "errors/_message.html" if partial else "errors/error.html"
     context = {
-        "user": request.scope.get("user"),
+        "user": request.scope.get("user") or request.scope.get("state", {}).get(_SIGNED_IN),
         "status_code": status_code,
         "title": title,
         "message": message,
@@ -87,7 +90,64 @@ def error_response(
     except Exception:  # the error page must never fail: fall back to plain HTML
         logger.exception("could not render the error page")
         html = f"<!doctype html><title>{title}</title><h1>{title}</h1><p>Reference: {request_id}</p>"
-    return Response(html, status_code=status_code, media_type=MediaType.HTML)
+    return Response(
+        html, status_code=status_code, media_type=MediaType.HTML, headers={"X-Request-ID": request_id}
+    )
+
+
+# Where identify_signed_in leaves the person for an error page outside any route (scope["user"] is
+# the authentication middleware's, which never ran).
+_SIGNED_IN = "selfassess_signed_in"
+
+
+def identify_signed_in(load_session, retrieve_user):  # type: ignore[no-untyped-def]
+    """An after-exception hook. An address that matches no route (404), or no route for its method
+    (405), is answered before the session and log-in middleware run, so the error page would say
+    "Sign in" to someone signed in. This looks the person up from their session cookie, for the
+    page's header only (no route runs, nothing is authorised by it)."""
+
+    async def hook(exc: Exception, scope: Any) -> None:
+        if scope.get("type") != "http" or scope.get("user") is not None:
+            return
+        if not isinstance(exc, (NotFoundException, MethodNotAllowedException)):
+            return
+        ensure_request_id()
+        if is_api_path(scope["path"]) or scope["path"].startswith("/static/"):
+            return
+        connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+        try:
+            session = await load_session(connection)
+            user = await retrieve_user(session, connection) if session else None
+        except Exception:  # the error page matters more than its header
+            logger.warning("could not identify the person for an error page", exc_info=True)
+            return
+        if user is not None:
+            scope.setdefault("state", {})[_SIGNED_IN] = user
+
+    return hook
+
+
+def page_for(request: Request[Any, Any, Any]) -> str | None:
+    """The page a POST-only address belongs to, for a GET of it (a reload after a failed form, or a
+    bookmarked action): the handler's ``opt["page"]`` (formatted with its path parameters), else the
+    nearest address above it that has a page."""
+    router = request.app.asgi_router
+    try:
+        _, handler, _, params, _ = router.handle_routing(request.url.path, "POST")
+    except HTTPException:
+        return None
+    if page := handler.opt.get("page"):
+        return str(page).format(**params)
+    parts = request.url.path.rstrip("/").split("/")
+    while len(parts) > 1:
+        parts.pop()
+        candidate = "/".join(parts) or "/"
+        try:
+            router.handle_routing(candidate, "GET")
+        except HTTPException:
+            continue
+        return candidate
+    return None
 
 
 def on_not_authorized(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
@@ -107,6 +167,13 @@ def on_not_authorized(request: Request[Any, Any, Any], exc: NotAuthorizedExcepti
 
 
 def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if (
+        isinstance(exc, MethodNotAllowedException)
+        and request.method in ("GET", "HEAD")
+        and not wants_json(request)
+        and (page := page_for(request))
+    ):
+        return Redirect(path=page, status_code=HTTP_303_SEE_OTHER)
     if isinstance(exc, ValidationException) and not wants_json(request):
         return error_response(request, HTTP_400_BAD_REQUEST, "Some of the values sent were not valid.")
     if isinstance(exc, PermissionDeniedException):

@@ -29,6 +29,16 @@ def current_request_id() -> str | None:
     return _request_id.get()
 
 
+def ensure_request_id() -> str:
+    """The request's id; a request that matched no route never met the middleware, so it gets one
+    here (an unknown address's 404 carries a reference like any other error)."""
+    request_id = _request_id.get()
+    if request_id is None:
+        request_id = uuid.uuid4().hex
+        _request_id.set(request_id)
+    return request_id
+
+
 class RequestContextMiddleware(ASGIMiddleware):
     """Takes a load balancer's X-Request-ID when it looks sane, else makes one; echoes it back
     and writes one access-log line per request. Also marks requests that may write (see

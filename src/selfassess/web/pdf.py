@@ -6,10 +6,15 @@ WeasyPrint reads only the application's own static files: a page cannot make it 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import anyio.to_thread
+from litestar import Request, Response
+from litestar.response import Template
 
 
 def _static_fetcher(static_dir: Path, origin: str):  # type: ignore[no-untyped-def]
@@ -41,3 +46,32 @@ async def html_to_pdf(html: str, static_dir: Path, origin: str) -> bytes:
     Its links resolve against ``origin`` (the site's address), so they still work in the PDF; the
     stylesheet at ``origin``/static/ is read from ``static_dir``."""
     return await anyio.to_thread.run_sync(_write_pdf, html, static_dir, origin)
+
+
+async def pdf_response(
+    request: Request[Any, Any, Any],
+    template_name: str,
+    context: Mapping[str, Any],
+    *,
+    static_dir: Path,
+    filename: str,
+    organisation: str,
+    produced_on: date,
+) -> Response[bytes]:
+    """A page as a PDF: its own template (which extends ``layout | default("base.html")``) on the
+    ``pdf_base.html`` layout, whose running head names ``organisation`` (the council the document
+    comes from) and the day it was produced, with page numbers in the footer."""
+    context = {
+        "user": request.scope.get("user"),
+        **context,
+        "layout": "pdf_base.html",
+        "pdf_organisation": organisation,
+        "produced_on": produced_on,
+    }
+    template = request.app.template_engine.get_template(template_name)  # type: ignore[union-attr]
+    html = template.render(**Template(template_name, context=context).create_template_context(request))
+    return Response(
+        await html_to_pdf(html, static_dir, str(request.base_url)),
+        media_type="application/pdf",
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )

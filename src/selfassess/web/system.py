@@ -14,7 +14,13 @@ from selfassess.maintenance import MaintenanceUnderway
 from selfassess.settings import Settings
 
 
-@get("/health", media_type=MediaType.JSON, opt={"exclude_from_auth": True}, tags=["system"])
+@get(
+    "/health",
+    media_type=MediaType.JSON,
+    # A load balancer's probe gets no cookies: not a session's, not a CSRF token's.
+    opt={"exclude_from_auth": True, "exclude_from_csrf": True},
+    tags=["system"],
+)
 async def health(
     db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]
 ) -> Response[dict[str, Any]]:

@@ -37,7 +37,16 @@ def _localtime(value: datetime | None, zone: ZoneInfo) -> str:
     return value.astimezone(zone).strftime("%-d %b %Y, %H:%M")
 
 
-def _day(value: date | datetime | None) -> str:
+def _day(value: date | datetime | str | None) -> str:
+    """ "4 January 2027". A recorded value (a history row's old or new value) may be a date written
+    as text: an ISO date reads the same as every other date; any other text is shown as it is."""
+    if isinstance(value, str):
+        if len(value) != 10:
+            return value
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
     return value.strftime("%-d %B %Y") if value else ""
 
 
