@@ -225,7 +225,7 @@ class ConcernController(Controller):
         if not form.valid:
             context = _form_context(form, entry.concern.service_id, entry.service_name, entry.concern)
             return form_failed(
-                request, "visits/concern_form.html", context, page=f"/concerns/{concern_id}/edit"
+                request, "visits/concern_form.html", context, page=f"/concerns/{entry.concern.id}/edit"
             )
         assert form.data is not None
         await concerns.update(entry.concern, form.data)
