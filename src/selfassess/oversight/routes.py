@@ -31,7 +31,7 @@ from selfassess.oversight.trend import Quarter, as_at, quarters_to
 from selfassess.providers.models import ServiceType
 from selfassess.settings import Settings
 from selfassess.web.guards import requires_council_staff
-from selfassess.web.pdf import html_to_pdf
+from selfassess.web.pdf import pdf_response
 from selfassess.web.rendering import csv_response, render, see_other
 
 
@@ -476,24 +476,20 @@ class ReportController(Controller):
         page numbers on every page)."""
         today = clock.today()
         chosen = _report_quarter(quarter, today, [])
-        context = {
-            "user": current_user,
-            "report": await quarterly_report(db_session, current_user, settings, chosen, today),
-            "filters": Filters(),
-            "errors": [],
-            "quarters": [],
-            "today": today,
-            "layout": "pdf_base.html",
-            "produced_on": today,
-        }
-        template = request.app.template_engine.get_template("oversight/report.html")  # type: ignore[union-attr]
-        html = template.render(
-            **Template("oversight/report.html", context=context).create_template_context(request)
-        )
-        return Response(
-            await html_to_pdf(html, settings.static_dir, str(request.base_url)),
-            media_type="application/pdf",
-            headers={"content-disposition": f'attachment; filename="quality-report-{chosen.key}.pdf"'},
+        return await pdf_response(
+            request,
+            "oversight/report.html",
+            {
+                "report": await quarterly_report(db_session, current_user, settings, chosen, today),
+                "filters": Filters(),
+                "errors": [],
+                "quarters": [],
+                "today": today,
+            },
+            static_dir=settings.static_dir,
+            filename=f"quality-report-{chosen.key}.pdf",
+            organisation=current_user.organisation.name,
+            produced_on=today,
         )
 
     @get("/export.csv")
