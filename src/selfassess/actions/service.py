@@ -53,6 +53,8 @@ from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
 from selfassess.frameworks.service import LoadedFramework, StatementView, council_settings, load_framework
 from selfassess.notifications.recipients import council_contacts, provider_staff
 from selfassess.notifications.service import notify
+from selfassess.oversight.levels import SupportLevel
+from selfassess.oversight.support import with_support_level
 from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
 from selfassess.settings import Settings
@@ -170,9 +172,9 @@ class ActionPlans:
 
     async def open_plans(
         self, shown: PlanFilter, *, number: int = 1, size: int = 25
-    ) -> Page[tuple[ActionPlan, CareService, PlanProgress]]:
+    ) -> Page[tuple[ActionPlan, CareService, PlanProgress, SupportLevel | None]]:
         """One page of the open plans in the viewer's area that ``shown`` picks, those with most
-        overdue actions first."""
+        overdue actions first, each with its provider's support level above routine (council staff)."""
         today = clock.today()
         overdue = (
             select(func.count(Action.id))
@@ -180,9 +182,10 @@ class ActionPlans:
             .scalar_subquery()
         )
         statement = self.services.scope(
-            select(ActionPlan, CareService)
-            .join(CareService, CareService.id == ActionPlan.service_id)
-            .where(ActionPlan.status != PlanStatus.CLOSED)
+            with_support_level(
+                select(ActionPlan, CareService).join(CareService, CareService.id == ActionPlan.service_id),
+                self.viewer,
+            ).where(ActionPlan.status != PlanStatus.CLOSED)
         )
         if shown.overdue_only:
             statement = statement.where(overdue > 0)
@@ -193,8 +196,8 @@ class ActionPlans:
         rows, total, number = await fetch_page(
             self.db, statement, overdue.desc(), CareService.name, ActionPlan.id, number=number, size=size
         )
-        progress = await self.progress([plan.id for plan, _ in rows], today)
-        items = [(plan, service, progress[plan.id]) for plan, service in rows]
+        progress = await self.progress([plan.id for plan, _, _ in rows], today)
+        items = [(plan, service, progress[plan.id], level) for plan, service, level in rows]
         return Page(items=items, total=total, number=number, size=size)
 
     def listing(self) -> Select:  # type: ignore[type-arg]

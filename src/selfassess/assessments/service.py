@@ -37,6 +37,8 @@ from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
 from selfassess.frameworks.service import LoadedFramework, StatementView, council_settings, load_framework
 from selfassess.notifications.recipients import council_contacts, provider_staff
 from selfassess.notifications.service import notify
+from selfassess.oversight.levels import SupportLevel
+from selfassess.oversight.support import with_support_level
 from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
 from selfassess.settings import Settings
@@ -57,6 +59,7 @@ class AssessmentRow:
     service: CareService
     scored: int
     total: int
+    support_level: SupportLevel | None = None  # the provider's level above routine, in the reviews list
 
 
 @dataclass(frozen=True)
@@ -214,7 +217,9 @@ class SelfAssessments:
         if not self.viewer.is_council_staff:
             raise Forbidden("Reviews are for council staff.")
         statement = self.services.scope(
-            self._with_progress().where(SelfAssessment.status == AssessmentStatus.SUBMITTED)
+            with_support_level(self._with_progress(), self.viewer, grouped=True).where(
+                SelfAssessment.status == AssessmentStatus.SUBMITTED
+            )
         )
         total = (
             await self.db.scalar(

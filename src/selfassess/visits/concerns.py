@@ -18,6 +18,8 @@ from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import User
 from selfassess.db import Page, contains_any, fetch_page, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
+from selfassess.oversight.levels import SupportLevel
+from selfassess.oversight.support import with_support_level
 from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
 from selfassess.visits.concern_rules import ConcernCommand, concern_commands, concern_refusal
@@ -51,6 +53,7 @@ class ConcernEntry:
     concern: Concern
     service_name: str
     logged_by_name: str | None
+    support_level: SupportLevel | None = None  # the provider's level above routine, for council staff
 
 
 class Concerns:
@@ -66,9 +69,12 @@ class Concerns:
         loaded without their internal notes (reading them would raise, not leak)."""
         logged_by_name = User.full_name if self.viewer.is_council_staff else null()
         statement = self.care_services.scope(
-            select(Concern, CareService.name, logged_by_name)
-            .join(CareService, CareService.id == Concern.service_id)
-            .join(User, User.id == Concern.logged_by_id)
+            with_support_level(
+                select(Concern, CareService.name, logged_by_name)
+                .join(CareService, CareService.id == Concern.service_id)
+                .join(User, User.id == Concern.logged_by_id),
+                self.viewer,
+            )
         )
         if self.viewer.is_provider:
             statement = statement.where(Concern.is_confidential.is_(False)).options(
