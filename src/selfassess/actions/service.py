@@ -170,29 +170,49 @@ class ActionPlans:
         }
         return {plan_id: found.get(plan_id, PlanProgress(0, 0, 0, 0)) for plan_id in plan_ids}
 
+    @staticmethod
+    def _overdue_count(today: date):  # type: ignore[no-untyped-def]
+        return (
+            select(func.count(Action.id))
+            .where(Action.plan_id == ActionPlan.id, overdue_condition(today))
+            .scalar_subquery()
+        )
+
+    def _open(self, statement: Select, shown: PlanFilter, today: date) -> Select:  # type: ignore[type-arg]
+        """The open plans in the viewer's area that ``shown`` picks: the list and its count."""
+        statement = self.services.scope(statement.where(ActionPlan.status != PlanStatus.CLOSED))
+        if shown.overdue_only:
+            statement = statement.where(self._overdue_count(today) > 0)
+        if shown.status is not None:
+            statement = statement.where(ActionPlan.status == shown.status)
+        if shown.mine:
+            statement = statement.where(CareService.assigned_officer_id == self.viewer.id)
+        return statement
+
+    async def open_total(self, shown: PlanFilter) -> int:
+        """The length of ``open_plans``' list, without ordering it (the home page's tiles)."""
+        statement = self._open(
+            select(func.count(ActionPlan.id)).join(CareService, CareService.id == ActionPlan.service_id),
+            shown,
+            clock.today(),
+        )
+        return await self.db.scalar(statement) or 0
+
     async def open_plans(
         self, shown: PlanFilter, *, number: int = 1, size: int = 25
     ) -> Page[tuple[ActionPlan, CareService, PlanProgress, SupportLevel | None]]:
         """One page of the open plans in the viewer's area that ``shown`` picks, those with most
         overdue actions first, each with its provider's support level above routine (council staff)."""
         today = clock.today()
-        overdue = (
-            select(func.count(Action.id))
-            .where(Action.plan_id == ActionPlan.id, overdue_condition(today))
-            .scalar_subquery()
-        )
-        statement = self.services.scope(
+        overdue = self._overdue_count(today)
+        statement = self._open(
             with_support_level(
                 select(ActionPlan, CareService).join(CareService, CareService.id == ActionPlan.service_id),
                 self.viewer,
-            ).where(ActionPlan.status != PlanStatus.CLOSED)
+            ),
+            shown,
+            today,
         )
-        if shown.overdue_only:
-            statement = statement.where(overdue > 0)
-        if shown.status is not None:
-            statement = statement.where(ActionPlan.status == shown.status)
-        if shown.mine:
-            statement = statement.where(CareService.assigned_officer_id == self.viewer.id)
         rows, total, number = await fetch_page(
             self.db, statement, overdue.desc(), CareService.name, ActionPlan.id, number=number, size=size
         )

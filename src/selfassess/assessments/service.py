@@ -212,16 +212,12 @@ class SelfAssessments:
             return True
         return bool(await self.db.scalar(select(tested_by_a_locked_visit(assessment.id))))
 
-    async def awaiting_review(self, *, number: int = 1, size: int = 25) -> Page[AssessmentRow]:
-        """Submitted assessments in the council's area, those of the officer's own services first."""
+    async def awaiting_review_total(self) -> int:
+        """How many are waiting for review: the length of ``awaiting_review``'s list, without
+        counting each one's answers (the home page shows only this number)."""
         if not self.viewer.is_council_staff:
             raise Forbidden("Reviews are for council staff.")
-        statement = self.services.scope(
-            with_support_level(self._with_progress(), self.viewer, grouped=True).where(
-                SelfAssessment.status == AssessmentStatus.SUBMITTED
-            )
-        )
-        total = (
+        return (
             await self.db.scalar(
                 self.services.scope(
                     select(func.count(SelfAssessment.id))
@@ -231,6 +227,17 @@ class SelfAssessments:
             )
             or 0
         )
+
+    async def awaiting_review(self, *, number: int = 1, size: int = 25) -> Page[AssessmentRow]:
+        """Submitted assessments in the council's area, those of the officer's own services first."""
+        if not self.viewer.is_council_staff:
+            raise Forbidden("Reviews are for council staff.")
+        statement = self.services.scope(
+            with_support_level(self._with_progress(), self.viewer, grouped=True).where(
+                SelfAssessment.status == AssessmentStatus.SUBMITTED
+            )
+        )
+        total = await self.awaiting_review_total()
         mine_first = case((CareService.assigned_officer_id == self.viewer.id, 0), else_=1)
         rows = await self.db.execute(
             statement.order_by(mine_first, SelfAssessment.submitted_at, SelfAssessment.id)

@@ -95,24 +95,19 @@ class Home:
         to, counted by that list's own query and filter, so the two can never disagree."""
         visits = Visits(self.db, self.viewer, settings)
         plans = ActionPlans(self.db, self.viewer, settings)
-        reviews = await SelfAssessments(self.db, self.viewer, settings).awaiting_review(size=1)
+        reviews = await SelfAssessments(self.db, self.viewer, settings).awaiting_review_total()
         to_carry_out = VisitFilter(mine=True, to_carry_out=True)
         points = VisitFilter(mine=True, points_to_answer=True)
         to_agree = PlanFilter(status=PlanStatus.SUBMITTED)
         overdue_mine, overdue_all = PlanFilter(overdue_only=True, mine=True), PlanFilter(overdue_only=True)
-        serious = await Concerns(self.db, self.viewer).page(
-            status=ConcernStatus.OPEN, severities=SEVERITY_FILTERS[HIGH_OR_CRITICAL], size=1
+        serious = await Concerns(self.db, self.viewer).total(
+            status=ConcernStatus.OPEN, severities=SEVERITY_FILTERS[HIGH_OR_CRITICAL]
         )
-
-        async def visits_total(shown: VisitFilter) -> int:
-            return (await visits.page(shown, size=1)).total
-
-        async def plans_total(shown: PlanFilter) -> int:
-            return (await plans.open_plans(shown, size=1)).total
+        visits_total, plans_total = visits.total, plans.open_total
 
         mine, area = await plans_total(overdue_mine), await plans_total(overdue_all)
         return [
-            Tile(reviews.total, "self-assessment", "to review", "/reviews"),
+            Tile(reviews, "self-assessment", "to review", "/reviews"),
             Tile(
                 await visits_total(to_carry_out),
                 "of your visits",
@@ -134,7 +129,7 @@ class Home:
                 alert=True,
             ),
             Tile(
-                serious.total,
+                serious,
                 "open high or critical concern",
                 "",
                 f"/concerns?status=open&severity={HIGH_OR_CRITICAL}",

@@ -8,7 +8,9 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess import clock
 from selfassess.oversight.models import OPEN_END, OVERALL, RatingPeriod, RatingSource
+from selfassess.oversight.summary import summarise_since
 from selfassess.oversight.trend import is_good_or_better, is_rating, rank_of
 from selfassess.providers.models import CareService
 from selfassess.visits.models import Visit
@@ -25,7 +27,8 @@ async def record_rating(
     visit_id: int | None = None,
 ) -> None:
     """The new rating replaces the one in force from ``valid_from``; a rating of None (or 'not yet
-    rated') only ends the one in force."""
+    rated') only ends the one in force. A start before today changes past quarters' counts: their
+    summary is written again here, in the same transaction."""
     await db.execute(
         update(RatingPeriod)
         .where(
@@ -37,9 +40,9 @@ async def record_rating(
         .values(valid_to=valid_from)
         .execution_options(synchronize_session=False)
     )
+    council_id = await db.scalar(select(CareService.council_id).where(CareService.id == service_id))
+    assert council_id is not None
     if rating_key is not None and is_rating(rating_key):
-        council_id = await db.scalar(select(CareService.council_id).where(CareService.id == service_id))
-        assert council_id is not None
         db.add(
             RatingPeriod(
                 service_id=service_id,
@@ -54,6 +57,7 @@ async def record_rating(
             )
         )
     await db.flush()
+    await summarise_since(db, council_id, valid_from, clock.today())
 
 
 async def record_council_rating(db: AsyncSession, visit: Visit) -> None:

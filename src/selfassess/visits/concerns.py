@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, case, null, select
+from sqlalchemy import Select, case, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -102,6 +102,31 @@ class Concerns:
         )
         return [ConcernEntry(*row) for row in rows]
 
+    def _listed(
+        self, statement: Select, status: ConcernStatus | None, severities: tuple[Severity, ...], query: str
+    ) -> Select:  # type: ignore[type-arg]
+        """The council list's filter: its rows and its count."""
+        statement = statement.where(CareService.is_active.is_(True))
+        if status is not None:
+            statement = statement.where(Concern.status == status)
+        if severities:
+            statement = statement.where(Concern.severity.in_(severities))
+        if query:
+            statement = statement.where(
+                contains_any(query, Concern.summary, Concern.details, Concern.outcome, CareService.name)
+            )
+        return statement
+
+    async def total(
+        self, *, status: ConcernStatus | None = None, severities: tuple[Severity, ...] = ()
+    ) -> int:
+        """The length of ``page``'s list (the home page's tile shows only this number)."""
+        self._require_council_staff()
+        counted = self.care_services.scope(
+            select(func.count(Concern.id)).join(CareService, CareService.id == Concern.service_id)
+        )
+        return await self.db.scalar(self._listed(counted, status, severities, "")) or 0
+
     async def page(
         self,
         *,
@@ -113,15 +138,7 @@ class Concerns:
     ) -> Page[ConcernEntry]:
         """The council's list for triage: open first, most severe first, newest first."""
         self._require_council_staff()
-        statement = self._visible().where(CareService.is_active.is_(True))
-        if status is not None:
-            statement = statement.where(Concern.status == status)
-        if severities:
-            statement = statement.where(Concern.severity.in_(severities))
-        if query:
-            statement = statement.where(
-                contains_any(query, Concern.summary, Concern.details, Concern.outcome, CareService.name)
-            )
+        statement = self._listed(self._visible(), status, severities, query)
         rows, total, number = await fetch_page(
             self.db,
             statement,

@@ -216,28 +216,42 @@ class Visits:
             )
         )
 
-    async def page(self, shown: VisitFilter, *, number: int = 1, size: int = 25) -> Page[VisitRow]:
-        """The council's visits that ``shown`` picks, the viewer's own first, then by date."""
+    async def total(self, shown: VisitFilter) -> int:
+        """The length of the list ``shown`` picks (the home page's tiles show only this number)."""
         self._require_council_staff()
-        conditions = shown.conditions(self.viewer)
-        total = (
+        return (
             await self.db.scalar(
                 self.services.scope(
                     select(func.count(Visit.id))
                     .join(CareService, CareService.id == Visit.service_id)
-                    .where(*conditions)
+                    .where(*shown.conditions(self.viewer))
                 )
             )
             or 0
         )
+
+    async def page(self, shown: VisitFilter, *, number: int = 1, size: int = 25) -> Page[VisitRow]:
+        """The council's visits that ``shown`` picks, the viewer's own first, then by date."""
+        conditions = shown.conditions(self.viewer)
+        total = await self.total(shown)
         number = max(1, min(number, -(-total // size) or 1))
         mine_first = case((Visit.officer_id == self.viewer.id, 0), else_=1)
-        rows = await self.db.execute(
-            self.services.scope(with_support_level(self._with_progress(), self.viewer, grouped=True))
-            .where(*conditions)
-            .order_by(mine_first, Visit.scheduled_for, Visit.id)
+        order = (mine_first, Visit.scheduled_for, Visit.id)
+        # The page's visits are picked first, so scores are counted for those 25 visits only and
+        # not for every visit of the council's history.
+        shown_ids = (
+            self.services.scope(
+                select(Visit.id).join(CareService, CareService.id == Visit.service_id).where(*conditions)
+            )
+            .order_by(*order)
             .limit(size)
             .offset((number - 1) * size)
+            .correlate(None)
+        )
+        rows = await self.db.execute(
+            with_support_level(self._with_progress(), self.viewer, grouped=True)
+            .where(Visit.id.in_(shown_ids))
+            .order_by(*order)
         )
         return Page([VisitRow(*row) for row in rows], total=total, number=number, size=size)
 
