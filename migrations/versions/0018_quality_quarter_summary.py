@@ -88,7 +88,7 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_event", schema=None) as batch_op:
         batch_op.create_index("ix_audit_event_organisation_time", ["organisation_id", "occurred_at", "id"])
         batch_op.create_index("ix_audit_event_actor_time", ["actor_id", "organisation_id", "occurred_at"])
-        batch_op.create_index("ix_audit_event_subject_time", ["subject", "occurred_at", "id"])
+        batch_op.create_index("ix_audit_event_subject_time", ["subject", "actor_id", "occurred_at"])
     with op.batch_alter_table("visit_score", schema=None) as batch_op:
         batch_op.create_index("ix_visit_score_visit_score", ["visit_id", "score", "statement_id"])
     connection = op.get_bind()

@@ -194,7 +194,7 @@ class AuditEvent(SQLModel, table=True):
         # The audit log's pages read each of these newest first (accounts.service.AuditLog).
         Index("ix_audit_event_organisation_time", "organisation_id", "occurred_at", "id"),
         Index("ix_audit_event_actor_time", "actor_id", "organisation_id", "occurred_at"),
-        Index("ix_audit_event_subject_time", "subject", "occurred_at", "id"),
+        Index("ix_audit_event_subject_time", "subject", "actor_id", "occurred_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased, selectinload
@@ -729,23 +729,24 @@ class AuditLog:
         return User.organisation_id == self.viewer.organisation_id
 
     async def _visible(self) -> list[ColumnElement[bool]]:
-        """What the viewer may see, as separate conditions that each read one index in time order
-        (an OR of them would make the database read and sort every event it finds). The people's
-        ids and addresses are read first, so each condition names them and uses its index."""
+        """What the viewer may see, as separate conditions that each read one index (an OR of them
+        would make the database read and sort every event it finds). The first is nearly all of the
+        log and is read newest first; the others are the few events recorded against another
+        organisation or none, sign-in failures for the people's addresses, and register links that
+        name the organisation. The people's ids and addresses are read first so each condition
+        names them and uses its index."""
         own = self.viewer.organisation_id
         people = (await self.db.execute(select(User.id, User.email).where(self._people()))).all()
         ids, emails = [row[0] for row in people], [row[1] for row in people]
+        by_people = AuditEvent.actor_id.in_(ids)
         return [
             AuditEvent.organisation_id == own,
-            and_(
-                AuditEvent.actor_id.in_(ids),  # recorded against another organisation, or none
-                or_(
-                    AuditEvent.organisation_id.is_(None),
-                    AuditEvent.organisation_id < own,
-                    AuditEvent.organisation_id > own,
-                ),
-            ),
-            and_(AuditEvent.subject.in_(emails), AuditEvent.actor_id.is_(None)),
+            and_(by_people, AuditEvent.organisation_id.is_(None)),
+            and_(by_people, AuditEvent.organisation_id < own),
+            and_(by_people, AuditEvent.organisation_id > own),
+            # "No actor" written so that it is checked on the rows the address index finds: as an
+            # index condition of its own it would read every anonymous event in the country.
+            and_(AuditEvent.subject.in_(emails), func.coalesce(AuditEvent.actor_id, 0) == 0),
             and_(AuditEvent.subject == f"organisation:{own}", AuditEvent.event.like("provider_link.%")),
         ]
 
@@ -760,9 +761,10 @@ class AuditLog:
         reads ``size`` events from each index, however long the log is)."""
         cursor = parse_audit_cursor(before)
         newest_first = (AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-        branches = []
-        for visible in await self._visible():
-            statement = select(AuditEvent.id, AuditEvent.occurred_at).where(visible)
+        found: set[int] = set()
+        for number, visible in enumerate(await self._visible()):
+            # One statement per condition, so each is planned on its own index.
+            statement = select(AuditEvent.id).where(visible)
             if event:
                 statement = statement.where(AuditEvent.event == event)
             if cursor is not None:
@@ -773,16 +775,16 @@ class AuditLog:
                         and_(AuditEvent.occurred_at == at, AuditEvent.id < last_id),
                     )
                 )
-            branch = statement.order_by(*newest_first).limit(size + 1).subquery()
-            branches.append(select(branch.c.id, branch.c.occurred_at))
-        shown = union(*branches).subquery()
+            if number == 0:  # the organisation's own events: only the newest page of them
+                statement = statement.order_by(*newest_first).limit(size + 1)
+            found.update(await self.db.scalars(statement))
         actor_org = aliased(Organisation)
         rows = list(
             await self.db.execute(
                 select(AuditEvent, User.full_name, User.email, actor_org.name)
-                .join(shown, shown.c.id == AuditEvent.id)
                 .outerjoin(User, User.id == AuditEvent.actor_id)
                 .outerjoin(actor_org, actor_org.id == User.organisation_id)
+                .where(AuditEvent.id.in_(found))
                 .order_by(*newest_first)
                 .limit(size + 1)
             )

@@ -9,6 +9,8 @@ concern, or another council's, is simply not found.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlencode
 
 from sqlalchemy import Select, case, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +25,7 @@ from selfassess.oversight.support import with_support_level
 from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
 from selfassess.visits.concern_rules import ConcernCommand, concern_commands, concern_refusal
-from selfassess.visits.models import Concern, ConcernStatus, Severity
+from selfassess.visits.models import Concern, ConcernSource, ConcernStatus, Severity
 from selfassess.visits.schemas import ConcernForm
 
 # The severity filters of the concerns list, by their value in the address: each severity alone,
@@ -43,6 +45,29 @@ _MOST_SEVERE_FIRST = case(
         for rank, level in enumerate((Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW))
     )
 )
+
+
+@dataclass(frozen=True)
+class Received:
+    """Concerns received between two days (inclusive), from one source or any: the quarterly
+    report's counts and the lists they link to."""
+
+    starts: date
+    ends: date
+    source: ConcernSource | None = None
+
+    def query(self, severity: Severity | None = None) -> str:
+        """The concerns list's address for these concerns (of any status), /concerns?{query}."""
+        values = {
+            "status": "all",
+            "received_from": self.starts.isoformat(),
+            "received_to": self.ends.isoformat(),
+        }
+        if self.source is not None:
+            values["source"] = self.source.value
+        if severity is not None:
+            values["severity"] = severity.value
+        return urlencode(values)
 
 
 @dataclass(frozen=True)
@@ -103,10 +128,21 @@ class Concerns:
         return [ConcernEntry(*row) for row in rows]
 
     def _listed(
-        self, statement: Select, status: ConcernStatus | None, severities: tuple[Severity, ...], query: str
+        self,
+        statement: Select,  # type: ignore[type-arg]
+        status: ConcernStatus | None,
+        severities: tuple[Severity, ...],
+        query: str,
+        received: Received | None = None,
     ) -> Select:  # type: ignore[type-arg]
-        """The council list's filter: its rows and its count."""
+        """The council list's filter: its rows, its count and the quarterly report's counts."""
         statement = statement.where(CareService.is_active.is_(True))
+        if received is not None:
+            statement = statement.where(
+                Concern.received_on >= received.starts, Concern.received_on <= received.ends
+            )
+            if received.source is not None:
+                statement = statement.where(Concern.source == received.source)
         if status is not None:
             statement = statement.where(Concern.status == status)
         if severities:
@@ -116,6 +152,21 @@ class Concerns:
                 contains_any(query, Concern.summary, Concern.details, Concern.outcome, CareService.name)
             )
         return statement
+
+    async def received_counts(self, starts: date, ends: date) -> list[tuple[ConcernSource, Severity, int]]:
+        """Concerns received between two days by source and severity, counted with the list's own
+        filter: each count is the length of the list at ``Received(...).query(severity)``."""
+        self._require_council_staff()
+        counted = self.care_services.scope(
+            select(Concern.source, Concern.severity, func.count(Concern.id)).join(
+                CareService, CareService.id == Concern.service_id
+            )
+        )
+        statement = self._listed(counted, None, (), "", Received(starts, ends))
+        rows = await self.db.execute(
+            statement.group_by(Concern.source, Concern.severity).order_by(Concern.source, Concern.severity)
+        )
+        return [(ConcernSource(source), Severity(severity), count) for source, severity, count in rows]
 
     async def total(
         self, *, status: ConcernStatus | None = None, severities: tuple[Severity, ...] = ()
@@ -133,12 +184,13 @@ class Concerns:
         status: ConcernStatus | None = None,
         severities: tuple[Severity, ...] = (),
         query: str = "",
+        received: Received | None = None,
         number: int = 1,
         size: int = 25,
     ) -> Page[ConcernEntry]:
         """The council's list for triage: open first, most severe first, newest first."""
         self._require_council_staff()
-        statement = self._listed(self._visible(), status, severities, query)
+        statement = self._listed(self._visible(), status, severities, query, received)
         rows, total, number = await fetch_page(
             self.db,
             statement,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -69,6 +69,7 @@ from selfassess.visits.tested import tested_assessment
 
 REPORT_VISIBLE_TO_PROVIDER = tuple(status for status in VisitStatus if report_shared(status))
 UPCOMING = (VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS)
+CARRIED_OUT = (VisitStatus.SCORES_LOCKED, VisitStatus.DRAFT_SHARED, VisitStatus.PUBLISHED)
 NO_MORE_POINTS = "factual_accuracy.no_more_points"
 
 
@@ -118,11 +119,24 @@ class VisitFilter:
     mine: bool = False
     to_carry_out: bool = False
     points_to_answer: bool = False
+    # The quarterly report's counts link here: visits of one type carried out between two dates.
+    visit_type: VisitType | None = None
+    carried_out: bool = False
+    scheduled_from: date | None = None
+    scheduled_to: date | None = None
 
     def conditions(self, viewer: User) -> list[Any]:
         conditions: list[Any] = (
             [Visit.status == self.status] if self.status else [Visit.status != VisitStatus.CANCELLED]
         )
+        if self.visit_type is not None:
+            conditions.append(Visit.visit_type == self.visit_type)
+        if self.carried_out:
+            conditions.append(Visit.status.in_(CARRIED_OUT))
+        if self.scheduled_from is not None:
+            conditions.append(Visit.scheduled_for >= self.scheduled_from)
+        if self.scheduled_to is not None:
+            conditions.append(Visit.scheduled_for <= self.scheduled_to)
         if self.mine:
             conditions.append(Visit.officer_id == viewer.id)
         if self.to_carry_out:
@@ -140,8 +154,15 @@ class VisitFilter:
         """The list's address: /visits?{query}."""
         values = {"status": self.status.value if self.status else ""}
         values |= {
-            name: "true" for name in ("mine", "to_carry_out", "points_to_answer") if getattr(self, name)
+            name: "true"
+            for name in ("mine", "to_carry_out", "points_to_answer", "carried_out")
+            if getattr(self, name)
         }
+        if self.visit_type is not None:
+            values["visit_type"] = self.visit_type.value
+        for name in ("scheduled_from", "scheduled_to"):
+            if (day := getattr(self, name)) is not None:
+                values[name] = day.isoformat()
         return urlencode(values)
 
 
