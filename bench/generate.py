@@ -1555,7 +1555,8 @@ class DeferredSchema:
 
 # Market oversight keeps each rating with the dates it was in force (the app writes these when a visit
 # is published or a regulator rating recorded); here they are derived from the generated visits and
-# services in SQL, then every council's risk register is assessed by the app's own code.
+# services in SQL, then the quality picture's per-quarter summary is written and every council's risk
+# register assessed by the app's own code.
 RATING_HISTORY_SQL = """
 INSERT INTO rating_period (service_id, council_id, source, aspect, rating_key, rank, good_or_better, valid_from,
                            valid_to, visit_id)
@@ -1584,6 +1585,7 @@ FROM care_service WHERE regulator_rating <> 'not_rated';
 def derive_oversight(url: str) -> None:
     from selfassess.db import create_engine_for, session_factory
     from selfassess.oversight.register import refresh_all_councils
+    from selfassess.oversight.summary import past_quarter_ends, summarise
     from selfassess.settings import Settings
 
     with psycopg.connect(url) as connection:
@@ -1595,6 +1597,8 @@ def derive_oversight(url: str) -> None:
         settings = Settings(_env_file=None, database_url=url)
         engine = create_engine_for(settings)
         async with session_factory(engine)() as db:
+            await summarise(db, None, past_quarter_ends(date.today()))  # the quality picture's summary
+            await db.commit()
             await refresh_all_councils(db, date.today(), settings)
         await engine.dispose()
 

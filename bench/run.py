@@ -372,6 +372,7 @@ def pages(t: Targets) -> list[Page]:
         Page("oversight: risk register", "officer", "page", get("/oversight/risk")),
         Page("oversight: visit programme", "officer", "page", get("/oversight/programme")),
         Page("panel: risk", "officer", "fragment", get(lambda c: f"/services/{service(c)}/risk/panel", True)),
+        Page("oversight: quarterly report", "officer", "page", get("/oversight/report")),
         Page("provider: home", "provider", "page", get("/home")),
         Page("provider: services list", "provider", "page", get("/services")),
         Page("provider: self-assessment key question", "provider", "page", assessment_page),

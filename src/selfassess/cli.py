@@ -283,11 +283,12 @@ def cmd_send_webhooks(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_send_reminders(args: argparse.Namespace, settings: Settings) -> int:
-    """Queue reminders for actions due soon or overdue, re-assess risk and remind support-level
-    reviews, then send what the outbox holds."""
+    """Queue reminders for actions due soon or overdue, re-assess risk, remind support-level
+    reviews and summarise a quarter just over for the quality picture, then send what the outbox holds."""
     from selfassess.actions.reminders import queue_reminders
     from selfassess.db import session_factory
     from selfassess.oversight.register import refresh_all_councils
+    from selfassess.oversight.summary import summarise_missing
     from selfassess.oversight.support import remind_reviews
 
     async def remind(engine: AsyncEngine) -> int:
@@ -295,6 +296,8 @@ def cmd_send_reminders(args: argparse.Namespace, settings: Settings) -> int:
             report = await queue_reminders(db, settings)
             raised = await refresh_all_councils(db, clock.today(), settings)
             await remind_reviews(db, clock.today(), settings)
+            await summarise_missing(db, clock.today())  # the quarter just over, into the quality summary
+            await db.commit()
         print(
             f"Queued {report.due_soon} reminder(s) of actions due soon, {report.overdue} of overdue ones, "
             f"{report.follow_ups} follow-up visit proposal(s). Risk re-assessed: {raised} service(s) moved "

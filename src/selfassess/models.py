@@ -1,6 +1,7 @@
 """Every slice's tables, imported in one place so SQLModel.metadata (and Alembic) sees them all."""
 
 import selfassess.oversight.ratings  # noqa: F401  (subscribes to the visits' and providers' hooks)
+import selfassess.oversight.summary  # noqa: F401  (subscribes to the providers' hooks)
 import selfassess.webhooks.outbox  # noqa: F401  (history rows reach the webhook outbox in their transaction)
 from selfassess.accounts.models import (
     AccountLink,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -123,18 +124,25 @@ async def test_filter_by_event_type_and_htmx_gets_only_the_results(
     assert "Signed in" not in listed
 
 
-async def test_paged_fifty_at_a_time(client: Browser, db: AsyncSession, world: factories.World) -> None:
+async def test_paged_fifty_at_a_time_newest_first(
+    client: Browser, db: AsyncSession, world: factories.World
+) -> None:
     for n in range(60):
         record_audit(db, "service.updated", actor=world.officer_a, detail=f"change number {n:02d}")
         await db.flush()
     await db.commit()
     await client.login(world.admin_a.email)
-    first = text_of((await client.get("/admin/audit?event=service.updated")).text)
-    assert "Showing 1–50 of 60" in first and "Page 1 of 2" in first
-    second = text_of((await client.get("/admin/audit?event=service.updated&page=2")).text)
-    assert "Showing 51–60 of 60" in second
-    beyond = text_of((await client.get("/admin/audit?event=service.updated&page=99")).text)
-    assert "Showing 51–60 of 60" in beyond, "a page past the end shows the last page"
+    first = await client.get("/admin/audit?event=service.updated")
+    shown = text_of(first.text)
+    assert "change number 59" in shown and "change number 10" in shown and "change number 09" not in shown
+    assert "Newest events" not in shown
+    older = re.search(r'href="(/admin/audit\?event=service.updated&amp;before=[^"]+)"', first.text)
+    assert older is not None
+    second = text_of((await client.get(html.unescape(older.group(1)))).text)
+    assert "change number 09" in second and "change number 00" in second and "change number 10" not in second
+    assert "Newest events" in second and "Older events" not in second
+    garbled = text_of((await client.get("/admin/audit?event=service.updated&before=yesterday")).text)
+    assert "change number 59" in garbled, "a cursor that cannot be read starts from the newest"
 
 
 async def test_audit_log_is_for_council_admins_only(client: Browser, world: factories.World) -> None:

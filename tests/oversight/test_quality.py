@@ -5,14 +5,17 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from selfassess.oversight.models import RatingPeriod, RatingSource
+from selfassess.oversight.models import QualityQuarter, QualityQuarterSummarised, RatingPeriod, RatingSource
 from selfassess.oversight.quality import Filters, QualityPicture
 from selfassess.oversight.ratings import record_rating, record_regulator_rating
+from selfassess.oversight.summary import counts_on, past_quarter_ends
 from selfassess.oversight.trend import Quarter, as_at, quarters_to
 from selfassess.providers.models import RegulatorRating, ServiceType
+from selfassess.providers.schemas import ServiceForm
+from selfassess.providers.service import CareServices
 from tests import factories
 from tests.factories import World
 from tests.support import text_of
@@ -176,3 +179,60 @@ async def test_the_two_figures_of_one_day_equal_their_lists(db: AsyncSession, wo
         arguments = {"filters": Filters(), "source": RatingSource.COUNCIL, "on": on}
         expected = (await quality.count("rated", **arguments), await quality.count("good", **arguments))
         assert await quality.figures_on(Filters(), RatingSource.COUNCIL, on) == expected, quarter
+
+
+async def test_the_summary_equals_the_counts_from_scratch(db: AsyncSession, world: World) -> None:
+    """Past quarters come from the per-quarter summary: after ratings recorded with earlier starts,
+    a rating ended, and a service moved to another town and type, the stored summary is exactly
+    what the ratings give, and the picture is the same read from it or from the ratings."""
+    quarters = quarters_to(date.today())
+    services = await _history(db, world)
+    await record_rating(
+        db,
+        service_id=services[3].id,
+        source=RatingSource.REGULATOR,
+        rating_key="good",
+        valid_from=_mid(quarters[4]),
+    )
+    await record_rating(
+        db,
+        service_id=services[12].id,
+        source=RatingSource.COUNCIL,
+        rating_key=None,
+        valid_from=_mid(quarters[12]),
+    )
+    moved = services[16]
+    form = ServiceForm(
+        name=moved.name,
+        service_type=ServiceType.SUPPORTED_LIVING,
+        provider_id=moved.provider_id,
+        address_line1=moved.address_line1,
+        town="Elsewhere",
+        postcode=moved.postcode,
+    )
+    await CareServices(db, world.officer_a).update(moved, form)
+    ends = past_quarter_ends(date.today())
+    summary = QualityQuarter
+    stored = await db.execute(
+        select(
+            summary.council_id,
+            summary.aspect,
+            summary.quarter_end,
+            summary.source,
+            summary.service_type,
+            summary.town,
+            summary.rated,
+            summary.good,
+        ).where(summary.council_id == world.council_a.id)
+    )
+    scratch = await db.execute(counts_on(ends, world.council_a.id))
+    stored_rows = sorted(tuple(row) for row in stored)
+    assert stored_rows == sorted(tuple(row) for row in scratch)
+    assert {row[4] for row in stored_rows} >= {"supported_living", "care_home", "homecare"}
+
+    quality = QualityPicture(db, world.officer_a, date.today())
+    choices = (Filters(), Filters(town="Elsewhere"), Filters(service_type=ServiceType.HOMECARE))
+    from_summary = [await quality.picture(filters) for filters in choices]
+    await db.execute(delete(QualityQuarterSummarised))  # every quarter counted from the ratings
+    assert [await quality.picture(filters) for filters in choices] == from_summary
+    await db.rollback()

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from datetime import date, timedelta
 
 from pypdf import PdfReader
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess.frameworks.models import FrameworkVersion
 from selfassess.oversight.trend import quarters_to
-from selfassess.visits.models import Concern, ConcernSource, Severity
+from selfassess.visits.models import Concern, ConcernSource, Severity, Visit, VisitStatus, VisitType
 from tests.factories import World
 from tests.oversight.test_quality import _history
 from tests.support import text_of
@@ -131,3 +134,48 @@ async def test_report_pdf_has_the_figures_the_council_and_page_numbers(
     await client.logout()
     await client.login(world.manager_1.email)
     assert (await client.get("/oversight/report/report.pdf")).status_code == 403
+
+
+async def test_record_counts_link_to_the_lists_behind_them(
+    client, db: AsyncSession, world: World, frameworks
+) -> None:
+    """Visits carried out and concerns received in the quarter: each count links to the visits or
+    concerns list, whose total is the count (one filter builds both)."""
+    quarter = quarters_to(date.today())[-2]
+    inside, before = quarter.end - timedelta(days=10), quarter.end - timedelta(days=200)
+    version = await db.scalar(select(FrameworkVersion.id).limit(1))
+    for day, status in (
+        (inside, VisitStatus.PUBLISHED),
+        (inside, VisitStatus.SCHEDULED),
+        (before, VisitStatus.PUBLISHED),
+    ):
+        db.add(
+            Visit(
+                service_id=world.alpha.id,
+                framework_version_id=version,
+                visit_type=VisitType.PROACTIVE,
+                scheduled_for=day,
+                officer_id=world.officer_a.id,
+                status=status,
+            )
+        )
+    for day in (inside, inside, before):
+        db.add(
+            Concern(
+                service_id=world.alpha.id,
+                source=ConcernSource.RELATIVE,
+                received_on=day,
+                summary="Call bells",
+                severity=Severity.MEDIUM,
+                logged_by_id=world.officer_a.id,
+            )
+        )
+    await db.commit()
+    await client.login(world.officer_a.email)
+    page = (await client.get(f"/oversight/report?quarter={quarter.key}")).text
+    links = re.findall(r'<a href="(/(?:visits|concerns)\?[^"]+)">(\d+)</a>', page)
+    counted = {html.unescape(href).split("?")[0]: int(count) for href, count in links if count != "0"}
+    assert counted == {"/visits": 1, "/concerns": 2}
+    for href, count in links:
+        listed = (await client.get(html.unescape(href))).text
+        assert f'data-list-total="{count}"' in listed if count != "0" else "No visits" in listed, href

@@ -8,13 +8,16 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from selfassess.frameworks.models import FrameworkVersion
+from selfassess.actions.models import ActionPlan
+from selfassess.assessments.models import AssessmentStatus, SelfAssessment, SelfAssessmentAnswer
+from selfassess.db import utcnow
+from selfassess.frameworks.models import FrameworkVersion, QualityStatement
 from selfassess.notifications.models import Notification
 from selfassess.oversight.levels import shown_publicly
 from selfassess.oversight.models import OversightSettings, ProviderSupport, SupportLevel
 from selfassess.oversight.support import remind_reviews
 from selfassess.settings import Settings
-from selfassess.visits.models import Visit, VisitType
+from selfassess.visits.models import Concern, ConcernSource, Severity, Visit, VisitType
 from tests.factories import World
 from tests.support import reload, text_of
 
@@ -89,19 +92,42 @@ def _suspended(page: str, name: str) -> bool:
     return "Suspension of new placements" in row
 
 
-async def test_council_staff_see_the_level_in_the_services_and_visits_lists(
+async def test_council_staff_see_the_level_in_every_list_of_services_work(
     client, browsers, db: AsyncSession, world: World, frameworks
 ) -> None:
     version = await db.scalar(select(FrameworkVersion.id).limit(1))
-    for service, officer in ((world.alpha, world.officer_a), (world.beta, world.officer_a)):
-        db.add(
-            Visit(
-                service_id=service.id,
-                framework_version_id=version,
-                visit_type=VisitType.PROACTIVE,
-                scheduled_for=date.today() + timedelta(days=7),
-                officer_id=officer.id,
-            )
+    statement_id = await db.scalar(select(QualityStatement.id).where(QualityStatement.version_id == version))
+    for service, manager in ((world.alpha, world.manager_1), (world.beta, world.manager_2)):
+        visit = Visit(
+            service_id=service.id,
+            framework_version_id=version,
+            visit_type=VisitType.PROACTIVE,
+            scheduled_for=date.today() + timedelta(days=7),
+            officer_id=world.officer_a.id,
+        )
+        assessment = SelfAssessment(
+            service_id=service.id,
+            framework_version_id=version,
+            status=AssessmentStatus.SUBMITTED,
+            period_label="2026/27",
+            started_by_id=manager.id,
+            submitted_at=utcnow(),
+        )
+        db.add_all([visit, assessment])
+        await db.flush()
+        db.add_all(
+            [
+                SelfAssessmentAnswer(assessment_id=assessment.id, statement_id=statement_id, score=3),
+                ActionPlan(service_id=service.id, visit_id=visit.id, provider_due=date.today()),
+                Concern(
+                    service_id=service.id,
+                    source=ConcernSource.PROFESSIONAL,
+                    received_on=date.today(),
+                    summary="Late medicines",
+                    severity=Severity.HIGH,
+                    logged_by_id=world.officer_a.id,
+                ),
+            ]
         )
     await db.commit()
     await client.login(world.officer_a.email)
@@ -113,14 +139,14 @@ async def test_council_staff_see_the_level_in_the_services_and_visits_lists(
             "review_on": (date.today() + timedelta(30)).isoformat(),
         },
     )
-    for path in ("/services", "/visits"):
+    for path in ("/services", "/visits", "/reviews", "/plans", "/concerns"):
         page = (await client.get(path)).text
         assert _suspended(page, world.beta.name) and not _suspended(page, world.alpha.name), path
 
     async with browsers() as other_council:  # the level is council A's, not council B's
         await other_council.login(world.officer_b.email)
-        page = (await other_council.get("/services")).text
-        assert world.gamma.name in page and "Suspension" not in page
+        for path in ("/services", "/concerns"):
+            assert "Suspension" not in (await other_council.get(path)).text, path
     async with browsers() as provider:  # a provider sees no level in a list, not even its own
         await provider.login(world.manager_2.email)
         page = (await provider.get("/services")).text

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKeyConstraint, Text, UniqueConstraint, event
+from sqlalchemy import JSON, CheckConstraint, ForeignKeyConstraint, Index, Text, UniqueConstraint, event
 from sqlmodel import Field, Relationship, SQLModel
 
 from selfassess.choices import Choice
@@ -190,6 +190,12 @@ class AuditEvent(SQLModel, table=True):
     """Security-relevant events (log-ins, role changes, publication) kept for council review."""
 
     __tablename__ = "audit_event"
+    __table_args__ = (
+        # The audit log's pages read each of these newest first (accounts.service.AuditLog).
+        Index("ix_audit_event_organisation_time", "organisation_id", "occurred_at", "id"),
+        Index("ix_audit_event_actor_time", "actor_id", "organisation_id", "occurred_at"),
+        Index("ix_audit_event_subject_time", "subject", "actor_id", "occurred_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     occurred_at: datetime = Field(default_factory=utcnow, index=True)

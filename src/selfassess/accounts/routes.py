@@ -466,9 +466,9 @@ class AuditController(Controller):
         request: HTMXRequest,
         audit_log: NamedDependency[AuditLog],
         event: FromQuery[str] = "",
-        page: FromQuery[int] = 1,
+        before: FromQuery[str] = "",
     ) -> Template:
-        events = await audit_log.page(event=event, number=page)
+        events = await audit_log.page(event=event, before=before)
         context = {"events": events, "event": event, "event_options": audit_log.event_types()}
         return render(request, "accounts/audit.html", context, block="results")
 

@@ -57,6 +57,8 @@ from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
 from selfassess.frameworks.service import LoadedFramework, StatementView, council_settings, load_framework
 from selfassess.notifications.recipients import council_contacts, provider_staff
 from selfassess.notifications.service import notify
+from selfassess.oversight.levels import SupportLevel
+from selfassess.oversight.support import with_support_level
 from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
 from selfassess.settings import Settings
@@ -204,33 +206,54 @@ class ActionPlans:
         ).one()
         return dict(zip(ActionsShown, counts, strict=True))
 
-    async def open_plans(
-        self, shown: PlanFilter, *, number: int = 1, size: int = 25
-    ) -> Page[tuple[ActionPlan, CareService, PlanProgress]]:
-        """One page of the open plans in the viewer's area that ``shown`` picks, those with most
-        overdue actions first."""
-        today = clock.today()
-        overdue = (
+    @staticmethod
+    def _overdue_count(today: date):  # type: ignore[no-untyped-def]
+        return (
             select(func.count(Action.id))
             .where(Action.plan_id == ActionPlan.id, overdue_condition(today))
             .scalar_subquery()
         )
-        statement = self.services.scope(
-            select(ActionPlan, CareService)
-            .join(CareService, CareService.id == ActionPlan.service_id)
-            .where(ActionPlan.status != PlanStatus.CLOSED)
-        )
+
+    def _open(self, statement: Select, shown: PlanFilter, today: date) -> Select:  # type: ignore[type-arg]
+        """The open plans in the viewer's area that ``shown`` picks: the list and its count."""
+        statement = self.services.scope(statement.where(ActionPlan.status != PlanStatus.CLOSED))
         if shown.overdue_only:
-            statement = statement.where(overdue > 0)
+            statement = statement.where(self._overdue_count(today) > 0)
         if shown.status is not None:
             statement = statement.where(ActionPlan.status == shown.status)
         if shown.mine:
             statement = statement.where(CareService.assigned_officer_id == self.viewer.id)
+        return statement
+
+    async def open_total(self, shown: PlanFilter) -> int:
+        """The length of ``open_plans``' list, without ordering it (the home page's tiles)."""
+        statement = self._open(
+            select(func.count(ActionPlan.id)).join(CareService, CareService.id == ActionPlan.service_id),
+            shown,
+            clock.today(),
+        )
+        return await self.db.scalar(statement) or 0
+
+    async def open_plans(
+        self, shown: PlanFilter, *, number: int = 1, size: int = 25
+    ) -> Page[tuple[ActionPlan, CareService, PlanProgress, SupportLevel | None]]:
+        """One page of the open plans in the viewer's area that ``shown`` picks, those with most
+        overdue actions first, each with its provider's support level above routine (council staff)."""
+        today = clock.today()
+        overdue = self._overdue_count(today)
+        statement = self._open(
+            with_support_level(
+                select(ActionPlan, CareService).join(CareService, CareService.id == ActionPlan.service_id),
+                self.viewer,
+            ),
+            shown,
+            today,
+        )
         rows, total, number = await fetch_page(
             self.db, statement, overdue.desc(), CareService.name, ActionPlan.id, number=number, size=size
         )
-        progress = await self.progress([plan.id for plan, _ in rows], today)
-        items = [(plan, service, progress[plan.id]) for plan, service in rows]
+        progress = await self.progress([plan.id for plan, _, _ in rows], today)
+        items = [(plan, service, progress[plan.id], level) for plan, service, level in rows]
         return Page(items=items, total=total, number=number, size=size)
 
     def listing(self) -> Select:  # type: ignore[type-arg]

@@ -39,6 +39,8 @@ from selfassess.frameworks.score_sheet import SheetConflict, SheetIncomplete, re
 from selfassess.frameworks.service import LoadedFramework, StatementView, council_settings, load_framework
 from selfassess.notifications.recipients import council_contacts, provider_staff
 from selfassess.notifications.service import notify
+from selfassess.oversight.levels import SupportLevel
+from selfassess.oversight.support import with_support_level
 from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
 from selfassess.settings import Settings
@@ -59,6 +61,7 @@ class AssessmentRow:
     service: CareService
     scored: int
     total: int
+    support_level: SupportLevel | None = None  # the provider's level above routine, in the reviews list
 
 
 @dataclass(frozen=True)
@@ -203,14 +206,12 @@ class SelfAssessments:
             return True
         return bool(await self.db.scalar(select(tested_by_a_locked_visit(assessment.id))))
 
-    async def awaiting_review(self, *, number: int = 1, size: int = 25) -> Page[AssessmentRow]:
-        """Submitted assessments in the council's area, those of the officer's own services first."""
+    async def awaiting_review_total(self) -> int:
+        """How many are waiting for review: the length of ``awaiting_review``'s list, without
+        counting each one's answers (the home page shows only this number)."""
         if not self.viewer.is_council_staff:
             raise Forbidden("Reviews are for council staff.")
-        statement = self.services.scope(
-            self._with_progress().where(SelfAssessment.status == AssessmentStatus.SUBMITTED)
-        )
-        total = (
+        return (
             await self.db.scalar(
                 self.services.scope(
                     select(func.count(SelfAssessment.id))
@@ -220,6 +221,17 @@ class SelfAssessments:
             )
             or 0
         )
+
+    async def awaiting_review(self, *, number: int = 1, size: int = 25) -> Page[AssessmentRow]:
+        """Submitted assessments in the council's area, those of the officer's own services first."""
+        if not self.viewer.is_council_staff:
+            raise Forbidden("Reviews are for council staff.")
+        statement = self.services.scope(
+            with_support_level(self._with_progress(), self.viewer, grouped=True).where(
+                SelfAssessment.status == AssessmentStatus.SUBMITTED
+            )
+        )
+        total = await self.awaiting_review_total()
         mine_first = case((CareService.assigned_officer_id == self.viewer.id, 0), else_=1)
         rows = await self.db.execute(
             statement.order_by(mine_first, SelfAssessment.submitted_at, SelfAssessment.id)

@@ -110,17 +110,13 @@ class Home:
         plans = ActionPlans(self.db, self.viewer, settings)
         to_carry_out = VisitFilter(mine=True, to_carry_out=True)
         overdue_mine, overdue_all = PlanFilter(overdue_only=True, mine=True), PlanFilter(overdue_only=True)
-        serious = await Concerns(self.db, self.viewer).page(
-            status=ConcernStatus.OPEN, severities=SEVERITY_FILTERS[HIGH_OR_CRITICAL], size=1
+        serious = await Concerns(self.db, self.viewer).total(
+            status=ConcernStatus.OPEN, severities=SEVERITY_FILTERS[HIGH_OR_CRITICAL]
         )
-
-        async def plans_total(shown: PlanFilter) -> int:
-            return (await plans.open_plans(shown, size=1)).total
-
-        mine, area = await plans_total(overdue_mine), await plans_total(overdue_all)
+        mine, area = await plans.open_total(overdue_mine), await plans.open_total(overdue_all)
         return [
             Tile(
-                (await visits.page(to_carry_out, size=1)).total,
+                await visits.total(to_carry_out),
                 "of your visits",
                 "to carry out",
                 f"/visits?{to_carry_out.query}",
@@ -133,7 +129,7 @@ class Home:
                 alert=True,
             ),
             Tile(
-                serious.total,
+                serious,
                 "open high or critical concern",
                 "",
                 f"/concerns?status=open&severity={HIGH_OR_CRITICAL}",

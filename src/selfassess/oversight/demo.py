@@ -16,6 +16,7 @@ from selfassess.oversight.good_practice import GoodPractices
 from selfassess.oversight.models import Consent, RatingPeriod, RatingSource, SupportLevel
 from selfassess.oversight.ratings import record_council_rating, record_rating, record_regulator_rating
 from selfassess.oversight.register import refresh_council
+from selfassess.oversight.summary import past_quarter_ends, summarise
 from selfassess.oversight.support import ProviderSupports
 from selfassess.settings import Settings
 from selfassess.visits.models import Visit, VisitStatus
@@ -78,6 +79,7 @@ async def add_demo_oversight(db: AsyncSession, demo, settings: Settings) -> None
             steps.append((service.regulator_rating_date, len(steps), regulator))
     for _day, _order, step in sorted(steps, key=lambda step: step[:2]):
         await step()
+    await summarise(db, None, past_quarter_ends(today))  # the history was replaced above, not replayed
     await db.commit()
     with clock.standing_on(today - timedelta(days=40)):
         await ProviderSupports(db, demo.users["officer"], settings).decide(

@@ -52,6 +52,35 @@ class RatingPeriod(SQLModel, table=True):
     visit_id: int | None = Field(default=None, foreign_key="visit.id", index=True)
 
 
+class QualityQuarter(SQLModel, table=True):
+    """A council's rated and good-or-better counts at the end of one past quarter, for one source and
+    aspect (overall or a key question), by service type and town: the quality picture reads these few
+    rows per quarter instead of every rating that was in force. A past quarter changes only when a
+    rating is recorded with an earlier start or a service changes its type or town, and those are the
+    moments ``oversight.summary`` writes it again (in the same transaction)."""
+
+    __tablename__ = "quality_quarter"
+
+    council_id: int = Field(foreign_key="organisation.id", primary_key=True)
+    aspect: str = Field(max_length=40, primary_key=True)
+    quarter_end: date = Field(primary_key=True)
+    source: str = Field(max_length=40, primary_key=True)
+    service_type: str = Field(max_length=40, primary_key=True)
+    town: str = Field(max_length=100, primary_key=True)
+    rated: int
+    good: int
+
+
+class QualityQuarterSummarised(SQLModel, table=True):
+    """Which of a council's past quarters ``quality_quarter`` holds: a quarter with no rating at all
+    has no count rows, and a quarter not summarised yet is counted from the ratings themselves."""
+
+    __tablename__ = "quality_quarter_summarised"
+
+    council_id: int = Field(foreign_key="organisation.id", primary_key=True)
+    quarter_end: date = Field(primary_key=True)
+
+
 class ServiceRisk(SQLModel, table=True):
     """A service's latest risk assessment, kept so the register sorts and filters in SQL and a
     move into a higher band is noticed (and its officer told) once."""

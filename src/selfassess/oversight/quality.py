@@ -19,7 +19,8 @@ from sqlalchemy.orm import aliased
 from selfassess.accounts.models import Organisation, User
 from selfassess.db import Page, fetch_page
 from selfassess.frameworks.models import FrameworkVersion, KeyQuestion, QualityStatement
-from selfassess.oversight.models import OVERALL, RatingPeriod, RatingSource
+from selfassess.oversight.models import OVERALL, QualityQuarter, RatingPeriod, RatingSource
+from selfassess.oversight.summary import summarised_ends
 from selfassess.oversight.trend import Quarter, QuarterFigures, as_at, quarters_to
 from selfassess.providers.models import CareService, ServiceType
 from selfassess.providers.service import CareServices
@@ -220,10 +221,59 @@ class QualityPicture:
     # --- the picture --------------------------------------------------------------------------
 
     async def picture(self, filters: Filters) -> Picture:
-        """Each quarter's rated and good-or-better counts for each source, in one aggregate query:
-        only the ratings in force at some point of the window are read."""
+        """Each quarter's rated and good-or-better counts for each source. Past quarters come from
+        the per-quarter summary (a few rows a quarter, however long the history); the quarter under
+        way, a quarter not summarised yet and a provider's picture (the summary is not kept by
+        provider) are counted from the ratings in force on their dates, in one aggregate query."""
         quarters = quarters_to(self.today)
         dates = [as_at(quarter, self.today) for quarter in quarters]
+        counts: dict[tuple[str, date], tuple[int, int]] = {}
+        live = dates
+        if filters.provider_id is None:
+            summarised = set(await self.db.scalars(summarised_ends(self.viewer.organisation_id, dates[:-1])))
+            counts = await self._summarised(filters, sorted(summarised))
+            live = [on for on in dates if on not in summarised]
+        counts |= await self._live(filters, live)
+        services = await self.services_covered(filters)
+
+        def series(source: RatingSource) -> Series:
+            figures = []
+            for quarter, on in zip(quarters, dates, strict=True):
+                rated, good = counts.get((source.value, on), (0, 0))
+                figures.append(QuarterFigures(quarter, on, rated, good, services - rated))
+            return Series(source, figures)
+
+        regulator = None if filters.key_question else series(RatingSource.REGULATOR)
+        return Picture(quarters, services, series(RatingSource.COUNCIL), regulator)
+
+    async def _summarised(
+        self, filters: Filters, dates: list[date]
+    ) -> dict[tuple[str, date], tuple[int, int]]:
+        if not dates:
+            return {}
+        summary = QualityQuarter
+        statement = (
+            select(summary.source, summary.quarter_end, func.sum(summary.rated), func.sum(summary.good))
+            .where(
+                summary.council_id == self.viewer.organisation_id,
+                summary.aspect == filters.key_question,
+                summary.quarter_end.in_(dates),
+            )
+            .group_by(summary.source, summary.quarter_end)
+        )
+        if filters.service_type is not None:
+            statement = statement.where(summary.service_type == filters.service_type.value)
+        if filters.town:
+            statement = statement.where(summary.town == filters.town)
+        return {
+            (source, on): (int(rated), int(good))
+            for source, on, rated, good in await self.db.execute(statement)
+        }
+
+    async def _live(self, filters: Filters, dates: list[date]) -> dict[tuple[str, date], tuple[int, int]]:
+        """Counts on these dates from the ratings in force on them (only those periods are read)."""
+        if not dates:
+            return {}
         columns = []
         for on in dates:
             columns.append(func.count(case((in_force(RatingPeriod, on), 1))))
@@ -240,26 +290,16 @@ class QualityPicture:
             .where(
                 self._in_council(RatingPeriod),
                 RatingPeriod.aspect == filters.key_question,
-                RatingPeriod.valid_to > dates[0],
-                RatingPeriod.valid_from <= dates[-1],
+                RatingPeriod.valid_to > min(dates),
+                RatingPeriod.valid_from <= max(dates),
             )
             .group_by(RatingPeriod.source)
         )
-        counts = {source: list(values) for source, *values in rows}
-        services = await self.services_covered(filters)
-
-        def series(source: RatingSource) -> Series:
-            values = counts.get(source, [0] * (2 * len(dates)))
-            return Series(
-                source,
-                [
-                    QuarterFigures(quarter, on, values[2 * i], values[2 * i + 1], services - values[2 * i])
-                    for i, (quarter, on) in enumerate(zip(quarters, dates, strict=True))
-                ],
-            )
-
-        regulator = None if filters.key_question else series(RatingSource.REGULATOR)
-        return Picture(quarters, services, series(RatingSource.COUNCIL), regulator)
+        counts = {}
+        for source, *values in rows:
+            for i, on in enumerate(dates):
+                counts[(RatingSource(source).value, on)] = (values[2 * i], values[2 * i + 1])
+        return counts
 
     async def movement(self, filters: Filters, source: RatingSource, since: date, on: date) -> Movement:
         arguments = {"filters": filters, "source": source, "on": on, "since": since}

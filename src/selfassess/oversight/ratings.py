@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess import clock
 from selfassess.oversight.models import OPEN_END, OVERALL, RatingPeriod, RatingSource
+from selfassess.oversight.summary import summarise_since
 from selfassess.oversight.trend import is_good_or_better, is_rating, rank_of
 from selfassess.providers.hooks import service_saved
 from selfassess.providers.models import CareService
@@ -29,7 +30,8 @@ async def record_rating(
     visit_id: int | None = None,
 ) -> None:
     """The new rating replaces the one in force from ``valid_from``; a rating of None (or 'not yet
-    rated') only ends the one in force."""
+    rated') only ends the one in force. A start before today changes past quarters' counts: their
+    summary is written again here, in the same transaction."""
     await db.execute(
         update(RatingPeriod)
         .where(
@@ -41,9 +43,9 @@ async def record_rating(
         .values(valid_to=valid_from)
         .execution_options(synchronize_session=False)
     )
+    council_id = await db.scalar(select(CareService.council_id).where(CareService.id == service_id))
+    assert council_id is not None
     if rating_key is not None and is_rating(rating_key):
-        council_id = await db.scalar(select(CareService.council_id).where(CareService.id == service_id))
-        assert council_id is not None
         db.add(
             RatingPeriod(
                 service_id=service_id,
@@ -58,6 +60,7 @@ async def record_rating(
             )
         )
     await db.flush()
+    await summarise_since(db, council_id, valid_from, clock.today())
 
 
 async def record_aspect_ratings(

@@ -111,9 +111,13 @@ def inputs_statement(council_id: int, today: date, overrating_margin: int, servi
         for is_serious in (False, True)
         for is_recent in (False, True)
     ]
+    # Only this council's (or this service's) open concerns are counted, not the whole country's.
+    concerned = select(CareService.id).where(CareService.council_id == council_id)
+    if service_id is not None:
+        concerned = concerned.where(CareService.id == service_id)
     concerns = (
         select(Concern.service_id, *concern_columns)
-        .where(Concern.status == ConcernStatus.OPEN)
+        .where(Concern.status == ConcernStatus.OPEN, Concern.service_id.in_(concerned))
         .group_by(Concern.service_id)
         .subquery()
     )

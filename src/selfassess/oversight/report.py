@@ -19,15 +19,16 @@ from selfassess.oversight.support import ProviderSupports, SupportRow
 from selfassess.oversight.trend import Quarter, QuarterFigures, as_at
 from selfassess.providers.models import CareService
 from selfassess.settings import Settings
-from selfassess.visits.models import Concern, ConcernSource, Severity, Visit, VisitType
-
-CARRIED_OUT_STATUSES = ("scores_locked", "draft_shared", "published")
+from selfassess.visits.concerns import Concerns, Received
+from selfassess.visits.models import VisitType
+from selfassess.visits.service import VisitFilter, Visits
 
 
 @dataclass(frozen=True)
 class Count:
     label: str
     value: int
+    href: str = ""  # the list behind the count, built from the same filter
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class QuarterlyReport:
     actions_completed: int
     actions_on_time: int
     overdue_by_provider: list[Count]
-    concerns: list[tuple[str, str, int]]  # source label, severity label, count
+    concerns: list[tuple[str, str, int, str]]  # source label, severity label, count, the list's address
     escalated: list[SupportRow]
 
     def csv_lines(self) -> list[list[str]]:
@@ -91,7 +92,7 @@ class QuarterlyReport:
         ]
         lines += [
             ["Concerns received", f"{source}, {severity}", str(count)]
-            for source, severity, count in self.concerns
+            for source, severity, count, _ in self.concerns
         ]
         lines += [
             ["Providers above routine monitoring", row.provider.name, row.decision.level.label]
@@ -120,22 +121,11 @@ async def quarterly_report(
     movement_since = quarter.previous().end
     scope = picture.services.scope
 
-    visits = dict(
-        list(
-            await db.execute(
-                scope(
-                    select(Visit.visit_type, func.count(Visit.id))
-                    .join(CareService, CareService.id == Visit.service_id)
-                    .where(
-                        Visit.status.in_(CARRIED_OUT_STATUSES),
-                        Visit.scheduled_for >= starts,
-                        Visit.scheduled_for <= ends,
-                    )
-                    .group_by(Visit.visit_type)
-                )
-            )
-        )
-    )
+    visits = Visits(db, viewer, settings)
+    visit_lists = [
+        (kind, VisitFilter(visit_type=kind, carried_out=True, scheduled_from=starts, scheduled_to=ends))
+        for kind in VisitType
+    ]
     plans = (
         await db.execute(
             scope(
@@ -174,15 +164,7 @@ async def quarterly_report(
             .order_by(func.count(Action.id).desc(), Organisation.name)
         )
     )
-    concerns = await db.execute(
-        scope(
-            select(Concern.source, Concern.severity, func.count(Concern.id))
-            .join(CareService, CareService.id == Concern.service_id)
-            .where(Concern.received_on >= starts, Concern.received_on <= ends)
-            .group_by(Concern.source, Concern.severity)
-            .order_by(Concern.source, Concern.severity)
-        )
-    )
+    concerns = await Concerns(db, viewer).received_counts(starts, ends)
     oversight = Oversight(db, viewer)
     return QuarterlyReport(
         quarter=quarter,
@@ -192,7 +174,10 @@ async def quarterly_report(
         regulator=whole.regulator.points[index] if whole.regulator else None,
         movement=await picture.movement(Filters(), RatingSource.COUNCIL, movement_since, ends),
         movement_since=movement_since,
-        visits_by_type=[Count(kind.label, visits.get(kind, 0)) for kind in VisitType],
+        visits_by_type=[
+            Count(kind.label, await visits.total(shown), f"/visits?{shown.query}")
+            for kind, shown in visit_lists
+        ],
         coverage=await oversight.coverage(today),
         services_due=await oversight.due_count(ends),
         plans_submitted=plans[0],
@@ -201,7 +186,12 @@ async def quarterly_report(
         actions_on_time=actions[1],
         overdue_by_provider=[Count(name, count) for name, count in overdue],
         concerns=[
-            (ConcernSource(source).label, Severity(severity).label, count)
+            (
+                source.label,
+                severity.label,
+                count,
+                "/concerns?" + Received(starts, ends, source).query(severity),
+            )
             for source, severity, count in concerns
         ],
         escalated=await ProviderSupports(db, viewer, settings).providers(escalated_only=True),

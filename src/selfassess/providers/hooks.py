@@ -6,3 +6,5 @@ from selfassess.hooks import Hook
 from selfassess.providers.models import CareService
 
 service_saved: Hook[CareService] = Hook("care service saved")
+# A stored service whose type or town changed: summaries grouped by them count it again.
+service_regrouped: Hook[CareService] = Hook("care service moved to another type or town")

@@ -32,7 +32,7 @@ from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.notifications.service import notify
 from selfassess.oversight.levels import SupportLevel
 from selfassess.oversight.support import with_support_level
-from selfassess.providers.hooks import service_saved
+from selfassess.providers.hooks import service_regrouped, service_saved
 from selfassess.providers.models import (
     DECIDABLE_LINK_STATUSES,
     CareService,
@@ -104,25 +104,34 @@ class CareServices:
             )
             .scalar_subquery()
         )
-        statement = self.scope(
-            with_support_level(
-                select(CareService, provider.name, officer.full_name, overdue)
-                .join(provider, provider.id == CareService.provider_id)
-                .outerjoin(officer, officer.id == CareService.assigned_officer_id),
-                self.viewer,
-            ).where(CareService.is_active.is_(True))
-        )
+        listed = self.scope(select(CareService.id).where(CareService.is_active.is_(True)))
         if query:
-            statement = statement.where(
+            listed = listed.join(provider, provider.id == CareService.provider_id).where(
                 contains_any(query, CareService.name, CareService.postcode, CareService.town, provider.name)
             )
         if service_type is not None:
-            statement = statement.where(CareService.service_type == service_type)
+            listed = listed.where(CareService.service_type == service_type)
         if assigned_to_me:
-            statement = statement.where(CareService.assigned_officer_id == self.viewer.id)
-        mine_first = case((CareService.assigned_officer_id == self.viewer.id, 0), else_=1)
-        rows, total, number = await fetch_page(
-            self.db, statement, mine_first, CareService.name, CareService.id, number=number, size=size
+            listed = listed.where(CareService.assigned_officer_id == self.viewer.id)
+        total = await self.db.scalar(select(func.count()).select_from(listed.subquery())) or 0
+        number = max(1, min(number, -(-total // size) or 1))
+        order = (
+            case((CareService.assigned_officer_id == self.viewer.id, 0), else_=1),
+            CareService.name,
+            CareService.id,
+        )
+        # The page's services are picked first; names, overdue actions and levels are then read for
+        # those 25 only, not for every service before the page.
+        shown = listed.order_by(*order).limit(size).offset((number - 1) * size).correlate(None)
+        rows = await self.db.execute(
+            self.scope(
+                with_support_level(
+                    select(CareService, provider.name, officer.full_name, overdue)
+                    .join(provider, provider.id == CareService.provider_id)
+                    .outerjoin(officer, officer.id == CareService.assigned_officer_id),
+                    self.viewer,
+                ).where(CareService.id.in_(shown))
+            ).order_by(*order)
         )
         items = [ServiceRow(*row) for row in rows]
         return Page(items=items, total=total, number=number, size=size)
@@ -254,6 +263,7 @@ class CareServices:
 
     async def _save(self, service: CareService, event: str, changes: dict[str, object] | None = None) -> None:
         stored = service.id is not None
+        grouped_by = (service.service_type, service.town) if stored else None
         try:
             async with self.db.begin_nested():  # a clash rolls back this change only
                 for name, value in (changes or {}).items():
@@ -265,6 +275,8 @@ class CareServices:
                 await self.db.refresh(service)  # back to what is stored, for the page to show
             raise Invalid("Another service already has that CQC location ID.") from error
         await service_saved.announce(self.db, service)  # oversight keeps the regulator rating history
+        if grouped_by is not None and grouped_by != (service.service_type, service.town):
+            await service_regrouped.announce(self.db, service)
         record_audit(self.db, event, actor=self.viewer, subject=f"service:{service.id}", detail=service.name)
         await self.db.commit()
 

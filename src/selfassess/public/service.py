@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from selfassess.accounts.models import CouncilSettings, Organisation, OrganisationKind
 from selfassess.db import Page, contains_any, fetch_page
@@ -33,12 +34,16 @@ def _publishing(statement: Select) -> Select:  # type: ignore[type-arg]
 
 
 def _latest_published():  # type: ignore[no-untyped-def]
-    """Each service's most recently published visit."""
+    """The id of each listed service's most recently published visit: looked up per service by its
+    index, so a council's page reads its own services' visits, not the whole country's."""
+    report = aliased(Visit)
     return (
-        select(Visit.service_id, func.max(Visit.published_at).label("published_at"))
-        .where(Visit.status == VisitStatus.PUBLISHED)
-        .group_by(Visit.service_id)
-        .subquery()
+        select(report.id)
+        .where(report.service_id == CareService.id, report.status == VisitStatus.PUBLISHED)
+        .order_by(report.published_at.desc(), report.id.desc())
+        .limit(1)
+        .correlate(CareService)
+        .scalar_subquery()
     )
 
 
@@ -73,17 +78,10 @@ class PublicRatings:
         number: int = 1,
         size: int = 25,
     ) -> Page[PublicService]:
-        latest = _latest_published()
         statement = (
             select(CareService, Organisation.name, Visit)
             .join(Organisation, Organisation.id == CareService.provider_id)
-            .outerjoin(latest, latest.c.service_id == CareService.id)
-            .outerjoin(
-                Visit,
-                (Visit.service_id == CareService.id)
-                & (Visit.published_at == latest.c.published_at)
-                & (Visit.status == VisitStatus.PUBLISHED),
-            )
+            .outerjoin(Visit, Visit.id == _latest_published())
             .where(CareService.council_id == council.id, CareService.is_active.is_(True))
         )
         if query:

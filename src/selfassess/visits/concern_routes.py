@@ -3,6 +3,7 @@ their own services that are not confidential. (The JSON view lives in selfassess
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, TypeVar
 
 from litestar import Controller, get, post
@@ -25,6 +26,7 @@ from selfassess.visits.concerns import (
     SEVERITY_FILTERS,
     ConcernEntry,
     Concerns,
+    Received,
     default_shared_summary,
 )
 from selfassess.visits.models import Concern, ConcernSource, ConcernStatus, Severity
@@ -165,6 +167,14 @@ class ServiceConcernController(Controller):
         return see_other(f"/concerns/{concern.id}")
 
 
+def _received(starts: str, ends: str, source: ConcernSource | None) -> Received | None:
+    """The quarterly report's link: concerns received between two days; not dates, no limit."""
+    try:
+        return Received(date.fromisoformat(starts), date.fromisoformat(ends), source)
+    except ValueError:
+        return None
+
+
 class ConcernController(Controller):
     path = "/concerns"
     tags = ["concerns"]
@@ -179,16 +189,22 @@ class ConcernController(Controller):
         status: FromQuery[str] = ConcernStatus.OPEN.value,
         severity: FromQuery[str] = "",
         q: FromQuery[str] = "",
+        source: FromQuery[str] = "",
+        received_from: FromQuery[str] = "",
+        received_to: FromQuery[str] = "",
         page: FromQuery[int] = 1,
     ) -> Template:
+        received = _received(received_from, received_to, _choice(ConcernSource, source))
         entries = await concerns.page(
             status=_choice(ConcernStatus, status),
             severities=SEVERITY_FILTERS.get(severity, ()),
             query=q,
+            received=received,
             number=page,
         )
         context = {
             "entries": entries,
+            "received": received,
             "status": status if _choice(ConcernStatus, status) else ALL_STATUSES,
             "severity": severity if severity in SEVERITY_FILTERS else "",
             "q": q,

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import urlencode
 
-from sqlalchemy import Select, case, null, select
+from sqlalchemy import Select, case, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -21,6 +22,8 @@ from selfassess.db import Page, contains_any, fetch_page, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.notifications.recipients import council_contacts, provider_staff
 from selfassess.notifications.service import notify
+from selfassess.oversight.levels import SupportLevel
+from selfassess.oversight.support import with_support_level
 from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
 from selfassess.settings import Settings, get_settings
@@ -30,7 +33,7 @@ from selfassess.visits.concern_rules import (
     concern_refusal,
     concern_role_may,
 )
-from selfassess.visits.models import Concern, ConcernResponse, ConcernStatus, Severity
+from selfassess.visits.models import Concern, ConcernResponse, ConcernSource, ConcernStatus, Severity
 from selfassess.visits.schemas import ConcernForm, ConcernResponseForm, ShareConcernForm
 
 # The severity filters of the concerns list, by their value in the address: each severity alone,
@@ -73,6 +76,29 @@ class ResponseEntry:
 
 
 @dataclass(frozen=True)
+class Received:
+    """Concerns received between two days (inclusive), from one source or any: the quarterly
+    report's counts and the lists they link to."""
+
+    starts: date
+    ends: date
+    source: ConcernSource | None = None
+
+    def query(self, severity: Severity | None = None) -> str:
+        """The concerns list's address for these concerns (of any status), /concerns?{query}."""
+        values = {
+            "status": "all",
+            "received_from": self.starts.isoformat(),
+            "received_to": self.ends.isoformat(),
+        }
+        if self.source is not None:
+            values["source"] = self.source.value
+        if severity is not None:
+            values["severity"] = severity.value
+        return urlencode(values)
+
+
+@dataclass(frozen=True)
 class ConcernEntry:
     """A concern with the names its pages show. ``logged_by_name`` is None for provider users,
     who are not told who logged a concern."""
@@ -80,6 +106,7 @@ class ConcernEntry:
     concern: Concern
     service_name: str
     logged_by_name: str | None
+    support_level: SupportLevel | None = None  # the provider's level above routine, for council staff
 
 
 class Concerns:
@@ -96,9 +123,12 @@ class Concerns:
         loaded without their internal notes (reading them would raise, not leak)."""
         logged_by_name = User.full_name if self.viewer.is_council_staff else null()
         statement = self.care_services.scope(
-            select(Concern, CareService.name, logged_by_name)
-            .join(CareService, CareService.id == Concern.service_id)
-            .join(User, User.id == Concern.logged_by_id)
+            with_support_level(
+                select(Concern, CareService.name, logged_by_name)
+                .join(CareService, CareService.id == Concern.service_id)
+                .join(User, User.id == Concern.logged_by_id),
+                self.viewer,
+            )
         )
         if self.viewer.is_provider:
             statement = statement.where(Concern.is_confidential.is_(False)).options(
@@ -126,18 +156,22 @@ class Concerns:
         )
         return [ConcernEntry(*row) for row in rows]
 
-    async def page(
+    def _listed(
         self,
-        *,
-        status: ConcernStatus | None = None,
-        severities: tuple[Severity, ...] = (),
-        query: str = "",
-        number: int = 1,
-        size: int = 25,
-    ) -> Page[ConcernEntry]:
-        """The council's list for triage: open first, most severe first, newest first."""
-        self._require_council_staff()
-        statement = self._visible().where(CareService.is_active.is_(True))
+        statement: Select,  # type: ignore[type-arg]
+        status: ConcernStatus | None,
+        severities: tuple[Severity, ...],
+        query: str,
+        received: Received | None = None,
+    ) -> Select:  # type: ignore[type-arg]
+        """The council list's filter: its rows, its count and the quarterly report's counts."""
+        statement = statement.where(CareService.is_active.is_(True))
+        if received is not None:
+            statement = statement.where(
+                Concern.received_on >= received.starts, Concern.received_on <= received.ends
+            )
+            if received.source is not None:
+                statement = statement.where(Concern.source == received.source)
         if status is not None:
             statement = statement.where(Concern.status == status)
         if severities:
@@ -146,6 +180,46 @@ class Concerns:
             statement = statement.where(
                 contains_any(query, Concern.summary, Concern.details, Concern.outcome, CareService.name)
             )
+        return statement
+
+    async def received_counts(self, starts: date, ends: date) -> list[tuple[ConcernSource, Severity, int]]:
+        """Concerns received between two days by source and severity, counted with the list's own
+        filter: each count is the length of the list at ``Received(...).query(severity)``."""
+        self._require_council_staff()
+        counted = self.care_services.scope(
+            select(Concern.source, Concern.severity, func.count(Concern.id)).join(
+                CareService, CareService.id == Concern.service_id
+            )
+        )
+        statement = self._listed(counted, None, (), "", Received(starts, ends))
+        rows = await self.db.execute(
+            statement.group_by(Concern.source, Concern.severity).order_by(Concern.source, Concern.severity)
+        )
+        return [(ConcernSource(source), Severity(severity), count) for source, severity, count in rows]
+
+    async def total(
+        self, *, status: ConcernStatus | None = None, severities: tuple[Severity, ...] = ()
+    ) -> int:
+        """The length of ``page``'s list (the home page's tile shows only this number)."""
+        self._require_council_staff()
+        counted = self.care_services.scope(
+            select(func.count(Concern.id)).join(CareService, CareService.id == Concern.service_id)
+        )
+        return await self.db.scalar(self._listed(counted, status, severities, "")) or 0
+
+    async def page(
+        self,
+        *,
+        status: ConcernStatus | None = None,
+        severities: tuple[Severity, ...] = (),
+        query: str = "",
+        received: Received | None = None,
+        number: int = 1,
+        size: int = 25,
+    ) -> Page[ConcernEntry]:
+        """The council's list for triage: open first, most severe first, newest first."""
+        self._require_council_staff()
+        statement = self._listed(self._visible(), status, severities, query, received)
         rows, total, number = await fetch_page(
             self.db,
             statement,

@@ -6,7 +6,7 @@ provider for factual accuracy -> published. Providers never see a visit before i
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from selfassess.choices import Choice
@@ -182,7 +182,11 @@ class VisitConcern(SQLModel, table=True):
 
 class VisitScore(SQLModel, table=True):
     __tablename__ = "visit_score"
-    __table_args__ = (UniqueConstraint("visit_id", "statement_id"),)
+    __table_args__ = (
+        UniqueConstraint("visit_id", "statement_id"),
+        # Covers the statements most often scored below good (oversight.quality): read from the index alone.
+        Index("ix_visit_score_visit_score", "visit_id", "score", "statement_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     visit_id: int = Field(foreign_key="visit.id")

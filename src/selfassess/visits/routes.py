@@ -3,6 +3,7 @@ report and factual accuracy, publication."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from litestar import Controller, Response, get, post
@@ -168,6 +169,14 @@ class ServiceVisitsController(Controller):
         )
 
 
+def _day_or_none(value: str) -> date | None:
+    """A date from the address, or no limit when it is not one (the list then shows more, never a 500)."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 class VisitListController(Controller):
     path = "/visits"
     tags = ["visits"]
@@ -184,10 +193,23 @@ class VisitListController(Controller):
         mine: FromQuery[bool] = False,
         to_carry_out: FromQuery[bool] = False,
         points_to_answer: FromQuery[bool] = False,
+        visit_type: FromQuery[str] = "",
+        carried_out: FromQuery[bool] = False,
+        scheduled_from: FromQuery[str] = "",
+        scheduled_to: FromQuery[str] = "",
         page: FromQuery[int] = 1,
     ) -> Template:
         chosen = VisitStatus(status) if status in VisitStatus._value2member_map_ else None
-        shown = VisitFilter(chosen, mine, to_carry_out, points_to_answer)
+        shown = VisitFilter(
+            chosen,
+            mine,
+            to_carry_out,
+            points_to_answer,
+            VisitType(visit_type) if visit_type in VisitType._value2member_map_ else None,
+            carried_out,
+            _day_or_none(scheduled_from),
+            _day_or_none(scheduled_to),
+        )
         return render(
             request,
             "visits/visits.html",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -71,6 +71,7 @@ from selfassess.visits.tested import tested_assessment
 
 REPORT_VISIBLE_TO_PROVIDER = tuple(status for status in VisitStatus if report_shared(status))
 UPCOMING = (VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS)
+CARRIED_OUT = (VisitStatus.SCORES_LOCKED, VisitStatus.DRAFT_SHARED, VisitStatus.PUBLISHED)
 NO_MORE_POINTS = "factual_accuracy.no_more_points"
 
 
@@ -114,11 +115,24 @@ class VisitFilter:
     mine: bool = False
     to_carry_out: bool = False
     points_to_answer: bool = False
+    # The quarterly report's counts link here: visits of one type carried out between two dates.
+    visit_type: VisitType | None = None
+    carried_out: bool = False
+    scheduled_from: date | None = None
+    scheduled_to: date | None = None
 
     def conditions(self, viewer: User) -> list[Any]:
         conditions: list[Any] = (
             [Visit.status == self.status] if self.status else [Visit.status != VisitStatus.CANCELLED]
         )
+        if self.visit_type is not None:
+            conditions.append(Visit.visit_type == self.visit_type)
+        if self.carried_out:
+            conditions.append(Visit.status.in_(CARRIED_OUT))
+        if self.scheduled_from is not None:
+            conditions.append(Visit.scheduled_for >= self.scheduled_from)
+        if self.scheduled_to is not None:
+            conditions.append(Visit.scheduled_for <= self.scheduled_to)
         if self.mine:
             conditions.append(Visit.officer_id == viewer.id)
         if self.to_carry_out:
@@ -136,8 +150,15 @@ class VisitFilter:
         """The list's address: /visits?{query}."""
         values = {"status": self.status.value if self.status else ""}
         values |= {
-            name: "true" for name in ("mine", "to_carry_out", "points_to_answer") if getattr(self, name)
+            name: "true"
+            for name in ("mine", "to_carry_out", "points_to_answer", "carried_out")
+            if getattr(self, name)
         }
+        if self.visit_type is not None:
+            values["visit_type"] = self.visit_type.value
+        for name in ("scheduled_from", "scheduled_to"):
+            if (day := getattr(self, name)) is not None:
+                values[name] = day.isoformat()
         return urlencode(values)
 
 
@@ -212,28 +233,42 @@ class Visits:
             )
         )
 
-    async def page(self, shown: VisitFilter, *, number: int = 1, size: int = 25) -> Page[VisitRow]:
-        """The council's visits that ``shown`` picks, the viewer's own first, then by date."""
+    async def total(self, shown: VisitFilter) -> int:
+        """The length of the list ``shown`` picks (the home page's tiles show only this number)."""
         self._require_council_staff()
-        conditions = shown.conditions(self.viewer)
-        total = (
+        return (
             await self.db.scalar(
                 self.services.scope(
                     select(func.count(Visit.id))
                     .join(CareService, CareService.id == Visit.service_id)
-                    .where(*conditions)
+                    .where(*shown.conditions(self.viewer))
                 )
             )
             or 0
         )
+
+    async def page(self, shown: VisitFilter, *, number: int = 1, size: int = 25) -> Page[VisitRow]:
+        """The council's visits that ``shown`` picks, the viewer's own first, then by date."""
+        conditions = shown.conditions(self.viewer)
+        total = await self.total(shown)
         number = max(1, min(number, -(-total // size) or 1))
         mine_first = case((Visit.officer_id == self.viewer.id, 0), else_=1)
-        rows = await self.db.execute(
-            self.services.scope(with_support_level(self._with_progress(), self.viewer, grouped=True))
-            .where(*conditions)
-            .order_by(mine_first, Visit.scheduled_for, Visit.id)
+        order = (mine_first, Visit.scheduled_for, Visit.id)
+        # The page's visits are picked first, so scores are counted for those 25 visits only and
+        # not for every visit of the council's history.
+        shown_ids = (
+            self.services.scope(
+                select(Visit.id).join(CareService, CareService.id == Visit.service_id).where(*conditions)
+            )
+            .order_by(*order)
             .limit(size)
             .offset((number - 1) * size)
+            .correlate(None)
+        )
+        rows = await self.db.execute(
+            with_support_level(self._with_progress(), self.viewer, grouped=True)
+            .where(Visit.id.in_(shown_ids))
+            .order_by(*order)
         )
         return Page([VisitRow(*row) for row in rows], total=total, number=number, size=size)
 
