@@ -18,6 +18,7 @@ from selfassess.actions.demo import add_demo_plan
 from selfassess.api.demo import add_demo_api
 from selfassess.assessments.demo import add_demo_assessments
 from selfassess.assessments.models import SelfAssessment
+from selfassess.comparison.summaries import refresh_visit_comparisons
 from selfassess.db import utcnow
 from selfassess.frameworks.service import create_council, install_shipped_frameworks
 from selfassess.oversight.demo import add_demo_oversight
@@ -225,6 +226,8 @@ async def load_demo(db: AsyncSession, settings: Settings) -> DemoLogins:
         await add_demo_plan(db, demo, settings)
         await add_demo_oversight(db, demo, settings)
         await add_demo_api(db, demo)
+        await refresh_visit_comparisons(db, None)  # the story's dates were set back after the fact
+        await db.commit()
     return _logins()
 
 

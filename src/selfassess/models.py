@@ -13,6 +13,7 @@ from selfassess.accounts.models import (
 from selfassess.actions.models import Action, ActionEvent, ActionNote, ActionPlan
 from selfassess.assessments.models import AssessmentEvent, EvidenceItem, SelfAssessment, SelfAssessmentAnswer
 from selfassess.attachments.models import StoredFile, StoredFileContent
+from selfassess.comparison.models import VisitComparison, VisitComparisonCell
 from selfassess.frameworks.models import (
     EvidenceCategory,
     Framework,
@@ -80,6 +81,8 @@ __all__ = [
     "StoredFileContent",
     "User",
     "Visit",
+    "VisitComparison",
+    "VisitComparisonCell",
     "VisitConcern",
     "VisitEvent",
     "VisitScore",
