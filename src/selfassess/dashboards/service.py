@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess import clock
@@ -173,17 +174,21 @@ class Home:
         assessments = {
             a.service_id: a
             for a in await self.db.scalars(
-                select(SelfAssessment)
-                .where(SelfAssessment.service_id.in_(ids))
-                .order_by(SelfAssessment.created_at)
+                _latest_per_service(
+                    SelfAssessment, ids, SelfAssessment.created_at.desc(), SelfAssessment.id.desc()
+                )
             )
         }
         published = {
             v.service_id: v
             for v in await self.db.scalars(
-                select(Visit)
-                .where(Visit.service_id.in_(ids), Visit.status == VisitStatus.PUBLISHED)
-                .order_by(Visit.published_at)
+                _latest_per_service(
+                    Visit,
+                    ids,
+                    Visit.published_at.desc(),
+                    Visit.id.desc(),
+                    where=Visit.status == VisitStatus.PUBLISHED,
+                )
             )
         }
         shared = {
@@ -225,3 +230,20 @@ class Home:
             )
             for service in services
         ]
+
+
+def _latest_per_service(
+    model: Any, service_ids: list[int], *newest_first: Any, where: Any = None
+) -> Select[Any]:
+    """The newest row of `model` for each service (by `newest_first`), chosen by the database, so
+    the page reads one row per service however many years of history each has."""
+    conditions = [model.service_id.in_(service_ids)] + ([where] if where is not None else [])
+    ranked = (
+        select(
+            model.id,
+            func.row_number().over(partition_by=model.service_id, order_by=newest_first).label("rank"),
+        )
+        .where(*conditions)
+        .subquery()
+    )
+    return select(model).join(ranked, ranked.c.id == model.id).where(ranked.c.rank == 1)
