@@ -242,7 +242,6 @@ class Page:
     name: str
     role: str  # officer | provider | admin | public
     kind: str  # a key of TARGET_P95_MS
-    clients: int = FEW_CLIENTS  # how many concurrent clients it is measured with
     make: Callable[[Client], Request]
     samples: list[float] = field(default_factory=list)
     server_ms: list[float] = field(default_factory=list)
@@ -250,6 +249,7 @@ class Page:
     elapsed: float = 0.0
     other_cpu: float = 0.0  # share of the machine's CPU used by processes not part of this benchmark
     tag: str = "m"  # which measuring attempt was kept (request ids carry it)
+    clients: int = FEW_CLIENTS  # how many concurrent clients it is measured with
 
     @property
     def target(self) -> int:
