@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import get
 from litestar.di import NamedDependency
+from litestar.params import FromQuery
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +22,7 @@ async def home(
     db_session: NamedDependency[AsyncSession],
     current_user: NamedDependency[User],
     settings: NamedDependency[Settings],
+    page: FromQuery[int] = 1,
 ) -> Template:
     today = clock.today()
     dashboard = Home(db_session, current_user)
@@ -28,7 +30,7 @@ async def home(
         return render(
             request,
             "dashboards/provider.html",
-            {"rows": await dashboard.provider_services(today), "today": today},
+            {"rows": await dashboard.provider_services(today, number=page), "today": today},
         )
     return render(
         request,

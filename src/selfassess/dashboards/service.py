@@ -15,6 +15,7 @@ from selfassess.actions.models import Action, ActionPlan, PlanStatus, overdue_co
 from selfassess.actions.service import ActionPlans, PlanFilter
 from selfassess.assessments.models import SelfAssessment
 from selfassess.assessments.service import SelfAssessments
+from selfassess.db import Page, fetch_page
 from selfassess.oversight.models import RatingSource
 from selfassess.oversight.quality import Filters, QualityPicture
 from selfassess.providers.models import CareService
@@ -158,19 +159,22 @@ class Home:
         )
         return [(visit, service) for visit, service in rows]
 
-    async def provider_services(self, today: date) -> list[ServiceStatus]:
-        """For a provider: each of its services, with its current self-assessment, latest published
-        rating, open plan and overdue actions, and any draft report waiting for comments."""
-        services = list(
-            await self.db.scalars(
-                self.services.scope(select(CareService).where(CareService.is_active.is_(True))).order_by(
-                    CareService.name
-                )
-            )
+    async def provider_services(self, today: date, *, number: int = 1, size: int = 25) -> Page[ServiceStatus]:
+        """For a provider: one page of its services (a national chain runs hundreds), each with its
+        current self-assessment, latest published rating, open plan and overdue actions, and any
+        draft report waiting for comments."""
+        rows, total, number = await fetch_page(
+            self.db,
+            self.services.scope(select(CareService).where(CareService.is_active.is_(True))),
+            CareService.name,
+            CareService.id,
+            number=number,
+            size=size,
         )
+        services = [row[0] for row in rows]
         ids = [service.id for service in services]
         if not ids:
-            return []
+            return Page([], total, number, size)
         assessments = {
             a.service_id: a
             for a in await self.db.scalars(
@@ -219,7 +223,7 @@ class Home:
                 )
             ).all()
         )
-        return [
+        statuses = [
             ServiceStatus(
                 service,
                 assessments.get(service.id),
@@ -230,6 +234,7 @@ class Home:
             )
             for service in services
         ]
+        return Page(statuses, total, number, size)
 
 
 def _latest_per_service(
