@@ -618,7 +618,7 @@ async def run(args: argparse.Namespace) -> int:
             prefix = f"bench-c{level}-{number:02d}-{page.tag}"
             page.server_ms = [value for key, value in durations.items() if key.startswith(prefix)]
         missed += print_report(report, level)
-        results += [_as_dict(page) for page in report]
+        results += [_as_dict(page, _health_p95(report)) for page in report]
     print_tables(args.database_url)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
@@ -710,12 +710,16 @@ def _as_dict(page: Page, health_p95_ms: float | None = None) -> dict[str, Any]:
     }
 
 
+def _health_p95(report: list[Page]) -> float | None:
+    health = next((page for page in report if page.kind == "health" and page.samples), None)
+    return _percentile(health.samples, 0.95) * 1000 if health else None
+
+
 def print_report(report: list[Page], clients: int) -> list[str]:
     """The table for one level of concurrency; returns the targets missed. Each page's p95 is also
     given as a multiple of /health's in the same table ("x health"); up to 4 clients, a page
     costing more than MAX_HEALTH_RATIO times /health misses its target whatever the machine."""
-    health = next((page for page in report if page.kind == "health" and page.samples), None)
-    health_p95 = _percentile(health.samples, 0.95) * 1000 if health else None
+    health_p95 = _health_p95(report)
     checks_ratio = clients <= FEW_CLIENTS and health_p95 is not None
     print(f"\n{clients} concurrent clients")
     header = (
