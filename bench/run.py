@@ -548,7 +548,7 @@ class Server:
             cwd=folder, env=environment, stdout=self.log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
 
-    async def ready(self, timeout: float = 60) -> None:
+    async def ready(self, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient(base_url=self.base_url, timeout=5) as client:
             while time.monotonic() < deadline:
