@@ -40,7 +40,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("visit_id", name=op.f("pk_visit_comparison")),
     )
     with op.batch_alter_table("visit_comparison", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_visit_comparison_assessment_id"), ["assessment_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_visit_comparison_assessment_id"), ["assessment_id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_visit_comparison_service_id"), ["service_id"], unique=False)
 
     op.create_table(
