@@ -13,7 +13,9 @@
    project's own scoring (`LoadedFramework.summarise`, stored by `visits.service.published_ratings`,
    the helper publishing uses), and action plans are the project's own proposals
    (`comparison.rules.compare` + `actions.rules.propose_actions`) from the officer's scores.
-4. Sequences are moved past the generated ids and the database is VACUUM ANALYZEd, as autovacuum
+4. Each locked visit's comparison summary is derived by the application's own statements
+   (`comparison.summaries.refresh_statements`), as the migration that added them does.
+5. Sequences are moved past the generated ids and the database is VACUUM ANALYZEd, as autovacuum
    would have done in production.
 
 Scale: `--scale 1` is a national deployment (150 councils, ~30,000 services). A smaller scale keeps
@@ -1582,6 +1584,20 @@ FROM care_service WHERE regulator_rating <> 'not_rated';
 """
 
 
+def derive_comparison_summaries(url: str) -> None:
+    """Each locked visit's comparison summary, made by the statements the application and its
+    migration use (`comparison.summaries`); the service functions keep them up to date from here."""
+    from sqlalchemy import create_engine
+
+    from selfassess.comparison.summaries import refresh_statements
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        for statement in refresh_statements():
+            connection.execute(statement)
+    engine.dispose()
+
+
 def derive_oversight(url: str) -> None:
     from selfassess.db import create_engine_for, session_factory
     from selfassess.oversight.register import refresh_all_councils
@@ -1637,6 +1653,9 @@ def fill(url: str, generator_options: dict[str, Any], total_services: int) -> Ge
             f"in {time.perf_counter() - started:.0f} s",
             flush=True,
         )
+    started = time.perf_counter()
+    derive_comparison_summaries(url)
+    print(f"  visit comparison summaries derived in {time.perf_counter() - started:.0f} s", flush=True)
     started = time.perf_counter()
     derive_oversight(url)
     print(f"  rating history and risk register derived in {time.perf_counter() - started:.0f} s", flush=True)

@@ -17,5 +17,5 @@ PROVIDER = "bench.manager@national-chain.bench"
 
 # How many of each the generator sets up for the benchmark's concurrent clients to work on
 # without treading on each other (one per client; more clients reuse them round-robin).
-OWN_DRAFTS = 12  # the provider's draft self-assessments
-OWN_SCORING_VISITS = 12  # the officer's visits in progress
+OWN_DRAFTS = 20  # the provider's draft self-assessments
+OWN_SCORING_VISITS = 20  # the officer's visits in progress

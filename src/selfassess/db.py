@@ -113,6 +113,8 @@ def create_engine_for(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         _ensure_sqlite_folder(settings)
         options["connect_args"] = {"timeout": 30}
+    elif not settings.database_prepared_statements:
+        options["connect_args"] = {"prepare_threshold": None}  # psycopg 3: never prepare
     if settings.database_pool_size == 0:
         options["poolclass"] = NullPool
     elif not settings.is_sqlite:

@@ -19,6 +19,7 @@ from selfassess.actions.demo import add_demo_plan
 from selfassess.api.demo import add_demo_api
 from selfassess.assessments.demo import add_demo_assessments
 from selfassess.assessments.models import SelfAssessment
+from selfassess.comparison.summaries import refresh_visit_comparisons
 from selfassess.db import utcnow
 from selfassess.frameworks.service import create_council, install_shipped_frameworks
 from selfassess.oversight.demo import add_demo_oversight
@@ -236,6 +237,8 @@ async def load_demo(db: AsyncSession, settings: Settings) -> DemoLogins:
         await add_demo_regulator(db, demo, settings)
         await add_demo_round(db, demo, settings)
         await add_demo_queues(db, demo, settings)
+        await refresh_visit_comparisons(db, None)  # the story's dates were set back after the fact
+        await db.commit()
     return _logins()
 
 

@@ -15,6 +15,7 @@ from selfassess.accounts.models import (
 from selfassess.actions.models import Action, ActionEvent, ActionNote, ActionPlan
 from selfassess.assessments.models import AssessmentEvent, EvidenceItem, SelfAssessment, SelfAssessmentAnswer
 from selfassess.attachments.models import StoredFile, StoredFileContent
+from selfassess.comparison.models import VisitComparison, VisitComparisonCell
 from selfassess.frameworks.models import (
     EvidenceCategory,
     Framework,
@@ -96,6 +97,8 @@ __all__ = [
     "StoredFileContent",
     "User",
     "Visit",
+    "VisitComparison",
+    "VisitComparisonCell",
     "VisitConcern",
     "VisitEvent",
     "VisitScore",

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
         description="Connections kept open per worker; 0 opens one per request "
         "(for an external pooler such as PgBouncer).",
     )
+    database_prepared_statements: bool = Field(
+        default=True,
+        description="Let psycopg prepare statements it runs often; false behind a pooler in transaction "
+        "mode (PgBouncer before 1.21, or without max_prepared_statements), where the next transaction "
+        "may get another server connection that never saw them.",
+    )
     database_echo: bool = False
     auto_migrate: bool = Field(
         default=False,

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import Role
 from selfassess.assessments.models import AssessmentEvent, AssessmentStatus
+from selfassess.comparison.summaries import refresh_visit_comparisons
 from selfassess.notifications.models import Notification, OutboxEmail
 from selfassess.visits.models import Visit, VisitStatus, VisitType
 from tests import factories
@@ -315,6 +316,7 @@ async def test_blind_scoring_hides_self_scores_from_officers_until_visit_scores_
             not in (await officer.get(f"/assessments/{assessment.id}/questions/S")).text
         )
         visit.status = VisitStatus.SCORES_LOCKED
+        await refresh_visit_comparisons(db, world.alpha.id)  # as locking through the visit's page does
         await db.commit()
         assert (
             "4: Exceptional standard" in (await officer.get(f"/assessments/{assessment.id}/questions/S")).text

@@ -1,5 +1,6 @@
 """Arranging comparisons: submitted self-assessments made through the pages, and visits written
-straight into the database (the visit workflow's own pages are tested with the visits slice)."""
+straight into the database (the visit workflow's own pages are tested with the visits slice). What
+is written straight in gets its comparison summaries rebuilt, as the service functions would."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import User
 from selfassess.assessments.models import SelfAssessment, SelfAssessmentAnswer
+from selfassess.comparison.summaries import refresh_visit_comparisons
 from selfassess.frameworks.service import latest_published_version_id, load_framework
 from selfassess.providers.models import CareService
 from selfassess.visits.models import Visit, VisitScore, VisitStatus, VisitType
@@ -44,6 +46,7 @@ async def submitted_assessment(
     assert submitted.status_code == 303, submitted.text
     await reload(db, assessment)
     assessment.submitted_at = _midnight(submitted_on)
+    await refresh_visit_comparisons(db, service.id)
     await db.commit()
     return assessment
 
@@ -93,6 +96,7 @@ async def visit(
         )
         for statement in framework.statements
     )
+    await refresh_visit_comparisons(db, service.id)
     await db.commit()
     return record
 

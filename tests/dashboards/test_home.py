@@ -66,3 +66,17 @@ async def test_provider_home_lists_only_its_services_with_their_state(
     assert "Alpha House" in page and "Beta Homecare" not in page and "Gamma Lodge" not in page
     assert "Self-assessment: 2026/27 — submitted, awaiting review" in page
     assert "Council rating: Good" in page
+
+
+async def test_a_large_providers_home_comes_a_page_of_services_at_a_time(
+    client: Browser, db: AsyncSession, world: factories.World
+) -> None:
+    """A national chain runs hundreds of services: the home page shows 25, by name, with pages."""
+    for number in range(30):
+        await factories.service(db, world.council_a, world.provider_2, name=f"Chain Home {number:02d}")
+    await client.login(world.manager_2.email)
+    first = text_of((await client.get("/home")).text)
+    assert "Services 1 to 25 of 32, by name." in first and "Page 1 of 2" in first
+    assert "Beta Homecare" in first and "Chain Home 00" in first and "Gamma Lodge" not in first
+    second = text_of((await client.get("/home?page=2")).text)
+    assert "Services 26 to 32 of 32" in second and "Gamma Lodge" in second and "Beta Homecare" not in second

@@ -32,6 +32,7 @@ from selfassess.assessments.rules import (
 )
 from selfassess.attachments.models import StoredFile
 from selfassess.attachments.service import file_content, store_file
+from selfassess.comparison.summaries import refresh_visit_comparisons
 from selfassess.db import Page, update_if_version, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.frameworks.models import QualityStatement
@@ -523,6 +524,7 @@ class SelfAssessments:
             f"{service.name} submitted its self-assessment {assessment.period_label} for review",
             subject=f"Self-assessment submitted: {service.name}",
         )
+        await refresh_visit_comparisons(self.db, service.id)  # it may be the one a locked visit tests
         await self.db.commit()
 
     # --- writes: council staff ---------------------------------------------------------------------
@@ -543,6 +545,7 @@ class SelfAssessments:
             f"information: {comment[:200]}",
             subject=f"More information needed: {service.name} self-assessment",
         )
+        await refresh_visit_comparisons(self.db, service.id)  # no longer tested by any visit
         await self.db.commit()
 
     async def mark_reviewed(

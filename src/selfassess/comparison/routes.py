@@ -158,7 +158,7 @@ class ServiceComparisonController(Controller):
         # A history restore is htmx rebuilding the whole page from its address: it gets the page.
         if htmx and not htmx.boosted and not htmx.history_restore_request:
             return render(request, "comparison/page.html", context, block="comparison")
-        trend = await comparisons.service_trend(service)
+        trend = await comparisons.service_trend(service, chosen.choices)
         context.update(trend=trend, trend_chart=_trend_charts(service, trend))
         return render(request, "comparison/page.html", context)
 

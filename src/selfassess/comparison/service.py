@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from sqlalchemy import ColumnElement, and_, case, distinct, func, select
+from sqlalchemy import ColumnElement, and_, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import Organisation, User
 from selfassess.assessments.models import AssessmentStatus, SelfAssessment, SelfAssessmentAnswer
+from selfassess.comparison.models import VisitComparison, VisitComparisonCell
 from selfassess.comparison.rules import (
     Comparison,
     CycleAccuracy,
@@ -55,9 +56,8 @@ from selfassess.visits.service import breach_kinds
 from selfassess.visits.tested import (
     SCORES_LOCKED_OR_LATER,
     tested_assessment,
-    tested_assessment_id,
-    tested_assessment_ids,
     tested_by_a_locked_visit,
+    tested_by_locked_visits,
 )
 
 SUBMITTED_STATUSES = tuple(status for status in AssessmentStatus if status.is_submitted)
@@ -311,7 +311,9 @@ class Comparisons:
     async def pairs(self, service: CareService) -> PairChoices:
         assessments, visits = await self._assessments(service), await self._visits(service)
         used = {item.framework_version_id for item in (*assessments, *visits)}
-        tested = await tested_assessment_ids(self.db, [visit.id for visit in visits if visit.id is not None])
+        # Every visit a viewer may compare has its scores locked, so its summary names what it tests.
+        visit_ids = [visit.id for visit in visits if visit.id is not None]
+        tested = await tested_by_locked_visits(self.db, visit_ids)
         return PairChoices(tuple(assessments), tuple(visits), await self._framework_titles(used), tested)
 
     async def choose(
@@ -323,20 +325,25 @@ class Comparisons:
         if pair is None:
             return ChosenPair(choices, None, None, None)
         try:
-            return ChosenPair(choices, pair, await self.compare_pair(service, *pair), None)
+            return ChosenPair(choices, pair, await self.compare_pair(service, *pair, choices=choices), None)
         except NotComparable as refusal:
             return ChosenPair(choices, pair, None, str(refusal))
 
     # --- one pair ------------------------------------------------------------------------------------
 
-    async def compare_pair(self, service: CareService, assessment_id: int, visit_id: int) -> ComparisonView:
+    async def compare_pair(
+        self, service: CareService, assessment_id: int, visit_id: int, *, choices: PairChoices | None = None
+    ) -> ComparisonView:
         """NotFound for a self-assessment or visit this viewer may not compare (another service's, a
         draft, an unpublished visit for a provider, a visit still being scored for staff);
-        NotComparable when the two were scored against different framework versions."""
-        assessment = next((a for a in await self._assessments(service) if a.id == assessment_id), None)
+        NotComparable when the two were scored against different framework versions. `choices`:
+        this service's `pairs()`, when the caller has them already."""
+        assessments = choices.assessments if choices else await self._assessments(service)
+        assessment = next((a for a in assessments if a.id == assessment_id), None)
         if assessment is None:
             raise NotFound("self-assessment")
-        visit = next((v for v in await self._visits(service) if v.id == visit_id), None)
+        visits = choices.visits if choices else await self._visits(service)
+        visit = next((v for v in visits if v.id == visit_id), None)
         if visit is None:
             raise NotFound("visit")
         if assessment.framework_version_id != visit.framework_version_id:
@@ -421,11 +428,13 @@ class Comparisons:
 
     # --- one service over time ----------------------------------------------------------------------
 
-    async def service_trend(self, service: CareService) -> ServiceTrend:
+    async def service_trend(self, service: CareService, choices: PairChoices | None = None) -> ServiceTrend:
         """Ratings per cycle, oldest first, and how accurately the provider judged itself each time
-        (each visit against the self-assessment it tested)."""
-        assessments = list(reversed(await self._assessments(service)))
-        visits = list(reversed(await self._visits(service)))
+        (each visit against the self-assessment it tested). `choices`: this service's `pairs()`,
+        when the caller has them already."""
+        choices = choices or await self.pairs(service)
+        assessments = list(reversed(choices.assessments))
+        visits = list(reversed(choices.visits))
         self_scores = await self._self_scores([a.id for a in assessments if a.id is not None])
         officer_scores = await self._officer_scores([v.id for v in visits if v.id is not None])
         breaches = await breach_kinds(self.db, [v.id for v in visits if v.id is not None])
@@ -465,7 +474,7 @@ class Comparisons:
         )
 
         by_id = {assessment.id: assessment for assessment in assessments}
-        tests = await tested_assessment_ids(self.db, [visit.id for visit in visits if visit.id is not None])
+        tests = choices.tested
         tested = [(visit, by_id[tests[visit.id]]) for visit in visits if tests.get(visit.id) in by_id]
         margin = (await council_settings(self.db, service.council_id)).overrating_margin
         accuracy = accuracy_trend(
@@ -518,33 +527,15 @@ class Comparisons:
         provider = next((p for p in await self.care_services.providers() if p.id == provider_id), None)
         if provider is None:
             raise NotFound("provider organisation")
-        self_score, officer_score = SelfAssessmentAnswer.score, VisitScore.score
+        # Each visit's comparison summary (`comparison.summaries`) already names the self-assessment
+        # it tested and counts the two sides' scores, so this reads a few rows per visit.
         compared = self.care_services.scope(
             select()
-            .select_from(Visit)
-            .join(CareService, CareService.id == Visit.service_id)
-            .join(
-                SelfAssessment,
-                and_(
-                    SelfAssessment.id == tested_assessment_id(),
-                    SelfAssessment.framework_version_id == Visit.framework_version_id,
-                ),
-            )
-            .join(VisitScore, VisitScore.visit_id == Visit.id)
-            .join(
-                SelfAssessmentAnswer,
-                and_(
-                    SelfAssessmentAnswer.assessment_id == SelfAssessment.id,
-                    SelfAssessmentAnswer.statement_id == VisitScore.statement_id,
-                ),
-            )
-            .where(
-                CareService.provider_id == provider.id,
-                self._visible_visit(),
-                SelfAssessment.status.in_(SUBMITTED_STATUSES),
-                self_score.is_not(None),
-                officer_score.is_not(None),
-            )
+            .select_from(VisitComparison)
+            .join(Visit, Visit.id == VisitComparison.visit_id)
+            .join(CareService, CareService.id == VisitComparison.service_id)
+            .join(SelfAssessment, SelfAssessment.id == VisitComparison.assessment_id)
+            .where(CareService.provider_id == provider.id, self._visible_visit(), VisitComparison.pairs > 0)
         )
         cycle_key = (SelfAssessment.period_label, Visit.framework_version_id)
         cycle_rows = (
@@ -557,12 +548,13 @@ class Comparisons:
             )
         ).all()
         cells: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
+        cell = VisitComparisonCell
         for period, version_id, first, second, count in await self.db.execute(
-            compared.add_columns(*cycle_key, self_score, officer_score, func.count()).group_by(
-                *cycle_key, self_score, officer_score
-            )
+            compared.join(cell, cell.visit_id == VisitComparison.visit_id)
+            .add_columns(*cycle_key, cell.self_score, cell.officer_score, func.sum(cell.statements))
+            .group_by(*cycle_key, cell.self_score, cell.officer_score)
         ):
-            cells[(period, version_id)].extend([(first, second)] * count)
+            cells[(period, version_id)].extend([(first, second)] * int(count))
 
         titles = await self._framework_titles({version_id for _, version_id, *_ in cycle_rows})
         cycles = []
@@ -581,15 +573,14 @@ class Comparisons:
             )
             cycles.append(ProviderCycle(accuracy, titles[version_id], services))
 
-        difference = self_score - officer_score
         service_rows = await self.db.execute(
             compared.add_columns(
                 CareService.id,
                 CareService.name,
-                func.count(distinct(Visit.id)),
-                func.count(),
-                func.sum(difference),
-                func.sum(case((difference > 0, 1), else_=0)),
+                func.count(VisitComparison.visit_id),
+                func.sum(VisitComparison.pairs),
+                func.sum(VisitComparison.difference_total),
+                func.sum(VisitComparison.overrated),
             )
             .group_by(CareService.id, CareService.name)
             .order_by(CareService.name)

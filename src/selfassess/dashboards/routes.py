@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import get
 from litestar.di import NamedDependency
+from litestar.params import FromQuery
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +26,7 @@ async def home(
     db_session: NamedDependency[AsyncSession],
     current_user: NamedDependency[User],
     settings: NamedDependency[Settings],
+    page: FromQuery[int] = 1,
 ) -> Template:
     today = clock.today()
     dashboard = Home(db_session, current_user)
@@ -34,7 +36,7 @@ async def home(
             request,
             "dashboards/provider.html",
             {
-                "rows": await dashboard.provider_services(today),
+                "rows": await dashboard.provider_services(today, number=page),
                 "today": today,
                 "rounds": await Rounds(db_session, current_user).for_provider_home(today),
                 "due_dates": await dashboard.provider_due_dates(today),

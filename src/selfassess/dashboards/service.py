@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess import clock
@@ -13,6 +14,7 @@ from selfassess.accounts.models import User
 from selfassess.actions.models import DONE, Action, ActionPlan, PlanStatus, overdue_condition
 from selfassess.actions.service import ActionPlans, PlanFilter
 from selfassess.assessments.models import SelfAssessment, SelfAssessmentAnswer
+from selfassess.db import Page, fetch_page
 from selfassess.oversight.models import RatingSource
 from selfassess.oversight.quality import Filters, QualityPicture
 from selfassess.providers.models import CareService
@@ -152,33 +154,40 @@ class Home:
         )
         return [(visit, service) for visit, service in rows]
 
-    async def provider_services(self, today: date) -> list[ServiceStatus]:
-        """For a provider: each of its services, with its current self-assessment, latest published
-        rating, open plan and overdue actions, and any draft report waiting for comments."""
-        services = list(
-            await self.db.scalars(
-                self.services.scope(select(CareService).where(CareService.is_active.is_(True))).order_by(
-                    CareService.name
-                )
-            )
+    async def provider_services(self, today: date, *, number: int = 1, size: int = 25) -> Page[ServiceStatus]:
+        """For a provider: one page of its services (a national chain runs hundreds), each with its
+        current self-assessment, latest published rating, open plan and overdue actions, and any
+        draft report waiting for comments."""
+        rows, total, number = await fetch_page(
+            self.db,
+            self.services.scope(select(CareService).where(CareService.is_active.is_(True))),
+            CareService.name,
+            CareService.id,
+            number=number,
+            size=size,
         )
+        services = [row[0] for row in rows]
         ids = [service.id for service in services]
         if not ids:
-            return []
+            return Page([], total, number, size)
         assessments = {
             a.service_id: a
             for a in await self.db.scalars(
-                select(SelfAssessment)
-                .where(SelfAssessment.service_id.in_(ids))
-                .order_by(SelfAssessment.created_at)
+                _latest_per_service(
+                    SelfAssessment, ids, SelfAssessment.created_at.desc(), SelfAssessment.id.desc()
+                )
             )
         }
         published = {
             v.service_id: v
             for v in await self.db.scalars(
-                select(Visit)
-                .where(Visit.service_id.in_(ids), Visit.status == VisitStatus.PUBLISHED)
-                .order_by(Visit.published_at)
+                _latest_per_service(
+                    Visit,
+                    ids,
+                    Visit.published_at.desc(),
+                    Visit.id.desc(),
+                    where=Visit.status == VisitStatus.PUBLISHED,
+                )
             )
         }
         shared = {
@@ -210,7 +219,7 @@ class Home:
             ).all()
         )
         progress = await self._answered([assessment.id for assessment in assessments.values()])
-        return [
+        statuses = [
             ServiceStatus(
                 service,
                 assessments.get(service.id),
@@ -222,6 +231,7 @@ class Home:
             )
             for service in services
         ]
+        return Page(statuses, total, number, size)
 
     async def _answered(self, assessment_ids: list[int | None]) -> dict[int | None, tuple[int, int]]:
         """Statements scored and statements in all, per self-assessment, counted in SQL."""
@@ -282,3 +292,20 @@ class Home:
             for visit_id, on, name in reports
         ]
         return sorted(dates, key=lambda due: due.on)[:limit]
+
+
+def _latest_per_service(
+    model: Any, service_ids: list[int], *newest_first: Any, where: Any = None
+) -> Select[Any]:
+    """The newest row of `model` for each service (by `newest_first`), chosen by the database, so
+    the page reads one row per service however many years of history each has."""
+    conditions = [model.service_id.in_(service_ids)] + ([where] if where is not None else [])
+    ranked = (
+        select(
+            model.id,
+            func.row_number().over(partition_by=model.service_id, order_by=newest_first).label("rank"),
+        )
+        .where(*conditions)
+        .subquery()
+    )
+    return select(model).join(ranked, ranked.c.id == model.id).where(ranked.c.rank == 1)

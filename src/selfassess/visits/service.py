@@ -23,6 +23,7 @@ from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import User
 from selfassess.actions.models import ActionPlan
 from selfassess.assessments.models import AssessmentStatus, SelfAssessment
+from selfassess.comparison.summaries import refresh_visit_comparisons
 from selfassess.db import Page, update_if_version, utcnow
 from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
 from selfassess.frameworks.score_sheet import SheetConflict, SheetIncomplete, require_on_scale, unscored
@@ -599,6 +600,7 @@ class Visits:
             raise ScoresMissing(missing)
         visit.status, visit.scores_locked_at, visit.updated_at = VisitStatus.SCORES_LOCKED, utcnow(), utcnow()
         self._event(visit, "scores_locked", "")
+        await refresh_visit_comparisons(self.db, visit.service_id)
         await self.db.commit()
 
     async def share_draft(self, visit: Visit, service: CareService) -> None:
@@ -647,6 +649,7 @@ class Visits:
             f"The council published its report on {service.name}",
             subject=f"Visit report published: {service.name}",
         )
+        await refresh_visit_comparisons(self.db, service.id)
         await self.db.commit()
 
     async def _keep_published_ratings(self, visit: Visit) -> None:
@@ -657,6 +660,7 @@ class Visits:
         self.require(visit, VisitCommand.CANCEL)
         visit.status, visit.updated_at = VisitStatus.CANCELLED, utcnow()
         self._event(visit, "cancelled", reason)
+        await refresh_visit_comparisons(self.db, visit.service_id)
         await self.db.commit()
 
     # --- factual accuracy --------------------------------------------------------------------------------
@@ -744,6 +748,7 @@ class Visits:
                 score.updated_by_id = self.viewer.id
             point.score_after = new_score
         await self._resolve(point, PointStatus.ACCEPTED, response)
+        await refresh_visit_comparisons(self.db, visit.service_id)
         await self.db.commit()
 
     async def reject_point(self, visit: Visit, point_id: int, *, response: str) -> None:

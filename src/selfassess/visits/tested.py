@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from selfassess.assessments.models import AssessmentStatus, SelfAssessment
+from selfassess.comparison.models import VisitComparison
 from selfassess.visits.models import Visit, VisitStatus
 
 TESTABLE_STATUSES = tuple(status for status in AssessmentStatus if status.is_submitted)
@@ -57,5 +58,20 @@ async def tested_assessment(db: AsyncSession, visit: Visit) -> SelfAssessment | 
 
 
 def tested_by_a_locked_visit(assessment_id: Any) -> ColumnElement[bool]:
-    """Blind scoring ends for a self-assessment once a visit testing it has its scores locked."""
-    return exists().where(Visit.status.in_(SCORES_LOCKED_OR_LATER), tested_assessment_id() == assessment_id)
+    """Blind scoring ends for a self-assessment once a visit testing it has its scores locked. The
+    visits' comparison summaries say it from an index: they exist exactly for the visits with
+    locked scores, and name the self-assessment each tests (`comparison.summaries`)."""
+    return exists().where(VisitComparison.assessment_id == assessment_id)
+
+
+async def tested_by_locked_visits(db: AsyncSession, visit_ids: Sequence[int]) -> dict[int, int | None]:
+    """Visit id -> the self-assessment it tests, for visits whose scores are locked (or later),
+    from their comparison summaries; a visit without one is not in the answer."""
+    if not visit_ids:
+        return {}
+    rows = await db.execute(
+        select(VisitComparison.visit_id, VisitComparison.assessment_id).where(
+            VisitComparison.visit_id.in_(visit_ids)
+        )
+    )
+    return {visit_id: tested_id for visit_id, tested_id in rows}

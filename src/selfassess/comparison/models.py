@@ -1,0 +1,34 @@
+"""Summaries of each visit against the self-assessment it tests, kept up to date by the service
+functions that change what they summarise (see `comparison.summaries`), so that the comparison
+and accuracy pages read a few rows per visit instead of joining every score of every cycle.
+"""
+
+from sqlmodel import Field, SQLModel
+
+
+class VisitComparison(SQLModel, table=True):
+    """One row per visit whose scores are locked (or later, not cancelled): the self-assessment it
+    tests (``visits.tested``; none when it tests none) and how the two sides' scores differ."""
+
+    __tablename__ = "visit_comparison"
+
+    visit_id: int = Field(foreign_key="visit.id", primary_key=True, sa_column_kwargs={"autoincrement": False})
+    service_id: int = Field(foreign_key="care_service.id", index=True)
+    assessment_id: int | None = Field(default=None, foreign_key="self_assessment.id", index=True)
+    pairs: int = Field(default=0, description="Statements scored by both sides.")
+    difference_total: int = Field(default=0, description="Sum of self score minus officer score.")
+    overrated: int = Field(default=0, description="Statements scored higher by the provider.")
+
+
+class VisitComparisonCell(SQLModel, table=True):
+    """How many statements got this self score and this officer score at the visit: the
+    agreement table weighted kappa is computed from."""
+
+    __tablename__ = "visit_comparison_cell"
+
+    visit_id: int = Field(
+        foreign_key="visit_comparison.visit_id", primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    self_score: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    officer_score: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    statements: int
