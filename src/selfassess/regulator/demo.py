@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess import clock
 from selfassess.db import utcnow
-from selfassess.notifications.service import notify
 from selfassess.oversight.models import RatingSource
 from selfassess.oversight.ratings import record_aspect_ratings
-from selfassess.regulator.mapping import KEY_QUESTION_CODES, LocationRecord, alerts_for
+from selfassess.regulator.mapping import KEY_QUESTION_CODES, LocationRecord
 from selfassess.regulator.models import RegulatorLocation, RegulatorSyncRun
+from selfassess.regulator.service import refresh_service
 from selfassess.settings import Settings
 
 REGISTERED_MANAGERS = {
@@ -61,29 +61,20 @@ def _record(key: str, service, provider_cqc_id: str, local_authority: str) -> Lo
 
 
 async def add_demo_regulator(db: AsyncSession, demo, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """Eastmoor Lodge's change goes through the sync's own step (``refresh_service``) with the clock
+    at last night's run, so the record, the audit trail and the officer's alert bear its time."""
     today = clock.today()
     last_night = datetime.combine(today, time(2, 0), tzinfo=utcnow().tzinfo)
+    if last_night > utcnow():  # before 02:00: last night's run was yesterday's
+        last_night -= timedelta(days=1)
     councils = {council.id: council.name.removesuffix(" Council") for council in demo.councils.values()}
     providers = {provider.id: provider.cqc_provider_id for provider in demo.providers.values()}
     for key, service in demo.services.items():
         if not service.cqc_location_id:
             continue
         record = _record(key, service, providers[service.provider_id], councils[service.council_id])
-        if key == "eastmoor_lodge":  # found by last night's sync: the manager has gone
-            before = record
-            record = dataclasses.replace(
-                record, registered_manager=None, registered_manager_absent_since=today - timedelta(days=9)
-            )
-            for alert in alerts_for(before, record):
-                await notify(
-                    db,
-                    recipients=[demo.users["eastmoor_officer"]],
-                    message=f"{service.name}: {alert.message}",
-                    link=f"/services/{service.id}",
-                    dedupe_key=f"regulator:{service.id}:{alert.kind.value}:demo",
-                    settings=settings,
-                )
-        db.add(RegulatorLocation(service_id=service.id, record=record.as_json(), fetched_at=last_night))
+        stored = RegulatorLocation(service_id=service.id, record=record.as_json(), fetched_at=last_night)
+        db.add(stored)
         if record.key_question_ratings and service.regulator_rating_date:
             await record_aspect_ratings(
                 db,
@@ -93,6 +84,14 @@ async def add_demo_regulator(db: AsyncSession, demo, settings: Settings) -> None
                 ratings=dict(record.key_question_ratings),
                 valid_from=service.regulator_rating_date,
             )
+        if key == "eastmoor_lodge":  # found by last night's sync: the manager has gone
+            stored.fetched_at = last_night - timedelta(days=1)
+            await db.flush()
+            gone = dataclasses.replace(
+                record, registered_manager=None, registered_manager_absent_since=today - timedelta(days=9)
+            )
+            with clock.standing_at(last_night):
+                await refresh_service(db, service, stored, gone, settings=settings, today=clock.today())
     for day in (2, 1):  # the two latest nightly runs
         end = last_night - timedelta(days=day - 1)
         db.add(

@@ -694,6 +694,7 @@ class Visits:
         )
         self.db.add(point)
         self._event(visit, "point_raised", text[:200])
+        visit.updated_at = utcnow()  # a point on its report changes the visit, as its history shows
         await self.db.flush()
         await self._tell(
             [await self.db.get_one(User, visit.officer_id)],
@@ -710,6 +711,7 @@ class Visits:
         """The provider says it has nothing (more) to raise, so the report can be published early."""
         self._require_provider_comments_open(visit)
         self._event(visit, NO_MORE_POINTS, "")
+        visit.updated_at = utcnow()
         await self.db.commit()
 
     async def _open_point(self, visit: Visit, point_id: int) -> FactualAccuracyPoint:
@@ -749,6 +751,7 @@ class Visits:
             point.score_after = new_score
         await self._resolve(point, PointStatus.ACCEPTED, response)
         await refresh_visit_comparisons(self.db, visit.service_id)
+        visit.updated_at = utcnow()
         await self.db.commit()
 
     async def reject_point(self, visit: Visit, point_id: int, *, response: str) -> None:
@@ -756,6 +759,7 @@ class Visits:
         if not response.strip():
             raise Invalid("Give the reason for not accepting the point.")
         await self._resolve(point, PointStatus.REJECTED, response)
+        visit.updated_at = utcnow()
         await self.db.commit()
 
     async def _resolve(self, point: FactualAccuracyPoint, status: PointStatus, response: str) -> None:
