@@ -28,7 +28,6 @@ from selfassess.attachments.responses import download
 from selfassess.errors import Conflict, Invalid, NotFound
 from selfassess.providers.dependencies import service_dependency
 from selfassess.providers.models import CareService
-from selfassess.queues.service import WaitingFor
 from selfassess.settings import Settings
 from selfassess.visits.service import Visits
 from selfassess.web.forms import Form, bind
@@ -236,11 +235,17 @@ class PlanController(Controller):
             row=row,
             card_error=error if failed is None else None,
             card_form=form,
-            waiting_total=sum((await WaitingFor(plans.db, plans.viewer).counts()).values()),
             failed=failed,
             failed_form=failed_form or Form.initial(),
         )
-        return render(request, "actions/_action_response.html", context, status_code=status_code)
+        # The header's "Waiting for you" count asks again (queues come after actions in the slice order).
+        return render(
+            request,
+            "actions/_action_response.html",
+            context,
+            status_code=status_code,
+            headers={"HX-Trigger": "waiting-changed"},
+        )
 
     @get()
     async def detail(

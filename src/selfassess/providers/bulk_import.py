@@ -8,14 +8,12 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from selfassess import clock
 from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import LinkPurpose, Organisation, OrganisationKind, Role, User
 from selfassess.accounts.rules import Account, AccountChange, account_refusal
 from selfassess.accounts.service import create_organisation, create_user, manager_of, send_account_link
 from selfassess.db import utcnow
 from selfassess.errors import Forbidden
-from selfassess.oversight.ratings import record_regulator_rating
 from selfassess.providers.bulk import (
     SERVICE_FIELDS,
     ExistingService,
@@ -28,6 +26,7 @@ from selfassess.providers.bulk import (
     plan_providers,
     plan_services,
 )
+from selfassess.providers.hooks import service_regrouped, service_saved
 from selfassess.providers.models import CareService, CouncilProvider, LinkStatus, registered_provider_ids
 from selfassess.settings import Settings
 
@@ -133,8 +132,8 @@ class BulkImport:
         await self.db.commit()
 
     async def _apply_services(self, plan: ImportPlan) -> None:
-        today = clock.today()
         for row in plan.rows:
+            moved = False
             if row.action is RowAction.CREATE:
                 service = CareService(council_id=self.council_id, **row.values)
                 self.db.add(service)
@@ -142,13 +141,17 @@ class BulkImport:
                 event = "service.created"
             elif row.action is RowAction.UPDATE:
                 service = await self.db.get_one(CareService, row.existing_id)
+                grouped_by = (service.service_type, service.town)
                 for name, value in row.values.items():
                     setattr(service, name, value)
                 service.updated_at = utcnow()
                 event = "service.updated"
+                moved = grouped_by != (service.service_type, service.town)
             else:
                 continue
-            await record_regulator_rating(self.db, service, today)
+            await service_saved.announce(self.db, service)  # oversight keeps the rating history
+            if moved:
+                await service_regrouped.announce(self.db, service)
             record_audit(
                 self.db, event, actor=self.viewer, subject=f"service:{service.id}", detail=service.name
             )
