@@ -19,7 +19,7 @@ from selfassess.demo import load_demo
 from selfassess.notifications.models import Notification, OutboxEmail
 from selfassess.oversight.models import GoodPractice
 from selfassess.settings import Settings
-from selfassess.visits.models import Visit, VisitEvent
+from selfassess.visits.models import ConcernResponse, Visit, VisitEvent
 
 
 async def test_current_values_are_the_last_change_in_each_history_at_the_storys_times(
@@ -192,6 +192,7 @@ async def _news(db: AsyncSession) -> list[str]:
         AuditEvent.occurred_at,
         GoodPractice.marked_at,
         GoodPractice.consent_at,
+        ConcernResponse.created_at,
     ):
         moments.update(await db.scalars(select(column)))
     problems: list[str] = []
