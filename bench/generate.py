@@ -1589,7 +1589,7 @@ def derive_comparison_summaries(url: str) -> None:
     migration use (`comparison.summaries`); the service functions keep them up to date from here."""
     from sqlalchemy import create_engine
 
-    from selfassess.comparison.summaries import refresh_statements
+    from selfassess.visits.comparison_summaries import refresh_statements
 
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as connection:

@@ -61,7 +61,7 @@ def upgrade() -> None:
         ),
     )
 
-    from selfassess.comparison.summaries import refresh_statements
+    from selfassess.visits.comparison_summaries import refresh_statements
 
     for statement in refresh_statements():
         op.get_bind().execute(statement)

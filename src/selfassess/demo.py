@@ -19,7 +19,6 @@ from selfassess.actions.demo import add_demo_plan
 from selfassess.api.demo import add_demo_api
 from selfassess.assessments.demo import add_demo_assessments
 from selfassess.assessments.models import SelfAssessment
-from selfassess.comparison.summaries import refresh_visit_comparisons
 from selfassess.db import utcnow
 from selfassess.frameworks.service import create_council, install_shipped_frameworks
 from selfassess.oversight.demo import add_demo_oversight
@@ -28,6 +27,7 @@ from selfassess.queues.demo import add_demo_queues
 from selfassess.regulator.demo import add_demo_regulator
 from selfassess.rounds.demo import add_demo_round
 from selfassess.settings import Settings
+from selfassess.visits.comparison_summaries import refresh_visit_comparisons
 from selfassess.visits.concern_demo import add_demo_concerns
 from selfassess.visits.demo import add_demo_visits
 from selfassess.visits.models import Visit

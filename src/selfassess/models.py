@@ -2,6 +2,7 @@
 
 import selfassess.oversight.ratings  # noqa: F401  (subscribes to the visits' and providers' hooks)
 import selfassess.oversight.summary  # noqa: F401  (subscribes to the providers' hooks)
+import selfassess.visits.comparison_summaries  # noqa: F401  (subscribes to the assessments' hooks)
 import selfassess.webhooks.outbox  # noqa: F401  (history rows reach the webhook outbox in their transaction)
 from selfassess.accounts.models import (
     AccountLink,
@@ -15,7 +16,6 @@ from selfassess.accounts.models import (
 from selfassess.actions.models import Action, ActionEvent, ActionNote, ActionPlan
 from selfassess.assessments.models import AssessmentEvent, EvidenceItem, SelfAssessment, SelfAssessmentAnswer
 from selfassess.attachments.models import StoredFile, StoredFileContent
-from selfassess.comparison.models import VisitComparison, VisitComparisonCell
 from selfassess.frameworks.models import (
     EvidenceCategory,
     Framework,
@@ -26,14 +26,9 @@ from selfassess.frameworks.models import (
     QualityStatement,
 )
 from selfassess.notifications.models import Notification, OutboxEmail
-from selfassess.oversight.models import (
-    GoodPractice,
-    OversightSettings,
-    ProviderSupport,
-    RatingPeriod,
-    ServiceRisk,
-)
+from selfassess.oversight.models import GoodPractice, OversightSettings, RatingPeriod, ServiceRisk
 from selfassess.providers.models import CareService, CouncilProvider
+from selfassess.providers.support_levels import ProviderSupport
 from selfassess.regulator.models import (
     RegulatorImport,
     RegulatorImportItem,
@@ -42,6 +37,7 @@ from selfassess.regulator.models import (
 )
 from selfassess.rounds.models import AssessmentRound
 from selfassess.tokens.models import ApiToken
+from selfassess.visits.comparison_models import VisitComparison, VisitComparisonCell
 from selfassess.visits.models import (
     Concern,
     ConcernResponse,

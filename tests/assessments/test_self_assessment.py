@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import Role
 from selfassess.assessments.models import AssessmentEvent, AssessmentStatus
-from selfassess.comparison.summaries import refresh_visit_comparisons
 from selfassess.notifications.models import Notification, OutboxEmail
+from selfassess.visits.comparison_summaries import refresh_visit_comparisons
 from selfassess.visits.models import Visit, VisitStatus, VisitType
 from tests import factories
 from tests.assessments.helpers import answers, save, score_all, start

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import User
 from selfassess.assessments.models import SelfAssessment, SelfAssessmentAnswer
-from selfassess.comparison.summaries import refresh_visit_comparisons
 from selfassess.frameworks.service import latest_published_version_id, load_framework
 from selfassess.providers.models import CareService
+from selfassess.visits.comparison_summaries import refresh_visit_comparisons
 from selfassess.visits.models import Visit, VisitScore, VisitStatus, VisitType
 from tests.assessments.helpers import score_all
 from tests.support import Browser, reload

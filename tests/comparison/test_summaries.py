@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from selfassess import clock
 from selfassess.assessments.models import SelfAssessmentAnswer
 from selfassess.assessments.service import SelfAssessments
-from selfassess.comparison.models import VisitComparison, VisitComparisonCell
 from selfassess.settings import Settings
 from selfassess.visits import tested as tested_rule
+from selfassess.visits.comparison_models import VisitComparison, VisitComparisonCell
 from selfassess.visits.models import Visit, VisitScore
 from selfassess.visits.service import Visits
 from tests import factories

@@ -13,9 +13,10 @@ from selfassess.assessments.models import AssessmentStatus, SelfAssessment, Self
 from selfassess.db import utcnow
 from selfassess.frameworks.models import FrameworkVersion, QualityStatement
 from selfassess.notifications.models import Notification
-from selfassess.oversight.levels import shown_publicly
-from selfassess.oversight.models import OversightSettings, ProviderSupport, SupportLevel
+from selfassess.oversight.models import OversightSettings
 from selfassess.oversight.support import remind_reviews
+from selfassess.providers.levels import SupportLevel, shown_publicly
+from selfassess.providers.support_levels import ProviderSupport
 from selfassess.settings import Settings
 from selfassess.visits.models import Concern, ConcernSource, Severity, Visit, VisitType
 from tests.factories import World

@@ -44,12 +44,8 @@ KNOWN_BACKWARD = {
     "accounts/service.py -> selfassess.notifications.service",
     "assessments/service.py -> selfassess.visits.tested",
     "providers/service.py -> selfassess.actions.models",
-    "providers/service.py -> selfassess.oversight.levels",
-    "providers/service.py -> selfassess.oversight.support",
     "providers/service.py -> selfassess.visits.models",
     "visits/service.py -> selfassess.actions.models",
-    "visits/service.py -> selfassess.oversight.levels",
-    "visits/service.py -> selfassess.oversight.support",
 }
 
 PACKAGE = Path(selfassess.__file__).parent

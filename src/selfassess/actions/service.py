@@ -57,10 +57,10 @@ from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
 from selfassess.frameworks.service import LoadedFramework, StatementView, council_settings, load_framework
 from selfassess.notifications.recipients import council_contacts, provider_staff
 from selfassess.notifications.service import notify
-from selfassess.oversight.levels import SupportLevel
-from selfassess.oversight.support import with_support_level
+from selfassess.providers.levels import SupportLevel
 from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
+from selfassess.providers.support_levels import with_support_level
 from selfassess.settings import Settings
 from selfassess.validation import has_control_characters
 from selfassess.visits.models import Visit, VisitScore

@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased
 
 from selfassess import clock
 from selfassess.accounts.models import User
+from selfassess.assessments.hooks import submissions_changed
 from selfassess.assessments.models import (
     AssessmentEvent,
     AssessmentStatus,
@@ -32,7 +33,6 @@ from selfassess.assessments.rules import (
 )
 from selfassess.attachments.models import StoredFile
 from selfassess.attachments.service import file_content, store_file
-from selfassess.comparison.summaries import refresh_visit_comparisons
 from selfassess.db import Page, update_if_version, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.frameworks.models import QualityStatement
@@ -40,10 +40,10 @@ from selfassess.frameworks.score_sheet import SheetConflict, SheetIncomplete, re
 from selfassess.frameworks.service import LoadedFramework, StatementView, council_settings, load_framework
 from selfassess.notifications.recipients import council_contacts, provider_staff
 from selfassess.notifications.service import notify
-from selfassess.oversight.levels import SupportLevel
-from selfassess.oversight.support import with_support_level
+from selfassess.providers.levels import SupportLevel
 from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
+from selfassess.providers.support_levels import with_support_level
 from selfassess.settings import Settings
 from selfassess.visits.tested import tested_by_a_locked_visit
 
@@ -524,7 +524,7 @@ class SelfAssessments:
             f"{service.name} submitted its self-assessment {assessment.period_label} for review",
             subject=f"Self-assessment submitted: {service.name}",
         )
-        await refresh_visit_comparisons(self.db, service.id)  # it may be the one a locked visit tests
+        await submissions_changed.announce(self.db, service)  # it may be the one a locked visit tests
         await self.db.commit()
 
     # --- writes: council staff ---------------------------------------------------------------------
@@ -545,7 +545,7 @@ class SelfAssessments:
             f"information: {comment[:200]}",
             subject=f"More information needed: {service.name} self-assessment",
         )
-        await refresh_visit_comparisons(self.db, service.id)  # no longer tested by any visit
+        await submissions_changed.announce(self.db, service)  # no longer tested by any visit
         await self.db.commit()
 
     async def mark_reviewed(

@@ -26,7 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import Organisation, User
 from selfassess.assessments.models import AssessmentStatus, SelfAssessment, SelfAssessmentAnswer
-from selfassess.comparison.models import VisitComparison, VisitComparisonCell
 from selfassess.comparison.rules import (
     Comparison,
     CycleAccuracy,
@@ -51,6 +50,7 @@ from selfassess.frameworks.service import (
 )
 from selfassess.providers.models import CareService, RegulatorRating
 from selfassess.providers.service import CareServices
+from selfassess.visits.comparison_models import VisitComparison, VisitComparisonCell
 from selfassess.visits.models import Visit, VisitScore, VisitStatus
 from selfassess.visits.service import breach_kinds
 from selfassess.visits.tested import (

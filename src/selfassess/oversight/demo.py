@@ -13,11 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess import clock
 from selfassess.oversight.good_practice import GoodPractices
-from selfassess.oversight.models import Consent, RatingPeriod, RatingSource, SupportLevel
+from selfassess.oversight.models import Consent, RatingPeriod, RatingSource
 from selfassess.oversight.ratings import record_council_rating, record_rating, record_regulator_rating
 from selfassess.oversight.register import refresh_council
 from selfassess.oversight.summary import past_quarter_ends, summarise
 from selfassess.oversight.support import ProviderSupports
+from selfassess.providers.levels import SupportLevel
 from selfassess.settings import Settings
 from selfassess.visits.models import Visit, VisitStatus
 

@@ -8,7 +8,6 @@ from sqlmodel import Field, SQLModel
 
 from selfassess.choices import Choice
 from selfassess.db import enum_type, utcnow
-from selfassess.oversight.levels import SupportLevel
 from selfassess.oversight.practice import Consent
 
 
@@ -114,27 +113,6 @@ class OversightSettings(SQLModel, table=True):
         default=False, description="Show a suspension of new placements on the public pages."
     )
     updated_at: datetime = Field(default_factory=utcnow)
-
-
-class ProviderSupport(SQLModel, table=True):
-    """One decision to put a provider on a support level in one council's area, in force until the
-    next decision replaces it (``ended_on``). Who decided, why, what must happen to step down, and
-    when the level is reviewed."""
-
-    __tablename__ = "provider_support"
-    __table_args__ = (Index("ix_provider_support_current", "council_id", "provider_id", "ended_on"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    council_id: int = Field(foreign_key="organisation.id")
-    provider_id: int = Field(foreign_key="organisation.id", index=True)
-    level: SupportLevel = Field(sa_type=enum_type(SupportLevel))
-    reason: str = Field(sa_type=Text)
-    step_down_conditions: str = Field(default="", sa_type=Text)
-    review_on: date | None = Field(default=None, index=True)
-    decided_by_id: int = Field(foreign_key="user.id")
-    decided_on: date
-    ended_on: date | None = None
-    review_reminded_on: date | None = None
 
 
 class GoodPractice(SQLModel, table=True):

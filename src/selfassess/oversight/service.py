@@ -12,10 +12,11 @@ from sqlalchemy.orm import aliased
 
 from selfassess.accounts.models import Organisation, User
 from selfassess.db import Page, fetch_page
-from selfassess.oversight.models import ProviderSupport, ServiceRisk, SupportLevel
-from selfassess.oversight.support import current_level
+from selfassess.oversight.models import ServiceRisk
+from selfassess.providers.levels import SupportLevel
 from selfassess.providers.models import CareService, ServiceType
 from selfassess.providers.service import CareServices
+from selfassess.providers.support_levels import ProviderSupport, current_level
 from selfassess.visits.models import Visit, VisitStatus
 
 UPCOMING = (VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, and_, null, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -14,36 +14,11 @@ from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import Organisation, User
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.notifications.service import notify
-from selfassess.oversight.levels import ESCALATED, shown_publicly
-from selfassess.oversight.models import OversightSettings, ProviderSupport, SupportLevel
+from selfassess.oversight.models import OversightSettings
+from selfassess.providers.levels import ESCALATED, SupportLevel, shown_publicly
 from selfassess.providers.models import CareService, CouncilProvider, LinkStatus
+from selfassess.providers.support_levels import ProviderSupport, current_level
 from selfassess.settings import Settings
-
-
-def current_level(council_id, provider_id):  # type: ignore[no-untyped-def]
-    """Join condition for the decision in force for a provider in a council's area."""
-    return and_(
-        ProviderSupport.council_id == council_id,
-        ProviderSupport.provider_id == provider_id,
-        ProviderSupport.ended_on.is_(None),
-    )
-
-
-def with_support_level(statement: Select, viewer: User, *, grouped: bool = False) -> Select:  # type: ignore[type-arg]
-    """Add, as the last column, the level above routine in force for the provider of each
-    ``CareService`` row in the service's council area, by an outer join in the same query. Only
-    council staff get it: in a list nobody else sees a provider's level (a provider reads its own on
-    its service page). ``grouped`` for a statement that groups its rows."""
-    if not viewer.is_council_staff:
-        return statement.add_columns(null())
-    statement = statement.add_columns(ProviderSupport.level).outerjoin(
-        ProviderSupport,
-        and_(
-            current_level(CareService.council_id, CareService.provider_id),
-            ProviderSupport.level.in_(ESCALATED),
-        ),
-    )
-    return statement.group_by(ProviderSupport.level) if grouped else statement
 
 
 @dataclass(frozen=True)

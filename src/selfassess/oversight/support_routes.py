@@ -20,11 +20,11 @@ from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import User
 from selfassess.db import utcnow
 from selfassess.errors import Invalid
-from selfassess.oversight.levels import is_escalated
-from selfassess.oversight.models import OversightSettings, SupportLevel
+from selfassess.oversight.models import OversightSettings
 from selfassess.oversight.register import oversight_settings
 from selfassess.oversight.risk import DEFAULT_WEIGHTS, WEIGHT_LABELS
 from selfassess.oversight.support import ProviderSupports
+from selfassess.providers.levels import SupportLevel, is_escalated
 from selfassess.providers.service import CareServices
 from selfassess.settings import Settings
 from selfassess.web.forms import Form, bind

@@ -30,9 +30,8 @@ from selfassess.actions.models import Action, ActionPlan, PlanStatus, overdue_co
 from selfassess.db import Page, contains_any, fetch_page, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.notifications.service import notify
-from selfassess.oversight.levels import SupportLevel
-from selfassess.oversight.support import with_support_level
 from selfassess.providers.hooks import service_regrouped, service_saved
+from selfassess.providers.levels import SupportLevel
 from selfassess.providers.models import (
     DECIDABLE_LINK_STATUSES,
     CareService,
@@ -42,6 +41,7 @@ from selfassess.providers.models import (
     registered_provider_ids,
 )
 from selfassess.providers.schemas import ProviderForm, ServiceForm
+from selfassess.providers.support_levels import with_support_level
 from selfassess.settings import Settings
 from selfassess.visits.models import Visit, VisitStatus
 

@@ -22,10 +22,10 @@ from selfassess.db import Page, contains_any, fetch_page, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.notifications.recipients import council_contacts, provider_staff
 from selfassess.notifications.service import notify
-from selfassess.oversight.levels import SupportLevel
-from selfassess.oversight.support import with_support_level
+from selfassess.providers.levels import SupportLevel
 from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
+from selfassess.providers.support_levels import with_support_level
 from selfassess.settings import Settings, get_settings
 from selfassess.visits.concern_rules import (
     ConcernCommand,

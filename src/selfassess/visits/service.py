@@ -23,7 +23,6 @@ from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import User
 from selfassess.actions.models import ActionPlan
 from selfassess.assessments.models import AssessmentStatus, SelfAssessment
-from selfassess.comparison.summaries import refresh_visit_comparisons
 from selfassess.db import Page, update_if_version, utcnow
 from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
 from selfassess.frameworks.score_sheet import SheetConflict, SheetIncomplete, require_on_scale, unscored
@@ -37,11 +36,12 @@ from selfassess.frameworks.service import (
 )
 from selfassess.notifications.recipients import provider_staff
 from selfassess.notifications.service import notify
-from selfassess.oversight.levels import SupportLevel
-from selfassess.oversight.support import with_support_level
+from selfassess.providers.levels import SupportLevel
 from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
+from selfassess.providers.support_levels import with_support_level
 from selfassess.settings import Settings
+from selfassess.visits.comparison_summaries import refresh_visit_comparisons
 from selfassess.visits.forms import BreachForm, VisitForm
 from selfassess.visits.hooks import visit_published
 from selfassess.visits.models import (

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from selfassess.assessments.models import AssessmentStatus, SelfAssessment
-from selfassess.comparison.models import VisitComparison
+from selfassess.visits.comparison_models import VisitComparison
 from selfassess.visits.models import Visit, VisitStatus
 
 TESTABLE_STATUSES = tuple(status for status in AssessmentStatus if status.is_submitted)

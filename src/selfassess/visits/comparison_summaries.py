@@ -17,8 +17,10 @@ from typing import Any
 from sqlalchemy import Executable, and_, case, delete, func, insert, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess.assessments.hooks import submissions_changed
 from selfassess.assessments.models import SelfAssessmentAnswer
-from selfassess.comparison.models import VisitComparison, VisitComparisonCell
+from selfassess.providers.models import CareService
+from selfassess.visits.comparison_models import VisitComparison, VisitComparisonCell
 from selfassess.visits.models import Visit, VisitScore
 from selfassess.visits.tested import SCORES_LOCKED_OR_LATER, tested_assessment_id
 
@@ -80,3 +82,8 @@ async def refresh_visit_comparisons(db: AsyncSession, service_id: int | None) ->
     await db.flush()
     for statement in refresh_statements(None if service_id is None else [service_id]):
         await db.execute(statement, execution_options={"synchronize_session": False})
+
+
+@submissions_changed.subscribe
+async def _refresh_after_submission(db: AsyncSession, service: CareService) -> None:
+    await refresh_visit_comparisons(db, service.id)
