@@ -103,6 +103,33 @@ def _concerns(db_session: NamedDependency[AsyncSession], current_user: NamedDepe
     return Concerns(db_session, current_user)
 
 
+# --- the objects of the path, fetched and scoped to the caller before the handler runs (404) ------
+
+
+async def _service_in_path(
+    care_services: NamedDependency[CareServices], service_id: FromPath[Id]
+) -> CareService:
+    return await care_services.get(service_id)
+
+
+async def _assessment_in_path(
+    assessments: NamedDependency[SelfAssessments], assessment_id: FromPath[Id]
+) -> SelfAssessment:
+    assessment, _ = await assessments.get(assessment_id)
+    return assessment
+
+
+async def _visit_in_path(visits: NamedDependency[Visits], visit_id: FromPath[Id]) -> Visit:
+    visit, _ = await visits.get(visit_id)
+    return visit
+
+
+async def _plan_in_path(
+    plans: NamedDependency[ActionPlans], plan_id: FromPath[Id]
+) -> tuple[ActionPlan, CareService]:
+    return await plans.get(plan_id)
+
+
 dependencies = {
     "care_services": Provide(_care_services, sync_to_thread=False),
     "assessments": Provide(_assessments, sync_to_thread=False),
@@ -161,6 +188,7 @@ def _concern(concern: Concern) -> ConcernPublic:
 class ServicesApi(Controller):
     path = "/services"
     tags = ["services"]
+    dependencies = {"service": Provide(_service_in_path)}
 
     @get(summary="Care services you can see, with their latest published rating", responses=_READ_ERRORS)
     async def list_services(
@@ -194,9 +222,8 @@ class ServicesApi(Controller):
         responses=_READ_ERRORS,
     )
     async def service_concerns(
-        self, concerns: NamedDependency[Concerns], service_id: FromPath[Id]
+        self, concerns: NamedDependency[Concerns], service: NamedDependency[CareService]
     ) -> list[ConcernPublic]:
-        service = await concerns.care_services.get(service_id)
         return [_concern(entry.concern) for entry in await concerns.for_service(service.id)]
 
     @get(
@@ -207,13 +234,11 @@ class ServicesApi(Controller):
     )
     async def comparison(
         self,
-        care_services: NamedDependency[CareServices],
         comparisons: NamedDependency[Comparisons],
-        service_id: FromPath[Id],
+        service: NamedDependency[CareService],
         assessment_id: FromQuery[Annotated[int | None, Parameter(ge=1, le=2**31 - 1)]] = None,
         visit_id: FromQuery[Annotated[int | None, Parameter(ge=1, le=2**31 - 1)]] = None,
     ) -> schemas.ComparisonOut:
-        service = await care_services.get(service_id)
         chosen = await comparisons.choose(service, assessment_id, visit_id)
         if chosen.problem:
             raise HTTPException(status_code=409, detail=chosen.problem)
@@ -262,6 +287,7 @@ class ServicesApi(Controller):
 class SelfAssessmentsApi(Controller):
     path = "/self-assessments"
     tags = ["self-assessments"]
+    dependencies = {"assessment": Provide(_assessment_in_path)}
 
     @get(
         summary="Self-assessments you can see (providers: all of theirs; council: submitted ones)",
@@ -289,9 +315,8 @@ class SelfAssessmentsApi(Controller):
 
     @get("/{assessment_id:int}", summary="One self-assessment with its answers", responses=_READ_ERRORS)
     async def get_assessment(
-        self, assessments: NamedDependency[SelfAssessments], assessment_id: FromPath[Id]
+        self, assessments: NamedDependency[SelfAssessments], assessment: NamedDependency[SelfAssessment]
     ) -> schemas.SelfAssessmentDetail:
-        assessment, _ = await assessments.get(assessment_id)
         framework = await assessments.framework(assessment)
         answers = sorted((await assessments.answers(assessment)).values(), key=lambda answer: answer.id)
         return schemas.SelfAssessmentDetail(
@@ -307,11 +332,10 @@ class SelfAssessmentsApi(Controller):
     async def save_answer(
         self,
         assessments: NamedDependency[SelfAssessments],
-        assessment_id: FromPath[Id],
+        assessment: NamedDependency[SelfAssessment],
         answer_id: FromPath[Id],
         data: JSONBody[schemas.AnswerIn],
     ) -> schemas.AnswerOut:
-        assessment, _ = await assessments.get(assessment_id)
         saved = await assessments.save_answer(
             assessment,
             answer_id,
@@ -345,6 +369,7 @@ def on_answer_conflict(request: Request[Any, Any, Any], exc: AnswerConflict) -> 
 class VisitsApi(Controller):
     path = "/visits"
     tags = ["visits"]
+    dependencies = {"visit": Provide(_visit_in_path)}
 
     @get(summary="Visits you can see (providers: shared and published reports)", responses=_READ_ERRORS)
     async def list_visits(
@@ -366,8 +391,9 @@ class VisitsApi(Controller):
         return Listing(items=[schemas.VisitOut(**_visit(row[0])) for row in rows], next_cursor=next_cursor)
 
     @get("/{visit_id:int}", summary="One visit with its scores", responses=_READ_ERRORS)
-    async def get_visit(self, visits: NamedDependency[Visits], visit_id: FromPath[Id]) -> schemas.VisitDetail:
-        visit, _ = await visits.get(visit_id)
+    async def get_visit(
+        self, visits: NamedDependency[Visits], visit: NamedDependency[Visit]
+    ) -> schemas.VisitDetail:
         framework = await visits.framework(visit)
         scores = sorted((await visits.scores(visit)).values(), key=lambda score: score.id)
         return schemas.VisitDetail(
@@ -390,6 +416,7 @@ class VisitsApi(Controller):
 class ActionPlansApi(Controller):
     path = "/action-plans"
     tags = ["action plans"]
+    dependencies = {"plan_in_view": Provide(_plan_in_path)}
 
     @get(summary="Action plans you can see", responses=_READ_ERRORS)
     async def list_plans(
@@ -414,9 +441,11 @@ class ActionPlansApi(Controller):
 
     @get("/{plan_id:int}", summary="One action plan with its actions", responses=_READ_ERRORS)
     async def get_plan(
-        self, plans: NamedDependency[ActionPlans], plan_id: FromPath[Id]
+        self,
+        plans: NamedDependency[ActionPlans],
+        plan_in_view: NamedDependency[tuple[ActionPlan, CareService]],
     ) -> schemas.ActionPlanDetail:
-        plan, _ = await plans.get(plan_id)
+        plan, _ = plan_in_view
         rows = await plans.actions(plan)
         return schemas.ActionPlanDetail(
             **_plan(plan), actions=[_action(row.action, row.overdue) for row in rows]
@@ -431,11 +460,11 @@ class ActionPlansApi(Controller):
     async def change_status(
         self,
         plans: NamedDependency[ActionPlans],
-        plan_id: FromPath[Id],
+        plan_in_view: NamedDependency[tuple[ActionPlan, CareService]],
         action_id: FromPath[Id],
         data: JSONBody[schemas.StatusChangeIn],
     ) -> schemas.ActionOut:
-        plan, service = await plans.get(plan_id)
+        plan, service = plan_in_view
         action = await plans.change_status(
             plan, service, action_id, expected_version=data.version, target=data.status, reason=data.reason
         )
@@ -450,11 +479,11 @@ class ActionPlansApi(Controller):
     async def add_note(
         self,
         plans: NamedDependency[ActionPlans],
-        plan_id: FromPath[Id],
+        plan_in_view: NamedDependency[tuple[ActionPlan, CareService]],
         action_id: FromPath[Id],
         data: JSONBody[schemas.NoteIn],
     ) -> schemas.Accepted:
-        plan, service = await plans.get(plan_id)
+        plan, service = plan_in_view
         await plans.add_note(plan, service, action_id, text=data.text.strip(), filename=None, data=None)
         return schemas.Accepted(detail="Note added.")
 
@@ -467,11 +496,11 @@ class ActionPlansApi(Controller):
     async def request_more_time(
         self,
         plans: NamedDependency[ActionPlans],
-        plan_id: FromPath[Id],
+        plan_in_view: NamedDependency[tuple[ActionPlan, CareService]],
         action_id: FromPath[Id],
         data: JSONBody[schemas.MoreTimeIn],
     ) -> schemas.Accepted:
-        plan, service = await plans.get(plan_id)
+        plan, service = plan_in_view
         await plans.propose_due_date(
             plan, service, action_id, proposed=data.proposed_due_date, reason=data.reason
         )
