@@ -17,7 +17,7 @@ from selfassess.accounts.models import User
 from selfassess.errors import Invalid
 from selfassess.web.forms import Form, bind
 from selfassess.web.rendering import render, see_other
-from selfassess.webhooks.models import HookEvent
+from selfassess.webhooks.models import HookEvent, Webhook
 from selfassess.webhooks.rules import REPLAY_WINDOW_SECONDS, SIGNATURE_HEADER, TIMESTAMP_HEADER
 from selfassess.webhooks.service import Webhooks
 
@@ -42,11 +42,16 @@ async def provide_webhooks(
     return Webhooks(db_session, current_user)
 
 
+async def provide_hook(webhooks: NamedDependency[Webhooks], webhook_id: FromPath[int]) -> Webhook:
+    """The webhook of the path, when it is the viewer's organisation's (404 otherwise)."""
+    return await webhooks.get(webhook_id)
+
+
 class WebhookController(Controller):
     path = "/webhooks"
     tags = ["webhooks"]
     include_in_schema = False
-    dependencies = {"webhooks": Provide(provide_webhooks)}
+    dependencies = {"webhooks": Provide(provide_webhooks), "hook": Provide(provide_hook)}
 
     async def _index(
         self, request: HTMXRequest, webhooks: Webhooks, form: Form[WebhookForm], status_code: int = 200
@@ -76,9 +81,8 @@ class WebhookController(Controller):
 
     @get("/{webhook_id:int}")
     async def detail(
-        self, request: HTMXRequest, webhooks: NamedDependency[Webhooks], webhook_id: FromPath[int]
+        self, request: HTMXRequest, webhooks: NamedDependency[Webhooks], hook: NamedDependency[Webhook]
     ) -> Template:
-        hook = await webhooks.get(webhook_id)
         context = {
             "hook": hook,
             "deliveries": await webhooks.deliveries(hook),
@@ -91,9 +95,8 @@ class WebhookController(Controller):
 
     @post("/{webhook_id:int}/delete")
     async def delete(
-        self, request: HTMXRequest, webhooks: NamedDependency[Webhooks], webhook_id: FromPath[int]
+        self, request: HTMXRequest, webhooks: NamedDependency[Webhooks], hook: NamedDependency[Webhook]
     ) -> Redirect:
-        hook = await webhooks.get(webhook_id)
         await webhooks.remove(hook)
         flash(request, "Removed the webhook; nothing more will be sent to it.", "success")
         return see_other("/webhooks")
