@@ -19,6 +19,7 @@ from selfassess.assessments.service import current_period
 from selfassess.errors import Invalid
 from selfassess.frameworks.service import council_settings
 from selfassess.providers.models import ServiceType
+from selfassess.rounds.models import AssessmentRound
 from selfassess.rounds.rules import Progress, round_phase
 from selfassess.rounds.schemas import RoundForm
 from selfassess.rounds.service import Rounds
@@ -37,6 +38,11 @@ async def provide_rounds(
 dependencies = {"rounds": Provide(provide_rounds)}
 
 
+async def provide_round(rounds: NamedDependency[Rounds], round_id: FromPath[int]) -> AssessmentRound:
+    """The round of the path, when it is the viewer's council's (404 otherwise)."""
+    return await rounds.get(round_id)
+
+
 def _choice(enum: Any, value: str | None) -> Any:
     return enum(value) if value in enum._value2member_map_ else None
 
@@ -50,7 +56,7 @@ class RoundsController(Controller):
     tags = ["rounds"]
     include_in_schema = False
     guards = [requires_council_staff]
-    dependencies = dependencies
+    dependencies = {**dependencies, "round_": Provide(provide_round)}
 
     @get()
     async def index(self, request: HTMXRequest, rounds: NamedDependency[Rounds]) -> Template:
@@ -97,9 +103,8 @@ class RoundsController(Controller):
 
     @get("/{round_id:int}")
     async def detail(
-        self, request: HTMXRequest, rounds: NamedDependency[Rounds], round_id: FromPath[int]
+        self, request: HTMXRequest, rounds: NamedDependency[Rounds], round_: NamedDependency[AssessmentRound]
     ) -> Template:
-        round_ = await rounds.get(round_id)
         context = {
             "round": round_,
             "phase": round_phase(clock.today(), opens_on=round_.opens_on, deadline=round_.deadline),
@@ -116,12 +121,11 @@ class RoundsController(Controller):
         self,
         request: HTMXRequest,
         rounds: NamedDependency[Rounds],
-        round_id: FromPath[int],
+        round_: NamedDependency[AssessmentRound],
         progress: FromQuery[str | None] = None,
         provider: FromQuery[str | None] = None,
         type: FromQuery[str | None] = None,
     ) -> Template:
-        round_ = await rounds.get(round_id)
         chosen = {
             "progress": _choice(Progress, progress),
             "provider_id": _int(provider),
