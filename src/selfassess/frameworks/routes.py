@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import User
 from selfassess.errors import Invalid
+from selfassess.frameworks.models import Framework, FrameworkVersion
 from selfassess.frameworks.service import FrameworkCatalogue, load_framework
 from selfassess.frameworks.spec import FrameworkSpecError, parse_framework
 from selfassess.web.guards import requires_council_admin, requires_council_staff
@@ -132,12 +133,22 @@ class FrameworkAdminController(Controller):
         return see_other("/admin/frameworks")
 
 
+async def provide_version_in_view(
+    catalogue: NamedDependency[FrameworkCatalogue], version_id: FromPath[int]
+) -> tuple[FrameworkVersion, Framework]:
+    """The framework version of the path and its framework, when the viewer may see them (404 otherwise)."""
+    return await catalogue.get_version(version_id)
+
+
 class FrameworkController(Controller):
     path = "/frameworks/{version_id:int}"
     tags = ["frameworks"]
     include_in_schema = False
     guards = [requires_council_staff]
-    dependencies = {"catalogue": Provide(provide_catalogue)}
+    dependencies = {
+        "catalogue": Provide(provide_catalogue),
+        "version_in_view": Provide(provide_version_in_view),
+    }
 
     @get()
     async def detail(
@@ -145,9 +156,9 @@ class FrameworkController(Controller):
         request: HTMXRequest,
         catalogue: NamedDependency[FrameworkCatalogue],
         db_session: NamedDependency[AsyncSession],
-        version_id: FromPath[int],
+        version_in_view: NamedDependency[tuple[FrameworkVersion, Framework]],
     ) -> Template:
-        version, framework = await catalogue.get_version(version_id)
+        version, framework = version_in_view
         return render(
             request,
             "frameworks/detail.html",
@@ -161,9 +172,9 @@ class FrameworkController(Controller):
 
     @get("/source")
     async def source(
-        self, catalogue: NamedDependency[FrameworkCatalogue], version_id: FromPath[int]
+        self, version_in_view: NamedDependency[tuple[FrameworkVersion, Framework]]
     ) -> Response[str]:
-        version, framework = await catalogue.get_version(version_id)
+        version, framework = version_in_view
         safe_version = re.sub(r"[^A-Za-z0-9._-]", "_", version.version)
         return Response(
             version.source_yaml,
