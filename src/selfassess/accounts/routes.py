@@ -324,6 +324,11 @@ async def provide_user_directory(
     return UserDirectory(db_session, current_user, settings)
 
 
+async def provide_account(directory: NamedDependency[UserDirectory], user_id: FromPath[int]) -> User:
+    """The account of the path, in the admin's organisation (404 otherwise), before the handler runs."""
+    return await directory.get(user_id)
+
+
 class UserAdminController(Controller):
     """Admins invite and manage the accounts of their own organisation, and nobody else's."""
 
@@ -331,7 +336,7 @@ class UserAdminController(Controller):
     tags = ["accounts"]
     include_in_schema = False
     guards = [requires_admin]
-    dependencies = {"directory": Provide(provide_user_directory)}
+    dependencies = {"directory": Provide(provide_user_directory), "account": Provide(provide_account)}
 
     def _form_context(
         self, directory: UserDirectory, form: Form[UserForm], user: User | None
@@ -387,49 +392,46 @@ class UserAdminController(Controller):
 
     @get("/{user_id:int}")
     async def edit(
-        self, request: HTMXRequest, directory: NamedDependency[UserDirectory], user_id: FromPath[int]
+        self, request: HTMXRequest, directory: NamedDependency[UserDirectory], account: NamedDependency[User]
     ) -> Template:
-        user = await directory.get(user_id)
         form: Form[UserForm] = Form.initial(
             {
-                "full_name": user.full_name,
-                "email": user.email,
-                "job_title": user.job_title,
-                "role": user.role.value,
-                "is_active": user.is_active,
+                "full_name": account.full_name,
+                "email": account.email,
+                "job_title": account.job_title,
+                "role": account.role.value,
+                "is_active": account.is_active,
             }
         )
-        return render(request, "accounts/user_form.html", self._form_context(directory, form, user))
+        return render(request, "accounts/user_form.html", self._form_context(directory, form, account))
 
     @post("/{user_id:int}")
     async def update(
         self,
         request: HTMXRequest,
         directory: NamedDependency[UserDirectory],
-        user_id: FromPath[int],
+        account: NamedDependency[User],
         data: FormData,
     ) -> Template | Redirect:
-        user = await directory.get(user_id)
         form = bind(UserForm, {"is_active": False, **data})
         if form.valid:
             assert form.data is not None
             try:
-                await directory.update(user, form.data)
+                await directory.update(account, form.data)
             except FieldInvalid as problem:
                 form.add_error(problem.field, str(problem))
             else:
-                flash(request, f"Saved the changes to {user.full_name}'s account.", "success")
+                flash(request, f"Saved the changes to {account.full_name}'s account.", "success")
                 return see_other("/admin/users")
-        context = self._form_context(directory, form, user)
+        context = self._form_context(directory, form, account)
         return render(request, "accounts/user_form.html", context, status_code=422)
 
     @post("/{user_id:int}/reset-password")
     async def send_link(
-        self, request: HTMXRequest, directory: NamedDependency[UserDirectory], user_id: FromPath[int]
+        self, request: HTMXRequest, directory: NamedDependency[UserDirectory], account: NamedDependency[User]
     ) -> Redirect:
-        user = await directory.get(user_id)
         try:
-            purpose = await directory.send_link(user)
+            purpose = await directory.send_link(account)
         except Invalid as problem:
             flash(request, str(problem), "error")
         else:
@@ -438,11 +440,11 @@ class UserAdminController(Controller):
             )
             flash(
                 request,
-                f"We have e-mailed {user.full_name} {what}. Their current password keeps working until "
+                f"We have e-mailed {account.full_name} {what}. Their current password keeps working until "
                 "they use it.",
                 "success",
             )
-        return see_other(f"/admin/users/{user.id}")
+        return see_other(f"/admin/users/{account.id}")
 
 
 async def provide_audit_log(
