@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import ClientRedirect, HTMXRequest
@@ -14,12 +14,13 @@ from litestar.response import Redirect, Template
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess.accounts.models import User
 from selfassess.errors import Invalid
-from selfassess.providers.routes import care_services_dependency
-from selfassess.providers.service import CareServices
+from selfassess.providers.dependencies import service_dependency
+from selfassess.providers.models import CareService
 from selfassess.regulator.client import RegulatorError, key_configured, open_client
 from selfassess.regulator.mapping import KEY_QUESTION_CODES, RATING_LABELS, Plan, default_local_authority
-from selfassess.regulator.models import ImportStatus
+from selfassess.regulator.models import ImportStatus, RegulatorImport
 from selfassess.regulator.service import (
     apply_import,
     fetch_pending,
@@ -55,11 +56,19 @@ def _open(request: HTMXRequest, settings: Settings):  # type: ignore[no-untyped-
     return request.app.state.get("open_regulator", open_client)(settings)
 
 
+async def provide_batch(
+    db_session: NamedDependency[AsyncSession], current_user: NamedDependency[User], import_id: FromPath[int]
+) -> RegulatorImport:
+    """The import of the path, when it is the admin's council's (404 otherwise)."""
+    return await get_import(db_session, import_id, current_user.organisation_id)
+
+
 class RegulatorAdminController(Controller):
     path = "/admin/regulator"
     tags = ["admin"]
     include_in_schema = False
     guards = [requires_council_admin]
+    dependencies = {"batch": Provide(provide_batch)}
 
     async def _page(
         self,
@@ -130,10 +139,9 @@ class RegulatorAdminController(Controller):
         self,
         request: HTMXRequest,
         db_session: NamedDependency[AsyncSession],
-        import_id: FromPath[int],
+        batch: NamedDependency[RegulatorImport],
         plan: FromQuery[str] = "",
     ) -> Template:
-        batch = await get_import(db_session, import_id, request.user.organisation_id)
         shown = plan if plan in Plan._value2member_map_ else ""
         context = {
             "batch": batch,
@@ -153,10 +161,9 @@ class RegulatorAdminController(Controller):
         request: HTMXRequest,
         db_session: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
-        import_id: FromPath[int],
+        batch: NamedDependency[RegulatorImport],
     ) -> Template | Redirect | ClientRedirect:
         """The next few locations; the page asks again until all are in, then shows the preview."""
-        batch = await get_import(db_session, import_id, request.user.organisation_id)
         preview = f"/admin/regulator/imports/{batch.id}"
         error = None
         if batch.status is ImportStatus.FETCHING:
@@ -187,17 +194,16 @@ class RegulatorAdminController(Controller):
         request: HTMXRequest,
         db_session: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
-        import_id: FromPath[int],
+        batch: NamedDependency[RegulatorImport],
     ) -> Redirect:
-        batch = await get_import(db_session, import_id, request.user.organisation_id)
         if batch.status is ImportStatus.APPLIED:
             flash(request, "This import was applied already.", "info")
-            return see_other(f"/admin/regulator/imports/{import_id}")
+            return see_other(f"/admin/regulator/imports/{batch.id}")
         try:
             report = await apply_import(db_session, batch, actor=request.user, settings=settings)
         except Invalid as problem:
             flash(request, str(problem), "error")
-            return see_other(f"/admin/regulator/imports/{import_id}")
+            return see_other(f"/admin/regulator/imports/{batch.id}")
         message = (
             f"Imported from the CQC: {report.created} new service(s), {report.matched} matched, "
             f"{report.updated} updated."
@@ -205,7 +211,7 @@ class RegulatorAdminController(Controller):
         if report.failed:
             message += f" {len(report.failed)} clashed with changes made meanwhile: confirm again to finish."
         flash(request, message, "success")
-        return see_other(f"/admin/regulator/imports/{import_id}")
+        return see_other(f"/admin/regulator/imports/{batch.id}")
 
 
 class RegulatorPanelController(Controller):
@@ -213,17 +219,15 @@ class RegulatorPanelController(Controller):
 
     path = "/services/{service_id:int}/regulator"
     include_in_schema = False
-    dependencies = care_services_dependency
+    dependencies = service_dependency
 
     @get("/panel")
     async def panel(
         self,
         request: HTMXRequest,
-        care_services: NamedDependency[CareServices],
         db_session: NamedDependency[AsyncSession],
-        service_id: FromPath[int],
+        service: NamedDependency[CareService],
     ) -> Template:
-        service = await care_services.get(service_id)
         record, fetched_at = await regulator_record(db_session, service)
         context = {
             "service": service,
