@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Response, Template
@@ -28,7 +28,8 @@ from selfassess.oversight.report import quarterly_report
 from selfassess.oversight.risk import BAND_LABELS, BANDS
 from selfassess.oversight.service import Oversight, RegisterFilters
 from selfassess.oversight.trend import Quarter, as_at, quarters_to
-from selfassess.providers.models import ServiceType
+from selfassess.providers.dependencies import service_dependency
+from selfassess.providers.models import CareService, ServiceType
 from selfassess.settings import Settings
 from selfassess.web.guards import requires_council_staff
 from selfassess.web.pdf import pdf_response
@@ -357,16 +358,15 @@ class RiskController(Controller):
 @get(
     "/services/{service_id:int}/risk/panel",
     guards=[requires_council_staff],
-    dependencies={"oversight": Provide(provide_oversight)},
+    dependencies={"oversight": Provide(provide_oversight), **service_dependency},
     include_in_schema=False,
     tags=["oversight"],
 )
 async def risk_panel(
-    request: HTMXRequest, oversight: NamedDependency[Oversight], service_id: FromPath[int]
+    request: HTMXRequest, oversight: NamedDependency[Oversight], service: NamedDependency[CareService]
 ) -> Template:
     """The service page's risk section: the score now, factor by factor. Council staff only: the
     factors count confidential concerns."""
-    service = await oversight.services.get(service_id)
     return render(
         request,
         "oversight/_risk_panel.html",

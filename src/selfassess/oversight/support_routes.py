@@ -24,8 +24,9 @@ from selfassess.oversight.models import OversightSettings
 from selfassess.oversight.register import oversight_settings
 from selfassess.oversight.risk import DEFAULT_WEIGHTS, WEIGHT_LABELS
 from selfassess.oversight.support import ProviderSupports
+from selfassess.providers.dependencies import service_dependency
 from selfassess.providers.levels import SupportLevel, is_escalated
-from selfassess.providers.service import CareServices
+from selfassess.providers.models import CareService
 from selfassess.settings import Settings
 from selfassess.web.forms import Form, bind
 from selfassess.web.guards import requires_council_admin, requires_council_staff
@@ -119,20 +120,15 @@ class SupportController(Controller):
 
 @get(
     "/services/{service_id:int}/support/panel",
-    dependencies={"supports": Provide(provide_supports)},
+    dependencies={"supports": Provide(provide_supports), **service_dependency},
     include_in_schema=False,
     tags=["oversight"],
 )
 async def support_panel(
-    request: HTMXRequest,
-    supports: NamedDependency[ProviderSupports],
-    db_session: NamedDependency[AsyncSession],
-    current_user: NamedDependency[User],
-    service_id: FromPath[int],
+    request: HTMXRequest, supports: NamedDependency[ProviderSupports], service: NamedDependency[CareService]
 ) -> Template:
     """The service page's support level: council staff and the service's own provider (found
     through the viewer's scope, so nobody else)."""
-    service = await CareServices(db_session, current_user).get(service_id)
     decision = await supports.for_service(service)
     return render(
         request,
