@@ -62,6 +62,32 @@ class PublicRatings:
         rows = await self.db.execute(_publishing(select(Organisation, rated)).order_by(Organisation.name))
         return [(council, count) for council, count in rows]
 
+    async def publication_version(self, council_id: int | None = None) -> tuple[object, ...]:
+        """What a public page shows changes only when this changes, so it names the page's version
+        (its ETag). For one council: how many of its visits are published and when one last changed
+        (publication, or a corrected rating republished, which touches the visit), and when one of
+        its services last changed; read over the council's own services through the
+        care_service.council_id and visit.service_id indexes, so it does not grow with the country.
+        For the list of councils (None): the latest publication (the visit.published_at index) and
+        which councils publish. One statement either way, and no rendering."""
+        if council_id is None:
+            publishing = _publishing(
+                select(func.count(Organisation.id).label("councils"), func.sum(Organisation.id).label("ids"))
+            ).subquery()
+            latest = select(func.max(Visit.published_at)).scalar_subquery()
+            statement = select(latest, publishing.c.councils, publishing.c.ids)
+        else:
+            own = CareService.council_id == council_id
+            published = (
+                select(func.count(Visit.id), func.max(Visit.updated_at))
+                .join(CareService, CareService.id == Visit.service_id)
+                .where(own, Visit.status == VisitStatus.PUBLISHED)
+                .subquery()
+            )
+            services = select(func.max(CareService.updated_at)).where(own).scalar_subquery()
+            statement = select(published.c[0], published.c[1], services)
+        return tuple((await self.db.execute(statement)).one())
+
     async def council(self, slug: str) -> Organisation:
         council = await self.db.scalar(_publishing(select(Organisation)).where(Organisation.slug == slug))
         if council is None:
