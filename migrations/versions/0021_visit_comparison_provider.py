@@ -1,4 +1,5 @@
-"""Each visit comparison summary carries its service's provider, indexed, so that a provider's
+"""The public pages' version per council (`council_publication`, no rows until something is
+published). Each visit comparison summary carries its service's provider, indexed, so that a provider's
 accuracy page reads its own summaries instead of scanning every council's; the summaries are then
 (re)built for the visits there are with the application's own statements
 (`visits.comparison_summaries.refresh_statements`), which 0019 left to this revision.
@@ -21,6 +22,16 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "council_publication",
+        sa.Column("council_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("changed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["council_id"], ["organisation.id"], name=op.f("fk_council_publication_council_id_organisation")
+        ),
+        sa.PrimaryKeyConstraint("council_id", name=op.f("pk_council_publication")),
+    )
     # Emptied first (rebuilt below), so the new column can be NOT NULL without a default.
     op.execute("DELETE FROM visit_comparison_cell")
     op.execute("DELETE FROM visit_comparison")
@@ -41,6 +52,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("council_publication")
     with op.batch_alter_table("visit_comparison", schema=None) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("fk_visit_comparison_provider_id_organisation"), type_="foreignkey"

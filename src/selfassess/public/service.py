@@ -13,7 +13,7 @@ from selfassess.accounts.models import CouncilSettings, Organisation, Organisati
 from selfassess.db import Page, contains_any, fetch_page
 from selfassess.errors import NotFound
 from selfassess.providers.models import CareService, ServiceType
-from selfassess.visits.models import Visit, VisitStatus
+from selfassess.visits.models import CouncilPublication, Visit, VisitStatus
 
 RATING_KEYS = ("outstanding", "good", "requires_improvement", "inadequate")
 
@@ -64,28 +64,21 @@ class PublicRatings:
 
     async def publication_version(self, council_id: int | None = None) -> tuple[object, ...]:
         """What a public page shows changes only when this changes, so it names the page's version
-        (its ETag). For one council: how many of its visits are published and when one last changed
-        (publication, or a corrected rating republished, which touches the visit), and when one of
-        its services last changed; read over the council's own services through the
-        care_service.council_id and visit.service_id indexes, so it does not grow with the country.
-        For the list of councils (None): the latest publication (the visit.published_at index) and
+        (its ETag). For one council: its publication counter (`CouncilPublication`, bumped when a
+        report is published or a corrected rating republished), read by primary key, and when one
+        of its services last changed (the care_service.council_id index): neither grows with the
+        years of visits or the country. For the list of councils (None): every council's counter and
         which councils publish. One statement either way, and no rendering."""
         if council_id is None:
             publishing = _publishing(
                 select(func.count(Organisation.id).label("councils"), func.sum(Organisation.id).label("ids"))
             ).subquery()
-            latest = select(func.max(Visit.published_at)).scalar_subquery()
-            statement = select(latest, publishing.c.councils, publishing.c.ids)
+            counters = select(func.sum(CouncilPublication.version)).scalar_subquery()
+            statement = select(counters, publishing.c.councils, publishing.c.ids)
         else:
-            own = CareService.council_id == council_id
-            published = (
-                select(func.count(Visit.id), func.max(Visit.updated_at))
-                .join(CareService, CareService.id == Visit.service_id)
-                .where(own, Visit.status == VisitStatus.PUBLISHED)
-                .subquery()
-            )
-            services = select(func.max(CareService.updated_at)).where(own).scalar_subquery()
-            statement = select(published.c[0], published.c[1], services)
+            counter = select(CouncilPublication.version).where(CouncilPublication.council_id == council_id)
+            services = select(func.max(CareService.updated_at)).where(CareService.council_id == council_id)
+            statement = select(counter.scalar_subquery(), services.scalar_subquery())
         return tuple((await self.db.execute(statement)).one())
 
     async def council(self, slug: str) -> Organisation:
