@@ -1,5 +1,5 @@
 """Summaries of each locked visit against the self-assessment it tests (`visit_comparison` and its
-cells), kept up to date by the service functions from now on and filled here for the visits there
+cells), kept up to date by the service functions from now on; 0021 fills them for the visits there
 are, with the same statements the application uses (`comparison.summaries.refresh_statements`).
 
 Revision ID: 0019
@@ -61,10 +61,8 @@ def upgrade() -> None:
         ),
     )
 
-    from selfassess.visits.comparison_summaries import refresh_statements
-
-    for statement in refresh_statements():
-        op.get_bind().execute(statement)
+    # Filled by 0021, which adds the summaries' provider_id: the application's statements that fill
+    # them (`refresh_statements`) write that column.
 
 
 def downgrade() -> None:

@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from selfassess import clock
 from selfassess.assessments.models import SelfAssessmentAnswer
 from selfassess.assessments.service import SelfAssessments
+from selfassess.providers.models import CareService
 from selfassess.settings import Settings
 from selfassess.visits import tested as tested_rule
 from selfassess.visits.comparison_models import VisitComparison, VisitComparisonCell
+from selfassess.visits.comparison_summaries import refresh_visit_comparisons
 from selfassess.visits.models import Visit, VisitScore
 from selfassess.visits.service import Visits
 from tests import factories
@@ -29,11 +31,11 @@ def days_ago(days: int) -> date:
     return clock.today() - timedelta(days=days)
 
 
-Summary = dict[int, tuple[int | None, int, int, int, dict[tuple[int, int], int]]]
+Summary = dict[int, tuple[int | None, int, int, int, dict[tuple[int, int], int], int]]
 
 
 async def kept(db: AsyncSession) -> Summary:
-    """What the summary tables hold: visit -> (tested, pairs, difference, over-rated, cells)."""
+    """What the summary tables hold: visit -> (tested, pairs, difference, over-rated, cells, provider)."""
     cells: dict[int, dict[tuple[int, int], int]] = {}
     for visit_id, first, second, count in await db.execute(
         select(
@@ -51,6 +53,7 @@ async def kept(db: AsyncSession) -> Summary:
             row.difference_total,
             row.overrated,
             cells.get(row.visit_id, {}),
+            row.provider_id,
         )
         for row in await db.scalars(select(VisitComparison))
     }
@@ -58,9 +61,16 @@ async def kept(db: AsyncSession) -> Summary:
 
 async def from_scratch(db: AsyncSession) -> Summary:
     """The same, worked out from the visits, the tested rule and every score."""
-    locked = list(
-        await db.scalars(select(Visit.id).where(Visit.status.in_(tested_rule.SCORES_LOCKED_OR_LATER)))
+    provider_of = dict(
+        (
+            await db.execute(
+                select(Visit.id, CareService.provider_id)
+                .join(CareService, CareService.id == Visit.service_id)
+                .where(Visit.status.in_(tested_rule.SCORES_LOCKED_OR_LATER))
+            )
+        ).all()
     )
+    locked = list(provider_of)
     tested = await tested_rule.tested_assessment_ids(db, locked)
     found: Summary = {}
     for visit_id in locked:
@@ -91,6 +101,7 @@ async def from_scratch(db: AsyncSession) -> Summary:
             sum(first - second for first, second in pairs),
             sum(first > second for first, second in pairs),
             dict(Counter(pairs)),
+            provider_of[visit_id],
         )
     return found
 
@@ -140,4 +151,15 @@ async def test_summaries_equal_the_computation_from_scratch_through_a_cycles_his
     assert cancelled.id in await kept(db)
     await Visits(db, world.officer_a2, settings).cancel(cancelled, "Booked twice.")
     assert cancelled.id not in await kept(db)
+    assert await kept(db) == await from_scratch(db)
+
+    # The service moves to another provider (the regulator's records say so): its summaries follow,
+    # so the new provider's accuracy page counts them and the old one's no longer does.
+    alpha.provider_id = world.provider_2.id
+    await refresh_visit_comparisons(db, alpha.id)
+    await db.commit()
+    moved = await db.scalars(
+        select(VisitComparison.provider_id).where(VisitComparison.service_id == alpha.id)
+    )
+    assert set(moved) == {world.provider_2.id}
     assert await kept(db) == await from_scratch(db)

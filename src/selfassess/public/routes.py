@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get
+from litestar import Controller, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.htmx import HTMXRequest
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.oversight.support import placements_suspended_publicly
 from selfassess.providers.models import ServiceType
+from selfassess.public.caching import cache_headers, not_modified, public_etag
 from selfassess.public.service import RATING_KEYS, PublicRatings
 from selfassess.web.rendering import render
 
@@ -34,8 +35,14 @@ class PublicController(Controller):
     dependencies = {"public": Provide(provide_public)}
 
     @get()
-    async def councils(self, request: HTMXRequest, public: NamedDependency[PublicRatings]) -> Template:
-        return render(request, "public/councils.html", {"councils": await public.councils()})
+    async def councils(
+        self, request: HTMXRequest, public: NamedDependency[PublicRatings]
+    ) -> Template | Response[None]:
+        etag = public_etag(request, await public.publication_version())
+        if unchanged := not_modified(request, etag):
+            return unchanged
+        councils = await public.councils()
+        return render(request, "public/councils.html", {"councils": councils}, headers=cache_headers(etag))
 
     @get("/{slug:str}")
     async def council(
@@ -47,8 +54,11 @@ class PublicController(Controller):
         type: FromQuery[str | None] = None,
         rating: FromQuery[str | None] = None,
         page: FromQuery[int] = 1,
-    ) -> Template:
+    ) -> Template | Response[None]:
         council = await public.council(slug)
+        etag = public_etag(request, await public.publication_version(council.id))
+        if unchanged := not_modified(request, etag):
+            return unchanged
         service_type = ServiceType(type) if type in ServiceType._value2member_map_ else None
         chosen_rating = rating if rating in RATING_KEYS else None
         services = await public.services(
@@ -67,6 +77,7 @@ class PublicController(Controller):
                 "rating_options": RATING_OPTIONS,
             },
             block="results",
+            headers=cache_headers(etag),
         )
 
     @get("/{slug:str}/services/{service_id:int}")
@@ -76,9 +87,14 @@ class PublicController(Controller):
         public: NamedDependency[PublicRatings],
         slug: FromPath[str],
         service_id: FromPath[int],
-    ) -> Template:
+    ) -> Template | Response[None]:
         council = await public.council(slug)
         entry, published = await public.service(council, service_id)
+        # A suspension of placements is decided in oversight, not published: part of the version.
+        suspended = await placements_suspended_publicly(public.db, entry.service)
+        etag = public_etag(request, (*await public.publication_version(council.id), suspended))
+        if unchanged := not_modified(request, etag):
+            return unchanged
         return render(
             request,
             "public/service.html",
@@ -86,8 +102,9 @@ class PublicController(Controller):
                 "council": council,
                 "entry": entry,
                 "published": published,
-                "placements_suspended": await placements_suspended_publicly(public.db, entry.service),
+                "placements_suspended": suspended,
             },
+            headers=cache_headers(etag),
         )
 
 

@@ -13,7 +13,7 @@ from selfassess.accounts.models import CouncilSettings, Organisation, Organisati
 from selfassess.db import Page, contains_any, fetch_page
 from selfassess.errors import NotFound
 from selfassess.providers.models import CareService, ServiceType
-from selfassess.visits.models import Visit, VisitStatus
+from selfassess.visits.models import CouncilPublication, Visit, VisitStatus
 
 RATING_KEYS = ("outstanding", "good", "requires_improvement", "inadequate")
 
@@ -61,6 +61,25 @@ class PublicRatings:
         )
         rows = await self.db.execute(_publishing(select(Organisation, rated)).order_by(Organisation.name))
         return [(council, count) for council, count in rows]
+
+    async def publication_version(self, council_id: int | None = None) -> tuple[object, ...]:
+        """What a public page shows changes only when this changes, so it names the page's version
+        (its ETag). For one council: its publication counter (`CouncilPublication`, bumped when a
+        report is published or a corrected rating republished), read by primary key, and when one
+        of its services last changed (the care_service.council_id index): neither grows with the
+        years of visits or the country. For the list of councils (None): every council's counter and
+        which councils publish. One statement either way, and no rendering."""
+        if council_id is None:
+            publishing = _publishing(
+                select(func.count(Organisation.id).label("councils"), func.sum(Organisation.id).label("ids"))
+            ).subquery()
+            counters = select(func.sum(CouncilPublication.version)).scalar_subquery()
+            statement = select(counters, publishing.c.councils, publishing.c.ids)
+        else:
+            counter = select(CouncilPublication.version).where(CouncilPublication.council_id == council_id)
+            services = select(func.max(CareService.updated_at)).where(CareService.council_id == council_id)
+            statement = select(counter.scalar_subquery(), services.scalar_subquery())
+        return tuple((await self.db.execute(statement)).one())
 
     async def council(self, slug: str) -> Organisation:
         council = await self.db.scalar(_publishing(select(Organisation)).where(Organisation.slug == slug))

@@ -62,6 +62,7 @@ from selfassess.regulator.models import (
     RegulatorSyncRun,
 )
 from selfassess.settings import Settings
+from selfassess.visits.comparison_summaries import refresh_visit_comparisons
 
 logger = logging.getLogger(__name__)
 
@@ -566,6 +567,8 @@ async def refresh_service(
             db, service.council_id, record.provider_id, None, actor=actor, settings=settings
         )
         service.provider_id = provider.id  # type: ignore[assignment]
+        db.add(service)
+        await refresh_visit_comparisons(db, service.id)  # the summaries carry the service's provider
     rating_changed = bool({"rating", "rating_date"} & set(changes))
     if rating_changed:
         service.regulator_rating = RegulatorRating(record.rating)

@@ -14,6 +14,12 @@ class VisitComparison(SQLModel, table=True):
 
     visit_id: int = Field(foreign_key="visit.id", primary_key=True, sa_column_kwargs={"autoincrement": False})
     service_id: int = Field(foreign_key="care_service.id", index=True)
+    provider_id: int = Field(
+        foreign_key="organisation.id",
+        index=True,
+        description="The service's provider, copied so that a provider's accuracy page reads its own "
+        "summaries by index instead of scanning the country's (rebuilt when a service moves provider).",
+    )
     assessment_id: int | None = Field(default=None, foreign_key="self_assessment.id", index=True)
     pairs: int = Field(default=0, description="Statements scored by both sides.")
     difference_total: int = Field(default=0, description="Sum of self score minus officer score.")

@@ -3,10 +3,11 @@
 A service's summaries are rebuilt, in SQL and in the caller's transaction, whenever something
 changes which self-assessment one of its visits tests or what the two sides scored once the
 visit's scores are locked: scores locked, a factual accuracy point changing a score, a visit
-published or cancelled, a self-assessment submitted, returned or reviewed. Rebuilding one service
+published or cancelled, a self-assessment submitted, returned or reviewed; and when the regulator's
+records move the service to another provider (the summaries carry its provider). Rebuilding one service
 costs a few statements over its own few visits, whatever the size of the rest of the database.
-The migration that made the tables and the benchmark's generator fill them with the same
-statements (`refresh_statements()` without a service).
+The migration that gave them their provider (0021) and the benchmark's generator fill them with the
+same statements (`refresh_statements()` without a service).
 """
 
 from __future__ import annotations
@@ -60,10 +61,10 @@ def refresh_statements(service_ids: Sequence[int] | None = None) -> list[Executa
         delete(cell).where(cell.visit_id.in_(summarised)),
         delete(VisitComparison).where(of_services(VisitComparison.service_id)),
         insert(VisitComparison).from_select(
-            ["visit_id", "service_id", "assessment_id"],
-            select(Visit.id, Visit.service_id, tested_assessment_id()).where(
-                of_services(Visit.service_id), Visit.status.in_(SCORES_LOCKED_OR_LATER)
-            ),
+            ["visit_id", "service_id", "provider_id", "assessment_id"],
+            select(Visit.id, Visit.service_id, CareService.provider_id, tested_assessment_id())
+            .join(CareService, CareService.id == Visit.service_id)
+            .where(of_services(Visit.service_id), Visit.status.in_(SCORES_LOCKED_OR_LATER)),
         ),
         insert(cell).from_select(["visit_id", "self_score", "officer_score", "statements"], cells),
         update(VisitComparison)

@@ -232,3 +232,17 @@ class VisitEvent(SQLModel, table=True):
     occurred_at: datetime = Field(default_factory=utcnow)
     event: str = Field(max_length=60)
     detail: str = Field(default="", sa_type=Text)
+
+
+class CouncilPublication(SQLModel, table=True):
+    """How many times a council's published ratings have changed (a report published, a corrected
+    rating republished), bumped in the same transaction: the public pages' version (their ETag),
+    read by primary key, however many visits the council or the country has. No row: none yet."""
+
+    __tablename__ = "council_publication"
+
+    council_id: int = Field(
+        foreign_key="organisation.id", primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    version: int = Field(default=0)
+    changed_at: datetime = Field(default_factory=utcnow)

@@ -21,6 +21,7 @@ from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.frameworks.service import FrameworkSummary, LoadedFramework, load_framework
 from selfassess.providers.models import CareService
 from selfassess.visits.models import RatingCorrection, Visit, VisitEvent, VisitScore, VisitStatus
+from selfassess.visits.publication import published_changed
 from selfassess.visits.service import breach_kinds, keep_published_ratings
 
 
@@ -167,6 +168,7 @@ class RatingReviews:
         keep_published_ratings(visit, framework, summary)
         visit.updated_at = utcnow()
         correction.republished_at, correction.republished_by_id = utcnow(), self.viewer.id
+        await published_changed(self.db, service.council_id)
         detail = f"{before} -> {visit.rating_label}: {visit.rating_reason}"
         self.db.add(
             VisitEvent(visit_id=visit.id, actor_id=self.viewer.id, event="rating_republished", detail=detail)

@@ -59,6 +59,7 @@ from selfassess.visits.models import (
     VisitType,
 )
 from selfassess.visits.point_rules import PointCommand, point_commands, report_commands, report_refusal
+from selfassess.visits.publication import published_changed
 from selfassess.visits.rules import (
     VisitCommand,
     VisitRole,
@@ -650,6 +651,7 @@ class Visits:
             subject=f"Visit report published: {service.name}",
         )
         await refresh_visit_comparisons(self.db, service.id)
+        await published_changed(self.db, service.council_id)
         await self.db.commit()
 
     async def _keep_published_ratings(self, visit: Visit) -> None:
