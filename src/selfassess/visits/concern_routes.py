@@ -108,7 +108,6 @@ async def _concern_page(
         "responses": [] if concern.is_confidential else await concerns.responses(concern),
         "can": concerns.commands(concern),
         "ConcernCommand": ConcernCommand,
-        "today": clock.today(),
     }
     if failed:
         return form_failed(request, "visits/concern.html", context, page=f"/concerns/{entry.concern.id}")

@@ -10,6 +10,8 @@ on the page to an open one it can see; its responses go to the council.
 
 from __future__ import annotations
 
+from datetime import date
+
 from selfassess.choices import Choice
 from selfassess.visits.models import ConcernStatus
 
@@ -72,3 +74,13 @@ def concern_refusal(
     if command is ConcernCommand.RESPOND:
         return "This concern is closed, so it takes no more responses."
     return "A closed concern cannot be answered with a visit: reopen it first."
+
+
+def awaits_response(status: ConcernStatus, provider_request: str | None) -> bool:
+    """The provider has been asked to do something about the concern, and it is still open."""
+    return status is ConcernStatus.OPEN and bool(provider_request)
+
+
+def response_overdue(status: ConcernStatus, respond_by: date | None, today: date) -> bool:
+    """An open concern whose respond-by date has passed."""
+    return status is ConcernStatus.OPEN and respond_by is not None and respond_by < today

@@ -16,6 +16,7 @@ from sqlalchemy import Select, case, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
+from selfassess import clock
 from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import User
 from selfassess.db import Page, contains_any, fetch_page, utcnow
@@ -29,9 +30,11 @@ from selfassess.providers.support_levels import with_support_level
 from selfassess.settings import Settings, get_settings
 from selfassess.visits.concern_rules import (
     ConcernCommand,
+    awaits_response,
     concern_commands,
     concern_refusal,
     concern_role_may,
+    response_overdue,
 )
 from selfassess.visits.models import Concern, ConcernResponse, ConcernSource, ConcernStatus, Severity
 from selfassess.visits.schemas import ConcernForm, ConcernResponseForm, ShareConcernForm
@@ -107,6 +110,14 @@ class ConcernEntry:
     service_name: str
     logged_by_name: str | None
     support_level: SupportLevel | None = None  # the provider's level above routine, for council staff
+
+    @property
+    def awaits_response(self) -> bool:
+        return awaits_response(self.concern.status, self.concern.provider_request)
+
+    @property
+    def response_overdue(self) -> bool:
+        return response_overdue(self.concern.status, self.concern.respond_by, clock.today())
 
 
 class Concerns:
