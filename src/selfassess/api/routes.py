@@ -506,6 +506,24 @@ class ActionPlansApi(Controller):
         )
         return schemas.Accepted(detail="More time requested; the officer will decide.")
 
+    @post(
+        "/{plan_id:int}/actions/{action_id:int}/more-time/decision",
+        summary="Accept or refuse a request for more time (officers); a refusal needs a comment",
+        status_code=200,
+        responses=_WRITE_ERRORS,
+    )
+    async def decide_more_time(
+        self,
+        plans: NamedDependency[ActionPlans],
+        plan_in_view: NamedDependency[tuple[ActionPlan, CareService]],
+        action_id: FromPath[Id],
+        data: JSONBody[schemas.MoreTimeDecisionIn],
+    ) -> schemas.ActionOut:
+        plan, service = plan_in_view
+        await plans.decide_due_date(plan, service, action_id, accept=data.accept, comment=data.comment)
+        action = await plans.action(plan, action_id)
+        return _action(action, is_overdue(action.due_date, action.status, clock.today()))
+
 
 # --- concerns ---------------------------------------------------------------------------------------------
 
