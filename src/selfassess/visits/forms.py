@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from selfassess import clock
+from selfassess.frameworks.score_sheet import TEXT_LIMIT
 from selfassess.visits.models import BreachKind, VisitType
 
 TEXT_MAX = 20_000
@@ -41,8 +42,8 @@ class VisitForm(BaseModel):
 class ScoreForm(BaseModel):
     version: int = Field(title="Version", ge=0)
     score: int | None = Field(default=None, title="Score")
-    findings: str | None = Field(default=None, title="Findings", max_length=TEXT_MAX)
-    evidence_seen: str | None = Field(default=None, title="Evidence seen", max_length=TEXT_MAX)
+    findings: str | None = Field(default=None, title="Findings", max_length=TEXT_LIMIT)
+    evidence_seen: str | None = Field(default=None, title="Evidence seen", max_length=TEXT_LIMIT)
 
 
 class SummaryForm(BaseModel):
