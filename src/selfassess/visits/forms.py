@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from selfassess import clock
 from selfassess.frameworks.score_sheet import TEXT_LIMIT
+from selfassess.frameworks.sheet_routes import SheetForm
 from selfassess.visits.models import BreachKind, VisitType
 
 TEXT_MAX = 20_000
@@ -39,9 +40,7 @@ class VisitForm(BaseModel):
         return value
 
 
-class ScoreForm(BaseModel):
-    version: int = Field(title="Version", ge=0)
-    score: int | None = Field(default=None, title="Score")
+class ScoreForm(SheetForm):
     findings: str | None = Field(default=None, title="Findings", max_length=TEXT_LIMIT)
     evidence_seen: str | None = Field(default=None, title="Evidence seen", max_length=TEXT_LIMIT)
 
