@@ -36,7 +36,7 @@ from selfassess.attachments.service import file_content, store_file
 from selfassess.db import Page, update_if_version, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.frameworks.models import QualityStatement
-from selfassess.frameworks.score_sheet import SheetConflict, SheetIncomplete, require_on_scale, unscored
+from selfassess.frameworks.score_sheet import SheetConflict, SheetIncomplete, check_entry, unscored
 from selfassess.frameworks.service import LoadedFramework, StatementView, council_settings, load_framework
 from selfassess.notifications.recipients import council_contacts, provider_staff
 from selfassess.notifications.service import notify
@@ -46,8 +46,6 @@ from selfassess.providers.service import CareServices
 from selfassess.providers.support_levels import with_support_level
 from selfassess.settings import Settings
 from selfassess.visits.tested import tested_by_a_locked_visit
-
-MAX_TEXT = 20_000  # characters in one narrative: several pages, well short of abuse
 
 
 def current_period(today: date) -> str:
@@ -388,9 +386,7 @@ class SelfAssessments:
         """One statement, saved only if nobody else saved it since `expected_version` was loaded."""
         self._require_editable(assessment)
         framework = await self.framework(assessment)
-        require_on_scale(score, framework.rules.values)
-        if len(narrative) > MAX_TEXT or len(improvement_plan) > MAX_TEXT:
-            raise Invalid(f"Each text box takes at most {MAX_TEXT:,} characters.")
+        check_entry(score, (narrative, improvement_plan), framework.rules.values)
         stored = await self.answer(assessment, answer_id)
         unchanged = (stored.score, stored.narrative, stored.improvement_plan) == (
             score,

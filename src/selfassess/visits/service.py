@@ -25,7 +25,13 @@ from selfassess.actions.models import ActionPlan
 from selfassess.assessments.models import AssessmentStatus, SelfAssessment
 from selfassess.db import Page, update_if_version, utcnow
 from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
-from selfassess.frameworks.score_sheet import SheetConflict, SheetIncomplete, require_on_scale, unscored
+from selfassess.frameworks.score_sheet import (
+    SheetConflict,
+    SheetIncomplete,
+    check_entry,
+    require_on_scale,
+    unscored,
+)
 from selfassess.frameworks.scoring import Breach
 from selfassess.frameworks.service import (
     FrameworkSummary,
@@ -520,7 +526,7 @@ class Visits:
     ) -> VisitScore:
         self.require(visit, VisitCommand.EDIT_SCORES)
         framework = await self.framework(visit)
-        require_on_scale(score, framework.rules.values)
+        check_entry(score, (findings, evidence_seen), framework.rules.values)
         saved = await update_if_version(
             self.db,
             VisitScore,
@@ -738,8 +744,7 @@ class Visits:
             if point.statement_id is None:
                 raise Invalid("This point is not about one statement, so no score can change with it.")
             framework = await self.framework(visit)
-            if new_score not in framework.rules.values:
-                raise Invalid("Choose a score from the scale.")
+            require_on_scale(new_score, framework.rules.values)
             score = (await self.scores(visit))[point.statement_id]
             if score.score != new_score:
                 statement = framework.statement(point.statement_id)
