@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Select, case, exists, func, select
+from sqlalchemy import ScalarSelect, Select, case, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -803,6 +803,18 @@ class Visits:
             email_subject=subject,
             settings=self.settings,
         )
+
+
+def latest_published_rating() -> ScalarSelect[str | None]:
+    """The rating of a service's most recently published visit, correlated to CareService: the
+    API's services list asks it (through ``CareServices.listing``, an earlier slice's query)."""
+    return (
+        select(Visit.rating_key)
+        .where(Visit.service_id == CareService.id, Visit.status == VisitStatus.PUBLISHED)
+        .order_by(Visit.published_at.desc(), Visit.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 async def breach_kinds(db: AsyncSession, visit_ids: Sequence[int]) -> dict[int, set[Breach]]:
