@@ -331,13 +331,17 @@ async def test_the_setting_lets_a_local_receiver_in(
 ) -> None:
     local = "http://127.0.0.1:8025/hook"
     with pytest.raises(Invalid, match="https://"):
-        await Webhooks(db, world.admin_a, public_only).register(url=local, events=[HookEvent.VISIT_PUBLISHED])
+        await Webhooks(db, world.admin_a, public_only).register(
+            url=local, events=[HookEvent.REPORT_PUBLISHED]
+        )
     with pytest.raises(Invalid, match="not a public internet address"):
         await Webhooks(db, world.admin_a, public_only).register(
-            url="https://localhost:8025/hook", events=[HookEvent.VISIT_PUBLISHED]
+            url="https://localhost:8025/hook", events=[HookEvent.REPORT_PUBLISHED]
         )
     assert settings.webhook_allow_private_targets
-    hook = await Webhooks(db, world.admin_a, settings).register(url=local, events=[HookEvent.VISIT_PUBLISHED])
+    hook = await Webhooks(db, world.admin_a, settings).register(
+        url=local, events=[HookEvent.REPORT_PUBLISHED]
+    )
     assert hook.url == local
 
 
