@@ -15,6 +15,7 @@ from litestar.plugins.flash import flash
 from litestar.plugins.htmx import ClientRefresh, HTMXRequest
 from litestar.response import Redirect, Template
 from pydantic import BaseModel
+from sqlalchemy import ScalarSelect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess import clock
@@ -23,7 +24,14 @@ from selfassess.actions.forms import ActionForm, CommentForm, DecisionForm, DueD
 from selfassess.actions.models import ActionPlan, PlanStatus
 from selfassess.actions.rulebook import STATUS_COMMANDS, Command
 from selfassess.actions.rules import Priority
-from selfassess.actions.service import ActionChanges, ActionPlans, ActionsShown, PlanFilter, PlanIncomplete
+from selfassess.actions.service import (
+    ActionChanges,
+    ActionPlans,
+    ActionsShown,
+    PlanFilter,
+    PlanIncomplete,
+    overdue_actions_per_service,
+)
 from selfassess.attachments.responses import download
 from selfassess.errors import Conflict, Invalid, NotFound
 from selfassess.providers.dependencies import service_dependency
@@ -47,6 +55,15 @@ async def provide_plans(
 
 
 dependencies = {"plans": Provide(provide_plans)}
+
+
+def provide_overdue_actions() -> ScalarSelect[int]:
+    return overdue_actions_per_service(clock.today())
+
+
+# Given to every page (see app.py): the services list, in the earlier providers slice, counts each
+# service's overdue actions by this slice's rule.
+app_dependencies = {"overdue_actions": Provide(provide_overdue_actions, sync_to_thread=False)}
 
 
 async def provide_plan_in_view(

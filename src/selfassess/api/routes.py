@@ -44,7 +44,7 @@ from selfassess.settings import Settings
 from selfassess.visits.concerns import Concerns
 from selfassess.visits.models import Concern, Visit
 from selfassess.visits.schemas import ConcernPublic
-from selfassess.visits.service import Visits
+from selfassess.visits.service import Visits, latest_published_rating
 from selfassess.web.guards import requires_council_staff
 from selfassess.web.observability import current_request_id
 from selfassess.web.problems import problem_response, problem_responses
@@ -200,7 +200,7 @@ class ServicesApi(Controller):
     ) -> Listing[schemas.ServiceOut]:
         rows, next_cursor = await keyset_page(
             care_services.db,
-            care_services.listing(),
+            care_services.listing(latest_published_rating()),
             updated_at=CareService.updated_at,
             row_id=CareService.id,
             limit=limit,
@@ -213,7 +213,7 @@ class ServicesApi(Controller):
     async def get_service(
         self, care_services: NamedDependency[CareServices], service_id: FromPath[Id]
     ) -> schemas.ServiceOut:
-        return _service(*await care_services.listed(service_id))
+        return _service(*await care_services.listed(service_id, latest_published_rating()))
 
     @get(
         "/{service_id:int}/concerns",

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Select, case, func, select, update
+from sqlalchemy import ColumnElement, Integer, Select, case, column, exists, func, select, table, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -45,7 +46,18 @@ from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
 from selfassess.providers.support_levels import with_support_level
 from selfassess.settings import Settings
-from selfassess.visits.tested import tested_by_a_locked_visit
+
+
+# The visits' comparison summaries (``visits.comparison_models.VisitComparison``), named rather than
+# imported: the visits slice comes after this one (README, "Slice order").
+_VISIT_COMPARISON = table("visit_comparison", column("assessment_id", Integer))
+
+
+def tested_by_a_locked_visit(assessment_id: Any) -> ColumnElement[bool]:
+    """Blind scoring ends for a self-assessment once a visit testing it has its scores locked. The
+    visits' comparison summaries say it from an index: they exist exactly for the visits with
+    locked scores, and name the self-assessment each tests (``visits.tested``)."""
+    return exists().where(_VISIT_COMPARISON.c.assessment_id == assessment_id)
 
 
 def current_period(today: date) -> str:

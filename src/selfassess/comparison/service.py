@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import Organisation, User
 from selfassess.assessments.models import AssessmentStatus, SelfAssessment, SelfAssessmentAnswer
+from selfassess.assessments.service import tested_by_a_locked_visit
 from selfassess.comparison.rules import (
     Comparison,
     CycleAccuracy,
@@ -56,7 +57,6 @@ from selfassess.visits.service import breach_kinds
 from selfassess.visits.tested import (
     SCORES_LOCKED_OR_LATER,
     tested_assessment,
-    tested_by_a_locked_visit,
     tested_by_locked_visits,
 )
 

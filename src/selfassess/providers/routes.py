@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
+from sqlalchemy import ScalarSelect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import User
@@ -63,13 +64,18 @@ class ServiceController(Controller):
         self,
         request: HTMXRequest,
         care_services: NamedDependency[CareServices],
+        overdue_actions: NamedDependency[ScalarSelect[int]],
         q: FromQuery[str] = "",
         type: FromQuery[str | None] = None,
         mine: FromQuery[bool] = False,
         page: FromQuery[int] = 1,
     ) -> Template:
         services = await care_services.page(
-            query=q, service_type=_service_type(type), assigned_to_me=mine, number=page
+            overdue_actions=overdue_actions,
+            query=q,
+            service_type=_service_type(type),
+            assigned_to_me=mine,
+            number=page,
         )
         context = {
             "services": services,
