@@ -47,7 +47,6 @@ from selfassess.providers.service import CareServices
 from selfassess.providers.support_levels import with_support_level
 from selfassess.settings import Settings
 
-
 # The visits' comparison summaries (``visits.comparison_models.VisitComparison``), named rather than
 # imported: the visits slice comes after this one (README, "Slice order").
 _VISIT_COMPARISON = table("visit_comparison", column("assessment_id", Integer))
