@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess import clock
 from selfassess.accounts.audit import record_audit
-from selfassess.accounts.models import User
+from selfassess.accounts.models import Organisation, User
 from selfassess.db import utcnow
 from selfassess.errors import Invalid
 from selfassess.oversight.models import OversightSettings
@@ -41,6 +41,13 @@ async def provide_supports(
     return ProviderSupports(db_session, current_user, settings)
 
 
+async def provide_provider(
+    supports: NamedDependency[ProviderSupports], provider_id: FromPath[int]
+) -> Organisation:
+    """The provider of the path, when it is on the viewer's council's register (404 otherwise)."""
+    return await supports.registered_provider(provider_id)
+
+
 class DecisionForm(BaseModel):
     level: SupportLevel = Field(title="Level")
     reason: str = Field(title="Why", min_length=1, max_length=5000)
@@ -53,7 +60,7 @@ class SupportController(Controller):
     tags = ["oversight"]
     include_in_schema = False
     guards = [requires_council_staff]
-    dependencies = {"supports": Provide(provide_supports)}
+    dependencies = {"supports": Provide(provide_supports), "provider": Provide(provide_provider)}
 
     @get()
     async def providers(
@@ -73,37 +80,44 @@ class SupportController(Controller):
         self,
         request: HTMXRequest,
         supports: ProviderSupports,
-        provider_id: int,
+        provider: Organisation,
         form: Form[DecisionForm],
         status: int,
     ) -> Template:
-        provider, history = await supports.history(provider_id)
         return render(
             request,
             "oversight/support_provider.html",
-            {"provider": provider, "history": history, "form": form, "levels": SupportLevel.options()},
+            {
+                "provider": provider,
+                "history": await supports.history(provider),
+                "form": form,
+                "levels": SupportLevel.options(),
+            },
             status_code=status,
         )
 
     @get("/providers/{provider_id:int}")
     async def provider(
-        self, request: HTMXRequest, supports: NamedDependency[ProviderSupports], provider_id: FromPath[int]
+        self,
+        request: HTMXRequest,
+        supports: NamedDependency[ProviderSupports],
+        provider: NamedDependency[Organisation],
     ) -> Template:
-        return await self._provider_page(request, supports, provider_id, Form.initial(), 200)
+        return await self._provider_page(request, supports, provider, Form.initial(), 200)
 
     @post("/providers/{provider_id:int}")
     async def decide(
         self,
         request: HTMXRequest,
         supports: NamedDependency[ProviderSupports],
-        provider_id: FromPath[int],
+        provider: NamedDependency[Organisation],
         data: URLEncodedBody[dict[str, Any]],
     ) -> Template | Redirect:
         form = bind(DecisionForm, data)
         if form.valid and form.data is not None:
             try:
                 decision = await supports.decide(
-                    provider_id,
+                    provider,
                     level=form.data.level,
                     reason=form.data.reason,
                     step_down_conditions=form.data.step_down_conditions or "",
@@ -114,8 +128,8 @@ class SupportController(Controller):
                 form.add_error("__all__", str(problem))
             else:
                 flash(request, f"Recorded: {decision.level.label}.", "success")
-                return see_other(f"/oversight/support/providers/{provider_id}")
-        return await self._provider_page(request, supports, provider_id, form, 422)
+                return see_other(f"/oversight/support/providers/{provider.id}")
+        return await self._provider_page(request, supports, provider, form, 422)
 
 
 @get(
