@@ -547,7 +547,7 @@ class QualityApi(Controller):
         provider_id: FromQuery[Filter] = "",
         key_question: FromQuery[Filter] = "",
     ) -> schemas.QualityOut:
-        chosen, _options = await read_quality_filters(picture, service_type, town, provider_id, key_question)
+        chosen, _fields = await read_quality_filters(picture, service_type, town, provider_id, key_question)
         _refused(chosen.errors)
         figures = await picture.picture(chosen.filters)
         regulator = figures.regulator.points if figures.regulator else [None] * len(figures.quarters)
@@ -600,8 +600,8 @@ class RiskRegisterApi(Controller):
         service_type: FromQuery[Filter] = "",
         provider_id: FromQuery[Filter] = "",
     ) -> Listing[schemas.RiskOut]:
-        filters, errors, _options = await read_register_filters(
-            oversight, band, officer_id, service_type, provider_id
+        filters, errors, _fields = await read_register_filters(
+            oversight, band, officer_id, service_type, provider_id, with_band=True
         )
         _refused(errors)
         return await page_asked.listing(
