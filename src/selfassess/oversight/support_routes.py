@@ -16,12 +16,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess import clock
-from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import Organisation, User
-from selfassess.db import utcnow
+from selfassess.councils.service import save_council_settings
 from selfassess.errors import Invalid
-from selfassess.oversight.models import OversightSettings
-from selfassess.oversight.register import oversight_settings
+from selfassess.oversight.register import oversight_settings, stored_oversight_settings
 from selfassess.oversight.risk import DEFAULT_WEIGHTS, WEIGHT_LABELS
 from selfassess.oversight.support import ProviderSupports
 from selfassess.providers.dependencies import service_dependency
@@ -203,9 +201,9 @@ class OversightSettingsController(Controller):
         current_user: NamedDependency[User],
     ) -> Template:
         chosen = await oversight_settings(db_session, current_user.organisation_id)
-        stored = await db_session.get(OversightSettings, current_user.organisation_id)
+        stored = await stored_oversight_settings(db_session, current_user.organisation_id)
         values: dict[str, Any] = {name: chosen.intervals[key] for name, key in _INTERVAL_FIELDS.items()}
-        values["publish_suspensions"] = bool(stored and stored.publish_suspensions)
+        values["publish_suspensions"] = stored.publish_suspensions
         values.update({f"weight_{key}": value for key, value in chosen.weights.items()})
         return self._page(request, Form.initial(values))
 
@@ -230,20 +228,13 @@ class OversightSettingsController(Controller):
                 weights[key] = int(raw)
         if not form.valid or form.data is None:
             return self._page(request, form, 422)
-        stored = await db_session.get(OversightSettings, current_user.organisation_id)
-        if stored is None:
-            stored = OversightSettings(council_id=current_user.organisation_id)
-            db_session.add(stored)
-        for name, value in form.data.model_dump().items():
-            setattr(stored, name, value)
-        stored.risk_weights, stored.updated_at = weights, utcnow()
-        record_audit(
+        await save_council_settings(
             db_session,
-            "settings.oversight_changed",
+            await stored_oversight_settings(db_session, current_user.organisation_id),
+            {**form.data.model_dump(), "risk_weights": weights},
             actor=current_user,
-            subject=f"council:{stored.council_id}",
+            event="settings.oversight_changed",
         )
-        await db_session.commit()
         flash(request, "Oversight settings saved. They apply from the next risk assessment.", "success")
         return see_other("/admin/oversight")
 
