@@ -28,6 +28,7 @@ from selfassess.frameworks.sheet_routes import SheetKind, SheetText, autosave
 from selfassess.providers.dependencies import service_dependency
 from selfassess.providers.models import CareService
 from selfassess.settings import Settings
+from selfassess.web.dependencies import record_and_parent
 from selfassess.web.forms import Form, bind
 from selfassess.web.guards import requires_council_staff
 from selfassess.web.pdf import pdf_response
@@ -77,31 +78,17 @@ async def provide_assessments(
 dependencies = {"assessments": Provide(provide_assessments)}
 
 
-async def provide_assessment_in_view(
+async def provide_assessment_and_service(
     assessments: NamedDependency[SelfAssessments], assessment_id: FromPath[int]
 ) -> tuple[SelfAssessment, CareService]:
-    """The self-assessment of the path and its service, scoped to the viewer before the handler runs
-    (404 when the viewer may not see it), loaded once for both of the dependencies below."""
+    """The self-assessment of the path and its service, scoped to the viewer (404 when the viewer may
+    not see it)."""
     return await assessments.get(assessment_id)
-
-
-async def provide_assessment(
-    assessment_in_view: NamedDependency[tuple[SelfAssessment, CareService]],
-) -> SelfAssessment:
-    return assessment_in_view[0]
-
-
-async def provide_assessment_service(
-    assessment_in_view: NamedDependency[tuple[SelfAssessment, CareService]],
-) -> CareService:
-    return assessment_in_view[1]
 
 
 assessment_dependencies = {
     **dependencies,
-    "assessment_in_view": Provide(provide_assessment_in_view),
-    "assessment": Provide(provide_assessment),
-    "service": Provide(provide_assessment_service),
+    **record_and_parent(provide_assessment_and_service, record="assessment", parent="service"),
 }
 
 

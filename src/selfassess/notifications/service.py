@@ -131,17 +131,19 @@ class Notifications:
         )
         return Page(items=list(items), total=total, number=number, size=size)
 
-    async def mark_read(self, notification_id: int) -> Notification:
-        """Keeps the time it was first read; returns it so the caller can follow its link."""
+    async def get(self, notification_id: int) -> Notification:
         notification = await self.db.scalar(
             select(Notification).where(Notification.id == notification_id, self._mine())
         )
         if notification is None:
             raise NotFound("notification")
+        return notification
+
+    async def mark_read(self, notification: Notification) -> None:
+        """Keeps the time it was first read."""
         if notification.read_at is None:
             notification.read_at = utcnow()
             await self.db.commit()
-        return notification
 
     async def mark_all_read(self) -> int:
         """Returns how many were unread."""

@@ -428,8 +428,9 @@ class ProviderLinks:
         )
         return [LinkRequestRow(link, name) for link, name in rows]
 
-    async def decide(self, council_id: int, *, accept: bool) -> str:
-        """Returns the council's name. Only a pending request can be decided."""
+    async def waiting(self, council_id: int) -> LinkRequestRow:
+        """A council's request to add the viewer's organisation to its register, while it awaits a
+        decision (NotFound otherwise)."""
         row = (
             await self.db.execute(
                 select(CouncilProvider, Organisation.name)
@@ -443,15 +444,18 @@ class ProviderLinks:
         ).first()
         if row is None:
             raise NotFound("request")
-        link, council_name = row
+        return LinkRequestRow(*row)
+
+    async def decide(self, request: LinkRequestRow, *, accept: bool) -> None:
+        """Accepts or declines a request from ``waiting``."""
+        link = request.link
         link.status = LinkStatus.ACCEPTED if accept else LinkStatus.DECLINED
         link.decided_by_id, link.decided_at = self.viewer.id, utcnow()
         record_audit(
             self.db,
             "provider_link.accepted" if accept else "provider_link.declined",
             actor=self.viewer,
-            subject=f"organisation:{council_id}",
-            detail=council_name,
+            subject=f"organisation:{link.council_id}",
+            detail=request.name,
         )
         await self.db.commit()
-        return council_name

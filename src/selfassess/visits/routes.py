@@ -39,6 +39,7 @@ from selfassess.visits.rating_review_routes import RatingReviewController
 from selfassess.visits.rules import VisitCommand, before_visit_day, current_step, report_shared, share_problem
 from selfassess.visits.service import ScoresMissing, VisitFilter, Visits
 from selfassess.visits.tested import tested_assessment
+from selfassess.web.dependencies import record_and_parent
 from selfassess.web.forms import Form, bind
 from selfassess.web.guards import requires_council_staff, requires_provider
 from selfassess.web.pdf import pdf_response
@@ -82,27 +83,16 @@ async def provide_visits(
 dependencies = {"visits": Provide(provide_visits)}
 
 
-async def provide_visit_in_view(
+async def provide_visit_and_service(
     visits: NamedDependency[Visits], visit_id: FromPath[int]
 ) -> tuple[Visit, CareService]:
-    """The visit of the path and its service, scoped to the viewer before the handler runs (404 when
-    the viewer may not see it), loaded once for both of the dependencies below."""
+    """The visit of the path and its service, scoped to the viewer (404 when the viewer may not see it)."""
     return await visits.get(visit_id)
-
-
-async def provide_visit(visit_in_view: NamedDependency[tuple[Visit, CareService]]) -> Visit:
-    return visit_in_view[0]
-
-
-async def provide_visit_service(visit_in_view: NamedDependency[tuple[Visit, CareService]]) -> CareService:
-    return visit_in_view[1]
 
 
 visit_dependencies = {
     **dependencies,
-    "visit_in_view": Provide(provide_visit_in_view),
-    "visit": Provide(provide_visit),
-    "service": Provide(provide_visit_service),
+    **record_and_parent(provide_visit_and_service, record="visit", parent="service"),
 }
 
 
