@@ -50,20 +50,30 @@ class ChosenFilters:
     errors: list[str] = field(default_factory=list)
 
 
-async def read_quality_filters(
-    picture: QualityPicture, service_type: str, town: str, provider_id: str, key_question: str
-) -> tuple[ChosenFilters, dict[str, object]]:
-    """Read the filter fields; an unknown value is reported in the page and left out, never a 500."""
-    errors: list[str] = []
-    providers = await picture.services.providers()
+async def _key_questions(picture: QualityPicture) -> list[tuple[str, str]]:
     settings = await council_settings(picture.db, picture.viewer.organisation_id)
-    framework = (
-        await load_framework(picture.db, settings.framework_version_id)
-        if settings.framework_version_id
-        else None
-    )
-    questions = [(question.code, question.title) for question in framework.key_questions] if framework else []
-    towns = await picture.towns()
+    if not settings.framework_version_id:
+        return []
+    framework = await load_framework(picture.db, settings.framework_version_id)
+    return [(question.code, question.title) for question in framework.key_questions]
+
+
+async def read_quality_filters(
+    picture: QualityPicture,
+    service_type: str,
+    town: str,
+    provider_id: str,
+    key_question: str,
+    *,
+    with_options: bool = True,
+) -> tuple[ChosenFilters, dict[str, object]]:
+    """Read the filter fields; an unknown value is reported in the page and left out, never a 500.
+    Without the options (a page with no filter form), only the lists a given value is checked
+    against are read."""
+    errors: list[str] = []
+    providers = await picture.services.provider_choices() if with_options or provider_id else []
+    questions = await _key_questions(picture) if with_options or key_question else []
+    towns = await picture.towns() if with_options or town else []
     chosen_type = None
     if service_type:
         if service_type in ServiceType._value2member_map_:
@@ -73,22 +83,29 @@ async def read_quality_filters(
     if town and town not in towns:
         errors.append("Choose a town from the list.")
         town = ""
-    chosen_provider = None
-    if provider_id:
-        if provider_id.isdigit() and int(provider_id) in {provider.id for provider in providers}:
-            chosen_provider = int(provider_id)
-        else:
-            errors.append("Choose a provider from the list.")
+    chosen_provider = _chosen_id(provider_id, providers, errors, "Choose a provider from the list.")
     if key_question and key_question not in {code for code, _ in questions}:
         errors.append("Choose a key question from the list.")
         key_question = OVERALL
-    options = {
-        "service_types": ServiceType.options(),
-        "towns": towns,
-        "providers": [(provider.id, provider.name) for provider in providers],
-        "key_questions": questions,
-    }
+    options: dict[str, object] = {}
+    if with_options:
+        options = {
+            "service_types": ServiceType.options(),
+            "towns": towns,
+            "providers": providers,
+            "key_questions": questions,
+        }
     return ChosenFilters(Filters(chosen_type, town, chosen_provider, key_question), errors), options
+
+
+def _chosen_id(value: str, choices: list[tuple[int, str]], errors: list[str], message: str) -> int | None:
+    """The id chosen from a list of (id, name), or None with ``message`` when it is not in it."""
+    if not value:
+        return None
+    if value.isdigit() and int(value) in {id_ for id_, _ in choices}:
+        return int(value)
+    errors.append(message)
+    return None
 
 
 def _chart(picture: Picture) -> Markup:
@@ -190,7 +207,9 @@ class QualityController(Controller):
         page: FromQuery[int] = 1,
     ) -> Template:
         """The services behind one figure of the quality page, from the same selection as its count."""
-        chosen, _options = await read_quality_filters(picture, service_type, town, provider_id, key_question)
+        chosen, _ = await read_quality_filters(
+            picture, service_type, town, provider_id, key_question, with_options=False
+        )
         errors = chosen.errors
         if what not in SELECTIONS:
             errors.append("That list does not exist; showing the services rated on the day.")
@@ -252,39 +271,38 @@ async def provide_oversight(
 
 
 async def read_register_filters(
-    oversight: Oversight, band: str, officer_id: str, service_type: str, provider_id: str
+    oversight: Oversight,
+    band: str,
+    officer_id: str,
+    service_type: str,
+    provider_id: str,
+    *,
+    with_options: bool = True,
 ) -> tuple[RegisterFilters, list[str], dict[str, object]]:
-    """The register's and the programme's filters; an unknown value is reported, never a 500."""
+    """The register's and the programme's filters; an unknown value is reported, never a 500.
+    Without the options (the API), only the lists a given value is checked against are read."""
     errors: list[str] = []
-    officers = await oversight.services.officers()
-    providers = await oversight.services.providers()
+    officers = await oversight.services.officer_choices() if with_options or officer_id else []
+    providers = await oversight.services.provider_choices() if with_options or provider_id else []
     if band and band not in BAND_LABELS:
         errors.append("Choose a risk band from the list.")
         band = ""
-    chosen_officer = None
-    if officer_id:
-        if officer_id.isdigit() and int(officer_id) in {officer.id for officer in officers}:
-            chosen_officer = int(officer_id)
-        else:
-            errors.append("Choose an officer from the list.")
+    chosen_officer = _chosen_id(officer_id, officers, errors, "Choose an officer from the list.")
     chosen_type = None
     if service_type:
         if service_type in ServiceType._value2member_map_:
             chosen_type = ServiceType(service_type)
         else:
             errors.append("Choose a service type from the list.")
-    chosen_provider = None
-    if provider_id:
-        if provider_id.isdigit() and int(provider_id) in {provider.id for provider in providers}:
-            chosen_provider = int(provider_id)
-        else:
-            errors.append("Choose a provider from the list.")
-    options = {
-        "bands": [(name, BAND_LABELS[name]) for name, _ in reversed(BANDS)],
-        "officers": [(officer.id, officer.full_name) for officer in officers],
-        "service_types": ServiceType.options(),
-        "providers": [(provider.id, provider.name) for provider in providers],
-    }
+    chosen_provider = _chosen_id(provider_id, providers, errors, "Choose a provider from the list.")
+    options: dict[str, object] = {}
+    if with_options:
+        options = {
+            "bands": [(name, BAND_LABELS[name]) for name, _ in reversed(BANDS)],
+            "officers": officers,
+            "service_types": ServiceType.options(),
+            "providers": providers,
+        }
     return RegisterFilters(band, chosen_officer, chosen_type, chosen_provider), errors, options
 
 
