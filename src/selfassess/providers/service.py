@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Row, Select, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, joinedload
 
 from selfassess import clock
 from selfassess.accounts.audit import record_audit
@@ -167,11 +167,13 @@ class CareServices:
         return row
 
     async def get(self, service_id: int) -> CareService:
+        """The service with its provider, council and officer, in one statement (each is one row:
+        joined, not a statement apiece, for every page and panel under /services/{id})."""
         service = await self.db.scalar(
             self.scope(select(CareService).where(CareService.id == service_id)).options(
-                selectinload(CareService.provider),
-                selectinload(CareService.council),
-                selectinload(CareService.assigned_officer),
+                joinedload(CareService.provider),
+                joinedload(CareService.council),
+                joinedload(CareService.assigned_officer),
             )
         )
         if service is None:
