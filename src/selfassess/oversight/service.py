@@ -82,11 +82,13 @@ class Oversight:
         self.officer = aliased(User, name="officer")
 
     def _matching(self, statement: Select, filters: RegisterFilters) -> Select:  # type: ignore[type-arg]
-        """``statement`` (over ServiceRisk) kept to the viewer's active services that the filters keep."""
+        """``statement`` (over ServiceRisk) kept to the viewer's active services that the filters keep.
+        The risk row's own council is named too, so its council's rows are read by index, not the
+        whole country's by score or due date."""
         statement = self.services.scope(
             statement.select_from(ServiceRisk)
             .join(CareService, CareService.id == ServiceRisk.service_id)
-            .where(CareService.is_active.is_(True))
+            .where(ServiceRisk.council_id == self.viewer.organisation_id, CareService.is_active.is_(True))
         )
         if filters.band:
             statement = statement.where(ServiceRisk.band == filters.band)
