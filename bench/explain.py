@@ -10,14 +10,20 @@ engine that times every statement. For each page of bench/run.py it prints the n
 statements, the time spent in the database and in the whole request; then, for every statement
 slower than the threshold, the SQL, its parameters and PostgreSQL's EXPLAIN (ANALYZE, BUFFERS)
 run with the same parameters (inside a transaction that is rolled back, so writes are undone).
+"cpu ms" is this process's CPU time for the request (the app's Python: routing, ORM, templates;
+PostgreSQL's own CPU is apart); `--profile N` adds each page's N costliest functions (cProfile,
+CPU time), and its overhead inflates "cpu ms" and "request ms" in that run.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import io
 import logging
 import os
+import pstats
 import secrets
 import sys
 import tempfile
@@ -62,9 +68,29 @@ class Recorder:
 
 
 @dataclass
+class AppProfiler:
+    """Wraps the app's ASGI handler: the test client runs the app in its own thread, where a
+    profiler enabled by the caller would not see it."""
+
+    handler: Any
+    current: cProfile.Profile | None = None
+    active: bool = False
+
+    async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
+        if not (self.active and self.current):
+            return await self.handler(scope, receive, send)
+        self.current.enable()
+        try:
+            return await self.handler(scope, receive, send)
+        finally:
+            self.current.disable()
+
+
+@dataclass
 class PageRun:
     page: Page
     request_ms: float
+    cpu_ms: float  # this process's CPU time for the request (the app; PostgreSQL's is apart)
     statements: list[Statement]
 
     @property
@@ -91,9 +117,12 @@ async def profile(args: argparse.Namespace) -> int:
     recorder = Recorder()
     recorder.install()
     app = create_app(settings)
+    profiler = AppProfiler(app.asgi_handler)
+    app.asgi_handler = profiler
     for noisy in ("selfassess", "httpx", "alembic"):  # the access log and friends: not what this reports
         logging.getLogger(noisy).setLevel(logging.WARNING)
     results: list[PageRun] = []
+    profiles: dict[str, cProfile.Profile] = {}
     async with AsyncTestClient(app=app, timeout=120) as http:
         jars: dict[str, dict[str, str]] = {"public": {}}
         for role, email in (("officer", OFFICER), ("provider", PROVIDER), ("admin", ADMIN)):
@@ -106,29 +135,44 @@ async def profile(args: argparse.Namespace) -> int:
             client = Client("", 0, args.seed + number, http)
             client.state["clients"] = 1
             runs = []
+            profiler.current = cProfile.Profile(time.process_time) if args.profile else None
             for attempt in range(args.warmup + args.repeat):
                 request = page.make(client)
-                recorder.statements, recorder.active = [], attempt >= args.warmup
+                measured = attempt >= args.warmup
+                recorder.statements, recorder.active = [], measured
+                profiler.active = measured
+                cpu_started = time.process_time()
                 elapsed, response = await send(client, request, f"bench-explain-{number:02d}-{attempt:03d}")
-                recorder.active = False
+                cpu = time.process_time() - cpu_started
+                recorder.active = profiler.active = False
                 if response.status_code != 200:
                     print(f"  {page.name}: {request.method} {request.url} answered {response.status_code}")
                     continue
                 if request.after:
                     request.after(response)
                 if attempt >= args.warmup:
-                    runs.append(PageRun(page, elapsed * 1000, recorder.statements))
+                    runs.append(PageRun(page, elapsed * 1000, cpu * 1000, recorder.statements))
+            if profiler.current:
+                profiles[page.name] = profiler.current
             if runs:
                 runs.sort(key=lambda run: run.request_ms)
                 results.append(runs[len(runs) // 2])  # the median run
                 print(f"  profiled {page.name}", file=sys.stderr, flush=True)
 
+    for name, profiler in profiles.items():
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats(args.profile_sort).print_stats(args.profile)
+        print(f"\n{'=' * 100}\ncProfile of {name} (CPU time, all {args.repeat} measured runs together)")
+        print(out.getvalue())
+
     print(f"\n{'page (median of ' + str(args.repeat) + ' runs, one at a time)':<46} {'queries':>7} {'db ms':>7} "
-          f"{'request ms':>10} {'slowest':>8}")  # fmt: skip
+          f"{'request ms':>10} {'cpu ms':>7} {'slowest':>8}")  # fmt: skip
     for run in results:
         slowest = max((s.ms for s in run.statements), default=0.0)
         print(
-            f"{run.page.name:<46} {len(run.statements):>7} {run.db_ms:7.1f} {run.request_ms:10.1f} {slowest:8.1f}"
+            f"{run.page.name:<46} {len(run.statements):>7} {run.db_ms:7.1f} {run.request_ms:10.1f}"
+            f" {run.cpu_ms:7.1f} {slowest:8.1f}"
         )
 
     slow: dict[str, tuple[Statement, list[str]]] = {}
@@ -173,6 +217,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="print the N costliest functions of each page (cProfile, CPU time)",
+    )
+    parser.add_argument("--profile-sort", default="tottime", help="pstats sort key: tottime, cumulative, ...")
     args = parser.parse_args(argv)
     if not args.database_url:
         parser.error("give the PostgreSQL URL of a generated database")

@@ -1598,6 +1598,19 @@ def derive_comparison_summaries(url: str) -> None:
     engine.dispose()
 
 
+def derive_publication_counts(url: str) -> None:
+    """Each council's publication row with its count of rated services (the public list of
+    councils reads it), by the statement the application's migration uses."""
+    from sqlalchemy import create_engine
+
+    from selfassess.visits.publication import recount_all
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        connection.execute(recount_all(engine.dialect.name))
+    engine.dispose()
+
+
 def derive_oversight(url: str) -> None:
     from selfassess.db import create_engine_for, session_factory
     from selfassess.oversight.register import refresh_all_councils
@@ -1655,7 +1668,11 @@ def fill(url: str, generator_options: dict[str, Any], total_services: int) -> Ge
         )
     started = time.perf_counter()
     derive_comparison_summaries(url)
-    print(f"  visit comparison summaries derived in {time.perf_counter() - started:.0f} s", flush=True)
+    derive_publication_counts(url)
+    print(
+        f"  visit comparison summaries and publication counts derived in {time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
     started = time.perf_counter()
     derive_oversight(url)
     print(f"  rating history and risk register derived in {time.perf_counter() - started:.0f} s", flush=True)

@@ -252,11 +252,19 @@ class Page(Generic[T]):
 
 
 async def fetch_page(
-    db: AsyncSession, statement: Select[Any], *order_by: Any, number: int, size: int
+    db: AsyncSession,
+    statement: Select[Any],
+    *order_by: Any,
+    number: int,
+    size: int,
+    counted: Select[Any] | None = None,
 ) -> tuple[list[Row[Any]], int, int]:
     """One page of ``statement``'s rows in ``order_by`` order, with the total count and the page
-    number brought into range (a page past the end shows the last one)."""
-    total = await db.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    number brought into range (a page past the end shows the last one). ``counted``, when given,
+    is the same selection without the columns and joins that only describe each row: cheaper to
+    count."""
+    counted = statement if counted is None else counted
+    total = await db.scalar(select(func.count()).select_from(counted.subquery())) or 0
     number = max(1, min(number, -(-total // size) or 1))
     rows = await db.execute(statement.order_by(*order_by).limit(size).offset((number - 1) * size))
     return list(rows), total, number

@@ -13,6 +13,7 @@ from selfassess.oversight.models import ServiceRisk
 from selfassess.oversight.programme import add_months, next_visit_due
 from selfassess.oversight.risk import DEFAULT_WEIGHTS, RiskInputs, assess, band_for
 from selfassess.visits.models import Concern, ConcernSource, Severity
+from tests import factories
 from tests.factories import World
 from tests.support import reload, text_of
 
@@ -150,3 +151,27 @@ async def test_programme_lists_services_due_with_coverage(client, db: AsyncSessi
     assert "Olive Officer 1" in mine  # one service due this month for her
     bad = await client.get("/oversight/programme?months=99&officer_id=abc")
     assert bad.status_code == 200 and "Choose an officer" in text_of(bad.text)
+
+
+async def test_register_and_programme_count_what_they_list(client, db: AsyncSession, world: World) -> None:
+    """50 services a page; each page's total comes from the same selection as its rows (filters,
+    active services only), and the filter lists mark the provider chosen."""
+    for number in range(56):
+        await factories.service(db, world.council_a, world.provider_2, name=f"Extra {number:02d}")
+    closed = await factories.service(db, world.council_a, world.provider_2, name="Closed Home")
+    await client.login(world.officer_a.email)
+    await client.post("/oversight/risk/refresh")
+    closed.is_active = False
+    await db.commit()
+
+    for url in ("/oversight/risk", "/oversight/programme?months=24"):
+        first = text_of((await client.get(url)).text)
+        assert "Showing 1–50 of 58" in first, url  # alpha, beta and the 56 extra; not the closed one
+        separator = "&" if "?" in url else "?"
+        second = (await client.get(f"{url}{separator}page=2")).text
+        assert "Showing 51–58 of 58" in text_of(second), url
+        assert second.count('<a href="/services/') == 8 and "Closed Home" not in second, url
+
+        mine = (await client.get(f"{url}{separator}provider_id={world.provider_1.id}")).text
+        assert "Showing 1–1 of 1" in text_of(mine) and "Alpha House" in mine, url
+        assert f'<option value="{world.provider_1.id}" selected>' in mine, url

@@ -71,8 +71,15 @@ async def keyset_page(
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
-    last = rows[-1][0]
-    return rows, _encode(getattr(last, updated_at.key), getattr(last, row_id.key))
+    return rows, _encode(*_position(rows[-1], updated_at, row_id))
+
+
+def _position(row: Row[Any], updated_at: Any, row_id: Any) -> tuple[datetime, int]:
+    """The row's last change and id: selected as columns, or read from the entity the row starts with."""
+    mapping = row._mapping
+    if updated_at in mapping and row_id in mapping:
+        return mapping[updated_at], mapping[row_id]
+    return getattr(row[0], updated_at.key), getattr(row[0], row_id.key)
 
 
 @dataclass(frozen=True)

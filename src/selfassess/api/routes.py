@@ -565,7 +565,9 @@ class QualityApi(Controller):
         provider_id: FromQuery[Filter] = "",
         key_question: FromQuery[Filter] = "",
     ) -> schemas.QualityOut:
-        chosen, _fields = await read_quality_filters(picture, service_type, town, provider_id, key_question)
+        chosen, _fields = await read_quality_filters(
+            picture, service_type, town, provider_id, key_question, with_options=False
+        )
         _refused(chosen.errors)
         figures = await picture.picture(chosen.filters)
         regulator = figures.regulator.points if figures.regulator else [None] * len(figures.quarters)
@@ -586,15 +588,15 @@ class QualityApi(Controller):
 
 def _risk(row: RegisterRow) -> schemas.RiskOut:
     return schemas.RiskOut(
-        service_id=row.risk.service_id,
-        service_name=row.service.name,
+        service_id=row.service_id,
+        service_name=row.service_name,
         provider_name=row.provider_name,
-        score=row.risk.score,
-        band=row.risk.band,
-        factors=[schemas.RiskFactorOut.model_validate(factor) for factor in row.risk.factors],
-        next_visit_due=row.risk.next_visit_due,
+        score=row.score,
+        band=row.band,
+        factors=[schemas.RiskFactorOut.model_validate(factor) for factor in row.factors],
+        next_visit_due=row.next_visit_due,
         support_level=row.support_level.value if row.support_level else None,
-        assessed_at=row.risk.assessed_at,
+        assessed_at=row.assessed_at,
     )
 
 
@@ -619,7 +621,7 @@ class RiskRegisterApi(Controller):
         provider_id: FromQuery[Filter] = "",
     ) -> Listing[schemas.RiskOut]:
         filters, errors, _fields = await read_register_filters(
-            oversight, band, officer_id, service_type, provider_id, with_band=True
+            oversight, band, officer_id, service_type, provider_id, with_band=True, with_options=False
         )
         _refused(errors)
         return await page_asked.listing(

@@ -7,8 +7,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    DateTime,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -96,10 +110,29 @@ def _rating(source: RatingSource, current: bool) -> ColumnElement[str | None]:
     )
 
 
-def inputs_statement(council_id: int, today: date, overrating_margin: int, service_id: int | None = None):  # type: ignore[no-untyped-def]
-    """One row per active service of the council: everything its risk score is built from."""
+def inputs_parameters(
+    council_id: int, today: date, overrating_margin: int, service_id: int | None = None
+) -> dict[str, object]:
+    """The values ``inputs_statement`` is run with."""
+    return {
+        "council_id": council_id,
+        "service_id": service_id,
+        "today": today,
+        "recent_since": today - timedelta(days=RECENT_DAYS),
+        "assessed_since": datetime.combine(today - timedelta(days=365), time(), UTC),
+        "overrating_margin": overrating_margin,
+    }
+
+
+@cache
+def inputs_statement(one_service: bool):  # type: ignore[no-untyped-def]
+    """One row per active service of the council (or the one service): everything its risk score
+    is built from. Built once per shape and run with ``inputs_parameters``: building it (a dozen
+    aliases and subqueries) cost more CPU than running it."""
+    council_id = bindparam("council_id", type_=Integer)
+    today = bindparam("today", type_=Date)
     serious = Concern.source.in_(SERIOUS_SOURCES)
-    recent = Concern.received_on >= today - timedelta(days=RECENT_DAYS)
+    recent = Concern.received_on >= bindparam("recent_since", type_=Date)
     concern_columns = [
         func.count(
             case(
@@ -119,8 +152,8 @@ def inputs_statement(council_id: int, today: date, overrating_margin: int, servi
     ]
     # Only this council's (or this service's) open concerns are counted, not the whole country's.
     concerned = select(CareService.id).where(CareService.council_id == council_id)
-    if service_id is not None:
-        concerned = concerned.where(CareService.id == service_id)
+    if one_service:
+        concerned = concerned.where(CareService.id == bindparam("service_id", type_=Integer))
     concerns = (
         select(Concern.service_id, *concern_columns)
         .where(Concern.status == ConcernStatus.OPEN, Concern.service_id.in_(concerned))
@@ -161,13 +194,16 @@ def inputs_statement(council_id: int, today: date, overrating_margin: int, servi
                 SelfAssessmentAnswer.statement_id == VisitScore.statement_id,
             ),
         )
-        .where(Visit.id == latest_report, SelfAssessmentAnswer.score - VisitScore.score >= overrating_margin)
+        .where(
+            Visit.id == latest_report,
+            SelfAssessmentAnswer.score - VisitScore.score >= bindparam("overrating_margin", type_=Integer),
+        )
         .scalar_subquery()
     )
     recent_assessment = exists().where(
         SelfAssessment.service_id == CareService.id,
         SelfAssessment.submitted_at.is_not(None),
-        SelfAssessment.submitted_at >= datetime.combine(today - timedelta(days=365), time(), UTC),
+        SelfAssessment.submitted_at >= bindparam("assessed_since", type_=DateTime(timezone=True)),
     )
     statement = (
         select(
@@ -189,8 +225,8 @@ def inputs_statement(council_id: int, today: date, overrating_margin: int, servi
         .outerjoin(concerns, concerns.c.service_id == CareService.id)
         .where(CareService.council_id == council_id, CareService.is_active.is_(True))
     )
-    if service_id is not None:
-        statement = statement.where(CareService.id == service_id)
+    if one_service:
+        statement = statement.where(CareService.id == bindparam("service_id", type_=Integer))
     return statement
 
 
@@ -224,7 +260,8 @@ async def assess_service(db: AsyncSession, service: CareService, today: date) ->
     """One service's risk, computed now (for its page)."""
     oversight = await oversight_settings(db, service.council_id)
     margin = await _margin(db, service.council_id)
-    row = (await db.execute(inputs_statement(service.council_id, today, margin, service.id))).first()
+    parameters = inputs_parameters(service.council_id, today, margin, service.id)
+    row = (await db.execute(inputs_statement(True), parameters)).first()
     return assess(inputs_from(row), oversight.weights, today) if row else None
 
 
@@ -233,7 +270,7 @@ async def refresh_council(db: AsyncSession, council_id: int, today: date, settin
     officer when it moved into a higher band. Returns how many moved up. The caller commits."""
     oversight = await oversight_settings(db, council_id)
     margin = await _margin(db, council_id)
-    rows = (await db.execute(inputs_statement(council_id, today, margin))).all()
+    rows = (await db.execute(inputs_statement(False), inputs_parameters(council_id, today, margin))).all()
     previous: dict[int, str] = {
         service_id: band
         for service_id, band in await db.execute(

@@ -17,7 +17,7 @@ from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess import clock
-from selfassess.accounts.models import Organisation, User
+from selfassess.accounts.models import User
 from selfassess.frameworks.service import council_settings, load_framework
 from selfassess.oversight.charts import share_chart
 from selfassess.oversight.models import OVERALL, RatingSource
@@ -61,12 +61,12 @@ def _service_type_field() -> FilterField:
     )
 
 
-def _provider_field(providers: list[Organisation]) -> FilterField:
+def _provider_field(providers: list[tuple[int, str]]) -> FilterField:
     return FilterField(
         "provider_id",
         "Provider",
         "All providers",
-        [(provider.id, provider.name) for provider in providers],
+        list(providers),
         "Choose a provider from the list.",
     )
 
@@ -75,17 +75,29 @@ def _id(field: FilterField) -> int | None:
     return int(field.chosen) if field.chosen else None
 
 
-async def read_quality_filters(
-    picture: QualityPicture, service_type: str, town: str, provider_id: str, key_question: str
-) -> tuple[ChosenFilters, dict[str, FilterField]]:
-    """The quality picture's filters, on its page and on the lists behind its figures."""
+async def _key_questions(picture: QualityPicture) -> list[tuple[str, str]]:
     settings = await council_settings(picture.db, picture.viewer.organisation_id)
-    framework = (
-        await load_framework(picture.db, settings.framework_version_id)
-        if settings.framework_version_id
-        else None
-    )
-    questions = framework.key_questions if framework else ()
+    if not settings.framework_version_id:
+        return []
+    framework = await load_framework(picture.db, settings.framework_version_id)
+    return [(question.code, question.title) for question in framework.key_questions]
+
+
+async def read_quality_filters(
+    picture: QualityPicture,
+    service_type: str,
+    town: str,
+    provider_id: str,
+    key_question: str,
+    *,
+    with_options: bool = True,
+) -> tuple[ChosenFilters, dict[str, FilterField]]:
+    """The quality picture's filters, on its page and on the lists behind its figures. Without the
+    options (a page with no filter form), only the lists a given value is checked against are read:
+    a county's hundreds of providers cost more than the list they filter."""
+    questions = await _key_questions(picture) if with_options or key_question else []
+    towns = await picture.towns() if with_options or town else []
+    providers = await picture.services.provider_choices() if with_options or provider_id else []
     fields, errors = read_filters(
         [
             _service_type_field(),
@@ -93,15 +105,15 @@ async def read_quality_filters(
                 "town",
                 "Locality",
                 "Whole area",
-                [(town, town) for town in await picture.towns()],
+                [(town, town) for town in towns],
                 "Choose a town from the list.",
             ),
-            _provider_field(await picture.services.providers()),
+            _provider_field(providers),
             FilterField(
                 "key_question",
                 "Rating",
                 "Overall rating",
-                [(question.code, f"Key question: {question.title}") for question in questions],
+                [(code, f"Key question: {title}") for code, title in questions],
                 "Choose a key question from the list.",
             ),
         ],
@@ -223,7 +235,9 @@ class QualityController(Controller):
         page: FromQuery[int] = 1,
     ) -> Template:
         """The services behind one figure of the quality page, from the same selection as its count."""
-        chosen, _fields = await read_quality_filters(picture, service_type, town, provider_id, key_question)
+        chosen, _fields = await read_quality_filters(
+            picture, service_type, town, provider_id, key_question, with_options=False
+        )
         errors = chosen.errors
         if what not in SELECTIONS:
             errors.append("That list does not exist; showing the services rated on the day.")
@@ -285,9 +299,19 @@ async def provide_oversight(
 
 
 async def read_register_filters(
-    oversight: Oversight, band: str, officer_id: str, service_type: str, provider_id: str, *, with_band: bool
+    oversight: Oversight,
+    band: str,
+    officer_id: str,
+    service_type: str,
+    provider_id: str,
+    *,
+    with_band: bool,
+    with_options: bool = True,
 ) -> tuple[RegisterFilters, list[str], dict[str, FilterField]]:
-    """The risk register's filters; the visit programme's are the same without the band."""
+    """The risk register's filters; the visit programme's are the same without the band. Without the
+    options (the API), only the lists a given value is checked against are read."""
+    officers = await oversight.services.officer_choices() if with_options or officer_id else []
+    providers = await oversight.services.provider_choices() if with_options or provider_id else []
     band_field = FilterField(
         "band",
         "Risk band",
@@ -299,7 +323,7 @@ async def read_register_filters(
         "officer_id",
         "Officer",
         "All officers",
-        [(officer.id, officer.full_name) for officer in await oversight.services.officers()],
+        list(officers),
         "Choose an officer from the list.",
     )
     fields, errors = read_filters(
@@ -307,7 +331,7 @@ async def read_register_filters(
             *([band_field] if with_band else []),
             officer_field,
             _service_type_field(),
-            _provider_field(await oversight.services.providers()),
+            _provider_field(providers),
         ],
         {"band": band, "officer_id": officer_id, "service_type": service_type, "provider_id": provider_id},
     )

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Select, and_, case, extract, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,10 +33,20 @@ class RegisterFilters:
 
 @dataclass(frozen=True)
 class RegisterRow:
-    risk: ServiceRisk
-    service: CareService
+    """One service's line in the register, the programme and the API: only the columns they show,
+    read as plain values (loading whole services and assessments for 50 lines cost more than the
+    query)."""
+
+    service_id: int
+    service_name: str
     provider_name: str
     officer_name: str | None
+    score: int
+    band: str
+    factors: list[dict[str, Any]]
+    next_visit_due: date | None
+    last_visit_on: date | None
+    assessed_at: datetime
     next_visit_on: date | None
     support_level: SupportLevel | None
 
@@ -70,27 +81,14 @@ class Oversight:
         self.services = CareServices(db, viewer)
         self.officer = aliased(User, name="officer")
 
-    def _rows(self, filters: RegisterFilters) -> Select:  # type: ignore[type-arg]
-        officer = self.officer
-        next_visit = (
-            select(func.min(Visit.scheduled_for))
-            .where(Visit.service_id == CareService.id, Visit.status.in_(UPCOMING))
-            .scalar_subquery()
-        )
+    def _matching(self, statement: Select, filters: RegisterFilters) -> Select:  # type: ignore[type-arg]
+        """``statement`` (over ServiceRisk) kept to the viewer's active services that the filters keep.
+        The risk row's own council is named too, so its council's rows are read by index, not the
+        whole country's by score or due date."""
         statement = self.services.scope(
-            select(
-                ServiceRisk,
-                CareService,
-                Organisation.name,
-                officer.full_name,
-                next_visit,
-                ProviderSupport.level,
-            )
+            statement.select_from(ServiceRisk)
             .join(CareService, CareService.id == ServiceRisk.service_id)
-            .join(Organisation, Organisation.id == CareService.provider_id)
-            .outerjoin(ProviderSupport, current_level(CareService.council_id, CareService.provider_id))
-            .outerjoin(officer, officer.id == CareService.assigned_officer_id)
-            .where(CareService.is_active.is_(True))
+            .where(ServiceRisk.council_id == self.viewer.organisation_id, CareService.is_active.is_(True))
         )
         if filters.band:
             statement = statement.where(ServiceRisk.band == filters.band)
@@ -103,22 +101,57 @@ class Oversight:
         return statement
 
     def listing(self, filters: RegisterFilters) -> Select:  # type: ignore[type-arg]
-        """The register's rows, scoped and filtered as on its page, unordered (for the API's cursor)."""
-        return self._rows(filters)
+        """The register's rows (``RegisterRow``'s columns), scoped and filtered as on its page,
+        unordered (for the API's cursor)."""
+        officer = self.officer
+        next_visit = (
+            select(func.min(Visit.scheduled_for))
+            .where(Visit.service_id == CareService.id, Visit.status.in_(UPCOMING))
+            .scalar_subquery()
+        )
+        return (
+            self._matching(
+                select(
+                    ServiceRisk.service_id,
+                    CareService.name,
+                    Organisation.name,
+                    officer.full_name,
+                    ServiceRisk.score,
+                    ServiceRisk.band,
+                    ServiceRisk.factors,
+                    ServiceRisk.next_visit_due,
+                    ServiceRisk.last_visit_on,
+                    ServiceRisk.assessed_at,
+                    next_visit,
+                    ProviderSupport.level,
+                ),
+                filters,
+            )
+            .join(Organisation, Organisation.id == CareService.provider_id)
+            .outerjoin(ProviderSupport, current_level(CareService.council_id, CareService.provider_id))
+            .outerjoin(officer, officer.id == CareService.assigned_officer_id)
+        )
+
+    async def _page(
+        self, filters: RegisterFilters, due_by: date | None, order: tuple[Any, ...], number: int, size: int
+    ) -> Page[RegisterRow]:
+        """One page of the register (or, with ``due_by``, of the programme), counted from the same
+        selection without the joins that only name things."""
+        matching = self._matching(select(ServiceRisk.service_id), filters)
+        rows = self.listing(filters)
+        if due_by is not None:
+            matching = matching.where(ServiceRisk.next_visit_due <= due_by)
+            rows = rows.where(ServiceRisk.next_visit_due <= due_by)
+        page, total, number = await fetch_page(
+            self.db, rows, *order, number=number, size=size, counted=matching
+        )
+        return Page(items=[RegisterRow(*row) for row in page], total=total, number=number, size=size)
 
     async def register(
         self, filters: RegisterFilters, *, number: int = 1, size: int = 50
     ) -> Page[RegisterRow]:
-        rows, total, number = await fetch_page(
-            self.db,
-            self._rows(filters),
-            ServiceRisk.score.desc(),
-            CareService.name,
-            CareService.id,
-            number=number,
-            size=size,
-        )
-        return Page(items=[RegisterRow(*row) for row in rows], total=total, number=number, size=size)
+        order = (ServiceRisk.score.desc(), CareService.name, CareService.id)
+        return await self._page(filters, None, order, number, size)
 
     async def assessed_at(self):  # type: ignore[no-untyped-def]
         return await self.db.scalar(
@@ -133,16 +166,8 @@ class Oversight:
         self, filters: RegisterFilters, until: date, *, number: int = 1, size: int = 50
     ) -> Page[RegisterRow]:
         """Services due a visit by ``until`` (overdue first), with any visit already booked."""
-        rows, total, number = await fetch_page(
-            self.db,
-            self._rows(filters).where(ServiceRisk.next_visit_due <= until),
-            ServiceRisk.next_visit_due,
-            CareService.name,
-            CareService.id,
-            number=number,
-            size=size,
-        )
-        return Page(items=[RegisterRow(*row) for row in rows], total=total, number=number, size=size)
+        order = (ServiceRisk.next_visit_due, CareService.name, CareService.id)
+        return await self._page(filters, until, order, number, size)
 
     async def by_month(self, filters: RegisterFilters, today: date, until: date) -> list[MonthLoad]:
         """How many services fall due each month and for which officer; overdue ones count in the
@@ -153,8 +178,10 @@ class Oversight:
         )
         year, month = extract("year", due), extract("month", due)
         statement = (
-            self._rows(filters)
-            .with_only_columns(year, month, CareService.assigned_officer_id, officer.full_name, func.count())
+            self._matching(
+                select(year, month, CareService.assigned_officer_id, officer.full_name, func.count()), filters
+            )
+            .outerjoin(officer, officer.id == CareService.assigned_officer_id)
             .where(ServiceRisk.next_visit_due <= until)
             .group_by(year, month, CareService.assigned_officer_id, officer.full_name)
             .order_by(year, month, officer.full_name)
@@ -166,41 +193,14 @@ class Oversight:
 
     async def coverage(self, today: date) -> Coverage:
         """Services visited within their interval: visited, and their next visit not yet due."""
-        row = (
-            await self.db.execute(
-                self.services.scope(
-                    select(
-                        func.count(),
-                        func.count(
-                            case(
-                                (
-                                    and_(
-                                        ServiceRisk.last_visit_on.is_not(None),
-                                        ServiceRisk.next_visit_due >= today,
-                                    ),
-                                    1,
-                                )
-                            )
-                        ),
-                    )
-                    .select_from(ServiceRisk)
-                    .join(CareService, CareService.id == ServiceRisk.service_id)
-                    .where(CareService.is_active.is_(True))
-                )
-            )
-        ).one()
+        within = and_(ServiceRisk.last_visit_on.is_not(None), ServiceRisk.next_visit_due >= today)
+        statement = self._matching(select(func.count(), func.count(case((within, 1)))), RegisterFilters())
+        row = (await self.db.execute(statement)).one()
         return Coverage(row[0], row[1])
 
     async def due_count(self, until: date) -> int:
         """Services whose next visit is due by ``until`` (overdue ones included)."""
-        return (
-            await self.db.scalar(
-                self.services.scope(
-                    select(func.count())
-                    .select_from(ServiceRisk)
-                    .join(CareService, CareService.id == ServiceRisk.service_id)
-                    .where(CareService.is_active.is_(True), ServiceRisk.next_visit_due <= until)
-                )
-            )
-            or 0
+        statement = self._matching(select(func.count()), RegisterFilters()).where(
+            ServiceRisk.next_visit_due <= until
         )
+        return await self.db.scalar(statement) or 0

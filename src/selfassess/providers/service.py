@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from sqlalchemy import Row, ScalarSelect, Select, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, joinedload
 
 from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import LinkPurpose, Organisation, OrganisationKind, Role, User
@@ -152,23 +153,39 @@ class CareServices:
         return row
 
     async def get(self, service_id: int) -> CareService:
+        """The service with its provider, council and officer, in one statement (each is one row:
+        joined, not a statement apiece, for every page and panel under /services/{id})."""
         service = await self.db.scalar(
             self.scope(select(CareService).where(CareService.id == service_id)).options(
-                selectinload(CareService.provider),
-                selectinload(CareService.council),
-                selectinload(CareService.assigned_officer),
+                joinedload(CareService.provider),
+                joinedload(CareService.council),
+                joinedload(CareService.assigned_officer),
             )
         )
         if service is None:
             raise NotFound("service")
         return service
 
+    def _providers(self, *columns: Any) -> Select:  # type: ignore[type-arg]
+        """Provider organisations this council works with (for a provider user: their own), by name."""
+        if self.viewer.is_provider:
+            chosen = Organisation.id == self.viewer.organisation_id
+        else:
+            chosen = Organisation.id.in_(registered_provider_ids(self.viewer.organisation_id))
+        return select(*columns).where(chosen).order_by(Organisation.name)
+
     async def providers(self) -> list[Organisation]:
-        """Provider organisations this council works with (for a provider user: their own)."""
         if self.viewer.is_provider:
             return [await self.db.get_one(Organisation, self.viewer.organisation_id)]
-        registered = Organisation.id.in_(registered_provider_ids(self.viewer.organisation_id))
-        return list(await self.db.scalars(select(Organisation).where(registered).order_by(Organisation.name)))
+        return list(await self.db.scalars(self._providers(Organisation)))
+
+    async def provider_choices(self) -> list[tuple[int, str]]:
+        """The same providers as (id, name), for a filter or a form's list: a county works with
+        hundreds, and loading each as a whole organisation cost more than the page it was on."""
+        return [
+            (id_, name)
+            for id_, name in await self.db.execute(self._providers(Organisation.id, Organisation.name))
+        ]
 
     async def provider_summaries(
         self, *, query: str = "", number: int = 1, size: int = 50
@@ -209,20 +226,27 @@ class CareServices:
         items = [ProviderSummary(provider, services, users) for provider, services, users in rows]
         return Page(items=items, total=total, number=number, size=size)
 
+    def _officers(self, *columns: Any) -> Select:  # type: ignore[type-arg]
+        return (
+            select(*columns)
+            .where(
+                User.organisation_id == self.viewer.organisation_id,
+                User.role.in_([Role.OFFICER, Role.COUNCIL_ADMIN]),
+                User.is_active.is_(True),
+            )
+            .order_by(User.full_name)
+        )
+
     async def officers(self) -> list[User]:
         if self.viewer.is_provider:
             return []
-        return list(
-            await self.db.scalars(
-                select(User)
-                .where(
-                    User.organisation_id == self.viewer.organisation_id,
-                    User.role.in_([Role.OFFICER, Role.COUNCIL_ADMIN]),
-                    User.is_active.is_(True),
-                )
-                .order_by(User.full_name)
-            )
-        )
+        return list(await self.db.scalars(self._officers(User)))
+
+    async def officer_choices(self) -> list[tuple[int, str]]:
+        """The same officers as (id, name), for a filter or a form's list."""
+        if self.viewer.is_provider:
+            return []
+        return [(id_, name) for id_, name in await self.db.execute(self._officers(User.id, User.full_name))]
 
     # --- writes ---------------------------------------------------------------------------
 

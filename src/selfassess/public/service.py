@@ -19,6 +19,13 @@ RATING_KEYS = ("outstanding", "good", "requires_improvement", "inadequate")
 
 
 @dataclass(frozen=True)
+class PublicCouncil:
+    name: str
+    slug: str
+    rated_services: int
+
+
+@dataclass(frozen=True)
 class PublicService:
     service: CareService
     provider_name: str
@@ -51,16 +58,16 @@ class PublicRatings:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
 
-    async def councils(self) -> list[tuple[Organisation, int]]:
-        """Publishing councils with how many of their services have a published rating."""
-        rated = (
-            select(func.count(func.distinct(Visit.service_id)))
-            .join(CareService, CareService.id == Visit.service_id)
-            .where(CareService.council_id == Organisation.id, Visit.status == VisitStatus.PUBLISHED)
-            .scalar_subquery()
+    async def councils(self) -> list[PublicCouncil]:
+        """Publishing councils with how many of their services have a published rating, as counted
+        when each last published (`CouncilPublication`): one row per council."""
+        rated = func.coalesce(CouncilPublication.rated_services, 0)
+        rows = await self.db.execute(
+            _publishing(select(Organisation.name, Organisation.slug, rated))
+            .outerjoin(CouncilPublication, CouncilPublication.council_id == Organisation.id)
+            .order_by(Organisation.name)
         )
-        rows = await self.db.execute(_publishing(select(Organisation, rated)).order_by(Organisation.name))
-        return [(council, count) for council, count in rows]
+        return [PublicCouncil(*row) for row in rows]
 
     async def publication_version(self, council_id: int | None = None) -> tuple[object, ...]:
         """What a public page shows changes only when this changes, so it names the page's version

@@ -237,7 +237,9 @@ class VisitEvent(SQLModel, table=True):
 class CouncilPublication(SQLModel, table=True):
     """How many times a council's published ratings have changed (a report published, a corrected
     rating republished), bumped in the same transaction: the public pages' version (their ETag),
-    read by primary key, however many visits the council or the country has. No row: none yet."""
+    read by primary key, however many visits the council or the country has. No row: none yet.
+    With it, how many of the council's services have a published report, counted at that moment,
+    for the public list of councils (counting them there read every published visit in the country)."""
 
     __tablename__ = "council_publication"
 
@@ -246,3 +248,4 @@ class CouncilPublication(SQLModel, table=True):
     )
     version: int = Field(default=0)
     changed_at: datetime = Field(default_factory=utcnow)
+    rated_services: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
