@@ -52,14 +52,22 @@ class PublicRatings:
         self.db = db
 
     async def councils(self) -> list[tuple[Organisation, int]]:
-        """Publishing councils with how many of their services have a published rating."""
+        """Publishing councils with how many of their services have a published rating: the
+        published visits are read once and grouped by council, not once for each council."""
         rated = (
-            select(func.count(func.distinct(Visit.service_id)))
+            select(CareService.council_id, func.count(func.distinct(Visit.service_id)).label("services"))
             .join(CareService, CareService.id == Visit.service_id)
-            .where(CareService.council_id == Organisation.id, Visit.status == VisitStatus.PUBLISHED)
-            .scalar_subquery()
+            .where(Visit.status == VisitStatus.PUBLISHED)
+            .group_by(CareService.council_id)
+            .subquery()
         )
-        rows = await self.db.execute(_publishing(select(Organisation, rated)).order_by(Organisation.name))
+        rows = await self.db.execute(
+            _publishing(
+                select(Organisation, func.coalesce(rated.c.services, 0)).outerjoin(
+                    rated, rated.c.council_id == Organisation.id
+                )
+            ).order_by(Organisation.name)
+        )
         return [(council, count) for council, count in rows]
 
     async def publication_version(self, council_id: int | None = None) -> tuple[object, ...]:
