@@ -226,3 +226,22 @@ async def test_plans_figures_link_to_the_plans_they_count(
         listed = (await client.get(html.unescape(href))).text
         assert f'data-list-total="{count}"' in listed, href
         assert len(re.findall(r'<td><a href="/plans/\d+">', listed)) == int(count), href
+
+
+async def test_services_due_links_to_the_programme_up_to_the_same_day(
+    client, db: AsyncSession, world: World
+) -> None:
+    """The report's "due a visit" figure is the length of the visit programme's list up to the
+    report's last day (one selection builds both)."""
+    await client.login(world.officer_a.email)
+    await client.post("/oversight/risk/refresh")  # services never visited are due from today
+    for quarter, expected in ((quarters_to(date.today())[-1], 2), (quarters_to(date.today())[-2], 0)):
+        page = (await client.get(f"/oversight/report?quarter={quarter.key}")).text
+        found = re.search(r'<a href="(/oversight/programme\?until=[^"]+)">(\d+) services?</a>', page)
+        assert found, "the figure is not linked"
+        assert int(found.group(2)) == expected
+        listed = (await client.get(html.unescape(found.group(1)))).text
+        if expected:
+            assert f'data-list-total="{expected}"' in listed
+        else:
+            assert "No services are due a visit in this period." in listed

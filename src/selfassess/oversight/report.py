@@ -49,7 +49,7 @@ class QuarterlyReport:
     movement_since: date
     visits_by_type: list[Count]
     coverage: Coverage
-    services_due: int
+    services_due: Count
     plans_submitted: Count
     plans_on_time: Count
     actions_completed: int
@@ -87,7 +87,11 @@ class QuarterlyReport:
                 "services visited within their interval now",
                 f"{self.coverage.within_interval} of {self.coverage.services}",
             ],
-            ["Visit programme", "services due a visit by the end of the quarter", str(self.services_due)],
+            [
+                "Visit programme",
+                "services due a visit by the end of the quarter",
+                str(self.services_due.value),
+            ],
             ["Action plans", "submitted in the quarter", str(self.plans_submitted.value)],
             ["Action plans", "submitted by the date set", str(self.plans_on_time.value)],
             ["Actions", "completed in the quarter", str(self.actions_completed)],
@@ -160,7 +164,9 @@ async def quarterly_report(
             for kind, total in visit_totals.items()
         ],
         coverage=await oversight.coverage(today),
-        services_due=await oversight.due_count(ends),
+        services_due=Count(
+            "due a visit", await oversight.due_count(ends), f"/oversight/programme?until={ends.isoformat()}"
+        ),
         plans_submitted=Count(
             "submitted in the quarter", await plans.total(plans_submitted), f"/plans?{plans_submitted.query}"
         ),

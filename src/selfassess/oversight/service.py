@@ -135,7 +135,7 @@ class Oversight:
         """Services due a visit by ``until`` (overdue first), with any visit already booked."""
         rows, total, number = await fetch_page(
             self.db,
-            self._rows(filters).where(ServiceRisk.next_visit_due <= until),
+            self._due(filters, until),
             ServiceRisk.next_visit_due,
             CareService.name,
             CareService.id,
@@ -191,16 +191,10 @@ class Oversight:
         ).one()
         return Coverage(row[0], row[1])
 
+    def _due(self, filters: RegisterFilters, until: date) -> Select:  # type: ignore[type-arg]
+        """The programme's rows: services whose next visit is due by ``until`` (overdue included)."""
+        return self._rows(filters).where(ServiceRisk.next_visit_due <= until)
+
     async def due_count(self, until: date) -> int:
-        """Services whose next visit is due by ``until`` (overdue ones included)."""
-        return (
-            await self.db.scalar(
-                self.services.scope(
-                    select(func.count())
-                    .select_from(ServiceRisk)
-                    .join(CareService, CareService.id == ServiceRisk.service_id)
-                    .where(CareService.is_active.is_(True), ServiceRisk.next_visit_due <= until)
-                )
-            )
-            or 0
-        )
+        """The length of the programme's list up to ``until``, unfiltered (the quarterly report)."""
+        return await self.db.scalar(self._due(RegisterFilters(), until).with_only_columns(func.count())) or 0
