@@ -174,6 +174,8 @@ async def profile(args: argparse.Namespace) -> int:
             f"{run.page.name:<46} {len(run.statements):>7} {run.db_ms:7.1f} {run.request_ms:10.1f}"
             f" {run.cpu_ms:7.1f} {slowest:8.1f}"
         )
+    if args.buffers:
+        print_buffers(args.database_url, results, each=args.each_statement)
 
     slow: dict[str, tuple[Statement, list[str]]] = {}
     for run in results:
@@ -207,6 +209,34 @@ async def profile(args: argparse.Namespace) -> int:
     return 0
 
 
+def print_buffers(url: str, results: list[PageRun], each: bool = False) -> None:
+    """Every statement of every page explained: shared buffers touched and execution time, summed per
+    page. Buffers do not depend on what else the machine runs, so they compare runs made under
+    different loads, and one data set with another."""
+    print(f"\n{'page (every statement explained)':<46} {'queries':>7} {'buffers':>9} {'exec ms':>9}")
+    with psycopg.connect(sync_url(url)) as db:
+        for run in results:
+            buffers, execution_ms = 0, 0.0
+            for statement in run.statements:
+                try:
+                    explained = db.execute(
+                        f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {statement.sql}",
+                        statement.parameters or None,
+                    ).fetchone()
+                except psycopg.Error:
+                    continue  # a statement that cannot be explained (a transaction command)
+                finally:
+                    db.rollback()
+                plan = explained[0][0]  # type: ignore[index]
+                touched = plan["Plan"].get("Shared Hit Blocks", 0) + plan["Plan"].get("Shared Read Blocks", 0)
+                buffers += touched
+                execution_ms += plan.get("Execution Time", 0.0)
+                if each:
+                    sql = " ".join(statement.sql.split())
+                    print(f"    {touched:>9,} {plan.get('Execution Time', 0.0):9.1f}  {sql[:170]}")
+            print(f"{run.page.name:<46} {len(run.statements):>7} {buffers:>9,} {execution_ms:9.1f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("database_url", nargs="?", default=os.environ.get("SELFASSESS_DATABASE_URL"))
@@ -214,6 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--threshold-ms", type=float, default=20.0, help="explain statements at least this slow"
     )
+    parser.add_argument(
+        "--buffers", action="store_true", help="explain every statement: buffers and execution ms per page"
+    )
+    parser.add_argument("--each-statement", action="store_true", help="with --buffers: every statement's own")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--seed", type=int, default=11)

@@ -1634,6 +1634,42 @@ def derive_oversight(url: str) -> None:
     asyncio.run(assess())
 
 
+ROUNDS_SQL = """
+INSERT INTO assessment_round (council_id, name, framework_version_id, service_types, opens_on, deadline,
+                              created_by_id, created_at)
+SELECT s.council_id, max(a.period_label), min(cs.framework_version_id), '[]', %(today)s::date - 60,
+       %(today)s::date + 30, min(u.id), now()
+FROM self_assessment a
+JOIN care_service s ON s.id = a.service_id
+JOIN council_settings cs ON cs.council_id = s.council_id
+JOIN "user" u ON u.organisation_id = s.council_id
+GROUP BY s.council_id
+"""
+
+# A statement scored outstanding in one published visit in ten is marked as good practice, with
+# every answer a provider can give.
+GOOD_PRACTICE_SQL = """
+INSERT INTO good_practice (council_id, service_id, visit_id, statement_id, summary, marked_by_id, marked_at,
+                           consent, consent_at)
+SELECT DISTINCT ON (v.id) s.council_id, s.id, v.id, vs.statement_id, vs.findings, v.officer_id,
+       v.published_at, (ARRAY['named', 'anonymous', 'declined', 'pending'])[1 + (v.id / 10) % 4],
+       CASE WHEN (v.id / 10) % 4 = 3 THEN NULL ELSE v.published_at END
+FROM visit v
+JOIN care_service s ON s.id = v.service_id
+JOIN visit_score vs ON vs.visit_id = v.id AND vs.score = 4
+WHERE v.status = 'published' AND v.id % 10 = 0
+ORDER BY v.id, vs.statement_id
+"""
+
+
+def derive_rounds_and_practice(url: str, today: date) -> None:
+    """Each council's round for the latest period, and shared good practice, for their pages."""
+    with psycopg.connect(url) as connection:
+        connection.execute(ROUNDS_SQL, {"today": today})
+        connection.execute(GOOD_PRACTICE_SQL)
+        connection.commit()
+
+
 def fill(url: str, generator_options: dict[str, Any], total_services: int) -> Generator:
     with psycopg.connect(url) as connection:
         deferred = DeferredSchema.read(connection)
@@ -1676,6 +1712,7 @@ def fill(url: str, generator_options: dict[str, Any], total_services: int) -> Ge
     started = time.perf_counter()
     derive_oversight(url)
     print(f"  rating history and risk register derived in {time.perf_counter() - started:.0f} s", flush=True)
+    derive_rounds_and_practice(url, generator_options["today"])
     with psycopg.connect(url, autocommit=True) as connection:
         started = time.perf_counter()
         connection.execute("VACUUM (ANALYZE)")

@@ -96,6 +96,7 @@ class Targets:
     provider_actions: list[list[Any]]  # [plan id, action id, version, status]
     public_services: list[int]
     search_terms: list[str]
+    round_id: int | None  # the council's latest self-assessment round (none in sets made before rounds)
 
 
 def discover(url: str) -> Targets:
@@ -180,6 +181,15 @@ def discover(url: str) -> Targets:
                 "homecare",
                 "oak",
             ],
+            round_id=next(
+                iter(
+                    column(
+                        "SELECT id FROM assessment_round WHERE council_id = %s ORDER BY deadline DESC, id DESC",
+                        council_id,
+                    )
+                ),
+                None,
+            ),
         )
 
 
@@ -376,6 +386,12 @@ def pages(t: Targets) -> list[Page]:
         Page("plans list (/plans)", "officer", "page", get("/plans")),
         Page("visits list", "officer", "page", get("/visits")),
         Page("reviews queue", "officer", "page", get("/reviews")),
+        Page("waiting for you (/waiting)", "officer", "page", get("/waiting")),
+        Page("rounds list", "officer", "page", get("/rounds")),
+        *([
+            Page("round page", "officer", "page", get(f"/rounds/{t.round_id}")),
+            Page("round: services not started", "officer", "page", get(f"/rounds/{t.round_id}/services?progress=not_started")),
+        ] if t.round_id else []),
         Page("concerns list", "officer", "page", get("/concerns")),
         Page("oversight: quality over time", "officer", "page", get("/oversight/quality")),
         Page("oversight: services behind a figure", "officer", "page", get("/oversight/quality/services?what=good")),
@@ -383,6 +399,8 @@ def pages(t: Targets) -> list[Page]:
         Page("oversight: visit programme", "officer", "page", get("/oversight/programme")),
         Page("panel: risk", "officer", "fragment", get(lambda c: f"/services/{service(c)}/risk/panel", True)),
         Page("oversight: quarterly report", "officer", "page", get("/oversight/report")),
+        Page("oversight: support levels", "officer", "page", get("/oversight/support")),
+        Page("good practice", "officer", "page", get("/good-practice")),
         Page("provider: home", "provider", "page", get("/home")),
         Page("provider: services list", "provider", "page", get("/services")),
         Page("provider: self-assessment key question", "provider", "page", assessment_page),

@@ -3,7 +3,7 @@ counter (`council_publication.rated_services`) and counted again whenever it is 
 list of councils reads one row per council instead of every published visit in the country.
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 Create Date: 2026-11-30 12:00:00
 """
 
@@ -14,7 +14,7 @@ import sqlmodel  # noqa: F401  (autogenerate renders sqlmodel types)
 from alembic import op
 
 revision: str = "0023"
-down_revision: str | None = "0021"
+down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -6,12 +6,13 @@ import csv
 import html
 import io
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess.actions.models import ActionPlan, PlanStatus
 from selfassess.frameworks.models import FrameworkVersion
 from selfassess.oversight.trend import quarters_to
 from selfassess.visits.models import Concern, ConcernSource, Severity, Visit, VisitStatus, VisitType
@@ -179,3 +180,68 @@ async def test_record_counts_link_to_the_lists_behind_them(
     for href, count in links:
         listed = (await client.get(html.unescape(href))).text
         assert f'data-list-total="{count}"' in listed if count != "0" else "No visits" in listed, href
+
+
+async def test_plans_figures_link_to_the_plans_they_count(
+    client, db: AsyncSession, world: World, frameworks
+) -> None:
+    """Plans submitted in the quarter, and those submitted by the date set: each figure links to the
+    plans list, whose length is the figure, closed plans included (one filter builds both)."""
+    quarter = quarters_to(date.today())[-2]
+    inside, before = quarter.end - timedelta(days=10), quarter.end - timedelta(days=200)
+    version = await db.scalar(select(FrameworkVersion.id).limit(1))
+    submitted = [  # (day submitted, day it was due, status now)
+        (inside, inside + timedelta(days=1), PlanStatus.CLOSED),  # on time, closed since
+        (inside, inside - timedelta(days=3), PlanStatus.AGREED),  # late
+        (quarter.end, quarter.end, PlanStatus.SUBMITTED),  # the quarter's last day, on time
+        (before, before, PlanStatus.AGREED),  # an earlier quarter's
+    ]
+    for service in (world.alpha, world.gamma):  # council B's plans are never counted
+        for day, due, status in submitted:
+            visit = Visit(
+                service_id=service.id,
+                framework_version_id=version,
+                visit_type=VisitType.PROACTIVE,
+                scheduled_for=day - timedelta(days=30),
+                officer_id=world.officer_a.id,
+                status=VisitStatus.PUBLISHED,
+            )
+            db.add(visit)
+            await db.flush()
+            db.add(
+                ActionPlan(
+                    service_id=service.id,
+                    visit_id=visit.id,
+                    status=status,
+                    provider_due=due,
+                    submitted_at=datetime.combine(day, time(23, 30), UTC),
+                )
+            )
+    await db.commit()
+    await client.login(world.officer_a.email)
+    page = (await client.get(f"/oversight/report?quarter={quarter.key}")).text
+    links = re.findall(r'<a href="(/plans\?[^"]+)">(\d+)</a>', page)
+    assert [int(count) for _, count in links] == [3, 2]
+    for href, count in links:
+        listed = (await client.get(html.unescape(href))).text
+        assert f'data-list-total="{count}"' in listed, href
+        assert len(re.findall(r'<td><a href="/plans/\d+">', listed)) == int(count), href
+
+
+async def test_services_due_links_to_the_programme_up_to_the_same_day(
+    client, db: AsyncSession, world: World
+) -> None:
+    """The report's "due a visit" figure is the length of the visit programme's list up to the
+    report's last day (one selection builds both)."""
+    await client.login(world.officer_a.email)
+    await client.post("/oversight/risk/refresh")  # services never visited are due from today
+    for quarter, expected in ((quarters_to(date.today())[-1], 2), (quarters_to(date.today())[-2], 0)):
+        page = (await client.get(f"/oversight/report?quarter={quarter.key}")).text
+        found = re.search(r'<a href="(/oversight/programme\?until=[^"]+)">(\d+) services?</a>', page)
+        assert found, "the figure is not linked"
+        assert int(found.group(2)) == expected
+        listed = (await client.get(html.unescape(found.group(1)))).text
+        if expected:
+            assert f'data-list-total="{expected}"' in listed
+        else:
+            assert "No services are due a visit in this period." in listed

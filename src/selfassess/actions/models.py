@@ -1,8 +1,8 @@
 """Shared improvement action plans: one per published visit, worked on by both sides."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, Text, UniqueConstraint, and_
+from sqlalchemy import ColumnElement, Index, Text, UniqueConstraint, and_, func
 from sqlmodel import Field, SQLModel
 
 from selfassess.actions.rules import ActionStatus, Priority, Reason
@@ -26,6 +26,8 @@ class PlanStatus(Choice):
 
 class ActionPlan(Timestamped, table=True):
     __tablename__ = "action_plan"
+    # Plans submitted in a quarter, and whether on time (the quarterly report), from this index alone.
+    __table_args__ = (Index("ix_action_plan_submitted", "submitted_at", "service_id", "provider_due"),)
 
     id: int | None = Field(default=None, primary_key=True)
     service_id: int = Field(foreign_key="care_service.id", index=True)
@@ -47,6 +49,10 @@ class ActionPlan(Timestamped, table=True):
 
 
 class Action(Timestamped, table=True):
+    # Actions completed in a quarter, and whether by their due date (the quarterly report), from this
+    # index alone: the quarter's completions, not every action of every year.
+    __table_args__ = (Index("ix_action_completed", "completed_at", "plan_id", "due_date"),)
+
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="action_plan.id", index=True)
     statement_id: int | None = Field(default=None, foreign_key="quality_statement.id")
@@ -111,3 +117,32 @@ def awaiting_verification_condition() -> ColumnElement[bool]:
 def overdue_condition(today: date) -> ColumnElement[bool]:
     """SQL for 'past due and not done': the same rule as rules.is_overdue, for counting in the database."""
     return and_(Action.due_date < today, Action.status.not_in(DONE))
+
+
+def _on_days(column, starts: date | None, ends: date | None) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]
+    """A stored time on one of the days from ``starts`` to ``ends`` (None: no limit on that side), as
+    a range on the column itself (not on ``date(column)``), so that an index on it applies."""
+    return and_(
+        column.is_not(None),
+        *([column >= datetime.combine(starts, time(), UTC)] if starts else []),
+        *([column < datetime.combine(ends + timedelta(days=1), time(), UTC)] if ends else []),
+    )
+
+
+def submitted_between(starts: date | None, ends: date | None) -> ColumnElement[bool]:
+    """Plans submitted from ``starts`` to ``ends``: what the quarterly report counts and its list shows."""
+    return _on_days(ActionPlan.submitted_at, starts, ends)
+
+
+def submitted_on_time_condition() -> ColumnElement[bool]:
+    """Submitted on or before the day the provider was given."""
+    return func.date(ActionPlan.submitted_at) <= ActionPlan.provider_due
+
+
+def completed_between(starts: date, ends: date) -> ColumnElement[bool]:
+    return _on_days(Action.completed_at, starts, ends)
+
+
+def completed_on_time_condition() -> ColumnElement[bool]:
+    """Completed on or before its due date."""
+    return func.date(Action.completed_at) <= Action.due_date

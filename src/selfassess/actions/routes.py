@@ -40,7 +40,7 @@ from selfassess.settings import Settings
 from selfassess.visits.models import Visit
 from selfassess.visits.routes import visit_dependencies
 from selfassess.web.dependencies import record_and_parent
-from selfassess.web.forms import Form, bind
+from selfassess.web.forms import Form, bind, day_or_none
 from selfassess.web.guards import requires_council_staff
 from selfassess.web.pdf import pdf_response
 from selfassess.web.rendering import csv_response, form_failed, render, see_other
@@ -147,16 +147,22 @@ class PlanListController(Controller):
         overdue_only: FromQuery[bool] = False,
         status: FromQuery[str | None] = None,
         mine: FromQuery[bool] = False,
+        submitted_from: FromQuery[str] = "",
+        submitted_to: FromQuery[str] = "",
+        on_time: FromQuery[bool] = False,
         page: FromQuery[int] = 1,
     ) -> Template:
-        """Every open plan in the council's area, those with overdue actions first."""
+        """The open plans in the council's area (or those submitted between two dates, as the
+        quarterly report counts them), those with overdue actions first."""
         chosen = PlanStatus(status) if status in PlanStatus._value2member_map_ else None
-        shown = PlanFilter(chosen, overdue_only, mine)
+        shown = PlanFilter(
+            chosen, overdue_only, mine, day_or_none(submitted_from), day_or_none(submitted_to), on_time
+        )
         return render(
             request,
             "actions/plans.html",
             {
-                "plans": await plans.open_plans(shown, number=page),
+                "plans": await plans.plans(shown, number=page),
                 "overdue_only": overdue_only,
                 "shown": shown,
             },

@@ -25,6 +25,8 @@ from selfassess.actions.models import (
     PlanStatus,
     awaiting_verification_condition,
     overdue_condition,
+    submitted_between,
+    submitted_on_time_condition,
 )
 from selfassess.actions.rulebook import (
     STATUS_COMMANDS,
@@ -159,18 +161,29 @@ class ActionChanges:
 
 @dataclass(frozen=True)
 class PlanFilter:
-    """Which open plans a list shows: the /plans page lists them and the home page counts them,
-    with the same conditions."""
+    """Which plans a list shows: the /plans page lists them, and the home page and the quarterly
+    report count them, with the same conditions. Without a submission window only open plans are
+    shown; with one (the report's figures), plans of any status submitted in it."""
 
     status: PlanStatus | None = None
     overdue_only: bool = False
     mine: bool = False  # plans of the services the viewer is the assigned officer for
+    submitted_from: date | None = None
+    submitted_to: date | None = None
+    on_time: bool = False  # submitted by the date the provider was given
+
+    @property
+    def open_only(self) -> bool:
+        return self.submitted_from is None and self.submitted_to is None
 
     @property
     def query(self) -> str:
         """The list's address: /plans?{query}."""
         values = {"status": self.status.value} if self.status else {}
-        values |= {name: "true" for name in ("overdue_only", "mine") if getattr(self, name)}
+        values |= {name: "true" for name in ("overdue_only", "mine", "on_time") if getattr(self, name)}
+        for name in ("submitted_from", "submitted_to"):
+            if (day := getattr(self, name)) is not None:
+                values[name] = day.isoformat()
         return urlencode(values)
 
 
@@ -229,9 +242,15 @@ class ActionPlans:
             .scalar_subquery()
         )
 
-    def _open(self, statement: Select, shown: PlanFilter, today: date) -> Select:  # type: ignore[type-arg]
-        """The open plans in the viewer's area that ``shown`` picks: the list and its count."""
-        statement = self.services.scope(statement.where(ActionPlan.status != PlanStatus.CLOSED))
+    def _chosen(self, statement: Select, shown: PlanFilter, today: date) -> Select:  # type: ignore[type-arg]
+        """The plans in the viewer's area that ``shown`` picks: the list and its count."""
+        statement = self.services.scope(statement)
+        if shown.open_only:
+            statement = statement.where(ActionPlan.status != PlanStatus.CLOSED)
+        if shown.submitted_from is not None or shown.submitted_to is not None:
+            statement = statement.where(submitted_between(shown.submitted_from, shown.submitted_to))
+        if shown.on_time:
+            statement = statement.where(submitted_on_time_condition())
         if shown.overdue_only:
             statement = statement.where(self._overdue_count(today) > 0)
         if shown.status is not None:
@@ -240,23 +259,23 @@ class ActionPlans:
             statement = statement.where(CareService.assigned_officer_id == self.viewer.id)
         return statement
 
-    async def open_total(self, shown: PlanFilter) -> int:
-        """The length of ``open_plans``' list, without ordering it (the home page's tiles)."""
-        statement = self._open(
+    async def total(self, shown: PlanFilter) -> int:
+        """The length of ``plans``' list, without ordering it (the home page's tiles, the report)."""
+        statement = self._chosen(
             select(func.count(ActionPlan.id)).join(CareService, CareService.id == ActionPlan.service_id),
             shown,
             clock.today(),
         )
         return await self.db.scalar(statement) or 0
 
-    async def open_plans(
+    async def plans(
         self, shown: PlanFilter, *, number: int = 1, size: int = 25
     ) -> Page[tuple[ActionPlan, CareService, PlanProgress, SupportLevel | None]]:
-        """One page of the open plans in the viewer's area that ``shown`` picks, those with most
-        overdue actions first, each with its provider's support level above routine (council staff)."""
+        """One page of the plans in the viewer's area that ``shown`` picks, those with most overdue
+        actions first, each with its provider's support level above routine (council staff)."""
         today = clock.today()
         overdue = self._overdue_count(today)
-        statement = self._open(
+        statement = self._chosen(
             with_support_level(
                 select(ActionPlan, CareService).join(CareService, CareService.id == ActionPlan.service_id),
                 self.viewer,

@@ -6,7 +6,7 @@ autosave is a single-row update guarded by the row's version number.
 
 from datetime import datetime
 
-from sqlalchemy import Text, UniqueConstraint, false
+from sqlalchemy import Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from selfassess.choices import Choice
@@ -31,6 +31,9 @@ class AssessmentStatus(Choice):
 
 class SelfAssessment(Timestamped, table=True):
     __tablename__ = "self_assessment"
+    # A service's self-assessment for one period, latest first, with its status: a round's progress
+    # reads one index entry per service, however many years of self-assessments are kept.
+    __table_args__ = (Index("ix_self_assessment_period", "service_id", "period_label", "id", "status"),)
 
     id: int | None = Field(default=None, primary_key=True)
     service_id: int = Field(foreign_key="care_service.id", index=True)

@@ -115,7 +115,7 @@ class Home:
         serious = await Concerns(self.db, self.viewer).total(
             status=ConcernStatus.OPEN, severities=SEVERITY_FILTERS[HIGH_OR_CRITICAL]
         )
-        mine, area = await plans.open_total(overdue_mine), await plans.open_total(overdue_all)
+        mine, area = await plans.total(overdue_mine), await plans.total(overdue_all)
         return [
             Tile(
                 await visits.total(to_carry_out),

@@ -99,6 +99,11 @@ def in_force(period: type[RatingPeriod], on: date) -> ColumnElement[bool]:
     return and_(period.valid_from <= on, period.valid_to > on)
 
 
+def _moved(what: str, now: type[RatingPeriod], then: type[RatingPeriod]) -> ColumnElement[bool]:
+    """Improved: ranked higher now than then; declined: lower."""
+    return now.rank > then.rank if what == IMPROVED else now.rank < then.rank
+
+
 class QualityPicture:
     def __init__(self, db: AsyncSession, viewer: User, today: date) -> None:
         self.db = db
@@ -154,6 +159,14 @@ class QualityPicture:
                 ),
                 filters,
             ).where(~rated)
+        if what in (IMPROVED, DECLINED):
+            assert since is not None
+            statement, now, then = self._then_and_now(filters, source, on, since)
+            return (
+                statement.add_columns(Organisation.name, now.rating_key, then.rating_key)
+                .join(Organisation, Organisation.id == CareService.provider_id)
+                .where(_moved(what, now, then))
+            )
         now = aliased(RatingPeriod)
         statement = self._covered(
             select(CareService, Organisation.name, now.rating_key)
@@ -163,13 +176,6 @@ class QualityPicture:
         ).where(in_force(now, on))
         if what == GOOD:
             return statement.add_columns(null()).where(now.good_or_better.is_(True))
-        if what in (IMPROVED, DECLINED):
-            assert since is not None
-            then = aliased(RatingPeriod)
-            statement = statement.add_columns(then.rating_key).join(
-                then, and_(self._periods(then, source, filters), in_force(then, since))
-            )
-            return statement.where(now.rank > then.rank if what == IMPROVED else now.rank < then.rank)
         if what == BELOW_GOOD:
             return statement.add_columns(null()).where(
                 exists()
@@ -183,6 +189,20 @@ class QualityPicture:
                 .correlate(now)
             )
         return statement.add_columns(null())
+
+    def _then_and_now(
+        self, filters: Filters, source: RatingSource, on: date, since: date
+    ) -> tuple[Select, type[RatingPeriod], type[RatingPeriod]]:  # type: ignore[type-arg]
+        """Services rated on both days, joined to the ratings in force on ``on`` (``now``) and on
+        ``since`` (``then``)."""
+        now, then = aliased(RatingPeriod), aliased(RatingPeriod)
+        statement = self._covered(
+            select(CareService)
+            .join(now, and_(self._periods(now, source, filters), in_force(now, on)))
+            .join(then, and_(self._periods(then, source, filters), in_force(then, since))),
+            filters,
+        )
+        return statement, now, then  # type: ignore[return-value]
 
     async def services_covered(self, filters: Filters) -> int:
         return await self.db.scalar(self._covered(select(func.count(CareService.id)), filters)) or 0
@@ -302,8 +322,16 @@ class QualityPicture:
         return counts
 
     async def movement(self, filters: Filters, source: RatingSource, since: date, on: date) -> Movement:
-        arguments = {"filters": filters, "source": source, "on": on, "since": since}
-        return Movement(await self.count(IMPROVED, **arguments), await self.count(DECLINED, **arguments))
+        """Improved and declined in one aggregate over the IMPROVED and DECLINED selections' join."""
+        statement, now, then = self._then_and_now(filters, source, on, since)
+        row = (
+            await self.db.execute(
+                statement.with_only_columns(
+                    *(func.count(case((_moved(what, now, then), 1))) for what in (IMPROVED, DECLINED))
+                )
+            )
+        ).one()
+        return Movement(row[0], row[1])
 
     async def statements_below_good(
         self, filters: Filters, on: date, limit: int = 10

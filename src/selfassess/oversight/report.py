@@ -4,14 +4,22 @@ aggregate over the quarter, scoped to the viewer's council. The page and the CSV
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import Organisation, User
-from selfassess.actions.models import Action, ActionPlan, PlanStatus, overdue_condition
+from selfassess.actions.models import (
+    Action,
+    ActionPlan,
+    PlanStatus,
+    completed_between,
+    completed_on_time_condition,
+    overdue_condition,
+)
+from selfassess.actions.service import ActionPlans, PlanFilter
 from selfassess.oversight.models import RatingSource
 from selfassess.oversight.quality import Filters, Movement, QualityPicture
 from selfassess.oversight.service import Coverage, Oversight
@@ -20,7 +28,6 @@ from selfassess.oversight.trend import Quarter, QuarterFigures, as_at
 from selfassess.providers.models import CareService
 from selfassess.settings import Settings
 from selfassess.visits.concerns import Concerns, Received
-from selfassess.visits.models import VisitType
 from selfassess.visits.service import VisitFilter, Visits
 
 
@@ -42,9 +49,9 @@ class QuarterlyReport:
     movement_since: date
     visits_by_type: list[Count]
     coverage: Coverage
-    services_due: int
-    plans_submitted: int
-    plans_on_time: int
+    services_due: Count
+    plans_submitted: Count
+    plans_on_time: Count
     actions_completed: int
     actions_on_time: int
     overdue_by_provider: list[Count]
@@ -80,9 +87,13 @@ class QuarterlyReport:
                 "services visited within their interval now",
                 f"{self.coverage.within_interval} of {self.coverage.services}",
             ],
-            ["Visit programme", "services due a visit by the end of the quarter", str(self.services_due)],
-            ["Action plans", "submitted in the quarter", str(self.plans_submitted)],
-            ["Action plans", "submitted by the date set", str(self.plans_on_time)],
+            [
+                "Visit programme",
+                "services due a visit by the end of the quarter",
+                str(self.services_due.value),
+            ],
+            ["Action plans", "submitted in the quarter", str(self.plans_submitted.value)],
+            ["Action plans", "submitted by the date set", str(self.plans_on_time.value)],
             ["Actions", "completed in the quarter", str(self.actions_completed)],
             ["Actions", "completed by their due date", str(self.actions_on_time)],
         ]
@@ -102,15 +113,6 @@ class QuarterlyReport:
         return lines
 
 
-def _day_of(column):  # type: ignore[no-untyped-def]
-    """The date part of a stored time, the same on SQLite and PostgreSQL."""
-    return func.date(column)
-
-
-def _within(column, starts: date, ends: date):  # type: ignore[no-untyped-def]
-    return and_(_day_of(column) >= starts, _day_of(column) <= ends)
-
-
 async def quarterly_report(
     db: AsyncSession, viewer: User, settings: Settings, quarter: Quarter, today: date
 ) -> QuarterlyReport:
@@ -121,35 +123,18 @@ async def quarterly_report(
     movement_since = quarter.previous().end
     scope = picture.services.scope
 
-    visits = Visits(db, viewer, settings)
-    visit_lists = [
-        (kind, VisitFilter(visit_type=kind, carried_out=True, scheduled_from=starts, scheduled_to=ends))
-        for kind in VisitType
-    ]
-    plans = (
-        await db.execute(
-            scope(
-                select(
-                    func.count(ActionPlan.id),
-                    func.count(
-                        case((_day_of(ActionPlan.submitted_at) <= func.date(ActionPlan.provider_due), 1))
-                    ),
-                )
-                .join(CareService, CareService.id == ActionPlan.service_id)
-                .where(ActionPlan.submitted_at.is_not(None), _within(ActionPlan.submitted_at, starts, ends))
-            )
-        )
-    ).one()
+    visits_carried_out = VisitFilter(carried_out=True, scheduled_from=starts, scheduled_to=ends)
+    visit_totals = await Visits(db, viewer, settings).totals_by_type(visits_carried_out)
+    plans = ActionPlans(db, viewer, settings)
+    plans_submitted = PlanFilter(submitted_from=starts, submitted_to=ends)
+    plans_on_time = replace(plans_submitted, on_time=True)
     actions = (
         await db.execute(
             scope(
-                select(
-                    func.count(Action.id),
-                    func.count(case((_day_of(Action.completed_at) <= func.date(Action.due_date), 1))),
-                )
+                select(func.count(Action.id), func.count(case((completed_on_time_condition(), 1))))
                 .join(ActionPlan, ActionPlan.id == Action.plan_id)
                 .join(CareService, CareService.id == ActionPlan.service_id)
-                .where(Action.completed_at.is_not(None), _within(Action.completed_at, starts, ends))
+                .where(completed_between(starts, ends))
             )
         )
     ).one()
@@ -175,13 +160,19 @@ async def quarterly_report(
         movement=await picture.movement(Filters(), RatingSource.COUNCIL, movement_since, ends),
         movement_since=movement_since,
         visits_by_type=[
-            Count(kind.label, await visits.total(shown), f"/visits?{shown.query}")
-            for kind, shown in visit_lists
+            Count(kind.label, total, f"/visits?{replace(visits_carried_out, visit_type=kind).query}")
+            for kind, total in visit_totals.items()
         ],
         coverage=await oversight.coverage(today),
-        services_due=await oversight.due_count(ends),
-        plans_submitted=plans[0],
-        plans_on_time=plans[1],
+        services_due=Count(
+            "due a visit", await oversight.due_count(ends), f"/oversight/programme?until={ends.isoformat()}"
+        ),
+        plans_submitted=Count(
+            "submitted in the quarter", await plans.total(plans_submitted), f"/plans?{plans_submitted.query}"
+        ),
+        plans_on_time=Count(
+            "submitted by the date set", await plans.total(plans_on_time), f"/plans?{plans_on_time.query}"
+        ),
         actions_completed=actions[0],
         actions_on_time=actions[1],
         overdue_by_provider=[Count(name, count) for name, count in overdue],

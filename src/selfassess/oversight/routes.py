@@ -32,6 +32,7 @@ from selfassess.providers.dependencies import service_dependency
 from selfassess.providers.models import CareService, ServiceType
 from selfassess.settings import Settings
 from selfassess.web.filters import FilterField, read_filters
+from selfassess.web.forms import day_or_none
 from selfassess.web.guards import requires_council_staff
 from selfassess.web.pdf import pdf_response
 from selfassess.web.rendering import csv_response, render, see_other
@@ -451,9 +452,11 @@ class ProgrammeController(Controller):
         service_type: FromQuery[str] = "",
         provider_id: FromQuery[str] = "",
         months: FromQuery[int] = 3,
+        until: FromQuery[str] = "",
         page: FromQuery[int] = 1,
     ) -> Template:
-        """Services due or overdue a visit over the next months, by month and officer, and coverage."""
+        """Services due or overdue a visit over the next months (or by the day ``until``, as the
+        quarterly report counts them), by month and officer, and coverage."""
         filters, errors, filter_fields = await read_register_filters(
             oversight, "", officer_id, service_type, provider_id, with_band=False
         )
@@ -461,21 +464,25 @@ class ProgrammeController(Controller):
             errors.append("Show between 1 and 24 months ahead.")
             months = 3
         today = clock.today()
-        until = add_months(today.replace(day=1), months) - timedelta(days=1)
+        chosen_until = day_or_none(until) if until else None
+        if until and chosen_until is None:
+            errors.append("The date must be a date such as 2026-03-31.")
+        due_by = chosen_until or add_months(today.replace(day=1), months) - timedelta(days=1)
         return render(
             request,
             "oversight/programme.html",
             {
-                "rows": await oversight.programme(filters, until, number=page),
-                "loads": await oversight.by_month(filters, today, until),
+                "rows": await oversight.programme(filters, due_by, number=page),
+                "loads": await oversight.by_month(filters, today, due_by),
                 "coverage": await oversight.coverage(today),
                 "filters": filters,
                 "errors": errors,
                 "filter_fields": filter_fields,
                 "months": months,
-                "until": until,
+                "until": due_by,
                 "today": today,
-                "query": _register_query(filters) + f"&months={months}",
+                "query": _register_query(filters)
+                + (f"&until={chosen_until.isoformat()}" if chosen_until else f"&months={months}"),
                 "assessed_at": await oversight.assessed_at(),
                 "band_labels": BAND_LABELS,
             },

@@ -140,8 +140,7 @@ class Oversight:
         matching = self._matching(select(ServiceRisk.service_id), filters)
         rows = self.listing(filters)
         if due_by is not None:
-            matching = matching.where(ServiceRisk.next_visit_due <= due_by)
-            rows = rows.where(ServiceRisk.next_visit_due <= due_by)
+            matching, rows = _due_by(matching, due_by), _due_by(rows, due_by)
         page, total, number = await fetch_page(
             self.db, rows, *order, number=number, size=size, counted=matching
         )
@@ -178,11 +177,14 @@ class Oversight:
         )
         year, month = extract("year", due), extract("month", due)
         statement = (
-            self._matching(
-                select(year, month, CareService.assigned_officer_id, officer.full_name, func.count()), filters
+            _due_by(
+                self._matching(
+                    select(year, month, CareService.assigned_officer_id, officer.full_name, func.count()),
+                    filters,
+                ),
+                until,
             )
             .outerjoin(officer, officer.id == CareService.assigned_officer_id)
-            .where(ServiceRisk.next_visit_due <= until)
             .group_by(year, month, CareService.assigned_officer_id, officer.full_name)
             .order_by(year, month, officer.full_name)
         )
@@ -199,8 +201,11 @@ class Oversight:
         return Coverage(row[0], row[1])
 
     async def due_count(self, until: date) -> int:
-        """Services whose next visit is due by ``until`` (overdue ones included)."""
-        statement = self._matching(select(func.count()), RegisterFilters()).where(
-            ServiceRisk.next_visit_due <= until
-        )
-        return await self.db.scalar(statement) or 0
+        """The length of the programme's list up to ``until``, unfiltered (the quarterly report)."""
+        counted = self._matching(select(func.count()), RegisterFilters())
+        return await self.db.scalar(_due_by(counted, until)) or 0
+
+
+def _due_by(statement: Select, until: date) -> Select:  # type: ignore[type-arg]
+    """The programme's rule: services whose next visit is due by ``until``, overdue ones included."""
+    return statement.where(ServiceRisk.next_visit_due <= until)

@@ -40,10 +40,11 @@ def _latest_status(round_: AssessmentRound):  # type: ignore[no-untyped-def]
 
 def progress_column(round_: AssessmentRound):  # type: ignore[no-untyped-def]
     """`rules.progress_of` in SQL, written from the rule itself so the two cannot disagree."""
-    status = _latest_status(round_)
+    # The simple CASE form evaluates the status subquery once per service, not once per branch.
     return case(
-        (status.is_(None), progress_of(None).value),
-        *[(status == value, progress_of(value).value) for value in AssessmentStatus],
+        {value: progress_of(value).value for value in AssessmentStatus},
+        value=_latest_status(round_),
+        else_=progress_of(None).value,
     )
 
 
@@ -192,14 +193,16 @@ class Rounds:
     async def _completion(
         self, round_: AssessmentRound, by: str | None
     ) -> list[tuple[object, int, int, int]]:
+        """(key, then a count per `Progress`) for each value of ``by`` (one row for None). Grouped by
+        progress, so each service's progress is worked out once."""
         scope = self._in_round(round_)
-        counts = [
-            func.coalesce(func.sum(case((scope.c.progress == p.value, 1), else_=0)), 0) for p in Progress
-        ]
-        if by is None:
-            return [("", *(await self.db.execute(select(*counts))).one())]
-        key = scope.c[by]
-        return [tuple(row) for row in await self.db.execute(select(key, *counts).group_by(key))]
+        keys = [scope.c[by]] if by else []
+        counts: dict[object, dict[str, int]] = {} if by else {"": {}}
+        for *key, progress, count in await self.db.execute(
+            select(*keys, scope.c.progress, func.count()).group_by(*keys, scope.c.progress)
+        ):
+            counts.setdefault(key[0] if by else "", {})[progress] = count
+        return [(key, *(found.get(p.value, 0) for p in Progress)) for key, found in counts.items()]
 
     async def totals(self, round_: AssessmentRound) -> Completion:
         (_, *counts), *_ = await self._completion(round_, None)

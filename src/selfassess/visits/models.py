@@ -43,6 +43,9 @@ class ConcernStatus(Choice):
 
 
 class Concern(Timestamped, table=True):
+    # A quarter's concerns by source and severity (the quarterly report) from this index alone.
+    __table_args__ = (Index("ix_concern_received", "received_on", "service_id", "source", "severity"),)
+
     id: int | None = Field(default=None, primary_key=True)
     service_id: int = Field(foreign_key="care_service.id", index=True)
     source: ConcernSource = Field(sa_type=enum_type(ConcernSource))
@@ -106,6 +109,13 @@ class VisitStatus(Choice):
 
 
 class Visit(Timestamped, table=True):
+    __table_args__ = (
+        # Visits by date, with what the lists filter and count on: a quarter's visits (the quarterly
+        # report) or the last few months' (the visits list) are read from this index alone, so their
+        # cost is the window's visits, however many years of visits are kept.
+        Index("ix_visit_by_date", "scheduled_for", "service_id", "status", "visit_type", "officer_id", "id"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     service_id: int = Field(foreign_key="care_service.id", index=True)
     framework_version_id: int = Field(foreign_key="framework_version.id")

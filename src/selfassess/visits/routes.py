@@ -3,7 +3,6 @@ report and factual accuracy, publication."""
 
 from __future__ import annotations
 
-from datetime import date
 from functools import partial
 from typing import Any
 
@@ -40,7 +39,7 @@ from selfassess.visits.rules import VisitCommand, before_visit_day, current_step
 from selfassess.visits.service import ScoresMissing, VisitFilter, Visits
 from selfassess.visits.tested import tested_assessment
 from selfassess.web.dependencies import record_and_parent
-from selfassess.web.forms import Form, bind
+from selfassess.web.forms import Form, bind, day_or_none
 from selfassess.web.guards import requires_council_staff, requires_provider
 from selfassess.web.pdf import pdf_response
 from selfassess.web.rendering import form_failed, render, see_other
@@ -185,14 +184,6 @@ class ServiceVisitsController(Controller):
         )
 
 
-def _day_or_none(value: str) -> date | None:
-    """A date from the address, or no limit when it is not one (the list then shows more, never a 500)."""
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
-
-
 class VisitListController(Controller):
     path = "/visits"
     tags = ["visits"]
@@ -215,6 +206,8 @@ class VisitListController(Controller):
         scheduled_to: FromQuery[str] = "",
         page: FromQuery[int] = 1,
     ) -> Template:
+        """The visits a filter picks; with no filter at all, the recent and upcoming ones (a list
+        that does not grow with years of history)."""
         chosen = VisitStatus(status) if status in VisitStatus._value2member_map_ else None
         shown = VisitFilter(
             chosen,
@@ -223,9 +216,11 @@ class VisitListController(Controller):
             points_to_answer,
             VisitType(visit_type) if visit_type in VisitType._value2member_map_ else None,
             carried_out,
-            _day_or_none(scheduled_from),
-            _day_or_none(scheduled_to),
+            day_or_none(scheduled_from),
+            day_or_none(scheduled_to),
         )
+        if not set(request.query_params) - {"page"}:
+            shown = VisitFilter.recent_and_upcoming(clock.today())
         return render(
             request,
             "visits/visits.html",

@@ -9,7 +9,7 @@ its report is shared.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -84,6 +84,8 @@ NO_MORE_POINTS = "factual_accuracy.no_more_points"
 # comes after this one (README, "Slice order"); a visit's page only links to its plan.
 _ACTION_PLAN = table("action_plan", column("id", Integer), column("visit_id", Integer))
 
+RECENT_DAYS = 90  # how far back the visits list reaches when nothing is chosen
+
 
 @dataclass(frozen=True)
 class VisitRow:
@@ -130,6 +132,12 @@ class VisitFilter:
     carried_out: bool = False
     scheduled_from: date | None = None
     scheduled_to: date | None = None
+
+    @classmethod
+    def recent_and_upcoming(cls, today: date) -> VisitFilter:
+        """The visits list with nothing chosen: visits from ``RECENT_DAYS`` ago onwards, so that the
+        list and its count cover a few months, however many years of visits the council keeps."""
+        return cls(scheduled_from=today - timedelta(days=RECENT_DAYS))
 
     def conditions(self, viewer: User) -> list[Any]:
         conditions: list[Any] = (
@@ -256,6 +264,22 @@ class Visits:
             )
             or 0
         )
+
+    async def totals_by_type(self, shown: VisitFilter) -> dict[VisitType, int]:
+        """The length of the list ``shown`` picks for each type of visit (``replace(shown,
+        visit_type=kind)``), in one statement: the quarterly report's visit counts."""
+        self._require_council_staff()
+        every_type = replace(shown, visit_type=None)
+        rows = await self.db.execute(
+            self.services.scope(
+                select(Visit.visit_type, func.count(Visit.id))
+                .join(CareService, CareService.id == Visit.service_id)
+                .where(*every_type.conditions(self.viewer))
+                .group_by(Visit.visit_type)
+            )
+        )
+        counts = dict(rows.all())
+        return {kind: counts.get(kind, 0) for kind in VisitType}
 
     async def page(self, shown: VisitFilter, *, number: int = 1, size: int = 25) -> Page[VisitRow]:
         """The council's visits that ``shown`` picks, the viewer's own first, then by date."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -110,3 +111,12 @@ def _message(problem: Any, title: str) -> str:
     if kind == "value_error":
         return str(ctx.get("error", problem["msg"]))
     return f"{title}: {problem['msg']}"
+
+
+def day_or_none(value: str) -> date | None:
+    """A date from a list's address, or no limit when it is not one (the list then shows more,
+    never a 500)."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
