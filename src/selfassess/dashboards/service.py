@@ -115,7 +115,7 @@ class Home:
         serious = await Concerns(self.db, self.viewer).total(
             status=ConcernStatus.OPEN, severities=SEVERITY_FILTERS[HIGH_OR_CRITICAL]
         )
-        mine, area = await plans.open_total(overdue_mine), await plans.open_total(overdue_all)
+        area, mine = await plans.open_totals(overdue_all)  # mine: the count of ``overdue_mine``'s list
         return [
             Tile(
                 await visits.total(to_carry_out),
