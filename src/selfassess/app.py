@@ -239,12 +239,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
 
-def create_served_app() -> Litestar:
+def create_served_app(settings: Settings | None = None) -> Litestar:
     """What ``selfassess serve`` runs in each worker. Once it has started, the objects that live as
     long as the process (modules, classes, tables, routes: ~300,000) are frozen out of the garbage
     collector's sight, so that its full collections, which stop the worker's event loop, walk only
     what requests left behind (measured: 100-140 ms a full collection before, see bench/README.md)."""
-    app = create_app()
+    app = create_app(settings)
     app.on_startup.append(_freeze_long_lived_objects)
     return app
 
