@@ -93,6 +93,7 @@ def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         password_hash_memory_kib=1024,
         password_hash_time_cost=1,
         base_url="http://testserver.local",
+        webhook_allow_private_targets=True,  # webhooks go to a receiver on 127.0.0.1
     )
     alembic_command.upgrade(alembic_config(settings), "head")
     yield settings
@@ -246,6 +247,7 @@ def cli_environment(settings: Settings, smtp_port: int, monkeypatch: pytest.Monk
     monkeypatch.setenv("SELFASSESS_SMTP_PORT", str(smtp_port))
     monkeypatch.setenv("SELFASSESS_PASSWORD_HASH_MEMORY_KIB", str(settings.password_hash_memory_kib))
     monkeypatch.setenv("SELFASSESS_PASSWORD_HASH_TIME_COST", str(settings.password_hash_time_cost))
+    monkeypatch.setenv("SELFASSESS_WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

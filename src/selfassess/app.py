@@ -218,6 +218,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={
             "settings": Provide(lambda: settings, sync_to_thread=False),
             **accounts_routes.dependencies,
+            **actions_routes.app_dependencies,
         },
         exception_handlers=exception_handlers,
         after_exception=[identify_signed_in(session_backend.load_from_connection, retrieve_user)],

@@ -233,7 +233,7 @@ async def load_demo(db: AsyncSession, settings: Settings) -> DemoLogins:
         await add_demo_visits(db, demo, settings)
         await add_demo_plan(db, demo, settings)
         await add_demo_oversight(db, demo, settings)
-        await add_demo_api(db, demo)
+        await add_demo_api(db, demo, settings)
         await add_demo_regulator(db, demo, settings)
         await add_demo_round(db, demo, settings)
         await add_demo_queues(db, demo, settings)

@@ -131,6 +131,14 @@ class Settings(BaseSettings):
     cqc_max_backoff_seconds: float = Field(default=60.0, ge=0, description="Longest wait before a retry.")
     cqc_page_size: int = Field(default=500, ge=1, le=1000, description="Locations asked for per page.")
 
+    # --- webhooks --------------------------------------------------------------------------------
+    webhook_allow_private_targets: bool = Field(
+        default=False,
+        description="Let webhooks go to http:// and to loopback, private or link-local addresses "
+        "(a receiver on this machine, in tests and development). Off, they go only to https:// "
+        "addresses on the internet, so a webhook cannot reach the database or a cloud metadata service.",
+    )
+
     @field_validator("data_dir", "templates_dir", "static_dir", "migrations_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:

@@ -23,6 +23,7 @@ _BODIES: dict[str, dict[str, Any]] = {
     "answers": {"version": 0, "score": 3, "narrative": "Ours now", "improvement_plan": ""},
     "status": {"status": "in_progress", "version": 0, "reason": ""},
     "notes": {"text": "A note from elsewhere"},
+    "decision": {"accept": True, "comment": "From elsewhere"},
     "more-time": {"proposed_due_date": "2099-01-01", "reason": "From elsewhere"},
 }
 

@@ -144,6 +144,16 @@ async def test_visits_comparison_and_the_plan_through_the_same_rules_as_the_page
     stored = await db.get_one(Action, other["id"], populate_existing=True)
     assert stored.proposed_due_date == date.today() + timedelta(days=200)
 
+    decision = f"{other_base}/more-time/decision"
+    provider_decides = await call(client, "POST", decision, provider, json={"accept": True})
+    assert provider_decides.status_code in (400, 403), "only an officer decides, as on the page"
+    unexplained = await call(client, "POST", decision, officer, json={"accept": False})
+    assert unexplained.status_code == 400 and "Say why" in unexplained.text
+    accepted = await call(client, "POST", decision, officer, json={"accept": True, "comment": "Fine"})
+    assert accepted.status_code == 200 and accepted.json()["due_date"] == later
+    again = await call(client, "POST", decision, officer, json={"accept": True})
+    assert again.status_code == 400, "nothing left to decide"
+
 
 async def test_concerns_are_for_council_staff_only(
     client: Browser, db: AsyncSession, world: factories.World

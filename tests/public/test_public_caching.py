@@ -3,13 +3,16 @@ published in that council; signed-in pages are never cached."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess.oversight.risk import DEFAULT_WEIGHTS
 from selfassess.settings import Settings
 from tests import factories
 from tests.actions.helpers import published_visit
-from tests.support import Browser
+from tests.support import Browser, text_of
 
 pytestmark = pytest.mark.usefixtures("frameworks")
 
@@ -48,3 +51,39 @@ async def test_signed_in_pages_are_never_cached(client: Browser, world: factorie
     home = await client.get("/")
     assert home.status_code == 200
     assert "etag" not in home.headers and "public" not in home.headers.get("cache-control", "")
+
+
+async def test_a_suspension_shown_or_hidden_by_the_councils_setting_is_a_new_page(
+    client: Browser, browsers, world: factories.World
+) -> None:  # type: ignore[no-untyped-def]
+    """Whether a suspension of new placements shows is the council's oversight setting: a browser
+    holding the page from before the setting changed must not be told it is still current."""
+    service_page = f"/public/{world.council_a.slug}/services/{world.alpha.id}"
+    async with browsers() as officer:
+        await officer.login(world.officer_a.email)
+        decided = await officer.post(
+            f"/oversight/support/providers/{world.provider_1.id}",
+            {
+                "level": "suspension",
+                "reason": "Two safeguarding concerns in a month",
+                "review_on": (date.today() + timedelta(days=30)).isoformat(),
+            },
+        )
+        assert decided.status_code == 200
+    await client.get("/public")
+    before = await client.get(service_page)
+    assert "suspended new placements" not in text_of(before.text), "not published yet"
+
+    async with browsers() as admin:
+        await admin.login(world.admin_a.email)
+        months = ("outstanding", "good", "requires_improvement", "inadequate", "unrated", "high_risk")
+        form = {
+            **{f"months_{rating}": "12" for rating in months},
+            **{f"weight_{key}": str(value) for key, value in DEFAULT_WEIGHTS.items()},
+        }
+        saved = await admin.post("/admin/oversight", {**form, "publish_suspensions": "true"})
+        assert "Oversight settings saved" in text_of(saved.text)
+
+    after = await client.get(service_page, headers={"If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200 and after.headers["etag"] != before.headers["etag"]
+    assert "Council A has suspended new placements with Provider One" in text_of(after.text)

@@ -368,9 +368,11 @@ async def foreign_token(scene: Scene) -> Foreign:
 
 async def foreign_webhook(scene: Scene) -> Foreign:
     """Council A's webhook, with its signing secret: for Council A's admins only."""
+    from selfassess.settings import Settings
     from selfassess.webhooks.service import Webhooks
 
-    hook = await Webhooks(scene.db, scene.world.admin_a).register(
+    settings = Settings(_env_file=None, webhook_allow_private_targets=True)  # no address lookup
+    hook = await Webhooks(scene.db, scene.world.admin_a, settings).register(
         url="https://alpha-hooks.example/selfassess", events=[HookEvent.REPORT_PUBLISHED]
     )
     return Foreign(hook.id, ("alpha-hooks.example", hook.secret))

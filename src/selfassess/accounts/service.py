@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from selfassess.accounts.audit import AUDIT_EVENT_LABELS, audit_event_label, record_audit
+from selfassess.accounts.hooks import AccountEmail, account_email_written
 from selfassess.accounts.models import (
     AccountLink,
     AuditEvent,
@@ -33,8 +34,6 @@ from selfassess.accounts.rules import Account, AccountChange, Manager, account_r
 from selfassess.accounts.schemas import UserForm
 from selfassess.db import Page, contains_any, fetch_page, session_factory, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
-from selfassess.notifications.sealed import seal
-from selfassess.notifications.service import queue_email
 from selfassess.settings import Settings
 
 logger = logging.getLogger("selfassess.accounts")
@@ -370,8 +369,9 @@ async def send_account_link(
     settings: Settings,
     sent_by: User | None = None,
 ) -> AccountLink:
-    """Queue an e-mail with a single-use link to set a password. Earlier unused links of the
-    same person stop working: only the newest is good. Nothing is committed here."""
+    """Queue an e-mail with a single-use link to set a password (the notifications slice puts it in
+    the outbox, through the ``account_email_written`` hook). Earlier unused links of the same
+    person stop working: only the newest is good. Nothing is committed here."""
     now = utcnow()
     await db.execute(
         update(AccountLink)
@@ -412,12 +412,15 @@ async def send_account_link(
         f"The link works once, for {_lifetime_text(lifetime)}. If you did not expect this e-mail, "
         "you can ignore it: nothing changes until the link is used."
     )
-    await queue_email(
+    await account_email_written.announce(
         db,
-        to=user.email,
-        subject=subject,
-        body=seal(body, settings.secret),
-        dedupe_key=f"account-link:{link.id}",
+        AccountEmail(
+            to=user.email,
+            subject=subject,
+            body=body,
+            dedupe_key=f"account-link:{link.id}",
+            sealing_key=settings.secret,
+        ),
     )
     record_audit(
         db,

@@ -15,6 +15,7 @@ from litestar.plugins.flash import flash
 from litestar.plugins.htmx import ClientRefresh, HTMXRequest
 from litestar.response import Redirect, Template
 from pydantic import BaseModel
+from sqlalchemy import ScalarSelect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess import clock
@@ -23,13 +24,22 @@ from selfassess.actions.forms import ActionForm, CommentForm, DecisionForm, DueD
 from selfassess.actions.models import ActionPlan, PlanStatus
 from selfassess.actions.rulebook import STATUS_COMMANDS, Command
 from selfassess.actions.rules import Priority
-from selfassess.actions.service import ActionChanges, ActionPlans, ActionsShown, PlanFilter, PlanIncomplete
+from selfassess.actions.service import (
+    ActionChanges,
+    ActionPlans,
+    ActionsShown,
+    PlanFilter,
+    PlanIncomplete,
+    overdue_actions_per_service,
+)
 from selfassess.attachments.responses import download
 from selfassess.errors import Conflict, Invalid, NotFound
 from selfassess.providers.dependencies import service_dependency
 from selfassess.providers.models import CareService
 from selfassess.settings import Settings
-from selfassess.visits.service import Visits
+from selfassess.visits.models import Visit
+from selfassess.visits.routes import visit_dependencies
+from selfassess.web.dependencies import record_and_parent
 from selfassess.web.forms import Form, bind
 from selfassess.web.guards import requires_council_staff
 from selfassess.web.pdf import pdf_response
@@ -49,27 +59,25 @@ async def provide_plans(
 dependencies = {"plans": Provide(provide_plans)}
 
 
-async def provide_plan_in_view(
+def provide_overdue_actions() -> ScalarSelect[int]:
+    return overdue_actions_per_service(clock.today())
+
+
+# Given to every page (see app.py): the services list, in the earlier providers slice, counts each
+# service's overdue actions by this slice's rule.
+app_dependencies = {"overdue_actions": Provide(provide_overdue_actions, sync_to_thread=False)}
+
+
+async def provide_plan_and_service(
     plans: NamedDependency[ActionPlans], plan_id: FromPath[int]
 ) -> tuple[ActionPlan, CareService]:
-    """The plan of the path and its service, scoped to the viewer before the handler runs (404 when
-    the viewer may not see it), loaded once for both of the dependencies below."""
+    """The plan of the path and its service, scoped to the viewer (404 when the viewer may not see it)."""
     return await plans.get(plan_id)
-
-
-async def provide_plan(plan_in_view: NamedDependency[tuple[ActionPlan, CareService]]) -> ActionPlan:
-    return plan_in_view[0]
-
-
-async def provide_plan_service(plan_in_view: NamedDependency[tuple[ActionPlan, CareService]]) -> CareService:
-    return plan_in_view[1]
 
 
 plan_dependencies = {
     **dependencies,
-    "plan_in_view": Provide(provide_plan_in_view),
-    "plan": Provide(provide_plan),
-    "service": Provide(provide_plan_service),
+    **record_and_parent(provide_plan_and_service, record="plan", parent="service"),
 }
 
 
@@ -105,13 +113,16 @@ class GeneratePlanController(Controller):
     tags = ["actions"]
     include_in_schema = False
     guards = [requires_council_staff]
-    dependencies = dependencies
+    dependencies = {**dependencies, **visit_dependencies}
 
     @post()
     async def generate(
-        self, request: HTMXRequest, plans: NamedDependency[ActionPlans], visit_id: FromPath[int]
+        self,
+        request: HTMXRequest,
+        plans: NamedDependency[ActionPlans],
+        visit: NamedDependency[Visit],
+        service: NamedDependency[CareService],
     ) -> Redirect:
-        visit, service = await Visits(plans.db, plans.viewer, plans.settings).get(visit_id)
         plan = await plans.generate(visit, service)
         flash(
             request,

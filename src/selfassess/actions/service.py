@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, Select, case, func, select, true
+from sqlalchemy import ColumnElement, ScalarSelect, Select, case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -77,6 +77,21 @@ def add_months(day: date, months: int) -> date:
         except ValueError:
             continue
     return day.replace(year=year, month=month, day=28)
+
+
+def overdue_actions_per_service(today: date) -> ScalarSelect[int]:
+    """How many actions of a service's agreed plans are overdue, correlated to CareService: the
+    services list (providers, an earlier slice) shows it, by the same rule as every overdue flag."""
+    return (
+        select(func.count(Action.id))
+        .join(ActionPlan, ActionPlan.id == Action.plan_id)
+        .where(
+            ActionPlan.service_id == CareService.id,
+            ActionPlan.status == PlanStatus.AGREED,
+            overdue_condition(today),
+        )
+        .scalar_subquery()
+    )
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.db import utcnow
+from selfassess.settings import Settings
 from selfassess.tokens.service import issue_token
 from selfassess.webhooks.models import HookEvent
 from selfassess.webhooks.service import Webhooks
@@ -16,7 +17,7 @@ from selfassess.webhooks.service import Webhooks
 DEMO_API_TOKEN = "sa_demo-northbridge-bi-read-only"
 
 
-async def add_demo_api(db: AsyncSession, demo) -> None:  # type: ignore[no-untyped-def]
+async def add_demo_api(db: AsyncSession, demo, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     admin = demo.users["admin"]
     await issue_token(
         db,
@@ -27,7 +28,7 @@ async def add_demo_api(db: AsyncSession, demo) -> None:  # type: ignore[no-untyp
         ip=None,
         secret=DEMO_API_TOKEN,
     )
-    await Webhooks(db, admin).register(
+    await Webhooks(db, admin, settings).register(
         url="https://bi.northbridge.example/hooks/selfassess",
         events=[HookEvent.REPORT_PUBLISHED, HookEvent.ACTION_VERIFIED, HookEvent.PLAN_OVERDUE],
     )

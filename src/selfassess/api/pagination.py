@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
@@ -71,3 +73,34 @@ async def keyset_page(
     rows = rows[:limit]
     last = rows[-1][0]
     return rows, _encode(getattr(last, updated_at.key), getattr(last, row_id.key))
+
+
+@dataclass(frozen=True)
+class PageAsked:
+    """The page a caller asked for (``limit``, ``cursor``, ``updated_since``), read once from the
+    query string for every list."""
+
+    limit: int
+    cursor: str | None
+    updated_since: datetime | None
+
+    async def listing(
+        self,
+        db: AsyncSession,
+        statement: Select[Any],
+        *,
+        updated_at: Any,
+        row_id: Any,
+        item: Callable[[Row[Any]], T],
+    ) -> Listing[T]:
+        """One page of an already scoped statement, each row shaped by ``item``."""
+        rows, next_cursor = await keyset_page(
+            db,
+            statement,
+            updated_at=updated_at,
+            row_id=row_id,
+            limit=self.limit,
+            cursor=self.cursor,
+            updated_since=self.updated_since,
+        )
+        return Listing(items=[item(row) for row in rows], next_cursor=next_cursor)

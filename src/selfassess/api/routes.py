@@ -14,6 +14,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.openapi.spec import Example
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess import clock
@@ -23,7 +24,7 @@ from selfassess.actions.rules import is_overdue
 from selfassess.actions.service import ActionPlans
 from selfassess.api import schemas
 from selfassess.api.auth import writes_need_permission
-from selfassess.api.pagination import Listing, keyset_page
+from selfassess.api.pagination import Listing, PageAsked
 from selfassess.assessments.models import SelfAssessment, SelfAssessmentAnswer
 from selfassess.assessments.service import AnswerConflict, SelfAssessments
 from selfassess.comparison.service import Comparisons
@@ -44,7 +45,8 @@ from selfassess.settings import Settings
 from selfassess.visits.concerns import Concerns
 from selfassess.visits.models import Concern, Visit
 from selfassess.visits.schemas import ConcernPublic
-from selfassess.visits.service import Visits
+from selfassess.visits.service import Visits, latest_published_rating
+from selfassess.web.dependencies import record_and_parent
 from selfassess.web.guards import requires_council_staff
 from selfassess.web.observability import current_request_id
 from selfassess.web.problems import problem_response, problem_responses
@@ -103,6 +105,14 @@ def _concerns(db_session: NamedDependency[AsyncSession], current_user: NamedDepe
     return Concerns(db_session, current_user)
 
 
+def _page_asked(
+    limit: FromQuery[Limit] = 50,
+    cursor: FromQuery[Cursor] = None,
+    updated_since: FromQuery[UpdatedSince] = None,
+) -> PageAsked:
+    return PageAsked(limit, cursor, updated_since)
+
+
 # --- the objects of the path, fetched and scoped to the caller before the handler runs (404) ------
 
 
@@ -112,16 +122,23 @@ async def _service_in_path(
     return await care_services.get(service_id)
 
 
+async def _listed_service_in_path(
+    care_services: NamedDependency[CareServices], service_id: FromPath[Id]
+) -> Row[Any]:
+    """The service of the path with its provider's name and latest published rating."""
+    return await care_services.listed(service_id, latest_published_rating())
+
+
 async def _assessment_in_path(
     assessments: NamedDependency[SelfAssessments], assessment_id: FromPath[Id]
-) -> SelfAssessment:
-    assessment, _ = await assessments.get(assessment_id)
-    return assessment
+) -> tuple[SelfAssessment, CareService]:
+    return await assessments.get(assessment_id)
 
 
-async def _visit_in_path(visits: NamedDependency[Visits], visit_id: FromPath[Id]) -> Visit:
-    visit, _ = await visits.get(visit_id)
-    return visit
+async def _visit_in_path(
+    visits: NamedDependency[Visits], visit_id: FromPath[Id]
+) -> tuple[Visit, CareService]:
+    return await visits.get(visit_id)
 
 
 async def _plan_in_path(
@@ -137,6 +154,7 @@ dependencies = {
     "plans": Provide(_plans, sync_to_thread=False),
     "comparisons": Provide(_comparisons, sync_to_thread=False),
     "concerns": Provide(_concerns, sync_to_thread=False),
+    "page_asked": Provide(_page_asked, sync_to_thread=False),
 }
 
 
@@ -188,32 +206,26 @@ def _concern(concern: Concern) -> ConcernPublic:
 class ServicesApi(Controller):
     path = "/services"
     tags = ["services"]
-    dependencies = {"service": Provide(_service_in_path)}
+    dependencies = {
+        "service": Provide(_service_in_path),
+        "listed_service": Provide(_listed_service_in_path),
+    }
 
     @get(summary="Care services you can see, with their latest published rating", responses=_READ_ERRORS)
     async def list_services(
-        self,
-        care_services: NamedDependency[CareServices],
-        limit: FromQuery[Limit] = 50,
-        cursor: FromQuery[Cursor] = None,
-        updated_since: FromQuery[UpdatedSince] = None,
+        self, care_services: NamedDependency[CareServices], page_asked: NamedDependency[PageAsked]
     ) -> Listing[schemas.ServiceOut]:
-        rows, next_cursor = await keyset_page(
+        return await page_asked.listing(
             care_services.db,
-            care_services.listing(),
+            care_services.listing(latest_published_rating()),
             updated_at=CareService.updated_at,
             row_id=CareService.id,
-            limit=limit,
-            cursor=cursor,
-            updated_since=updated_since,
+            item=lambda row: _service(*row),
         )
-        return Listing(items=[_service(*row) for row in rows], next_cursor=next_cursor)
 
     @get("/{service_id:int}", summary="One care service", responses=_READ_ERRORS)
-    async def get_service(
-        self, care_services: NamedDependency[CareServices], service_id: FromPath[Id]
-    ) -> schemas.ServiceOut:
-        return _service(*await care_services.listed(service_id))
+    async def get_service(self, listed_service: NamedDependency[Row[Any]]) -> schemas.ServiceOut:
+        return _service(*listed_service)
 
     @get(
         "/{service_id:int}/concerns",
@@ -287,30 +299,21 @@ class ServicesApi(Controller):
 class SelfAssessmentsApi(Controller):
     path = "/self-assessments"
     tags = ["self-assessments"]
-    dependencies = {"assessment": Provide(_assessment_in_path)}
+    dependencies = record_and_parent(_assessment_in_path, record="assessment", parent="service")
 
     @get(
         summary="Self-assessments you can see (providers: all of theirs; council: submitted ones)",
         responses=_READ_ERRORS,
     )
     async def list_assessments(
-        self,
-        assessments: NamedDependency[SelfAssessments],
-        limit: FromQuery[Limit] = 50,
-        cursor: FromQuery[Cursor] = None,
-        updated_since: FromQuery[UpdatedSince] = None,
+        self, assessments: NamedDependency[SelfAssessments], page_asked: NamedDependency[PageAsked]
     ) -> Listing[schemas.SelfAssessmentOut]:
-        rows, next_cursor = await keyset_page(
+        return await page_asked.listing(
             assessments.db,
             assessments.listing(),
             updated_at=SelfAssessment.updated_at,
             row_id=SelfAssessment.id,
-            limit=limit,
-            cursor=cursor,
-            updated_since=updated_since,
-        )
-        return Listing(
-            items=[schemas.SelfAssessmentOut(**_assessment(row[0])) for row in rows], next_cursor=next_cursor
+            item=lambda row: schemas.SelfAssessmentOut(**_assessment(row[0])),
         )
 
     @get("/{assessment_id:int}", summary="One self-assessment with its answers", responses=_READ_ERRORS)
@@ -369,26 +372,19 @@ def on_answer_conflict(request: Request[Any, Any, Any], exc: AnswerConflict) -> 
 class VisitsApi(Controller):
     path = "/visits"
     tags = ["visits"]
-    dependencies = {"visit": Provide(_visit_in_path)}
+    dependencies = record_and_parent(_visit_in_path, record="visit", parent="service")
 
     @get(summary="Visits you can see (providers: shared and published reports)", responses=_READ_ERRORS)
     async def list_visits(
-        self,
-        visits: NamedDependency[Visits],
-        limit: FromQuery[Limit] = 50,
-        cursor: FromQuery[Cursor] = None,
-        updated_since: FromQuery[UpdatedSince] = None,
+        self, visits: NamedDependency[Visits], page_asked: NamedDependency[PageAsked]
     ) -> Listing[schemas.VisitOut]:
-        rows, next_cursor = await keyset_page(
+        return await page_asked.listing(
             visits.db,
             visits.listing(),
             updated_at=Visit.updated_at,
             row_id=Visit.id,
-            limit=limit,
-            cursor=cursor,
-            updated_since=updated_since,
+            item=lambda row: schemas.VisitOut(**_visit(row[0])),
         )
-        return Listing(items=[schemas.VisitOut(**_visit(row[0])) for row in rows], next_cursor=next_cursor)
 
     @get("/{visit_id:int}", summary="One visit with its scores", responses=_READ_ERRORS)
     async def get_visit(
@@ -416,36 +412,26 @@ class VisitsApi(Controller):
 class ActionPlansApi(Controller):
     path = "/action-plans"
     tags = ["action plans"]
-    dependencies = {"plan_in_view": Provide(_plan_in_path)}
+    dependencies = record_and_parent(_plan_in_path, record="plan", parent="service")
 
     @get(summary="Action plans you can see", responses=_READ_ERRORS)
     async def list_plans(
-        self,
-        plans: NamedDependency[ActionPlans],
-        limit: FromQuery[Limit] = 50,
-        cursor: FromQuery[Cursor] = None,
-        updated_since: FromQuery[UpdatedSince] = None,
+        self, plans: NamedDependency[ActionPlans], page_asked: NamedDependency[PageAsked]
     ) -> Listing[schemas.ActionPlanOut]:
-        rows, next_cursor = await keyset_page(
+        return await page_asked.listing(
             plans.db,
             plans.listing(),
             updated_at=ActionPlan.updated_at,
             row_id=ActionPlan.id,
-            limit=limit,
-            cursor=cursor,
-            updated_since=updated_since,
-        )
-        return Listing(
-            items=[schemas.ActionPlanOut(**_plan(row[0])) for row in rows], next_cursor=next_cursor
+            item=lambda row: schemas.ActionPlanOut(**_plan(row[0])),
         )
 
     @get("/{plan_id:int}", summary="One action plan with its actions", responses=_READ_ERRORS)
     async def get_plan(
         self,
         plans: NamedDependency[ActionPlans],
-        plan_in_view: NamedDependency[tuple[ActionPlan, CareService]],
+        plan: NamedDependency[ActionPlan],
     ) -> schemas.ActionPlanDetail:
-        plan, _ = plan_in_view
         rows = await plans.actions(plan)
         return schemas.ActionPlanDetail(
             **_plan(plan), actions=[_action(row.action, row.overdue) for row in rows]
@@ -460,11 +446,11 @@ class ActionPlansApi(Controller):
     async def change_status(
         self,
         plans: NamedDependency[ActionPlans],
-        plan_in_view: NamedDependency[tuple[ActionPlan, CareService]],
+        plan: NamedDependency[ActionPlan],
+        service: NamedDependency[CareService],
         action_id: FromPath[Id],
         data: JSONBody[schemas.StatusChangeIn],
     ) -> schemas.ActionOut:
-        plan, service = plan_in_view
         action = await plans.change_status(
             plan, service, action_id, expected_version=data.version, target=data.status, reason=data.reason
         )
@@ -479,11 +465,11 @@ class ActionPlansApi(Controller):
     async def add_note(
         self,
         plans: NamedDependency[ActionPlans],
-        plan_in_view: NamedDependency[tuple[ActionPlan, CareService]],
+        plan: NamedDependency[ActionPlan],
+        service: NamedDependency[CareService],
         action_id: FromPath[Id],
         data: JSONBody[schemas.NoteIn],
     ) -> schemas.Accepted:
-        plan, service = plan_in_view
         await plans.add_note(plan, service, action_id, text=data.text.strip(), filename=None, data=None)
         return schemas.Accepted(detail="Note added.")
 
@@ -496,15 +482,33 @@ class ActionPlansApi(Controller):
     async def request_more_time(
         self,
         plans: NamedDependency[ActionPlans],
-        plan_in_view: NamedDependency[tuple[ActionPlan, CareService]],
+        plan: NamedDependency[ActionPlan],
+        service: NamedDependency[CareService],
         action_id: FromPath[Id],
         data: JSONBody[schemas.MoreTimeIn],
     ) -> schemas.Accepted:
-        plan, service = plan_in_view
         await plans.propose_due_date(
             plan, service, action_id, proposed=data.proposed_due_date, reason=data.reason
         )
         return schemas.Accepted(detail="More time requested; the officer will decide.")
+
+    @post(
+        "/{plan_id:int}/actions/{action_id:int}/more-time/decision",
+        summary="Accept or refuse a request for more time (officers); a refusal needs a comment",
+        status_code=200,
+        responses=_WRITE_ERRORS,
+    )
+    async def decide_more_time(
+        self,
+        plans: NamedDependency[ActionPlans],
+        plan: NamedDependency[ActionPlan],
+        service: NamedDependency[CareService],
+        action_id: FromPath[Id],
+        data: JSONBody[schemas.MoreTimeDecisionIn],
+    ) -> schemas.ActionOut:
+        await plans.decide_due_date(plan, service, action_id, accept=data.accept, comment=data.comment)
+        action = await plans.action(plan, action_id)
+        return _action(action, is_overdue(action.due_date, action.status, clock.today()))
 
 
 # --- concerns ---------------------------------------------------------------------------------------------
@@ -517,22 +521,15 @@ class ConcernsApi(Controller):
 
     @get(summary="Concerns about your council's services (council staff)", responses=_READ_ERRORS)
     async def list_concerns(
-        self,
-        concerns: NamedDependency[Concerns],
-        limit: FromQuery[Limit] = 50,
-        cursor: FromQuery[Cursor] = None,
-        updated_since: FromQuery[UpdatedSince] = None,
+        self, concerns: NamedDependency[Concerns], page_asked: NamedDependency[PageAsked]
     ) -> Listing[ConcernPublic]:
-        rows, next_cursor = await keyset_page(
+        return await page_asked.listing(
             concerns.db,
             concerns.listing(),
             updated_at=Concern.updated_at,
             row_id=Concern.id,
-            limit=limit,
-            cursor=cursor,
-            updated_since=updated_since,
+            item=lambda row: _concern(row[0]),
         )
-        return Listing(items=[_concern(row[0]) for row in rows], next_cursor=next_cursor)
 
 
 # --- market oversight (council staff) -------------------------------------------------------------
@@ -568,7 +565,7 @@ class QualityApi(Controller):
         provider_id: FromQuery[Filter] = "",
         key_question: FromQuery[Filter] = "",
     ) -> schemas.QualityOut:
-        chosen, _options = await read_quality_filters(picture, service_type, town, provider_id, key_question)
+        chosen, _fields = await read_quality_filters(picture, service_type, town, provider_id, key_question)
         _refused(chosen.errors)
         figures = await picture.picture(chosen.filters)
         regulator = figures.regulator.points if figures.regulator else [None] * len(figures.quarters)
@@ -587,6 +584,20 @@ class QualityApi(Controller):
         )
 
 
+def _risk(row: RegisterRow) -> schemas.RiskOut:
+    return schemas.RiskOut(
+        service_id=row.risk.service_id,
+        service_name=row.service.name,
+        provider_name=row.provider_name,
+        score=row.risk.score,
+        band=row.risk.band,
+        factors=[schemas.RiskFactorOut.model_validate(factor) for factor in row.risk.factors],
+        next_visit_due=row.risk.next_visit_due,
+        support_level=row.support_level.value if row.support_level else None,
+        assessed_at=row.risk.assessed_at,
+    )
+
+
 class RiskRegisterApi(Controller):
     path = "/risk-register"
     tags = ["oversight"]
@@ -601,43 +612,22 @@ class RiskRegisterApi(Controller):
     async def risk_register(
         self,
         oversight: NamedDependency[Oversight],
+        page_asked: NamedDependency[PageAsked],
         band: FromQuery[Filter] = "",
         officer_id: FromQuery[Filter] = "",
         service_type: FromQuery[Filter] = "",
         provider_id: FromQuery[Filter] = "",
-        limit: FromQuery[Limit] = 50,
-        cursor: FromQuery[Cursor] = None,
-        updated_since: FromQuery[UpdatedSince] = None,
     ) -> Listing[schemas.RiskOut]:
-        filters, errors, _options = await read_register_filters(
-            oversight, band, officer_id, service_type, provider_id
+        filters, errors, _fields = await read_register_filters(
+            oversight, band, officer_id, service_type, provider_id, with_band=True
         )
         _refused(errors)
-        rows, next_cursor = await keyset_page(
+        return await page_asked.listing(
             oversight.db,
             oversight.listing(filters),
             updated_at=ServiceRisk.assessed_at,
             row_id=ServiceRisk.service_id,
-            limit=limit,
-            cursor=cursor,
-            updated_since=updated_since,
-        )
-        return Listing(
-            items=[
-                schemas.RiskOut(
-                    service_id=row.risk.service_id,
-                    service_name=row.service.name,
-                    provider_name=row.provider_name,
-                    score=row.risk.score,
-                    band=row.risk.band,
-                    factors=[schemas.RiskFactorOut.model_validate(factor) for factor in row.risk.factors],
-                    next_visit_due=row.risk.next_visit_due,
-                    support_level=row.support_level.value if row.support_level else None,
-                    assessed_at=row.risk.assessed_at,
-                )
-                for row in (RegisterRow(*values) for values in rows)
-            ],
-            next_cursor=next_cursor,
+            item=lambda values: _risk(RegisterRow(*values)),
         )
 
 

@@ -180,6 +180,15 @@ class MoreTimeIn(BaseModel):
     reason: str = Field(min_length=1, max_length=5_000, examples=["The trainer cancelled."])
 
 
+class MoreTimeDecisionIn(BaseModel):
+    """The officer accepts or refuses a provider's request for a later due date."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    accept: bool = Field(examples=[True])
+    comment: str = Field(default="", max_length=5_000, examples=["Agreed: the trainer is booked."])
+
+
 class Accepted(BaseModel):
     detail: str = Field(examples=["Saved."])
 

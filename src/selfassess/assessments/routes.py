@@ -3,6 +3,7 @@ submission, the council's review, and a printable copy."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from litestar import Controller, Response, get, post
@@ -19,13 +20,15 @@ from selfassess.accounts.models import User
 from selfassess.assessments.models import SelfAssessment
 from selfassess.assessments.rules import AssessmentCommand
 from selfassess.assessments.schemas import AnswerForm, NoteForm, ReturnForm, ReviewForm, StartForm
-from selfassess.assessments.service import AnswerConflict, Incomplete, SelfAssessments, current_period
+from selfassess.assessments.service import Incomplete, SelfAssessments, current_period
 from selfassess.attachments.responses import download
 from selfassess.errors import Invalid
-from selfassess.frameworks.service import StatementView
+from selfassess.frameworks.service import FrameworkSummary
+from selfassess.frameworks.sheet_routes import SheetKind, SheetText, autosave
 from selfassess.providers.dependencies import service_dependency
 from selfassess.providers.models import CareService
 from selfassess.settings import Settings
+from selfassess.web.dependencies import record_and_parent
 from selfassess.web.forms import Form, bind
 from selfassess.web.guards import requires_council_staff
 from selfassess.web.pdf import pdf_response
@@ -34,8 +37,34 @@ from selfassess.web.rendering import form_failed, render, see_other
 FormData = URLEncodedBody[dict[str, Any]]
 
 
-def _statement_url(assessment: SelfAssessment, statement: StatementView, answer_id: int) -> str:
-    return f"/assessments/{assessment.id}/questions/{statement.key_question_code}#statement-{answer_id}"
+ANSWER_SHEET = SheetKind(
+    form=AnswerForm,
+    texts=(
+        SheetText(
+            name="narrative",
+            label="How you meet this statement",
+            heading="How the service meets it",
+            element="narrative",
+            lines=6,
+            hint="What you do, how you know it works, and what people tell you.",
+        ),
+        SheetText(
+            name="improvement_plan",
+            label="What you plan to improve (optional)",
+            heading="Plans to improve",
+            element="plan",
+            lines=3,
+        ),
+    ),
+    rows_path="/assessments/{parent}/answers",
+    pages_path="/assessments/{parent}/questions",
+    row_element="statement",
+    form_element="answer-form",
+    radio_element="score",
+    legend="Your score for",
+    autosave_prefix="",
+    marks="assessments/_marks.html",
+)
 
 
 async def provide_assessments(
@@ -49,31 +78,17 @@ async def provide_assessments(
 dependencies = {"assessments": Provide(provide_assessments)}
 
 
-async def provide_assessment_in_view(
+async def provide_assessment_and_service(
     assessments: NamedDependency[SelfAssessments], assessment_id: FromPath[int]
 ) -> tuple[SelfAssessment, CareService]:
-    """The self-assessment of the path and its service, scoped to the viewer before the handler runs
-    (404 when the viewer may not see it), loaded once for both of the dependencies below."""
+    """The self-assessment of the path and its service, scoped to the viewer (404 when the viewer may
+    not see it)."""
     return await assessments.get(assessment_id)
-
-
-async def provide_assessment(
-    assessment_in_view: NamedDependency[tuple[SelfAssessment, CareService]],
-) -> SelfAssessment:
-    return assessment_in_view[0]
-
-
-async def provide_assessment_service(
-    assessment_in_view: NamedDependency[tuple[SelfAssessment, CareService]],
-) -> CareService:
-    return assessment_in_view[1]
 
 
 assessment_dependencies = {
     **dependencies,
-    "assessment_in_view": Provide(provide_assessment_in_view),
-    "assessment": Provide(provide_assessment),
-    "service": Provide(provide_assessment_service),
+    **record_and_parent(provide_assessment_and_service, record="assessment", parent="service"),
 }
 
 
@@ -186,6 +201,7 @@ class AssessmentController(Controller):
             {
                 "assessment": assessment,
                 "service": service,
+                "sheet": ANSWER_SHEET.of(assessment.id),
                 "framework": framework,
                 "question": question,
                 "answers": answers,
@@ -207,6 +223,7 @@ class AssessmentController(Controller):
         _, service = await assessments.get(assessment.id)
         return {
             "assessment": assessment,
+            "sheet": ANSWER_SHEET.of(assessment.id),
             "framework": framework,
             "statement": framework.statement(answer.statement_id),
             "answer": answer,
@@ -237,40 +254,22 @@ class AssessmentController(Controller):
         answer_id: FromPath[int],
         data: FormData,
     ) -> Template | Redirect:
-        """Autosave of one statement. Answers htmx with the save status (and the new version number
-        out of band); a conflict or a problem is shown beside the statement, nothing typed is lost."""
+        """Autosave of one statement: the score sheet's (frameworks.sheet_routes.autosave)."""
         framework = await assessments.framework(assessment)
-        form = bind(AnswerForm, data)
-        context: dict[str, Any] = {"assessment": assessment, "answer_id": answer_id, "framework": framework}
-        if not form.valid:
-            message = form.errors.get("score") and "Choose a score from the scale."
-            context["error"] = message or next(iter(form.errors.values()))
-            return render(request, "assessments/_save_status.html", context, status_code=422)
-        assert form.data is not None
-        try:
-            answer = await assessments.save_answer(
-                assessment,
-                answer_id,
-                expected_version=form.data.version,
-                score=form.data.score,
-                narrative=form.data.narrative or "",
-                improvement_plan=form.data.improvement_plan or "",
-            )
-        except AnswerConflict as conflict:
-            context.update(conflict=conflict, mine=form.data)
-            return render(request, "assessments/_conflict.html", context, status_code=409)
-        except Invalid as problem:
-            context["error"] = str(problem)
-            return render(request, "assessments/_save_status.html", context, status_code=422)
-        if not request.htmx:
-            flash(request, "Saved.", "success")
-            return see_other(_statement_url(assessment, framework.statement(answer.statement_id), answer.id))
-        answers = await assessments.answers(assessment)
-        context.update(
-            answer=answer,
-            summary=framework.summarise({sid: item.score for sid, item in answers.items()}),
+
+        async def summarise() -> FrameworkSummary:
+            answers = await assessments.answers(assessment)
+            return framework.summarise({sid: answer.score for sid, answer in answers.items()})
+
+        return await autosave(
+            request,
+            ANSWER_SHEET.of(assessment.id),
+            answer_id,
+            data,
+            framework=framework,
+            save=partial(assessments.save_answer, assessment, answer_id),
+            summarise=summarise,
         )
-        return render(request, "assessments/_save_status.html", context)
 
     # --- evidence ---------------------------------------------------------------------------------
 
@@ -288,7 +287,8 @@ class AssessmentController(Controller):
         if not request.htmx:  # a browser without JavaScript posted the form itself
             if error:
                 flash(request, error, "error")
-            return see_other(_statement_url(assessment, context["statement"], answer_id))
+            statement = context["statement"]
+            return see_other(context["sheet"].page_url(statement.key_question_code, answer_id))
         context.update(evidence_error=error, note=note or Form.initial())
         return render(request, "assessments/_evidence.html", context, status_code=422 if error else 200)
 

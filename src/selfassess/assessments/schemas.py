@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from selfassess.assessments.service import MAX_TEXT
+from selfassess.frameworks.score_sheet import TEXT_LIMIT
+from selfassess.frameworks.sheet_routes import SheetForm
 
 
-class AnswerForm(BaseModel):
-    version: int = Field(title="Version", ge=0)
-    score: int | None = Field(default=None, title="Score")
+class AnswerForm(SheetForm):
     # Blank text arrives as None (see web.forms.bind); blank is a valid answer here.
-    narrative: str | None = Field(default=None, title="Narrative", max_length=MAX_TEXT)
-    improvement_plan: str | None = Field(default=None, title="What we plan to improve", max_length=MAX_TEXT)
+    narrative: str | None = Field(default=None, title="Narrative", max_length=TEXT_LIMIT)
+    improvement_plan: str | None = Field(default=None, title="What we plan to improve", max_length=TEXT_LIMIT)
 
 
 class NoteForm(BaseModel):

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Select, case, func, select, update
+from sqlalchemy import ColumnElement, Integer, Select, case, column, exists, func, select, table, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -36,7 +37,7 @@ from selfassess.attachments.service import file_content, store_file
 from selfassess.db import Page, save_if_version, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.frameworks.models import QualityStatement
-from selfassess.frameworks.score_sheet import SheetConflict, SheetIncomplete, require_on_scale, unscored
+from selfassess.frameworks.score_sheet import SheetConflict, SheetIncomplete, check_entry, unscored
 from selfassess.frameworks.service import LoadedFramework, StatementView, council_settings, load_framework
 from selfassess.notifications.recipients import council_contacts, provider_staff
 from selfassess.notifications.service import notify
@@ -45,9 +46,17 @@ from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
 from selfassess.providers.support_levels import with_support_level
 from selfassess.settings import Settings
-from selfassess.visits.tested import tested_by_a_locked_visit
 
-MAX_TEXT = 20_000  # characters in one narrative: several pages, well short of abuse
+# The visits' comparison summaries (``visits.comparison_models.VisitComparison``), named rather than
+# imported: the visits slice comes after this one (README, "Slice order").
+_VISIT_COMPARISON = table("visit_comparison", column("assessment_id", Integer))
+
+
+def tested_by_a_locked_visit(assessment_id: Any) -> ColumnElement[bool]:
+    """Blind scoring ends for a self-assessment once a visit testing it has its scores locked. The
+    visits' comparison summaries say it from an index: they exist exactly for the visits with
+    locked scores, and name the self-assessment each tests (``visits.tested``)."""
+    return exists().where(_VISIT_COMPARISON.c.assessment_id == assessment_id)
 
 
 def current_period(today: date) -> str:
@@ -419,9 +428,7 @@ class SelfAssessments:
         """One statement, saved only if nobody else saved it since `expected_version` was loaded."""
         self._require_editable(assessment)
         framework = await self.framework(assessment)
-        require_on_scale(score, framework.rules.values)
-        if len(narrative) > MAX_TEXT or len(improvement_plan) > MAX_TEXT:
-            raise Invalid(f"Each text box takes at most {MAX_TEXT:,} characters.")
+        check_entry(score, (narrative, improvement_plan), framework.rules.values)
         stored = await self.answer(assessment, answer_id)
         unchanged = (stored.score, stored.narrative, stored.improvement_plan) == (
             score,

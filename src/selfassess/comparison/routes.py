@@ -14,7 +14,7 @@ from litestar.response import Template
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from selfassess.accounts.models import User
+from selfassess.accounts.models import Organisation, User
 from selfassess.comparison.charts import (
     BarPair,
     ChartPair,
@@ -175,18 +175,28 @@ class ServiceComparisonController(Controller):
         return render(request, "comparison/_panel.html", {"service": service, "chosen": chosen})
 
 
+async def provide_provider(
+    comparisons: NamedDependency[Comparisons], provider_id: FromPath[int]
+) -> Organisation:
+    """The provider of the path: for council staff, any on their register; for a provider user,
+    their own (404 otherwise)."""
+    return await comparisons.provider(provider_id)
+
+
 class ProviderAccuracyController(Controller):
     path = "/providers/{provider_id:int}/accuracy"
     tags = ["comparison"]
     include_in_schema = False
-    dependencies = dependencies
+    dependencies = {**dependencies, "provider": Provide(provide_provider)}
 
     @get()
     async def accuracy(
-        self, request: HTMXRequest, comparisons: NamedDependency[Comparisons], provider_id: FromPath[int]
+        self,
+        request: HTMXRequest,
+        comparisons: NamedDependency[Comparisons],
+        provider: NamedDependency[Organisation],
     ) -> Template:
-        """For council staff, any provider on their register; for a provider user, their own."""
-        accuracy = await comparisons.provider_accuracy(provider_id)
+        accuracy = await comparisons.provider_accuracy(provider)
         return render(
             request, "comparison/accuracy.html", {"accuracy": accuracy, "tolerance": ACCURACY_TOLERANCE}
         )

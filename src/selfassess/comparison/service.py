@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import Organisation, User
 from selfassess.assessments.models import AssessmentStatus, SelfAssessment, SelfAssessmentAnswer
+from selfassess.assessments.service import tested_by_a_locked_visit
 from selfassess.comparison.rules import (
     Comparison,
     CycleAccuracy,
@@ -48,7 +49,7 @@ from selfassess.frameworks.service import (
     council_settings,
     load_framework,
 )
-from selfassess.providers.models import CareService, RegulatorRating
+from selfassess.providers.models import CareService, RegulatorRating, registered_provider_ids
 from selfassess.providers.service import CareServices
 from selfassess.visits.comparison_models import VisitComparison, VisitComparisonCell
 from selfassess.visits.models import Visit, VisitScore, VisitStatus
@@ -56,7 +57,6 @@ from selfassess.visits.service import breach_kinds
 from selfassess.visits.tested import (
     SCORES_LOCKED_OR_LATER,
     tested_assessment,
-    tested_by_a_locked_visit,
     tested_by_locked_visits,
 )
 
@@ -516,17 +516,26 @@ class Comparisons:
 
     # --- one provider across its services -----------------------------------------------------------
 
-    async def provider_accuracy(self, provider_id: int) -> ProviderAccuracy:
+    async def provider(self, provider_id: int) -> Organisation:
+        """A provider organisation on the viewer council's register (a provider user: its own
+        organisation); NotFound for any other."""
+        if self.viewer.is_provider:
+            visible = Organisation.id == self.viewer.organisation_id
+        else:
+            visible = Organisation.id.in_(registered_provider_ids(self.viewer.organisation_id))
+        provider = await self.db.scalar(select(Organisation).where(Organisation.id == provider_id, visible))
+        if provider is None:
+            raise NotFound("provider organisation")
+        return provider
+
+    async def provider_accuracy(self, provider: Organisation) -> ProviderAccuracy:
         """How accurately a provider organisation judges itself, cycle by cycle, pooled over its
         services in the viewer's council (a provider user: its own services everywhere).
 
         A cycle is a self-assessment period (and framework version); every visible visit counts
         with the self-assessment it tested. The database counts each (self score, officer score)
-        combination, which is all weighted kappa needs.
+        combination, which is all weighted kappa needs. ``provider`` comes from ``provider()``.
         """
-        provider = next((p for p in await self.care_services.providers() if p.id == provider_id), None)
-        if provider is None:
-            raise NotFound("provider organisation")
         # Each visit's comparison summary (`comparison.summaries`) already names the self-assessment
         # it tested and counts the two sides' scores, so this reads a few rows per visit.
         compared = self.care_services.scope(

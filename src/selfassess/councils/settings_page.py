@@ -14,10 +14,9 @@ from litestar.response import Redirect, Template
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import CouncilSettings, User
 from selfassess.actions.rules import ActionPolicy, Priority, policy_from_settings
-from selfassess.db import utcnow
+from selfassess.councils.service import save_council_settings
 from selfassess.frameworks.service import LoadedFramework, council_settings, load_framework
 from selfassess.web.forms import Form, bind
 from selfassess.web.guards import requires_admin, requires_council_admin
@@ -135,13 +134,13 @@ class CouncilSettingsController(Controller):
         if not form.valid:
             return await self._page(request, db_session, settings, form, status_code=422)
         assert form.data is not None
-        for name, value in form.data.model_dump().items():
-            setattr(settings, name, value)
-        settings.priority_rules, settings.updated_at = rules, utcnow()
-        record_audit(
-            db_session, "settings.changed", actor=current_user, subject=f"council:{settings.council_id}"
+        await save_council_settings(
+            db_session,
+            settings,
+            {**form.data.model_dump(), "priority_rules": rules},
+            actor=current_user,
+            event="settings.changed",
         )
-        await db_session.commit()
         flash(
             request,
             "Settings saved. They apply from now on; visits and plans already under way keep their dates.",

@@ -19,6 +19,7 @@ from selfassess.errors import Invalid
 from selfassess.frameworks.models import Framework, FrameworkVersion
 from selfassess.frameworks.service import FrameworkCatalogue, load_framework
 from selfassess.frameworks.spec import FrameworkSpecError, parse_framework
+from selfassess.web.dependencies import record_and_parent
 from selfassess.web.guards import requires_council_admin, requires_council_staff
 from selfassess.web.rendering import render, see_other
 
@@ -31,12 +32,25 @@ async def provide_catalogue(
     return FrameworkCatalogue(db_session, current_user)
 
 
+async def provide_version_and_framework(
+    catalogue: NamedDependency[FrameworkCatalogue], version_id: FromPath[int]
+) -> tuple[FrameworkVersion, Framework]:
+    """The framework version of the path and its framework, when the viewer may see them (404 otherwise)."""
+    return await catalogue.get_version(version_id)
+
+
+version_dependencies = {
+    "catalogue": Provide(provide_catalogue),
+    **record_and_parent(provide_version_and_framework, record="version", parent="framework"),
+}
+
+
 class FrameworkAdminController(Controller):
     path = "/admin/frameworks"
     tags = ["frameworks"]
     include_in_schema = False
     guards = [requires_council_admin]
-    dependencies = {"catalogue": Provide(provide_catalogue)}
+    dependencies = version_dependencies
 
     async def _page(
         self,
@@ -105,25 +119,36 @@ class FrameworkAdminController(Controller):
 
     @post("/{version_id:int}/publish")
     async def publish(
-        self, request: HTMXRequest, catalogue: NamedDependency[FrameworkCatalogue], version_id: FromPath[int]
+        self,
+        request: HTMXRequest,
+        catalogue: NamedDependency[FrameworkCatalogue],
+        version: NamedDependency[FrameworkVersion],
+        framework: NamedDependency[Framework],
     ) -> Redirect:
-        version = await catalogue.publish(version_id)
+        await catalogue.publish(version, framework)
         flash(request, f"Version {version.version} is published. It can no longer change.", "success")
         return see_other("/admin/frameworks")
 
     @post("/{version_id:int}/delete")
     async def delete_draft(
-        self, request: HTMXRequest, catalogue: NamedDependency[FrameworkCatalogue], version_id: FromPath[int]
+        self,
+        request: HTMXRequest,
+        catalogue: NamedDependency[FrameworkCatalogue],
+        version: NamedDependency[FrameworkVersion],
+        framework: NamedDependency[Framework],
     ) -> Redirect:
-        await catalogue.delete_draft(version_id)
+        await catalogue.delete_draft(version, framework)
         flash(request, "The draft was deleted.", "success")
         return see_other("/admin/frameworks")
 
     @post("/{version_id:int}/choose")
     async def choose(
-        self, request: HTMXRequest, catalogue: NamedDependency[FrameworkCatalogue], version_id: FromPath[int]
+        self,
+        request: HTMXRequest,
+        catalogue: NamedDependency[FrameworkCatalogue],
+        version: NamedDependency[FrameworkVersion],
     ) -> Redirect:
-        await catalogue.choose(version_id)
+        await catalogue.choose(version)
         flash(
             request,
             "New self-assessments and visits will use this framework. "
@@ -133,22 +158,12 @@ class FrameworkAdminController(Controller):
         return see_other("/admin/frameworks")
 
 
-async def provide_version_in_view(
-    catalogue: NamedDependency[FrameworkCatalogue], version_id: FromPath[int]
-) -> tuple[FrameworkVersion, Framework]:
-    """The framework version of the path and its framework, when the viewer may see them (404 otherwise)."""
-    return await catalogue.get_version(version_id)
-
-
 class FrameworkController(Controller):
     path = "/frameworks/{version_id:int}"
     tags = ["frameworks"]
     include_in_schema = False
     guards = [requires_council_staff]
-    dependencies = {
-        "catalogue": Provide(provide_catalogue),
-        "version_in_view": Provide(provide_version_in_view),
-    }
+    dependencies = version_dependencies
 
     @get()
     async def detail(
@@ -156,9 +171,9 @@ class FrameworkController(Controller):
         request: HTMXRequest,
         catalogue: NamedDependency[FrameworkCatalogue],
         db_session: NamedDependency[AsyncSession],
-        version_in_view: NamedDependency[tuple[FrameworkVersion, Framework]],
+        version: NamedDependency[FrameworkVersion],
+        framework: NamedDependency[Framework],
     ) -> Template:
-        version, framework = version_in_view
         return render(
             request,
             "frameworks/detail.html",
@@ -172,9 +187,8 @@ class FrameworkController(Controller):
 
     @get("/source")
     async def source(
-        self, version_in_view: NamedDependency[tuple[FrameworkVersion, Framework]]
+        self, version: NamedDependency[FrameworkVersion], framework: NamedDependency[Framework]
     ) -> Response[str]:
-        version, framework = version_in_view
         safe_version = re.sub(r"[^A-Za-z0-9._-]", "_", version.version)
         return Response(
             version.source_yaml,

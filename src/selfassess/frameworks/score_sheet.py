@@ -6,7 +6,8 @@ both. No web or database imports."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from selfassess.errors import Conflict, Invalid
@@ -25,11 +26,32 @@ class ScoredRow(Protocol):
 
 Row = TypeVar("Row")
 
+TEXT_LIMIT = 20_000  # characters in one text box: several pages, well short of abuse
+OFF_SCALE = "Choose a score from the scale."
+
+
+@dataclass(frozen=True)
+class SheetEntry:
+    """What one person typed into one row: the version they loaded, the score and the two texts by
+    field name. Kept whole when it cannot be saved, so the conflict view can offer it again."""
+
+    version: int
+    score: int | None
+    texts: dict[str, str]
+
 
 def require_on_scale(score: int | None, scale: Collection[int]) -> None:
     """A score is one of the framework's scale values, or none yet."""
     if score is not None and score not in scale:
-        raise Invalid("Choose a score from the scale.")
+        raise Invalid(OFF_SCALE)
+
+
+def check_entry(score: int | None, texts: Iterable[str], scale: Collection[int]) -> None:
+    """What a row may hold, whoever saves it (the page's autosave or the API): a score on the scale
+    and texts within the limit."""
+    require_on_scale(score, scale)
+    if any(len(text) > TEXT_LIMIT for text in texts):
+        raise Invalid(f"Each text box takes at most {TEXT_LIMIT:,} characters.")
 
 
 def unscored(

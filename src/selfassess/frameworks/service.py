@@ -523,8 +523,7 @@ class FrameworkCatalogue:
         await self.db.commit()
         return version
 
-    async def publish(self, version_id: int) -> FrameworkVersion:
-        version, framework = await self.get_version(version_id)
+    async def publish(self, version: FrameworkVersion, framework: Framework) -> FrameworkVersion:
         if framework.owner_council_id != self.council_id:
             raise Forbidden("Only your council's own frameworks can be published here.")
         if version.status is VersionStatus.PUBLISHED:
@@ -536,8 +535,8 @@ class FrameworkCatalogue:
         await self.db.commit()
         return version
 
-    async def delete_draft(self, version_id: int) -> None:
-        version, framework = await self.get_version(version_id)
+    async def delete_draft(self, version: FrameworkVersion, framework: Framework) -> None:
+        version_id = version.id
         if framework.owner_council_id != self.council_id or version.status is not VersionStatus.DRAFT:
             raise Invalid("Only a draft of your council's own framework can be deleted.")
         await _delete_version_content(self.db, version.id)
@@ -550,9 +549,8 @@ class FrameworkCatalogue:
     async def current_version_id(self) -> int | None:
         return (await council_settings(self.db, self.council_id)).framework_version_id
 
-    async def choose(self, version_id: int) -> None:
+    async def choose(self, version: FrameworkVersion) -> None:
         """New self-assessments and visits use this version; existing ones keep theirs."""
-        version, _framework = await self.get_version(version_id)
         if version.status is not VersionStatus.PUBLISHED:
             raise Invalid("Publish the draft before your council uses it.")
         settings = await council_settings(self.db, self.council_id)

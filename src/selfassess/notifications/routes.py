@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import User
 from selfassess.accounts.routes import safe_next
+from selfassess.notifications.models import Notification
 from selfassess.notifications.service import Notifications
 from selfassess.web.rendering import render, see_other
 
@@ -22,11 +23,21 @@ async def provide_notifications(
     return Notifications(db_session, current_user)
 
 
+async def provide_notification(
+    notifications: NamedDependency[Notifications], notification_id: FromPath[int]
+) -> Notification:
+    """The notification of the path, when it is the viewer's own (404 otherwise)."""
+    return await notifications.get(notification_id)
+
+
 class NotificationController(Controller):
     path = "/notifications"
     tags = ["notifications"]
     include_in_schema = False
-    dependencies = {"notifications": Provide(provide_notifications)}
+    dependencies = {
+        "notifications": Provide(provide_notifications),
+        "notification": Provide(provide_notification),
+    }
 
     @get()
     async def index(
@@ -45,10 +56,10 @@ class NotificationController(Controller):
 
     @post("/{notification_id:int}/read")
     async def read(
-        self, notifications: NamedDependency[Notifications], notification_id: FromPath[int]
+        self, notifications: NamedDependency[Notifications], notification: NamedDependency[Notification]
     ) -> Redirect:
         """Opening a notification marks it read on the way to its page."""
-        notification = await notifications.mark_read(notification_id)
+        await notifications.mark_read(notification)
         return see_other(safe_next(notification.link) if notification.link else "/notifications")
 
     @post("/read-all")

@@ -13,10 +13,12 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess.accounts.hooks import AccountEmail, account_email_written
 from selfassess.accounts.models import User
 from selfassess.db import Page, utcnow
 from selfassess.errors import NotFound
 from selfassess.notifications.models import Notification, OutboxEmail
+from selfassess.notifications.sealed import seal
 from selfassess.settings import Settings
 
 _MESSAGE_MAX = 500
@@ -49,6 +51,19 @@ async def queue_email(db: AsyncSession, *, to: str, subject: str, body: str, ded
     except IntegrityError:
         return False
     return True
+
+
+@account_email_written.subscribe
+async def queue_account_email(db: AsyncSession, email: AccountEmail) -> None:
+    """An account e-mail carries a set-password link: it waits in the outbox sealed, so a copy of
+    the database hands out no working links (the sender opens it)."""
+    await queue_email(
+        db,
+        to=email.to,
+        subject=email.subject,
+        body=seal(email.body, email.sealing_key),
+        dedupe_key=email.dedupe_key,
+    )
 
 
 def _email_text(body: str, link: str | None, settings: Settings) -> str:
@@ -116,17 +131,19 @@ class Notifications:
         )
         return Page(items=list(items), total=total, number=number, size=size)
 
-    async def mark_read(self, notification_id: int) -> Notification:
-        """Keeps the time it was first read; returns it so the caller can follow its link."""
+    async def get(self, notification_id: int) -> Notification:
         notification = await self.db.scalar(
             select(Notification).where(Notification.id == notification_id, self._mine())
         )
         if notification is None:
             raise NotFound("notification")
+        return notification
+
+    async def mark_read(self, notification: Notification) -> None:
+        """Keeps the time it was first read."""
         if notification.read_at is None:
             notification.read_at = utcnow()
             await self.db.commit()
-        return notification
 
     async def mark_all_read(self) -> int:
         """Returns how many were unread."""

@@ -84,7 +84,7 @@ async def add_demo_oversight(db: AsyncSession, demo, settings: Settings) -> None
     await db.commit()
     with clock.standing_on(today - timedelta(days=40)):
         await ProviderSupports(db, demo.users["officer"], settings).decide(
-            demo.providers["brightwater"].id,
+            demo.providers["brightwater"],
             level=SupportLevel.ENHANCED,
             reason="Medicines errors at Rose Lane House and late visits reported by Brightwater Homecare "
             "Northbridge's clients, within two months.",
@@ -111,15 +111,16 @@ async def _shared_practice(db: AsyncSession, demo, settings: Settings) -> None: 
     today = clock.today()
     officer = GoodPractices(db, demo.users["officer2"], settings)
     with clock.standing_on(today - timedelta(days=6), 11):
-        _visit, _service, findings = await officer.findings(report.id)
-        finding = next(finding for finding in findings if finding.markable)
+        report, service = await officer.published_report(report.id)
+        finding = next(finding for finding in await officer.findings(report) if finding.markable)
         practice = await officer.mark(
-            report.id,
+            report,
+            service,
             finding.statement.id,
             "Residents choose their own daily routines: the home keeps no fixed getting-up or meal times, "
             "and staff record each person's preferences in their own words.",
         )
     with clock.standing_on(today - timedelta(days=5), 9):
-        await GoodPractices(db, demo.users["hollybank"], settings).answer(
-            report.id, practice.id, Consent.NAMED
-        )
+        provider = GoodPractices(db, demo.users["hollybank"], settings)
+        report, _service = await provider.published_report(report.id)
+        await provider.answer(report, practice.id, Consent.NAMED)

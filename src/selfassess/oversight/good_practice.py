@@ -47,11 +47,16 @@ class GoodPractices:
         self.settings = settings
         self.visits = Visits(db, viewer, settings)
 
-    async def findings(self, visit_id: int) -> tuple[Visit, CareService, list[Finding]]:
-        """A published report's statements as the viewer may see them (the provider: its own)."""
+    async def published_report(self, visit_id: int) -> tuple[Visit, CareService]:
+        """A published visit report and its service, when the viewer may see them (NotFound otherwise)."""
         visit, service = await self.visits.get(visit_id)
         if visit.status is not VisitStatus.PUBLISHED:
             raise NotFound("visit")
+        return visit, service
+
+    async def findings(self, visit: Visit) -> list[Finding]:
+        """The statements of a report from ``published_report`` as the viewer may see them (the
+        provider: only those offered as good practice)."""
         good_value = await self.db.scalar(
             select(FrameworkVersion.good_value).where(FrameworkVersion.id == visit.framework_version_id)
         )
@@ -72,12 +77,13 @@ class GoodPractices:
         ]
         if self.viewer.is_provider:
             findings = [finding for finding in findings if finding.practice is not None]
-        return visit, service, findings
+        return findings
 
-    async def mark(self, visit_id: int, statement_id: int, summary: str) -> GoodPractice:
+    async def mark(self, visit: Visit, service: CareService, statement_id: int, summary: str) -> GoodPractice:
+        """Offers a finding of a report from ``published_report``; the provider is asked to agree."""
         if not self.viewer.is_council_staff:
             raise Forbidden("Good practice is marked by council staff.")
-        visit, service, findings = await self.findings(visit_id)
+        findings = await self.findings(visit)
         finding = next((f for f in findings if f.statement.id == statement_id), None)
         if finding is None or not finding.markable:
             raise Invalid("Choose a statement scored good or better in this report.")
@@ -106,13 +112,13 @@ class GoodPractices:
         await self.db.commit()
         return practice
 
-    async def answer(self, visit_id: int, practice_id: int, consent: Consent) -> GoodPractice:
+    async def answer(self, visit: Visit, practice_id: int, consent: Consent) -> GoodPractice:
         """The provider agrees to share, named or anonymously, or declines (and may change its mind)."""
         if not self.viewer.is_provider:
             raise Forbidden("The provider decides whether to share its practice.")
         if consent is Consent.PENDING:
             raise Invalid("Choose whether to share this practice.")
-        _visit, _service, findings = await self.findings(visit_id)
+        findings = await self.findings(visit)
         practice = next((f.practice for f in findings if f.practice and f.practice.id == practice_id), None)
         if practice is None:
             raise NotFound("good practice")

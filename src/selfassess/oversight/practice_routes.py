@@ -17,7 +17,10 @@ from selfassess.accounts.models import User
 from selfassess.errors import Invalid
 from selfassess.oversight.good_practice import GoodPractices
 from selfassess.oversight.models import Consent
+from selfassess.providers.models import CareService
 from selfassess.settings import Settings
+from selfassess.visits.models import Visit
+from selfassess.web.dependencies import record_and_parent
 from selfassess.web.rendering import render, see_other
 
 
@@ -29,28 +32,38 @@ async def provide_practices(
     return GoodPractices(db_session, current_user, settings)
 
 
+async def provide_report_and_service(
+    practices: NamedDependency[GoodPractices], visit_id: FromPath[int]
+) -> tuple[Visit, CareService]:
+    """The published report of the path and its service, when the viewer may see them (404 otherwise)."""
+    return await practices.published_report(visit_id)
+
+
 class VisitPracticeController(Controller):
     path = "/visits/{visit_id:int}/good-practice"
     tags = ["oversight"]
     include_in_schema = False
-    dependencies = {"practices": Provide(provide_practices)}
+    dependencies = {
+        "practices": Provide(provide_practices),
+        **record_and_parent(provide_report_and_service, record="visit", parent="service"),
+    }
 
     async def _page(
         self,
         request: HTMXRequest,
         practices: GoodPractices,
-        visit_id: int,
+        visit: Visit,
+        service: CareService,
         error: str | None,
         values: dict[str, Any],
     ) -> Template:
-        visit, service, findings = await practices.findings(visit_id)
         return render(
             request,
             "oversight/visit_practice.html",
             {
                 "visit": visit,
                 "service": service,
-                "findings": findings,
+                "findings": await practices.findings(visit),
                 "error": error,
                 "values": values,
                 "consents": [(c.value, c.label) for c in Consent if c is not Consent.PENDING],
@@ -60,16 +73,21 @@ class VisitPracticeController(Controller):
 
     @get()
     async def page(
-        self, request: HTMXRequest, practices: NamedDependency[GoodPractices], visit_id: FromPath[int]
+        self,
+        request: HTMXRequest,
+        practices: NamedDependency[GoodPractices],
+        visit: NamedDependency[Visit],
+        service: NamedDependency[CareService],
     ) -> Template:
-        return await self._page(request, practices, visit_id, None, {})
+        return await self._page(request, practices, visit, service, None, {})
 
     @post()
     async def mark(
         self,
         request: HTMXRequest,
         practices: NamedDependency[GoodPractices],
-        visit_id: FromPath[int],
+        visit: NamedDependency[Visit],
+        service: NamedDependency[CareService],
         data: URLEncodedBody[dict[str, Any]],
     ) -> Template | Redirect:
         """An officer offers a finding as good practice; the provider is asked to agree."""
@@ -78,24 +96,26 @@ class VisitPracticeController(Controller):
         try:
             if not raw_statement.isdigit():
                 raise Invalid("Choose a statement scored good or better in this report.")
-            await practices.mark(visit_id, int(raw_statement), summary)
+            await practices.mark(visit, service, int(raw_statement), summary)
         except Invalid as problem:
             return await self._page(
                 request,
                 practices,
-                visit_id,
+                visit,
+                service,
                 str(problem),
                 {"statement_id": raw_statement, "summary": summary},
             )
         flash(request, "Marked as good practice. The provider has been asked whether to share it.", "success")
-        return see_other(f"/visits/{visit_id}/good-practice")
+        return see_other(f"/visits/{visit.id}/good-practice")
 
     @post("/{practice_id:int}/consent")
     async def consent(
         self,
         request: HTMXRequest,
         practices: NamedDependency[GoodPractices],
-        visit_id: FromPath[int],
+        visit: NamedDependency[Visit],
+        service: NamedDependency[CareService],
         practice_id: FromPath[int],
         data: URLEncodedBody[dict[str, Any]],
     ) -> Template | Redirect:
@@ -103,11 +123,11 @@ class VisitPracticeController(Controller):
         try:
             if raw not in Consent._value2member_map_:
                 raise Invalid("Choose whether to share this practice.")
-            practice = await practices.answer(visit_id, practice_id, Consent(raw))
+            practice = await practices.answer(visit, practice_id, Consent(raw))
         except Invalid as problem:
-            return await self._page(request, practices, visit_id, str(problem), {})
+            return await self._page(request, practices, visit, service, str(problem), {})
         flash(request, f"Thank you: {practice.consent.label.lower()}.", "success")
-        return see_other(f"/visits/{visit_id}/good-practice")
+        return see_other(f"/visits/{visit.id}/good-practice")
 
 
 @get(

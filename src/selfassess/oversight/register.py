@@ -53,6 +53,12 @@ class CouncilOversight:
     intervals: dict[str, int]
 
 
+async def stored_oversight_settings(db: AsyncSession, council_id: int) -> OversightSettings:
+    """The council's stored row, or a new one with the defaults (added when saved)."""
+    stored = await db.get(OversightSettings, council_id)
+    return stored if stored is not None else OversightSettings(council_id=council_id)
+
+
 async def oversight_settings(db: AsyncSession, council_id: int) -> CouncilOversight:
     stored = await db.get(OversightSettings, council_id)
     if stored is None:

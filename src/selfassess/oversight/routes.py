@@ -17,7 +17,7 @@ from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess import clock
-from selfassess.accounts.models import User
+from selfassess.accounts.models import Organisation, User
 from selfassess.frameworks.service import council_settings, load_framework
 from selfassess.oversight.charts import share_chart
 from selfassess.oversight.models import OVERALL, RatingSource
@@ -31,6 +31,7 @@ from selfassess.oversight.trend import Quarter, as_at, quarters_to
 from selfassess.providers.dependencies import service_dependency
 from selfassess.providers.models import CareService, ServiceType
 from selfassess.settings import Settings
+from selfassess.web.filters import FilterField, read_filters
 from selfassess.web.guards import requires_council_staff
 from selfassess.web.pdf import pdf_response
 from selfassess.web.rendering import csv_response, render, see_other
@@ -50,45 +51,75 @@ class ChosenFilters:
     errors: list[str] = field(default_factory=list)
 
 
+def _service_type_field() -> FilterField:
+    return FilterField(
+        "service_type",
+        "Service type",
+        "All types",
+        ServiceType.options(),
+        "Choose a service type from the list.",
+    )
+
+
+def _provider_field(providers: list[Organisation]) -> FilterField:
+    return FilterField(
+        "provider_id",
+        "Provider",
+        "All providers",
+        [(provider.id, provider.name) for provider in providers],
+        "Choose a provider from the list.",
+    )
+
+
+def _id(field: FilterField) -> int | None:
+    return int(field.chosen) if field.chosen else None
+
+
 async def read_quality_filters(
     picture: QualityPicture, service_type: str, town: str, provider_id: str, key_question: str
-) -> tuple[ChosenFilters, dict[str, object]]:
-    """Read the filter fields; an unknown value is reported in the page and left out, never a 500."""
-    errors: list[str] = []
-    providers = await picture.services.providers()
+) -> tuple[ChosenFilters, dict[str, FilterField]]:
+    """The quality picture's filters, on its page and on the lists behind its figures."""
     settings = await council_settings(picture.db, picture.viewer.organisation_id)
     framework = (
         await load_framework(picture.db, settings.framework_version_id)
         if settings.framework_version_id
         else None
     )
-    questions = [(question.code, question.title) for question in framework.key_questions] if framework else []
-    towns = await picture.towns()
-    chosen_type = None
-    if service_type:
-        if service_type in ServiceType._value2member_map_:
-            chosen_type = ServiceType(service_type)
-        else:
-            errors.append("Choose a service type from the list.")
-    if town and town not in towns:
-        errors.append("Choose a town from the list.")
-        town = ""
-    chosen_provider = None
-    if provider_id:
-        if provider_id.isdigit() and int(provider_id) in {provider.id for provider in providers}:
-            chosen_provider = int(provider_id)
-        else:
-            errors.append("Choose a provider from the list.")
-    if key_question and key_question not in {code for code, _ in questions}:
-        errors.append("Choose a key question from the list.")
-        key_question = OVERALL
-    options = {
-        "service_types": ServiceType.options(),
-        "towns": towns,
-        "providers": [(provider.id, provider.name) for provider in providers],
-        "key_questions": questions,
-    }
-    return ChosenFilters(Filters(chosen_type, town, chosen_provider, key_question), errors), options
+    questions = framework.key_questions if framework else ()
+    fields, errors = read_filters(
+        [
+            _service_type_field(),
+            FilterField(
+                "town",
+                "Locality",
+                "Whole area",
+                [(town, town) for town in await picture.towns()],
+                "Choose a town from the list.",
+            ),
+            _provider_field(await picture.services.providers()),
+            FilterField(
+                "key_question",
+                "Rating",
+                "Overall rating",
+                [(question.code, f"Key question: {question.title}") for question in questions],
+                "Choose a key question from the list.",
+            ),
+        ],
+        {
+            "service_type": service_type,
+            "town": town,
+            "provider_id": provider_id,
+            "key_question": key_question,
+        },
+    )
+    chosen_type = fields["service_type"].chosen
+    filters = Filters(
+        ServiceType(chosen_type) if chosen_type else None,
+        fields["town"].chosen,
+        _id(fields["provider_id"]),
+        fields["key_question"].chosen or OVERALL,
+    )
+    return ChosenFilters(filters, errors), fields
 
 
 def _chart(picture: Picture) -> Markup:
@@ -142,7 +173,9 @@ class QualityController(Controller):
     ) -> Template:
         """The trend, a headline comparing two quarters, the movements between them, and the
         statements most often scored below good."""
-        chosen, options = await read_quality_filters(picture, service_type, town, provider_id, key_question)
+        chosen, filter_fields = await read_quality_filters(
+            picture, service_type, town, provider_id, key_question
+        )
         filters = chosen.filters
         result = await picture.picture(filters)
         quarters = result.quarters
@@ -160,7 +193,7 @@ class QualityController(Controller):
                 "chart": _chart(result),
                 "filters": filters,
                 "errors": chosen.errors,
-                "options": options,
+                "filter_fields": filter_fields,
                 "first": by_quarter[first],
                 "last": by_quarter[last],
                 "regulator_first": result.regulator.points[quarters.index(first)]
@@ -190,7 +223,7 @@ class QualityController(Controller):
         page: FromQuery[int] = 1,
     ) -> Template:
         """The services behind one figure of the quality page, from the same selection as its count."""
-        chosen, _options = await read_quality_filters(picture, service_type, town, provider_id, key_question)
+        chosen, _fields = await read_quality_filters(picture, service_type, town, provider_id, key_question)
         errors = chosen.errors
         if what not in SELECTIONS:
             errors.append("That list does not exist; showing the services rated on the day.")
@@ -252,40 +285,40 @@ async def provide_oversight(
 
 
 async def read_register_filters(
-    oversight: Oversight, band: str, officer_id: str, service_type: str, provider_id: str
-) -> tuple[RegisterFilters, list[str], dict[str, object]]:
-    """The register's and the programme's filters; an unknown value is reported, never a 500."""
-    errors: list[str] = []
-    officers = await oversight.services.officers()
-    providers = await oversight.services.providers()
-    if band and band not in BAND_LABELS:
-        errors.append("Choose a risk band from the list.")
-        band = ""
-    chosen_officer = None
-    if officer_id:
-        if officer_id.isdigit() and int(officer_id) in {officer.id for officer in officers}:
-            chosen_officer = int(officer_id)
-        else:
-            errors.append("Choose an officer from the list.")
-    chosen_type = None
-    if service_type:
-        if service_type in ServiceType._value2member_map_:
-            chosen_type = ServiceType(service_type)
-        else:
-            errors.append("Choose a service type from the list.")
-    chosen_provider = None
-    if provider_id:
-        if provider_id.isdigit() and int(provider_id) in {provider.id for provider in providers}:
-            chosen_provider = int(provider_id)
-        else:
-            errors.append("Choose a provider from the list.")
-    options = {
-        "bands": [(name, BAND_LABELS[name]) for name, _ in reversed(BANDS)],
-        "officers": [(officer.id, officer.full_name) for officer in officers],
-        "service_types": ServiceType.options(),
-        "providers": [(provider.id, provider.name) for provider in providers],
-    }
-    return RegisterFilters(band, chosen_officer, chosen_type, chosen_provider), errors, options
+    oversight: Oversight, band: str, officer_id: str, service_type: str, provider_id: str, *, with_band: bool
+) -> tuple[RegisterFilters, list[str], dict[str, FilterField]]:
+    """The risk register's filters; the visit programme's are the same without the band."""
+    band_field = FilterField(
+        "band",
+        "Risk band",
+        "All bands",
+        [(name, BAND_LABELS[name]) for name, _ in reversed(BANDS)],
+        "Choose a risk band from the list.",
+    )
+    officer_field = FilterField(
+        "officer_id",
+        "Officer",
+        "All officers",
+        [(officer.id, officer.full_name) for officer in await oversight.services.officers()],
+        "Choose an officer from the list.",
+    )
+    fields, errors = read_filters(
+        [
+            *([band_field] if with_band else []),
+            officer_field,
+            _service_type_field(),
+            _provider_field(await oversight.services.providers()),
+        ],
+        {"band": band, "officer_id": officer_id, "service_type": service_type, "provider_id": provider_id},
+    )
+    chosen_type = fields["service_type"].chosen
+    filters = RegisterFilters(
+        fields["band"].chosen if with_band else "",
+        _id(fields["officer_id"]),
+        ServiceType(chosen_type) if chosen_type else None,
+        _id(fields["provider_id"]),
+    )
+    return filters, errors, fields
 
 
 def _register_query(filters: RegisterFilters) -> str:
@@ -318,8 +351,8 @@ class RiskController(Controller):
         page: FromQuery[int] = 1,
     ) -> Template:
         """Services by risk, highest first, each with the factors behind its score."""
-        filters, errors, options = await read_register_filters(
-            oversight, band, officer_id, service_type, provider_id
+        filters, errors, filter_fields = await read_register_filters(
+            oversight, band, officer_id, service_type, provider_id, with_band=True
         )
         return render(
             request,
@@ -328,7 +361,7 @@ class RiskController(Controller):
                 "rows": await oversight.register(filters, number=page),
                 "filters": filters,
                 "errors": errors,
-                "options": options,
+                "filter_fields": filter_fields,
                 "query": _register_query(filters),
                 "assessed_at": await oversight.assessed_at(),
                 "band_labels": BAND_LABELS,
@@ -397,8 +430,8 @@ class ProgrammeController(Controller):
         page: FromQuery[int] = 1,
     ) -> Template:
         """Services due or overdue a visit over the next months, by month and officer, and coverage."""
-        filters, errors, options = await read_register_filters(
-            oversight, "", officer_id, service_type, provider_id
+        filters, errors, filter_fields = await read_register_filters(
+            oversight, "", officer_id, service_type, provider_id, with_band=False
         )
         if not 1 <= months <= 24:
             errors.append("Show between 1 and 24 months ahead.")
@@ -414,7 +447,7 @@ class ProgrammeController(Controller):
                 "coverage": await oversight.coverage(today),
                 "filters": filters,
                 "errors": errors,
-                "options": options,
+                "filter_fields": filter_fields,
                 "months": months,
                 "until": until,
                 "today": today,

@@ -43,7 +43,9 @@ class ProviderSupports:
         if not self.viewer.is_council_staff:
             raise Forbidden("Support levels are decided by council staff.")
 
-    async def _registered_provider(self, provider_id: int) -> Organisation:
+    async def registered_provider(self, provider_id: int) -> Organisation:
+        """A provider on the council's register, for council staff (NotFound for any other)."""
+        self._require_council_staff()
         provider = await self.db.scalar(
             select(Organisation)
             .join(CouncilProvider, CouncilProvider.provider_id == Organisation.id)
@@ -81,24 +83,23 @@ class ProviderSupports:
             statement = statement.where(ProviderSupport.level.in_(ESCALATED))
         return [SupportRow(provider, decision) for provider, decision in await self.db.execute(statement)]
 
-    async def history(self, provider_id: int) -> tuple[Organisation, list[DecisionRow]]:
-        self._require_council_staff()
-        provider = await self._registered_provider(provider_id)
+    async def history(self, provider: Organisation) -> list[DecisionRow]:
+        """Every decision about a provider from ``registered_provider``, the latest first."""
         decided_by = aliased(User)
         rows = await self.db.execute(
             select(ProviderSupport, decided_by.full_name)
             .join(decided_by, decided_by.id == ProviderSupport.decided_by_id)
             .where(
                 ProviderSupport.council_id == self.viewer.organisation_id,
-                ProviderSupport.provider_id == provider_id,
+                ProviderSupport.provider_id == provider.id,
             )
             .order_by(ProviderSupport.decided_on.desc(), ProviderSupport.id.desc())
         )
-        return provider, [DecisionRow(decision, name) for decision, name in rows]
+        return [DecisionRow(decision, name) for decision, name in rows]
 
     async def decide(
         self,
-        provider_id: int,
+        provider: Organisation,
         *,
         level: SupportLevel,
         reason: str,
@@ -106,9 +107,9 @@ class ProviderSupports:
         review_on: date | None,
         today: date,
     ) -> ProviderSupport:
-        """The new level replaces the one in force from today; the provider's staff are told."""
-        self._require_council_staff()
-        provider = await self._registered_provider(provider_id)
+        """The new level for a provider from ``registered_provider`` replaces the one in force from
+        today; the provider's staff are told."""
+        provider_id = provider.id
         if not reason.strip():
             raise Invalid("Say why the provider is on this level.")
         if level is not SupportLevel.ROUTINE and review_on is None:

@@ -16,12 +16,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess import clock
-from selfassess.accounts.audit import record_audit
-from selfassess.accounts.models import User
-from selfassess.db import utcnow
+from selfassess.accounts.models import Organisation, User
+from selfassess.councils.service import save_council_settings
 from selfassess.errors import Invalid
-from selfassess.oversight.models import OversightSettings
-from selfassess.oversight.register import oversight_settings
+from selfassess.oversight.register import oversight_settings, stored_oversight_settings
 from selfassess.oversight.risk import DEFAULT_WEIGHTS, WEIGHT_LABELS
 from selfassess.oversight.support import ProviderSupports
 from selfassess.providers.dependencies import service_dependency
@@ -41,6 +39,13 @@ async def provide_supports(
     return ProviderSupports(db_session, current_user, settings)
 
 
+async def provide_provider(
+    supports: NamedDependency[ProviderSupports], provider_id: FromPath[int]
+) -> Organisation:
+    """The provider of the path, when it is on the viewer's council's register (404 otherwise)."""
+    return await supports.registered_provider(provider_id)
+
+
 class DecisionForm(BaseModel):
     level: SupportLevel = Field(title="Level")
     reason: str = Field(title="Why", min_length=1, max_length=5000)
@@ -53,7 +58,7 @@ class SupportController(Controller):
     tags = ["oversight"]
     include_in_schema = False
     guards = [requires_council_staff]
-    dependencies = {"supports": Provide(provide_supports)}
+    dependencies = {"supports": Provide(provide_supports), "provider": Provide(provide_provider)}
 
     @get()
     async def providers(
@@ -73,37 +78,44 @@ class SupportController(Controller):
         self,
         request: HTMXRequest,
         supports: ProviderSupports,
-        provider_id: int,
+        provider: Organisation,
         form: Form[DecisionForm],
         status: int,
     ) -> Template:
-        provider, history = await supports.history(provider_id)
         return render(
             request,
             "oversight/support_provider.html",
-            {"provider": provider, "history": history, "form": form, "levels": SupportLevel.options()},
+            {
+                "provider": provider,
+                "history": await supports.history(provider),
+                "form": form,
+                "levels": SupportLevel.options(),
+            },
             status_code=status,
         )
 
     @get("/providers/{provider_id:int}")
     async def provider(
-        self, request: HTMXRequest, supports: NamedDependency[ProviderSupports], provider_id: FromPath[int]
+        self,
+        request: HTMXRequest,
+        supports: NamedDependency[ProviderSupports],
+        provider: NamedDependency[Organisation],
     ) -> Template:
-        return await self._provider_page(request, supports, provider_id, Form.initial(), 200)
+        return await self._provider_page(request, supports, provider, Form.initial(), 200)
 
     @post("/providers/{provider_id:int}")
     async def decide(
         self,
         request: HTMXRequest,
         supports: NamedDependency[ProviderSupports],
-        provider_id: FromPath[int],
+        provider: NamedDependency[Organisation],
         data: URLEncodedBody[dict[str, Any]],
     ) -> Template | Redirect:
         form = bind(DecisionForm, data)
         if form.valid and form.data is not None:
             try:
                 decision = await supports.decide(
-                    provider_id,
+                    provider,
                     level=form.data.level,
                     reason=form.data.reason,
                     step_down_conditions=form.data.step_down_conditions or "",
@@ -114,8 +126,8 @@ class SupportController(Controller):
                 form.add_error("__all__", str(problem))
             else:
                 flash(request, f"Recorded: {decision.level.label}.", "success")
-                return see_other(f"/oversight/support/providers/{provider_id}")
-        return await self._provider_page(request, supports, provider_id, form, 422)
+                return see_other(f"/oversight/support/providers/{provider.id}")
+        return await self._provider_page(request, supports, provider, form, 422)
 
 
 @get(
@@ -189,9 +201,9 @@ class OversightSettingsController(Controller):
         current_user: NamedDependency[User],
     ) -> Template:
         chosen = await oversight_settings(db_session, current_user.organisation_id)
-        stored = await db_session.get(OversightSettings, current_user.organisation_id)
+        stored = await stored_oversight_settings(db_session, current_user.organisation_id)
         values: dict[str, Any] = {name: chosen.intervals[key] for name, key in _INTERVAL_FIELDS.items()}
-        values["publish_suspensions"] = bool(stored and stored.publish_suspensions)
+        values["publish_suspensions"] = stored.publish_suspensions
         values.update({f"weight_{key}": value for key, value in chosen.weights.items()})
         return self._page(request, Form.initial(values))
 
@@ -216,20 +228,13 @@ class OversightSettingsController(Controller):
                 weights[key] = int(raw)
         if not form.valid or form.data is None:
             return self._page(request, form, 422)
-        stored = await db_session.get(OversightSettings, current_user.organisation_id)
-        if stored is None:
-            stored = OversightSettings(council_id=current_user.organisation_id)
-            db_session.add(stored)
-        for name, value in form.data.model_dump().items():
-            setattr(stored, name, value)
-        stored.risk_weights, stored.updated_at = weights, utcnow()
-        record_audit(
+        await save_council_settings(
             db_session,
-            "settings.oversight_changed",
+            await stored_oversight_settings(db_session, current_user.organisation_id),
+            {**form.data.model_dump(), "risk_weights": weights},
             actor=current_user,
-            subject=f"council:{stored.council_id}",
+            event="settings.oversight_changed",
         )
-        await db_session.commit()
         flash(request, "Oversight settings saved. They apply from the next risk assessment.", "success")
         return see_other("/admin/oversight")
 

@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
+from sqlalchemy import ScalarSelect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import User
@@ -18,7 +19,7 @@ from selfassess.errors import Invalid
 from selfassess.providers.dependencies import service_dependency
 from selfassess.providers.models import CareService, RegulatorRating, ServiceType
 from selfassess.providers.schemas import ProviderForm, ServiceForm
-from selfassess.providers.service import AddOutcome, CareServices, ProviderLinks
+from selfassess.providers.service import AddOutcome, CareServices, LinkRequestRow, ProviderLinks
 from selfassess.settings import Settings
 from selfassess.web.forms import Form, bind
 from selfassess.web.guards import requires_council_staff, requires_provider_admin
@@ -63,13 +64,18 @@ class ServiceController(Controller):
         self,
         request: HTMXRequest,
         care_services: NamedDependency[CareServices],
+        overdue_actions: NamedDependency[ScalarSelect[int]],
         q: FromQuery[str] = "",
         type: FromQuery[str | None] = None,
         mine: FromQuery[bool] = False,
         page: FromQuery[int] = 1,
     ) -> Template:
         services = await care_services.page(
-            query=q, service_type=_service_type(type), assigned_to_me=mine, number=page
+            overdue_actions=overdue_actions,
+            query=q,
+            service_type=_service_type(type),
+            assigned_to_me=mine,
+            number=page,
         )
         context = {
             "services": services,
@@ -215,6 +221,14 @@ async def provide_provider_links(
     return ProviderLinks(db_session, current_user)
 
 
+async def provide_link_request(
+    links: NamedDependency[ProviderLinks], council_id: FromPath[int]
+) -> LinkRequestRow:
+    """The council of the path's request to add the viewer's organisation to its register, while it
+    awaits a decision (404 otherwise)."""
+    return await links.waiting(council_id)
+
+
 class CouncilRegistersController(Controller):
     """A provider's admins decide which councils' registers their organisation joins."""
 
@@ -222,7 +236,7 @@ class CouncilRegistersController(Controller):
     tags = ["services"]
     include_in_schema = False
     guards = [requires_provider_admin]
-    dependencies = {"links": Provide(provide_provider_links)}
+    dependencies = {"links": Provide(provide_provider_links), "link_request": Provide(provide_link_request)}
 
     @get()
     async def index(self, request: HTMXRequest, links: NamedDependency[ProviderLinks]) -> Template:
@@ -230,18 +244,30 @@ class CouncilRegistersController(Controller):
 
     @post("/{council_id:int}/accept")
     async def accept(
-        self, request: HTMXRequest, links: NamedDependency[ProviderLinks], council_id: FromPath[int]
+        self,
+        request: HTMXRequest,
+        links: NamedDependency[ProviderLinks],
+        link_request: NamedDependency[LinkRequestRow],
     ) -> Redirect:
-        name = await links.decide(council_id, accept=True)
-        flash(request, f"{request.user.organisation.name} is now on {name}'s register.", "success")
+        await links.decide(link_request, accept=True)
+        flash(
+            request, f"{request.user.organisation.name} is now on {link_request.name}'s register.", "success"
+        )
         return see_other("/admin/councils")
 
     @post("/{council_id:int}/decline")
     async def decline(
-        self, request: HTMXRequest, links: NamedDependency[ProviderLinks], council_id: FromPath[int]
+        self,
+        request: HTMXRequest,
+        links: NamedDependency[ProviderLinks],
+        link_request: NamedDependency[LinkRequestRow],
     ) -> Redirect:
-        name = await links.decide(council_id, accept=False)
-        flash(request, f"Declined {name}'s request. They see nothing more of your organisation.", "success")
+        await links.decide(link_request, accept=False)
+        flash(
+            request,
+            f"Declined {link_request.name}'s request. They see nothing more of your organisation.",
+            "success",
+        )
         return see_other("/admin/councils")
 
 

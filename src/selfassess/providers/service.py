@@ -10,12 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from sqlalchemy import Row, Select, case, func, select
+from sqlalchemy import Row, ScalarSelect, Select, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 
-from selfassess import clock
 from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import LinkPurpose, Organisation, OrganisationKind, Role, User
 from selfassess.accounts.rules import Account, AccountChange, account_refusal
@@ -26,7 +25,6 @@ from selfassess.accounts.service import (
     manager_of,
     send_account_link,
 )
-from selfassess.actions.models import Action, ActionPlan, PlanStatus, overdue_condition
 from selfassess.db import Page, contains_any, fetch_page, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.notifications.service import notify
@@ -43,7 +41,6 @@ from selfassess.providers.models import (
 from selfassess.providers.schemas import ProviderForm, ServiceForm
 from selfassess.providers.support_levels import with_support_level
 from selfassess.settings import Settings
-from selfassess.visits.models import Visit, VisitStatus
 
 
 @dataclass(frozen=True)
@@ -86,24 +83,18 @@ class CareServices:
     async def page(
         self,
         *,
+        overdue_actions: ScalarSelect[int],
         query: str = "",
         service_type: ServiceType | None = None,
         assigned_to_me: bool = False,
         number: int = 1,
         size: int = 25,
     ) -> Page[ServiceRow]:
+        """One page of the services list. ``overdue_actions`` counts a service's overdue actions,
+        correlated to CareService: the actions slice says what is overdue, and comes after this one,
+        so the caller passes it in (the page gets it as a dependency, see ``actions.routes``)."""
         provider = aliased(Organisation)
         officer = aliased(User)
-        overdue = (
-            select(func.count(Action.id))
-            .join(ActionPlan, ActionPlan.id == Action.plan_id)
-            .where(
-                ActionPlan.service_id == CareService.id,
-                ActionPlan.status == PlanStatus.AGREED,
-                overdue_condition(clock.today()),
-            )
-            .scalar_subquery()
-        )
         listed = self.scope(select(CareService.id).where(CareService.is_active.is_(True)))
         if query:
             listed = listed.join(provider, provider.id == CareService.provider_id).where(
@@ -126,7 +117,7 @@ class CareServices:
         rows = await self.db.execute(
             self.scope(
                 with_support_level(
-                    select(CareService, provider.name, officer.full_name, overdue)
+                    select(CareService, provider.name, officer.full_name, overdue_actions)
                     .join(provider, provider.id == CareService.provider_id)
                     .outerjoin(officer, officer.id == CareService.assigned_officer_id),
                     self.viewer,
@@ -142,15 +133,10 @@ class CareServices:
             await self.db.scalar(select(Organisation.name).where(Organisation.id == service.council_id)) or ""
         )
 
-    def listing(self) -> Select:  # type: ignore[type-arg]
-        """The viewer's active services with each one's latest published visit rating (for the API)."""
-        latest_rating = (
-            select(Visit.rating_key)
-            .where(Visit.service_id == CareService.id, Visit.status == VisitStatus.PUBLISHED)
-            .order_by(Visit.published_at.desc(), Visit.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
+    def listing(self, latest_rating: ScalarSelect[str | None]) -> Select:  # type: ignore[type-arg]
+        """The viewer's active services with their provider's name and ``latest_rating`` (for the
+        API): each one's latest published visit rating, correlated to CareService, which the visits
+        slice says and the caller passes in (visits come after this slice)."""
         provider = aliased(Organisation)
         return self.scope(
             select(CareService, provider.name, latest_rating)
@@ -158,9 +144,9 @@ class CareServices:
             .where(CareService.is_active.is_(True))
         )
 
-    async def listed(self, service_id: int) -> Row:  # type: ignore[type-arg]
+    async def listed(self, service_id: int, latest_rating: ScalarSelect[str | None]) -> Row:  # type: ignore[type-arg]
         """One row of `listing()`: the service, its provider's name and latest published rating."""
-        row = (await self.db.execute(self.listing().where(CareService.id == service_id))).first()
+        row = (await self.db.execute(self.listing(latest_rating).where(CareService.id == service_id))).first()
         if row is None:
             raise NotFound("service")
         return row
@@ -443,8 +429,9 @@ class ProviderLinks:
         )
         return [LinkRequestRow(link, name) for link, name in rows]
 
-    async def decide(self, council_id: int, *, accept: bool) -> str:
-        """Returns the council's name. Only a pending request can be decided."""
+    async def waiting(self, council_id: int) -> LinkRequestRow:
+        """A council's request to add the viewer's organisation to its register, while it awaits a
+        decision (NotFound otherwise)."""
         row = (
             await self.db.execute(
                 select(CouncilProvider, Organisation.name)
@@ -458,15 +445,18 @@ class ProviderLinks:
         ).first()
         if row is None:
             raise NotFound("request")
-        link, council_name = row
+        return LinkRequestRow(*row)
+
+    async def decide(self, request: LinkRequestRow, *, accept: bool) -> None:
+        """Accepts or declines a request from ``waiting``."""
+        link = request.link
         link.status = LinkStatus.ACCEPTED if accept else LinkStatus.DECLINED
         link.decided_by_id, link.decided_at = self.viewer.id, utcnow()
         record_audit(
             self.db,
             "provider_link.accepted" if accept else "provider_link.declined",
             actor=self.viewer,
-            subject=f"organisation:{council_id}",
-            detail=council_name,
+            subject=f"organisation:{link.council_id}",
+            detail=request.name,
         )
         await self.db.commit()
-        return council_name

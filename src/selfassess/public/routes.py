@@ -9,10 +9,11 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess.accounts.models import Organisation
 from selfassess.oversight.support import placements_suspended_publicly
 from selfassess.providers.models import ServiceType
 from selfassess.public.caching import cache_headers, not_modified, public_etag
-from selfassess.public.service import RATING_KEYS, PublicRatings
+from selfassess.public.service import RATING_KEYS, PublicRatings, PublicService
 from selfassess.web.rendering import render
 
 RATING_OPTIONS = [
@@ -27,12 +28,28 @@ async def provide_public(db_session: NamedDependency[AsyncSession]) -> PublicRat
     return PublicRatings(db_session)
 
 
+async def provide_council(public: NamedDependency[PublicRatings], slug: FromPath[str]) -> Organisation:
+    """The council of the path, when it publishes its ratings (404 otherwise)."""
+    return await public.council(slug)
+
+
+async def provide_entry(
+    public: NamedDependency[PublicRatings], council: NamedDependency[Organisation], service_id: FromPath[int]
+) -> PublicService:
+    """The service of the path, when it is active in that council's area (404 otherwise)."""
+    return await public.service(council, service_id)
+
+
 class PublicController(Controller):
     path = "/public"
     tags = ["public"]
     include_in_schema = False
     opt = {"exclude_from_auth": True}
-    dependencies = {"public": Provide(provide_public)}
+    dependencies = {
+        "public": Provide(provide_public),
+        "council": Provide(provide_council),
+        "entry": Provide(provide_entry),
+    }
 
     @get()
     async def councils(
@@ -49,13 +66,12 @@ class PublicController(Controller):
         self,
         request: HTMXRequest,
         public: NamedDependency[PublicRatings],
-        slug: FromPath[str],
+        council: NamedDependency[Organisation],
         q: FromQuery[str] = "",
         type: FromQuery[str | None] = None,
         rating: FromQuery[str | None] = None,
         page: FromQuery[int] = 1,
     ) -> Template | Response[None]:
-        council = await public.council(slug)
         etag = public_etag(request, await public.publication_version(council.id))
         if unchanged := not_modified(request, etag):
             return unchanged
@@ -85,11 +101,9 @@ class PublicController(Controller):
         self,
         request: HTMXRequest,
         public: NamedDependency[PublicRatings],
-        slug: FromPath[str],
-        service_id: FromPath[int],
+        council: NamedDependency[Organisation],
+        entry: NamedDependency[PublicService],
     ) -> Template | Response[None]:
-        council = await public.council(slug)
-        entry, published = await public.service(council, service_id)
         # A suspension of placements is decided in oversight, not published: part of the version.
         suspended = await placements_suspended_publicly(public.db, entry.service)
         etag = public_etag(request, (*await public.publication_version(council.id), suspended))
@@ -101,7 +115,7 @@ class PublicController(Controller):
             {
                 "council": council,
                 "entry": entry,
-                "published": published,
+                "published": await public.reports(entry.service),
                 "placements_suspended": suspended,
             },
             headers=cache_headers(etag),

@@ -116,11 +116,13 @@ class PublicRatings:
         )
         return Page([PublicService(*row) for row in rows], total=total, number=number, size=size)
 
-    async def service(self, council: Organisation, service_id: int) -> tuple[PublicService, list[Visit]]:
+    async def service(self, council: Organisation, service_id: int) -> PublicService:
+        """An active service in a publishing council's area, with its latest published visit."""
         row = (
             await self.db.execute(
-                select(CareService, Organisation.name)
+                select(CareService, Organisation.name, Visit)
                 .join(Organisation, Organisation.id == CareService.provider_id)
+                .outerjoin(Visit, Visit.id == _latest_published())
                 .where(
                     CareService.id == service_id,
                     CareService.council_id == council.id,
@@ -130,11 +132,14 @@ class PublicRatings:
         ).first()
         if row is None:
             raise NotFound("service")
-        published = list(
+        return PublicService(*row)
+
+    async def reports(self, service: CareService) -> list[Visit]:
+        """Every published visit of the service, the latest first."""
+        return list(
             await self.db.scalars(
                 select(Visit)
-                .where(Visit.service_id == service_id, Visit.status == VisitStatus.PUBLISHED)
-                .order_by(Visit.published_at.desc())
+                .where(Visit.service_id == service.id, Visit.status == VisitStatus.PUBLISHED)
+                .order_by(Visit.published_at.desc(), Visit.id.desc())
             )
         )
-        return PublicService(row[0], row[1], published[0] if published else None), published

@@ -18,7 +18,8 @@ from selfassess.accounts.models import User
 from selfassess.assessments.service import current_period
 from selfassess.errors import Invalid
 from selfassess.frameworks.service import council_settings
-from selfassess.providers.models import ServiceType
+from selfassess.providers.dependencies import service_dependency
+from selfassess.providers.models import CareService, ServiceType
 from selfassess.rounds.models import AssessmentRound
 from selfassess.rounds.rules import Progress, round_phase
 from selfassess.rounds.schemas import RoundForm
@@ -41,6 +42,11 @@ dependencies = {"rounds": Provide(provide_rounds)}
 async def provide_round(rounds: NamedDependency[Rounds], round_id: FromPath[int]) -> AssessmentRound:
     """The round of the path, when it is the viewer's council's (404 otherwise)."""
     return await rounds.get(round_id)
+
+
+async def provide_open_round(rounds: NamedDependency[Rounds], round_id: FromPath[int]) -> AssessmentRound:
+    """The round of the path, when it is open to the viewer's provider today (404 otherwise)."""
+    return await rounds.open_to_provider(round_id)
 
 
 def _choice(enum: Any, value: str | None) -> Any:
@@ -140,7 +146,7 @@ class RoundStartController(Controller):
     tags = ["rounds"]
     include_in_schema = False
     guards = [requires_provider]
-    dependencies = dependencies
+    dependencies = {**dependencies, "round_": Provide(provide_open_round), **service_dependency}
 
     @post()
     async def start(
@@ -148,12 +154,12 @@ class RoundStartController(Controller):
         request: HTMXRequest,
         rounds: NamedDependency[Rounds],
         settings: NamedDependency[Settings],
-        round_id: FromPath[int],
-        service_id: FromPath[int],
+        round_: NamedDependency[AssessmentRound],
+        service: NamedDependency[CareService],
         data: URLEncodedBody[dict[str, Any]],
     ) -> Redirect:
         carry_over = data.get("carry_over") == "true"
-        assessment = await rounds.start(round_id, service_id, carry_over=carry_over, settings=settings)
+        assessment = await rounds.start(round_, service, carry_over=carry_over, settings=settings)
         message = "Your self-assessment has started. Answers save as you type."
         if carry_over:
             message += " Last year's answers are marked “carried over” until you change them."

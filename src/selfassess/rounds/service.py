@@ -318,26 +318,28 @@ class Rounds:
             result.append(ProviderRound(round_, council_name, rows, dict(previous.all())))
         return result
 
-    async def start(
-        self, round_id: int, service_id: int, *, carry_over: bool, settings: Settings
-    ) -> SelfAssessment:
-        """A provider starts a service's self-assessment for an open round: the round's period and
-        framework version, from last year's answers when asked."""
+    async def open_to_provider(self, round_id: int) -> AssessmentRound:
+        """A round open today in a council area where the provider runs a service (NotFound otherwise)."""
         if not self.viewer.is_provider:
             raise Forbidden("Only the provider's own staff can fill in a self-assessment.")
-        row = (
-            await self.db.execute(self._provider_rounds(clock.today()).where(AssessmentRound.id == round_id))
-        ).first()
-        if row is None:
+        round_ = await self.db.scalar(
+            self._provider_rounds(clock.today()).where(AssessmentRound.id == round_id)
+        )
+        if round_ is None:
             raise NotFound("round")
-        round_ = row[0]
-        assessments = SelfAssessments(self.db, self.viewer, settings)
-        service = await assessments.services.get(service_id)  # the provider's own, or not found
+        return round_
+
+    async def start(
+        self, round_: AssessmentRound, service: CareService, *, carry_over: bool, settings: Settings
+    ) -> SelfAssessment:
+        """A provider starts the self-assessment of one of its services (found through its scope) for
+        a round from ``open_to_provider``: the round's period and framework version, from last year's
+        answers when asked."""
         in_scope = await self.db.scalar(
             select(CareService.id).where(CareService.id == service.id, *services_in_scope(round_))
         )
         if in_scope is None:
             raise NotFound("service")
-        return await assessments.start(
+        return await SelfAssessments(self.db, self.viewer, settings).start(
             service, round_.name, framework_version_id=round_.framework_version_id, carry_over=carry_over
         )

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from litestar import Controller, get, post
 from litestar.connection import ASGIConnection
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import TooManyRequestsException
 from litestar.params import FromPath, URLEncodedBody
 from litestar.plugins.flash import flash
@@ -25,6 +25,7 @@ from selfassess.tokens.service import (
     authenticate_token,
     issue_token,
     organisation_tokens,
+    revocable_token,
     revoke_token,
     tokens_of,
 )
@@ -70,10 +71,21 @@ async def user_for_api_token(
         return None
 
 
+async def provide_token(
+    db_session: NamedDependency[AsyncSession], current_user: NamedDependency[User], token_id: FromPath[int]
+) -> ApiToken:
+    """The token of the path, when the viewer may revoke it (404 otherwise)."""
+    return await revocable_token(db_session, viewer=current_user, token_id=token_id)
+
+
+token_dependency = {"token": Provide(provide_token)}
+
+
 class AccountTokensController(Controller):
     path = "/account/tokens"
     tags = ["accounts"]
     include_in_schema = False
+    dependencies = token_dependency
 
     async def _page(
         self,
@@ -118,10 +130,13 @@ class AccountTokensController(Controller):
 
     @post("/{token_id:int}/revoke")
     async def revoke(
-        self, request: HTMXRequest, db_session: NamedDependency[AsyncSession], token_id: FromPath[int]
+        self,
+        request: HTMXRequest,
+        db_session: NamedDependency[AsyncSession],
+        token: NamedDependency[ApiToken],
     ) -> Redirect:
         user: User = request.user
-        token = await revoke_token(db_session, viewer=user, token_id=token_id, ip=_ip(request))
+        await revoke_token(db_session, viewer=user, token=token, ip=_ip(request))
         flash(request, f"Revoked the token “{token.name}”.", "success")
         return see_other("/account/tokens" if token.user_id == user.id else "/admin/tokens")
 
@@ -131,6 +146,7 @@ class CouncilTokensController(Controller):
     tags = ["accounts"]
     include_in_schema = False
     guards = [requires_council_admin]
+    dependencies = token_dependency
 
     @get()
     async def index(self, request: HTMXRequest, db_session: NamedDependency[AsyncSession]) -> Template:
@@ -139,9 +155,12 @@ class CouncilTokensController(Controller):
 
     @post("/{token_id:int}/revoke")
     async def revoke(
-        self, request: HTMXRequest, db_session: NamedDependency[AsyncSession], token_id: FromPath[int]
+        self,
+        request: HTMXRequest,
+        db_session: NamedDependency[AsyncSession],
+        token: NamedDependency[ApiToken],
     ) -> Redirect:
-        token = await revoke_token(db_session, viewer=request.user, token_id=token_id, ip=_ip(request))
+        await revoke_token(db_session, viewer=request.user, token=token, ip=_ip(request))
         flash(request, f"Revoked the token “{token.name}”.", "success")
         return see_other("/admin/tokens")
 

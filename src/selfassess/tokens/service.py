@@ -89,8 +89,9 @@ async def organisation_tokens(db: AsyncSession, admin: User) -> list[ApiToken]:
     )
 
 
-async def revoke_token(db: AsyncSession, *, viewer: User, token_id: int, ip: str | None) -> ApiToken:
-    """Your own token, or, for a council admin, any token of someone at the council."""
+async def revocable_token(db: AsyncSession, *, viewer: User, token_id: int) -> ApiToken:
+    """Your own token, or, for a council admin, any token of someone at the council (NotFound
+    otherwise)."""
     statement = select(ApiToken).join(User, User.id == ApiToken.user_id).where(ApiToken.id == token_id)
     if viewer.is_council_admin:
         statement = statement.where(User.organisation_id == viewer.organisation_id)
@@ -99,11 +100,15 @@ async def revoke_token(db: AsyncSession, *, viewer: User, token_id: int, ip: str
     token = await db.scalar(statement)
     if token is None:
         raise NotFound("token")
+    return token
+
+
+async def revoke_token(db: AsyncSession, *, viewer: User, token: ApiToken, ip: str | None) -> None:
+    """Revokes a token from ``revocable_token``; revoking it again changes nothing."""
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         record_audit(db, "token.revoked", actor=viewer, subject=f"token:{token.id}", detail=token.name, ip=ip)
         await db.commit()
-    return token
 
 
 async def authenticate_token(

@@ -3,6 +3,7 @@ their own services that are not confidential. (The JSON view lives in selfassess
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any, TypeVar
 
@@ -12,6 +13,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess import clock
@@ -40,6 +42,7 @@ FormData = URLEncodedBody[dict[str, Any]]
 ALL_STATUSES = "all"
 
 C = TypeVar("C", bound=Choice)
+M = TypeVar("M", bound=BaseModel)
 
 
 async def provide_concerns(
@@ -112,6 +115,27 @@ async def _concern_page(
     if failed:
         return form_failed(request, "visits/concern.html", context, page=f"/concerns/{entry.concern.id}")
     return render(request, "visits/concern.html", context)
+
+
+async def _send_form(
+    request: HTMXRequest,
+    concerns: Concerns,
+    entry: ConcernEntry,
+    form: Form[M],
+    form_name: str,
+    command: Callable[[M], Awaitable[object]],
+    done: str,
+    *,
+    anchor: str = "",
+) -> Template | Redirect:
+    """A form of the concern page (``form_name``, as ``_concern_page`` calls it): a valid one runs
+    its command and returns to the concern saying ``done``; another comes back filled in, with its
+    errors."""
+    if not form.valid or form.data is None:
+        return await _concern_page(request, concerns, entry, failed=True, **{form_name: form})
+    await command(form.data)
+    flash(request, done, "success")
+    return see_other(f"/concerns/{entry.concern.id}{anchor}")
 
 
 class ServiceConcernController(Controller):
@@ -255,13 +279,15 @@ class ConcernController(Controller):
         entry: NamedDependency[ConcernEntry],
         data: FormData,
     ) -> Template | Redirect:
-        form = bind(CloseConcernForm, data)
-        if not form.valid:
-            return await _concern_page(request, concerns, entry, close_form=form, failed=True)
-        assert form.data is not None
-        await concerns.close(entry.concern, form.data.outcome)
-        flash(request, "Closed the concern and recorded its outcome.", "success")
-        return see_other(f"/concerns/{entry.concern.id}")
+        return await _send_form(
+            request,
+            concerns,
+            entry,
+            bind(CloseConcernForm, data),
+            "close_form",
+            lambda form: concerns.close(entry.concern, form.outcome),
+            "Closed the concern and recorded its outcome.",
+        )
 
     @post("/{concern_id:int}/reopen", guards=[requires_council_staff])
     async def reopen(
@@ -279,13 +305,15 @@ class ConcernController(Controller):
         entry: NamedDependency[ConcernEntry],
         data: FormData,
     ) -> Template | Redirect:
-        form = bind(ShareConcernForm, data)
-        if not form.valid:
-            return await _concern_page(request, concerns, entry, share_form=form, failed=True)
-        assert form.data is not None
-        await concerns.share(entry, form.data)
-        flash(request, f"Shared with {entry.service_name}'s staff; they have been told.", "success")
-        return see_other(f"/concerns/{entry.concern.id}")
+        return await _send_form(
+            request,
+            concerns,
+            entry,
+            bind(ShareConcernForm, data),
+            "share_form",
+            lambda form: concerns.share(entry, form),
+            f"Shared with {entry.service_name}'s staff; they have been told.",
+        )
 
     @post("/{concern_id:int}/responses")
     async def respond(
@@ -296,13 +324,16 @@ class ConcernController(Controller):
         data: FormData,
     ) -> Template | Redirect:
         """Any provider user of the service may respond (the rulebook refuses council staff)."""
-        form = bind(ConcernResponseForm, data)
-        if not form.valid:
-            return await _concern_page(request, concerns, entry, response_form=form, failed=True)
-        assert form.data is not None
-        await concerns.respond(entry, form.data)
-        flash(request, "Sent your response to the council.", "success")
-        return see_other(f"/concerns/{entry.concern.id}#responses")
+        return await _send_form(
+            request,
+            concerns,
+            entry,
+            bind(ConcernResponseForm, data),
+            "response_form",
+            lambda form: concerns.respond(entry, form),
+            "Sent your response to the council.",
+            anchor="#responses",
+        )
 
 
 route_handlers = [ServiceConcernController, ConcernController]

@@ -7,6 +7,8 @@ from datetime import date, timedelta
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from selfassess import clock
+from selfassess.frameworks.score_sheet import TEXT_LIMIT
+from selfassess.frameworks.sheet_routes import SheetForm
 from selfassess.visits.models import BreachKind, VisitType
 
 TEXT_MAX = 20_000
@@ -38,11 +40,9 @@ class VisitForm(BaseModel):
         return value
 
 
-class ScoreForm(BaseModel):
-    version: int = Field(title="Version", ge=0)
-    score: int | None = Field(default=None, title="Score")
-    findings: str | None = Field(default=None, title="Findings", max_length=TEXT_MAX)
-    evidence_seen: str | None = Field(default=None, title="Evidence seen", max_length=TEXT_MAX)
+class ScoreForm(SheetForm):
+    findings: str | None = Field(default=None, title="Findings", max_length=TEXT_LIMIT)
+    evidence_seen: str | None = Field(default=None, title="Evidence seen", max_length=TEXT_LIMIT)
 
 
 class SummaryForm(BaseModel):

@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import User
-from selfassess.visits.rating_reviews import RatingReviews
+from selfassess.visits.rating_reviews import CorrectionRow, RatingReviews
 from selfassess.web.guards import requires_council_admin
 from selfassess.web.rendering import render, see_other
 
@@ -22,12 +22,19 @@ async def provide_reviews(
     return RatingReviews(db_session, current_user)
 
 
+async def provide_correction(
+    reviews: NamedDependency[RatingReviews], correction_id: FromPath[int]
+) -> CorrectionRow:
+    """The rating to review of the path, when it is in the admin's council area (404 otherwise)."""
+    return await reviews.get(correction_id)
+
+
 class RatingReviewController(Controller):
     path = "/admin/ratings"
     tags = ["admin"]
     include_in_schema = False
     guards = [requires_council_admin]
-    dependencies = {"reviews": Provide(provide_reviews)}
+    dependencies = {"reviews": Provide(provide_reviews), "row": Provide(provide_correction)}
 
     @get()
     async def index(self, request: HTMXRequest, reviews: NamedDependency[RatingReviews]) -> Template:
@@ -35,9 +42,12 @@ class RatingReviewController(Controller):
 
     @post("/{correction_id:int}/republish")
     async def republish(
-        self, request: HTMXRequest, reviews: NamedDependency[RatingReviews], correction_id: FromPath[int]
+        self,
+        request: HTMXRequest,
+        reviews: NamedDependency[RatingReviews],
+        row: NamedDependency[CorrectionRow],
     ) -> Redirect:
-        row = await reviews.republish(correction_id)
+        await reviews.republish(row)
         flash(
             request,
             f"{row.service.name}: the published rating is now {row.visit.rating_label}, on every page.",

@@ -155,12 +155,16 @@ class RatingReviews:
         )
         return [CorrectionRow(*row) for row in rows]
 
-    async def republish(self, correction_id: int) -> CorrectionRow:
-        """The visit's published ratings become the corrected ones, now, on every page."""
+    async def get(self, correction_id: int) -> CorrectionRow:
+        """A rating to review in the admin's council area (NotFound otherwise)."""
         row = (await self.db.execute(self._rows().where(RatingCorrection.id == correction_id))).first()
         if row is None:
             raise NotFound("rating to review")
-        correction, visit, service = row
+        return CorrectionRow(*row)
+
+    async def republish(self, row: CorrectionRow) -> None:
+        """The visit's published ratings become the corrected ones, now, on every page."""
+        correction, visit, service = row.correction, row.visit, row.service
         if correction.republished_at is not None:
             raise Invalid("This rating has already been republished.")
         framework, summary = (await _rate_again(self.db, [visit]))[visit.id]
@@ -177,4 +181,3 @@ class RatingReviews:
             self.db, "rating.republished", actor=self.viewer, subject=f"visit:{visit.id}", detail=detail
         )
         await self.db.commit()
-        return CorrectionRow(correction, visit, service)

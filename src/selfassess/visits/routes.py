@@ -4,6 +4,7 @@ report and factual accuracy, publication."""
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Any
 
 from litestar import Controller, Response, get, post
@@ -18,6 +19,7 @@ from selfassess import clock
 from selfassess.accounts.models import User
 from selfassess.assessments.service import SelfAssessments
 from selfassess.errors import Conflict, Invalid
+from selfassess.frameworks.sheet_routes import SheetKind, SheetText, autosave
 from selfassess.providers.dependencies import service_dependency
 from selfassess.providers.models import CareService
 from selfassess.settings import Settings
@@ -35,14 +37,39 @@ from selfassess.visits.models import BreachKind, Visit, VisitStatus, VisitType
 from selfassess.visits.point_rules import PointCommand
 from selfassess.visits.rating_review_routes import RatingReviewController
 from selfassess.visits.rules import VisitCommand, before_visit_day, current_step, report_shared, share_problem
-from selfassess.visits.service import ScoreConflict, ScoresMissing, VisitFilter, Visits
+from selfassess.visits.service import ScoresMissing, VisitFilter, Visits
 from selfassess.visits.tested import tested_assessment
+from selfassess.web.dependencies import record_and_parent
 from selfassess.web.forms import Form, bind
 from selfassess.web.guards import requires_council_staff, requires_provider
 from selfassess.web.pdf import pdf_response
 from selfassess.web.rendering import form_failed, render, see_other
 
 FormData = URLEncodedBody[dict[str, Any]]
+
+SCORE_SHEET = SheetKind(
+    form=ScoreForm,
+    texts=(
+        SheetText(
+            name="findings",
+            label="Findings",
+            heading="Findings",
+            element="findings",
+            lines=5,
+            hint="What you found; this becomes the suggested action if the score is low.",
+        ),
+        SheetText(
+            name="evidence_seen", label="Evidence seen", heading="Evidence seen", element="seen", lines=3
+        ),
+    ),
+    rows_path="/visits/{parent}/scores",
+    pages_path="/visits/{parent}/questions",
+    row_element="score",
+    form_element="score-form",
+    radio_element="officer-score",
+    legend="Score for",
+    autosave_prefix="visit-",
+)
 
 
 async def provide_visits(
@@ -56,27 +83,16 @@ async def provide_visits(
 dependencies = {"visits": Provide(provide_visits)}
 
 
-async def provide_visit_in_view(
+async def provide_visit_and_service(
     visits: NamedDependency[Visits], visit_id: FromPath[int]
 ) -> tuple[Visit, CareService]:
-    """The visit of the path and its service, scoped to the viewer before the handler runs (404 when
-    the viewer may not see it), loaded once for both of the dependencies below."""
+    """The visit of the path and its service, scoped to the viewer (404 when the viewer may not see it)."""
     return await visits.get(visit_id)
-
-
-async def provide_visit(visit_in_view: NamedDependency[tuple[Visit, CareService]]) -> Visit:
-    return visit_in_view[0]
-
-
-async def provide_visit_service(visit_in_view: NamedDependency[tuple[Visit, CareService]]) -> CareService:
-    return visit_in_view[1]
 
 
 visit_dependencies = {
     **dependencies,
-    "visit_in_view": Provide(provide_visit_in_view),
-    "visit": Provide(provide_visit),
-    "service": Provide(provide_visit_service),
+    **record_and_parent(provide_visit_and_service, record="visit", parent="service"),
 }
 
 
@@ -344,6 +360,7 @@ class VisitController(Controller):
             {
                 "visit": visit,
                 "service": service,
+                "sheet": SCORE_SHEET.of(visit.id),
                 "framework": framework,
                 "question": question,
                 "scores": scores,
@@ -376,6 +393,7 @@ class VisitController(Controller):
             "visits/_score.html",
             {
                 "visit": visit,
+                "sheet": SCORE_SHEET.of(visit.id),
                 "framework": framework,
                 "statement": framework.statement(score.statement_id),
                 "score": score,
@@ -394,39 +412,18 @@ class VisitController(Controller):
         score_id: FromPath[int],
         data: FormData,
     ) -> Template | Redirect:
+        """Autosave of one statement: the score sheet's (frameworks.sheet_routes.autosave)."""
         framework = await visits.framework(visit)
-        form = bind(ScoreForm, data)
-        context: dict[str, Any] = {"visit": visit, "score_id": score_id, "framework": framework}
-        if not form.valid:
-            context["error"] = (
-                "Choose a score from the scale."
-                if "score" in form.errors
-                else next(iter(form.errors.values()))
-            )
-            return render(request, "visits/_score_status.html", context, status_code=422)
-        assert form.data is not None
-        try:
-            score = await visits.save_score(
-                visit,
-                score_id,
-                expected_version=form.data.version,
-                score=form.data.score,
-                findings=form.data.findings or "",
-                evidence_seen=form.data.evidence_seen or "",
-            )
-        except ScoreConflict as conflict:
-            context.update(conflict=conflict, mine=form.data)
-            return render(request, "visits/_score_conflict.html", context, status_code=409)
-        except Invalid as problem:
-            context["error"] = str(problem)
-            return render(request, "visits/_score_status.html", context, status_code=422)
-        if not request.htmx:
-            flash(request, "Saved.", "success")
-            statement = framework.statement(score.statement_id)
-            return see_other(f"/visits/{visit.id}/questions/{statement.key_question_code}#score-{score.id}")
-        scores = await visits.scores(visit)
-        context.update(score=score, summary=await visits.summarise(visit, scores))
-        return render(request, "visits/_score_status.html", context)
+
+        return await autosave(
+            request,
+            SCORE_SHEET.of(visit.id),
+            score_id,
+            data,
+            framework=framework,
+            save=partial(visits.save_score, visit, score_id),
+            summarise=lambda: visits.summarise(visit),
+        )
 
     @post("/summary", guards=[requires_council_staff])
     async def save_summary(

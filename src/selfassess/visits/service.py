@@ -14,18 +14,23 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Select, case, exists, func, select
+from sqlalchemy import Integer, ScalarSelect, Select, case, column, exists, func, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from selfassess import clock
 from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import User
-from selfassess.actions.models import ActionPlan
 from selfassess.assessments.models import AssessmentStatus, SelfAssessment
 from selfassess.db import Page, save_if_version, update_if_version, utcnow
 from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
-from selfassess.frameworks.score_sheet import SheetConflict, SheetIncomplete, require_on_scale, unscored
+from selfassess.frameworks.score_sheet import (
+    SheetConflict,
+    SheetIncomplete,
+    check_entry,
+    require_on_scale,
+    unscored,
+)
 from selfassess.frameworks.scoring import Breach
 from selfassess.frameworks.service import (
     FrameworkSummary,
@@ -75,6 +80,9 @@ REPORT_VISIBLE_TO_PROVIDER = tuple(status for status in VisitStatus if report_sh
 UPCOMING = (VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS)
 CARRIED_OUT = (VisitStatus.SCORES_LOCKED, VisitStatus.DRAFT_SHARED, VisitStatus.PUBLISHED)
 NO_MORE_POINTS = "factual_accuracy.no_more_points"
+# The action plans (``actions.models.ActionPlan``), named rather than imported: the actions slice
+# comes after this one (README, "Slice order"); a visit's page only links to its plan.
+_ACTION_PLAN = table("action_plan", column("id", Integer), column("visit_id", Integer))
 
 
 @dataclass(frozen=True)
@@ -391,7 +399,7 @@ class Visits:
         return [HistoryRow(event, name) for event, name in rows]
 
     async def action_plan_id(self, visit: Visit) -> int | None:
-        return await self.db.scalar(select(ActionPlan.id).where(ActionPlan.visit_id == visit.id))
+        return await self.db.scalar(select(_ACTION_PLAN.c.id).where(_ACTION_PLAN.c.visit_id == visit.id))
 
     async def provider_has_finished(self, visit: Visit) -> bool:
         return bool(
@@ -520,7 +528,7 @@ class Visits:
     ) -> VisitScore:
         self.require(visit, VisitCommand.EDIT_SCORES)
         framework = await self.framework(visit)
-        require_on_scale(score, framework.rules.values)
+        check_entry(score, (findings, evidence_seen), framework.rules.values)
         saved = await save_if_version(
             self.db,
             VisitScore,
@@ -738,8 +746,7 @@ class Visits:
             if point.statement_id is None:
                 raise Invalid("This point is not about one statement, so no score can change with it.")
             framework = await self.framework(visit)
-            if new_score not in framework.rules.values:
-                raise Invalid("Choose a score from the scale.")
+            require_on_scale(new_score, framework.rules.values)
             score = (await self.scores(visit))[point.statement_id]
             if score.score != new_score:
                 statement = framework.statement(point.statement_id)
@@ -805,6 +812,18 @@ class Visits:
         )
 
 
+def latest_published_rating() -> ScalarSelect[str | None]:
+    """The rating of a service's most recently published visit, correlated to CareService: the
+    API's services list asks it (through ``CareServices.listing``, an earlier slice's query)."""
+    return (
+        select(Visit.rating_key)
+        .where(Visit.service_id == CareService.id, Visit.status == VisitStatus.PUBLISHED)
+        .order_by(Visit.published_at.desc(), Visit.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 async def breach_kinds(db: AsyncSession, visit_ids: Sequence[int]) -> dict[int, set[Breach]]:
     """The kinds of breach recorded at each visit, as the scoring rules take them (one query)."""
     found: dict[int, set[Breach]] = {visit_id: set() for visit_id in visit_ids}
@@ -843,5 +862,5 @@ def published_ratings(framework: LoadedFramework, summary: FrameworkSummary) -> 
 
 
 def keep_published_ratings(visit: Visit, framework: LoadedFramework, summary: FrameworkSummary) -> None:
-    for column, value in published_ratings(framework, summary).items():
-        setattr(visit, column, value)
+    for field, value in published_ratings(framework, summary).items():
+        setattr(visit, field, value)

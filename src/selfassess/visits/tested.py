@@ -1,5 +1,7 @@
 """Which self-assessment a visit tests: the one selector the visit page, the lock message, the
-comparison page, the plan proposal, the blind-scoring rule and the provider's accuracy figures ask.
+comparison page, the plan proposal and the provider's accuracy figures ask. The comparison
+summaries record its answer, which is what the blind-scoring rule reads
+(``assessments.service.tested_by_a_locked_visit``).
 
 A visit tests the latest self-assessment of the visited service, on the visit's framework version,
 that is submitted or reviewed (never a draft, nor one sent back for more information) and was
@@ -12,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -55,13 +57,6 @@ async def tested_assessment(db: AsyncSession, visit: Visit) -> SelfAssessment | 
     assert visit.id is not None
     tested_id = (await tested_assessment_ids(db, [visit.id]))[visit.id]
     return await db.get(SelfAssessment, tested_id) if tested_id is not None else None
-
-
-def tested_by_a_locked_visit(assessment_id: Any) -> ColumnElement[bool]:
-    """Blind scoring ends for a self-assessment once a visit testing it has its scores locked. The
-    visits' comparison summaries say it from an index: they exist exactly for the visits with
-    locked scores, and name the self-assessment each tests (`comparison.summaries`)."""
-    return exists().where(VisitComparison.assessment_id == assessment_id)
 
 
 async def tested_by_locked_visits(db: AsyncSession, visit_ids: Sequence[int]) -> dict[int, int | None]:

@@ -32,6 +32,7 @@ def configure(engine: JinjaTemplateEngine, settings: Settings) -> None:
     env.globals["forms"] = env.get_template("macros/forms.html").module
     env.globals["scoring"] = env.get_template("macros/scoring.html").module
     env.globals["actions_ui"] = env.get_template("macros/actions.html").module
+    env.globals["score_sheet"] = env.get_template("macros/score_sheet.html").module  # uses scoring
 
 
 def _localtime(value: datetime | None, zone: ZoneInfo) -> str:

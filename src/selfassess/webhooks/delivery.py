@@ -37,6 +37,7 @@ from selfassess.webhooks.rules import (
     TIMESTAMP_HEADER,
     signature,
 )
+from selfassess.webhooks.targets import TargetRefused, checked_address
 
 logger = logging.getLogger("selfassess.webhooks")
 
@@ -203,13 +204,28 @@ async def _claim(db: AsyncSession, delivery_id: int, now: datetime) -> tuple[Web
     return row[0], row[1]
 
 
+@dataclass(frozen=True)
+class Attempt:
+    status_code: int | None  # None: no answer
+    response: str  # the receiver's answer, or why there was none
+    refused: bool = False  # the address may not be used: no point trying again
+
+
 async def _send(
-    client: httpx.AsyncClient, delivery: WebhookDelivery, hook: Webhook
-) -> tuple[int | None, str]:
+    client: httpx.AsyncClient, delivery: WebhookDelivery, hook: Webhook, *, allow_private_targets: bool
+) -> Attempt:
+    try:
+        address = await checked_address(hook.url, allow_private_targets=allow_private_targets)
+    except TargetRefused as refusal:
+        return Attempt(None, f"Not sent: {refusal}", refused=True)
+    except OSError as error:
+        return Attempt(None, f"Could not find the address: {error}")
+    url = httpx.URL(hook.url)
     body = delivery.body.encode()
     timestamp = int(time.time())
     event = json.loads(delivery.body)["event"]
     headers = {
+        "Host": url.netloc.decode("ascii"),
         "Content-Type": "application/json",
         "User-Agent": "selfassess-webhooks",
         EVENT_HEADER: event,
@@ -217,15 +233,20 @@ async def _send(
         TIMESTAMP_HEADER: str(timestamp),
         SIGNATURE_HEADER: signature(hook.secret, timestamp, body),
     }
-    try:
-        response = await client.post(hook.url, content=body, headers=headers)
+    try:  # to the address checked, under the hook's own name (Host header, TLS name and certificate)
+        response = await client.post(
+            url.copy_with(host=address),
+            content=body,
+            headers=headers,
+            extensions={"sni_hostname": url.host},
+        )
     except httpx.HTTPError as error:
-        return None, f"{type(error).__name__}: {error}"
-    return response.status_code, response.text[:_KEPT_RESPONSE_CHARACTERS]
+        return Attempt(None, f"{type(error).__name__}: {error}")
+    return Attempt(response.status_code, response.text[:_KEPT_RESPONSE_CHARACTERS])
 
 
 async def send_due(
-    db: AsyncSession, *, now: datetime, batch: int, client: httpx.AsyncClient
+    db: AsyncSession, *, now: datetime, batch: int, client: httpx.AsyncClient, allow_private_targets: bool
 ) -> tuple[int, int, int]:
     due = list(
         await db.scalars(
@@ -241,18 +262,18 @@ async def send_due(
         if claimed is None:
             continue
         delivery, hook = claimed
-        status_code, text = await _send(client, delivery, hook)
-        attempts = delivery.attempts + 1
+        attempt = await _send(client, delivery, hook, allow_private_targets=allow_private_targets)
+        status_code, attempts = attempt.status_code, delivery.attempts + 1
         values: dict[str, Any] = {
             "attempts": attempts,
             "last_status_code": status_code,
-            "last_response": text,
+            "last_response": attempt.response,
             "last_attempt_at": now,
         }
         if status_code is not None and 200 <= status_code < 300:
             values.update(status=DeliveryStatus.DELIVERED, delivered_at=now)
             delivered += 1
-        elif attempts >= MAX_ATTEMPTS:
+        elif attempt.refused or attempts >= MAX_ATTEMPTS:
             values.update(status=DeliveryStatus.FAILED)
             failed += 1
         else:
@@ -283,7 +304,13 @@ async def deliver_webhooks(
         own_client = client is None
         client = client or httpx.AsyncClient(timeout=_TIMEOUT_SECONDS, follow_redirects=False)
         try:
-            delivered, retried, failed = await send_due(db, now=now, batch=batch, client=client)
+            delivered, retried, failed = await send_due(
+                db,
+                now=now,
+                batch=batch,
+                client=client,
+                allow_private_targets=settings.webhook_allow_private_targets,
+            )
         finally:
             if own_client:
                 await client.aclose()

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import User
 from selfassess.errors import Invalid
+from selfassess.settings import Settings
 from selfassess.web.forms import Form, bind
 from selfassess.web.rendering import render, see_other
 from selfassess.webhooks.models import HookEvent, Webhook
@@ -37,9 +38,11 @@ class WebhookForm(BaseModel):
 
 
 async def provide_webhooks(
-    db_session: NamedDependency[AsyncSession], current_user: NamedDependency[User]
+    db_session: NamedDependency[AsyncSession],
+    current_user: NamedDependency[User],
+    settings: NamedDependency[Settings],
 ) -> Webhooks:
-    return Webhooks(db_session, current_user)
+    return Webhooks(db_session, current_user, settings)
 
 
 async def provide_hook(webhooks: NamedDependency[Webhooks], webhook_id: FromPath[int]) -> Webhook:

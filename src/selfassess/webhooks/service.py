@@ -11,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import User
 from selfassess.errors import Forbidden, Invalid, NotFound
+from selfassess.settings import Settings
 from selfassess.webhooks.models import DeliveryStatus, HookEvent, Webhook, WebhookDelivery
-from selfassess.webhooks.rules import may_manage_webhooks, url_problem
+from selfassess.webhooks.rules import may_manage_webhooks
+from selfassess.webhooks.targets import registration_problem
 
 RECENT_DELIVERIES = 25
 
@@ -26,9 +28,10 @@ class HookRow:
 
 
 class Webhooks:
-    def __init__(self, db: AsyncSession, viewer: User) -> None:
+    def __init__(self, db: AsyncSession, viewer: User, settings: Settings) -> None:
         self.db = db
         self.viewer = viewer
+        self.settings = settings
 
     def _require_manager(self) -> None:
         if not may_manage_webhooks(self.viewer):
@@ -74,7 +77,8 @@ class Webhooks:
     async def register(self, *, url: str, events: list[HookEvent]) -> Webhook:
         """The hook acts for the viewer: it hears only of records the viewer may read."""
         self._require_manager()
-        if problem := url_problem(url):
+        allow_private = self.settings.webhook_allow_private_targets
+        if problem := await registration_problem(url, allow_private_targets=allow_private):
             raise Invalid(problem)
         if not events:
             raise Invalid("Choose at least one event.")
