@@ -123,7 +123,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     host, port = args.host or settings.host, args.port or settings.port
     print(f"selfassess is running at http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
     uvicorn.run(
-        "selfassess.app:create_app",
+        "selfassess.app:create_served_app",
         factory=True,
         host=host,
         port=port,

@@ -93,8 +93,37 @@ async def update_if_version(
     )
     if result.rowcount == 1:
         return True
-    if not repeat_is_saved:
-        return False
+    return repeat_is_saved and await _saved_already(db, model, conditions, expected_version, values)
+
+
+async def save_if_version(
+    db: AsyncSession,
+    model: Any,
+    *conditions: Any,
+    expected_version: int,
+    values: dict[str, Any],
+    repeat_is_saved: bool = False,
+) -> Any | None:
+    """``update_if_version`` for a caller that shows the row as saved (an autosave's answer, an
+    action's card): the row itself, read back by the UPDATE (RETURNING), so that nothing is read
+    again after the COMMIT; None when someone else saved first."""
+    saved = await db.scalar(
+        update(model)
+        .where(*conditions, model.version == expected_version)
+        .values(**values, version=model.version + 1)
+        .returning(model)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    if saved is not None or not repeat_is_saved:
+        return saved
+    if not await _saved_already(db, model, conditions, expected_version, values):
+        return None
+    return await db.scalar(select(model).where(*conditions).execution_options(populate_existing=True))
+
+
+async def _saved_already(
+    db: AsyncSession, model: Any, conditions: tuple[Any, ...], expected_version: int, values: dict[str, Any]
+) -> bool:
     same = [getattr(model, name) == value for name, value in values.items() if name != "updated_at"]
     already = await db.scalar(
         select(func.count()).where(*conditions, *same, model.version == expected_version + 1)

@@ -17,6 +17,7 @@ from selfassess.comparison.rules import (
     compare,
     describe_kappa,
     weighted_kappa,
+    weighted_kappa_of_counts,
 )
 from selfassess.frameworks.scoring import RatingBand, ScaleLevel, ScoringRules, rate
 
@@ -133,6 +134,16 @@ def test_five_point_scale_hand_worked() -> None:
     pairs = [(5, 4), (4, 4), (3, 2), (2, 2), (1, 1)]
     assert weighted_kappa(pairs, [1, 2, 3, 4, 5]) == pytest.approx(8 / 9)
     assert covariance_kappa(pairs) == pytest.approx(8 / 9)
+
+
+def test_kappa_of_counted_pairs_is_the_kappa_of_the_pairs_listed() -> None:
+    """The provider's accuracy page gives the database's counts of each pair, never the pairs."""
+    assert weighted_kappa_of_counts({(4, 3): 2, (3, 3): 5, (2, 2): 1}, [1, 2, 3, 4]) == pytest.approx(
+        weighted_kappa([(4, 3), (4, 3), *[(3, 3)] * 5, (2, 2)], [1, 2, 3, 4])
+    )
+    assert weighted_kappa_of_counts({(3, 3): 1}, [1, 2, 3, 4]) is None, "one pair: no kappa"
+    with pytest.raises(ValueError, match="not both among"):
+        weighted_kappa_of_counts({(9, 3): 4}, [1, 2, 3, 4])
 
 
 def test_disagreeing_more_than_chance_is_negative() -> None:

@@ -55,6 +55,10 @@ async def test_council_home_counts_work_and_the_share_rated_good(
     assert good is not None
     listed = text_of((await client.get(good.group(1).replace("&amp;", "&"))).text)
     assert "Alpha House" in listed and "Beta Homecare" not in listed
+    # Another officer of the council: none on their own services, the same one in the area.
+    await client.login(world.officer_a2.email)
+    page = text_of((await client.get("/home")).text)
+    assert "0 plans with overdue actions on your services (1 in the area)" in page
 
 
 async def test_provider_home_lists_only_its_services_with_their_state(

@@ -219,6 +219,31 @@ async def test_the_provider_is_waited_on_with_due_dates(
     assert "Fix the fire doors" not in (await client.get("/waiting?kind=actions_to_verify")).text
 
 
+async def test_the_provider_home_lists_every_due_date_earliest_first(
+    client: Browser, db: AsyncSession, world: factories.World, settings: Settings
+) -> None:
+    """Plans to complete, open actions of agreed plans and comments on shared drafts, in one list."""
+    work = await _work(db, world, settings)
+    await client.login(world.manager_1.email)
+    home = (await client.get("/home")).text
+    table = home[home.index('id="due-dates"') : home.index("Each service")]
+    links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', table)
+    assert [what for _, what in links] == [
+        "Action: Review care plans",  # two days late
+        "Action: Train night staff",  # in 5 days
+        "Comments on the draft visit report",  # in 7
+        "Complete the action plan",  # in 10
+        "Action: Redecorate the lounge",  # in 40; completed, verified and submitted work is not due
+    ]
+    assert [href for href, _ in links[:4]] == [
+        f"/plans/{work.plan.id}#action-{work.late.id}",
+        f"/plans/{work.plan.id}#action-{work.asked.id}",
+        f"/visits/{work.shared.id}/report#points",
+        f"/plans/{work.draft_plan.id}#actions",
+    ]
+    assert text_of(table).count("Overdue") == 1, "only the action two days late"
+
+
 @pytest.mark.parametrize("who", ["officer_a2", "officer_b", "manager_2"])
 async def test_nobody_sees_another_organisations_or_officers_items(
     who: str, client: Browser, db: AsyncSession, world: factories.World, settings: Settings

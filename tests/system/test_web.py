@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from selfassess.app import create_served_app
 from selfassess.db import head_revision
 from selfassess.settings import Settings
 from tests import factories
@@ -109,3 +113,15 @@ async def test_background_refresh_after_sign_out_never_navigates_away(client: Br
     assert polled.status_code == 204 and "hx-redirect" not in polled.headers
     navigated = await client.get("/notifications/badge", htmx=True)
     assert navigated.headers.get("hx-redirect", "").startswith("/login")
+
+
+async def test_a_served_worker_freezes_what_it_made_at_start_up(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Out of the garbage collector's full collections, which stop the worker's event loop."""
+    frozen: list[bool] = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))  # this test process stays as it is
+    app = create_served_app(settings)
+    assert not frozen
+    async with app.lifespan():
+        assert frozen == [True]

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from selfassess.accounts.audit import AUDIT_EVENT_LABELS, audit_event_label, record_audit
 from selfassess.accounts.hooks import AccountEmail, account_email_written
@@ -188,7 +188,7 @@ async def user_for_token(db: AsyncSession, token: str) -> User | None:
         await db.execute(
             select(User, LoginSession)
             .join(LoginSession, LoginSession.user_id == User.id)
-            .options(selectinload(User.organisation))
+            .options(joinedload(User.organisation))  # in the same statement: every request asks this
             .where(
                 LoginSession.token_hash == _token_hash(token),
                 LoginSession.ended_at.is_(None),

@@ -185,28 +185,37 @@ class PlanController(Controller):
         **extra: Any,
     ) -> dict:
         framework = await plans.framework(plan)
-        owners = await plans.owner_choices(service)
-        context = {
-            "plan": plan,
-            "service": service,
-            "framework": framework,
-            "shown": shown,
-            "shown_counts": await plans.shown_counts(plan),
-            "rows": await plans.actions(plan, shown=shown),
-            "notes": await plans.notes(plan),
-            "progress": (await plans.progress([plan.id]))[plan.id],
-            "owner_options": [
-                (
-                    owner.id,
-                    owner.full_name
-                    if owner.organisation_id == service.provider_id
-                    else f"{owner.full_name} (council)",
-                )
-                for owner in owners
-            ],
-            "statement_options": [
+        context = await self._cards_context(plans, plan, service, shown)
+        context.update(
+            framework=framework,
+            notes=await plans.notes(plan),
+            owner_options=await self._owner_options(plans, service),
+            statement_options=[
                 (statement.id, f"{statement.code} {statement.title}") for statement in framework.statements
             ],
+            history=await plans.history(plan),
+            new_action=Form.initial({"priority": Priority.MEDIUM.value}),
+            problems=[],
+            comment_form=Form.initial(),
+            action_forms={},
+            action_errors={},
+        )
+        context.update(extra)
+        return context
+
+    async def _cards_context(
+        self, plans: ActionPlans, plan: ActionPlan, service: CareService, shown: ActionsShown
+    ) -> dict:
+        """What an action card, the summary table and the progress line need: the whole page has
+        these and more; the answer to a change on one card, only these."""
+        shown_counts, progress = await plans.counts(plan)
+        return {
+            "plan": plan,
+            "service": service,
+            "shown": shown,
+            "shown_counts": shown_counts,
+            "rows": await plans.actions(plan, shown=shown),
+            "progress": progress,
             "priorities": Priority.options(),
             "today": clock.today(),
             # What the page offers comes from the rulebook the service enforces.
@@ -214,18 +223,22 @@ class PlanController(Controller):
             "can_on": lambda action: plans.action_commands(plan, action),
             "Command": Command,
             "status_commands": [(status, command) for status, command in STATUS_COMMANDS.items()],
-            "history": await plans.history(plan),
-            "new_action": Form.initial({"priority": Priority.MEDIUM.value}),
-            "problems": [],
-            "comment_form": Form.initial(),
-            "action_forms": {},
-            "action_errors": {},
             "failed": None,  # which of an action card's forms was refused, see _card
             "failed_form": Form.initial(),
             "empty_form": Form.initial(),
         }
-        context.update(extra)
-        return context
+
+    @staticmethod
+    async def _owner_options(plans: ActionPlans, service: CareService) -> list[tuple[int | None, str]]:
+        return [
+            (
+                owner.id,
+                owner.full_name
+                if owner.organisation_id == service.provider_id
+                else f"{owner.full_name} (council)",
+            )
+            for owner in await plans.owner_choices(service)
+        ]
 
     async def _card(
         self,
@@ -244,11 +257,17 @@ class PlanController(Controller):
         """One action's card. ``failed`` names the card's form that was refused ("more_time",
         "reopen"): that form is shown open, with its error summary and what was typed."""
         # The summary sent with the card keeps the filter the page shows (its address says which).
-        context = await self._context(plans, plan, service, _shown_on_page(request))
-        row = next((row for row in await plans.actions(plan) if row.action.id == action_id), None)
+        context = await self._cards_context(plans, plan, service, _shown_on_page(request))
+        row = next((row for row in context["rows"] if row.action.id == action_id), None)
+        if row is None:  # the page's filter leaves it out
+            row = next(iter(await plans.actions(plan, action_id=action_id)), None)
         if row is None:
             raise NotFound("action")
+        # Only a card that can be edited shows the people to choose from (the rulebook says which).
+        editable = Command.EDIT_ACTION in plans.action_commands(plan, row.action)
         context.update(
+            notes=await plans.notes(plan, action_id=action_id),
+            owner_options=await self._owner_options(plans, service) if editable else [],
             row=row,
             card_error=error if failed is None else None,
             card_form=form,

@@ -54,7 +54,7 @@ from selfassess.attachments.models import StoredFile
 from selfassess.attachments.service import file_content, store_file
 from selfassess.choices import Choice
 from selfassess.comparison.service import Comparisons
-from selfassess.db import Page, fetch_page, update_if_version, utcnow
+from selfassess.db import Page, fetch_page, save_if_version, update_if_version, utcnow
 from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
 from selfassess.frameworks.service import LoadedFramework, StatementView, council_settings, load_framework
 from selfassess.notifications.recipients import council_contacts, provider_staff
@@ -187,12 +187,18 @@ class PlanFilter:
         return urlencode(values)
 
 
+# The people beside an action and an event, aliased once: an alias copies every column of the
+# table each time one is made (a card's answer made three).
+_OWNER, _VERIFIER, _ACTOR = aliased(User), aliased(User), aliased(User)
+
+
 class ActionPlans:
     def __init__(self, db: AsyncSession, viewer: User, settings: Settings) -> None:
         self.db = db
         self.viewer = viewer
         self.settings = settings
         self.services = CareServices(db, viewer)
+        self._framework_versions: dict[int, int] = {}  # visit id -> its framework version
 
     @property
     def side(self) -> Side:
@@ -222,17 +228,25 @@ class ActionPlans:
         }
         return {plan_id: found.get(plan_id, PlanProgress(0, 0, 0, 0)) for plan_id in plan_ids}
 
-    async def shown_counts(self, plan: ActionPlan, today: date | None = None) -> dict[ActionsShown, int]:
-        """How many actions each of the plan page's filters shows, counted in one SQL query."""
+    async def counts(
+        self, plan: ActionPlan, today: date | None = None
+    ) -> tuple[dict[ActionsShown, int], PlanProgress]:
+        """For the plan page and each card's answer, in one SQL query: how many actions each of the
+        page's filters shows, and the plan's progress (as ``progress`` counts it for lists)."""
         today = today or clock.today()
-        counts = (
+        shown_counts = [func.count(case((shown.condition(self.viewer, today), 1))) for shown in ActionsShown]
+        *counts, verified, completed, overdue = (
             await self.db.execute(
                 select(
-                    *(func.count(case((shown.condition(self.viewer, today), 1))) for shown in ActionsShown)
+                    *shown_counts,
+                    func.count(case((Action.status == ActionStatus.VERIFIED, 1))),
+                    func.count(case((Action.status == ActionStatus.COMPLETED, 1))),
+                    func.count(case((overdue_condition(today), 1))),
                 ).where(Action.plan_id == plan.id)
             )
         ).one()
-        return dict(zip(ActionsShown, counts, strict=True))
+        shown = dict(zip(ActionsShown, counts, strict=True))
+        return shown, PlanProgress(shown[ActionsShown.ALL], verified, completed, overdue)
 
     @staticmethod
     def _overdue_count(today: date):  # type: ignore[no-untyped-def]
@@ -256,17 +270,29 @@ class ActionPlans:
         if shown.status is not None:
             statement = statement.where(ActionPlan.status == shown.status)
         if shown.mine:
-            statement = statement.where(CareService.assigned_officer_id == self.viewer.id)
+            statement = statement.where(self._mine())
         return statement
 
-    async def total(self, shown: PlanFilter) -> int:
-        """The length of ``plans``' list, without ordering it (the home page's tiles, the report)."""
-        statement = self._chosen(
-            select(func.count(ActionPlan.id)).join(CareService, CareService.id == ActionPlan.service_id),
-            shown,
-            clock.today(),
+    def _mine(self) -> ColumnElement[bool]:
+        return CareService.assigned_officer_id == self.viewer.id
+
+    def _counted(self, shown: PlanFilter, *columns: ColumnElement[int]) -> Select:  # type: ignore[type-arg]
+        return self._chosen(
+            select(*columns).join(CareService, CareService.id == ActionPlan.service_id), shown, clock.today()
         )
-        return await self.db.scalar(statement) or 0
+
+    async def total(self, shown: PlanFilter) -> int:
+        """The length of ``plans``' list, without ordering it (the report's figures)."""
+        return await self.db.scalar(self._counted(shown, func.count(ActionPlan.id))) or 0
+
+    async def totals(self, shown: PlanFilter) -> tuple[int, int]:
+        """The length of ``plans``' list, and of the same list with ``mine`` too, counted in one
+        statement (the home page's tile gives both)."""
+        statement = self._counted(
+            shown, func.count(ActionPlan.id), func.count(case((self._mine(), ActionPlan.id)))
+        )
+        total, mine = (await self.db.execute(statement)).one()
+        return total, mine
 
     async def plans(
         self, shown: PlanFilter, *, number: int = 1, size: int = 25
@@ -322,20 +348,36 @@ class ActionPlans:
         return row[0], row[1]
 
     async def framework(self, plan: ActionPlan) -> LoadedFramework:
-        visit = await self.db.get_one(Visit, plan.visit_id)
-        return await load_framework(self.db, visit.framework_version_id)
+        """The framework of the plan's visit, asked of the database once per request (the card and
+        the page each ask several times)."""
+        version_id = self._framework_versions.get(plan.visit_id)
+        if version_id is None:
+            version_id = await self.db.scalar(
+                select(Visit.framework_version_id).where(Visit.id == plan.visit_id)
+            )
+            if version_id is None:
+                raise NotFound("visit")
+            self._framework_versions[plan.visit_id] = version_id
+        return await load_framework(self.db, version_id)
 
     async def actions(
-        self, plan: ActionPlan, today: date | None = None, shown: ActionsShown = ActionsShown.ALL
+        self,
+        plan: ActionPlan,
+        today: date | None = None,
+        shown: ActionsShown = ActionsShown.ALL,
+        *,
+        action_id: int | None = None,
     ) -> list[ActionRow]:
+        """The plan's actions that ``shown`` picks (or just ``action_id``'s), with the names beside them."""
         today = today or clock.today()
         framework = await self.framework(plan)
-        owner, verifier = aliased(User), aliased(User)
+        owner, verifier = _OWNER, _VERIFIER
+        only = true() if action_id is None else Action.id == action_id
         rows = await self.db.execute(
             select(Action, owner.full_name, verifier.full_name)
             .outerjoin(owner, owner.id == Action.owner_id)
             .outerjoin(verifier, verifier.id == Action.verified_by_id)
-            .where(Action.plan_id == plan.id, shown.condition(self.viewer, today))
+            .where(Action.plan_id == plan.id, shown.condition(self.viewer, today), only)
             .order_by(case((Action.status == ActionStatus.VERIFIED, 1), else_=0), Action.due_date, Action.id)
             .execution_options(populate_existing=True)
         )
@@ -360,13 +402,14 @@ class ActionPlans:
             raise NotFound("action")
         return action
 
-    async def notes(self, plan: ActionPlan) -> dict[int, list[NoteRow]]:
+    async def notes(self, plan: ActionPlan, *, action_id: int | None = None) -> dict[int, list[NoteRow]]:
+        """The progress notes by action: the whole plan's, or (for one card) ``action_id``'s."""
         rows = await self.db.execute(
             select(ActionNote, User.full_name, StoredFile.filename)
             .join(Action, Action.id == ActionNote.action_id)
             .join(User, User.id == ActionNote.author_id)
             .outerjoin(StoredFile, StoredFile.id == ActionNote.file_id)
-            .where(Action.plan_id == plan.id)
+            .where(Action.plan_id == plan.id, true() if action_id is None else Action.id == action_id)
             .order_by(ActionNote.created_at, ActionNote.id)
         )
         grouped: dict[int, list[NoteRow]] = {}
@@ -385,7 +428,7 @@ class ActionPlans:
         return await file_content(self.db, file_id)
 
     async def history(self, plan: ActionPlan) -> list[HistoryRow]:
-        actor = aliased(User)
+        actor = _ACTOR
         rows = await self.db.execute(
             select(ActionEvent, actor.full_name, Action.title)
             .outerjoin(actor, actor.id == ActionEvent.actor_id)
@@ -653,7 +696,8 @@ class ActionPlans:
             values.update(verified_at=utcnow(), verified_by_id=self.viewer.id)
         if target is ActionStatus.REOPENED:
             values["status_reason"] = reason.strip()
-        saved = await update_if_version(
+        was = action.status
+        saved = await save_if_version(  # the same object as ``action``, now as saved
             self.db,
             Action,
             Action.id == action_id,
@@ -661,7 +705,7 @@ class ActionPlans:
             expected_version=expected_version,
             values=values,
         )
-        if not saved:
+        if saved is None:
             raise Conflict(
                 "Someone else updated this action since you opened the page. Nothing was overwritten; "
                 "reload to see their change."
@@ -671,14 +715,15 @@ class ActionPlans:
             action_id,
             "status_changed",
             field="status",
-            old=action.status.label,
+            old=was.label,
             new=target.label,
             comment=reason.strip(),
         )
-        await self._tell_about_status(plan, service, action, target, reason)
-        await self._close_when_all_verified(plan, service)
+        await self._tell_about_status(plan, service, saved, target, reason)
+        if target is ActionStatus.VERIFIED:  # only a verification can leave nothing to verify
+            await self._close_when_all_verified(plan, service)
         await self.db.commit()
-        return await self.action(plan, action_id)
+        return saved
 
     async def _tell_about_status(
         self, plan: ActionPlan, service: CareService, action: Action, target: ActionStatus, reason: str

@@ -34,7 +34,7 @@ from selfassess.assessments.rules import (
 )
 from selfassess.attachments.models import StoredFile
 from selfassess.attachments.service import file_content, store_file
-from selfassess.db import Page, update_if_version, utcnow
+from selfassess.db import Page, save_if_version, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.frameworks.models import QualityStatement
 from selfassess.frameworks.score_sheet import SheetConflict, SheetIncomplete, check_entry, unscored
@@ -236,19 +236,50 @@ class SelfAssessments:
         """Submitted assessments in the council's area, those of the officer's own services first."""
         if not self.viewer.is_council_staff:
             raise Forbidden("Reviews are for council staff.")
+        # The page's assessments are picked first; only their answers are then counted (counting
+        # every submitted assessment's answers before taking 25 read the whole council's).
         statement = self.services.scope(
-            with_support_level(self._with_progress(), self.viewer, grouped=True).where(
-                SelfAssessment.status == AssessmentStatus.SUBMITTED
-            )
+            with_support_level(
+                select(SelfAssessment, CareService).join(
+                    CareService, CareService.id == SelfAssessment.service_id
+                ),
+                self.viewer,
+            ).where(SelfAssessment.status == AssessmentStatus.SUBMITTED)
         )
         total = await self.awaiting_review_total()
         mine_first = case((CareService.assigned_officer_id == self.viewer.id, 0), else_=1)
-        rows = await self.db.execute(
-            statement.order_by(mine_first, SelfAssessment.submitted_at, SelfAssessment.id)
-            .limit(size)
-            .offset((max(1, number) - 1) * size)
+        rows = (
+            await self.db.execute(
+                statement.order_by(mine_first, SelfAssessment.submitted_at, SelfAssessment.id)
+                .limit(size)
+                .offset((max(1, number) - 1) * size)
+            )
+        ).all()
+        progress = await self.progress([assessment.id for assessment, _, _ in rows])
+        return Page(
+            [
+                AssessmentRow(assessment, service, *progress.get(assessment.id, (0, 0)), level)
+                for assessment, service, level in rows
+            ],
+            total=total,
+            number=max(1, number),
+            size=size,
         )
-        return Page([AssessmentRow(*row) for row in rows], total=total, number=max(1, number), size=size)
+
+    async def progress(self, assessment_ids: list[int]) -> dict[int, tuple[int, int]]:
+        """Statements scored and statements in all, per self-assessment, counted in SQL."""
+        if not assessment_ids:
+            return {}
+        rows = await self.db.execute(
+            select(
+                SelfAssessmentAnswer.assessment_id,
+                func.count(SelfAssessmentAnswer.score),
+                func.count(SelfAssessmentAnswer.id),
+            )
+            .where(SelfAssessmentAnswer.assessment_id.in_(assessment_ids))
+            .group_by(SelfAssessmentAnswer.assessment_id)
+        )
+        return {assessment_id: (scored, total) for assessment_id, scored, total in rows}
 
     # --- writes: provider ---------------------------------------------------------------------------
 
@@ -404,7 +435,7 @@ class SelfAssessments:
             narrative,
             improvement_plan,
         )
-        saved = await update_if_version(
+        saved = await save_if_version(
             self.db,
             SelfAssessmentAnswer,
             SelfAssessmentAnswer.id == answer_id,
@@ -420,13 +451,13 @@ class SelfAssessments:
             },
             repeat_is_saved=True,
         )
-        if not saved:  # nothing was written, so there is nothing to roll back
+        if saved is None:  # nothing was written, so there is nothing to roll back
             current = await self.answer(assessment, answer_id)  # NotFound if it is not this assessment's
             names = await self.saved_by_names([current])
             raise AnswerConflict(current, names.get(current.updated_by_id or 0))
         assessment.updated_at = utcnow()
         await self.db.commit()
-        return await self.answer(assessment, answer_id)
+        return saved  # as the UPDATE left it: nothing to read again
 
     async def add_note(
         self, assessment: SelfAssessment, answer_id: int, *, text: str, category: str | None

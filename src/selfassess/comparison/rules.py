@@ -7,7 +7,7 @@ whether the provider is getting better at judging itself over successive cycles.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
@@ -118,20 +118,36 @@ def weighted_kappa(
     spread of scores). None when fewer than two pairs, or when chance disagreement is zero (both
     sides used one and the same category), because the ratio is then meaningless.
     """
+    return weighted_kappa_of_counts(Counter(pairs), categories, weights)
+
+
+def weighted_kappa_of_counts(
+    counts: Mapping[tuple[int, int], int],
+    categories: Sequence[int],
+    weights: Weighting = "quadratic",
+) -> float | None:
+    """``weighted_kappa`` from how many times each (first, second) pair occurs: what a database
+    counts for thousands of pairs in a few rows, so the pairs are never listed one by one."""
     if weights not in _DISAGREEMENT:
         raise ValueError(f"Unknown kappa weighting {weights!r}.")
     step = {value: index for index, value in enumerate(categories)}
     if len(step) != len(categories):
         raise ValueError("Kappa categories must be distinct.")
-    for pair in pairs:
+    for pair in counts:
         if any(value not in step for value in pair):
             raise ValueError(f"Scores {pair} are not both among the categories {tuple(categories)}.")
-    if len(pairs) < 2:
+    total = sum(counts.values())
+    if total < 2:
         return None
     disagreement = _DISAGREEMENT[weights]
-    observed = sum(disagreement(step[first] - step[second]) for first, second in pairs)
-    first_counts = Counter(step[first] for first, _ in pairs)
-    second_counts = Counter(step[second] for _, second in pairs)
+    observed = sum(
+        count * disagreement(step[first] - step[second]) for (first, second), count in counts.items()
+    )
+    first_counts: Counter[int] = Counter()
+    second_counts: Counter[int] = Counter()
+    for (first, second), count in counts.items():
+        first_counts[step[first]] += count
+        second_counts[step[second]] += count
     expected = sum(
         first_count * second_count * disagreement(first - second)
         for first, first_count in first_counts.items()
@@ -140,7 +156,7 @@ def weighted_kappa(
     if expected == 0:
         return None
     # observed / n over expected / n^2
-    return float(1 - Fraction(observed * len(pairs), expected))
+    return float(1 - Fraction(observed * total, expected))
 
 
 _LANDIS_KOCH: tuple[tuple[float, str], ...] = (

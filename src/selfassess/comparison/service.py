@@ -15,7 +15,7 @@ and counting across a provider's services is done by the database.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -36,7 +36,7 @@ from selfassess.comparison.rules import (
     accuracy_direction,
     accuracy_trend,
     compare,
-    weighted_kappa,
+    weighted_kappa_of_counts,
 )
 from selfassess.errors import Invalid, NotFound
 from selfassess.frameworks.models import Framework, FrameworkVersion
@@ -560,14 +560,16 @@ class Comparisons:
                 ).group_by(*cycle_key)
             )
         ).all()
-        cells: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
+        # How many times each (self score, officer score) pair occurs, per cycle: never listed one
+        # by one (a national chain's cycle has tens of thousands of pairs).
+        cells: dict[tuple[str, int], Counter[tuple[int, int]]] = defaultdict(Counter)
         cell = VisitComparisonCell
         for period, version_id, first, second, count in await self.db.execute(
             compared.join(cell, cell.visit_id == VisitComparison.visit_id)
             .add_columns(*cycle_key, cell.self_score, cell.officer_score, func.sum(cell.statements))
             .group_by(*cycle_key, cell.self_score, cell.officer_score)
         ):
-            cells[(period, version_id)].extend([(first, second)] * int(count))
+            cells[(period, version_id)][(first, second)] += int(count)
 
         titles = await self._framework_titles({version_id for _, version_id, *_ in cycle_rows})
         cycles = []
@@ -576,13 +578,13 @@ class Comparisons:
         ):
             pairs = cells[(period, version_id)]
             framework = await load_framework(self.db, version_id)
-            differences = [first - second for first, second in pairs]
+            total = sum(pairs.values())
             accuracy = CycleAccuracy(
                 label=period,
-                pairs=len(pairs),
-                mean_difference=sum(differences) / len(pairs),
-                overrated_share=sum(difference > 0 for difference in differences) / len(pairs),
-                kappa=weighted_kappa(pairs, framework.rules.values),
+                pairs=total,
+                mean_difference=sum((first - second) * n for (first, second), n in pairs.items()) / total,
+                overrated_share=sum(n for (first, second), n in pairs.items() if first > second) / total,
+                kappa=weighted_kappa_of_counts(pairs, framework.rules.values),
             )
             cycles.append(ProviderCycle(accuracy, titles[version_id], services))
 

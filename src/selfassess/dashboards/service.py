@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Integer, Select, String, cast, func, literal, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess import clock
@@ -115,7 +115,7 @@ class Home:
         serious = await Concerns(self.db, self.viewer).total(
             status=ConcernStatus.OPEN, severities=SEVERITY_FILTERS[HIGH_OR_CRITICAL]
         )
-        mine, area = await plans.total(overdue_mine), await plans.total(overdue_all)
+        area, mine = await plans.totals(overdue_all)  # mine: the count of ``overdue_mine``'s list
         return [
             Tile(
                 await visits.total(to_carry_out),
@@ -248,50 +248,61 @@ class Home:
 
     async def provider_due_dates(self, today: date, limit: int = 20) -> list[DueDate]:
         """Every date the provider's services must meet, earliest first: plans to complete, open
-        actions of agreed plans, and comments on shared draft reports."""
-        plans = await self.db.execute(
-            self.services.scope(
-                select(ActionPlan.id, ActionPlan.provider_due, CareService.name)
-                .join(CareService, CareService.id == ActionPlan.service_id)
-                .where(ActionPlan.status.in_([PlanStatus.DRAFT, PlanStatus.CHANGES_REQUESTED]))
+        actions of agreed plans, and comments on shared draft reports (one statement for the three)."""
+        plans = self.services.scope(
+            select(
+                literal("plan").label("kind"),
+                ActionPlan.id.label("ref"),
+                ActionPlan.id.label("plan_id"),
+                cast(null(), String).label("title"),
+                ActionPlan.provider_due.label("on"),
+                CareService.name.label("service"),
             )
+            .join(CareService, CareService.id == ActionPlan.service_id)
+            .where(ActionPlan.status.in_([PlanStatus.DRAFT, PlanStatus.CHANGES_REQUESTED]))
         )
-        actions = await self.db.execute(
+        actions = (
             self.services.scope(
-                select(Action.id, Action.plan_id, Action.title, Action.due_date, CareService.name)
+                select(
+                    literal("action").label("kind"),
+                    Action.id.label("ref"),
+                    Action.plan_id.label("plan_id"),
+                    Action.title.label("title"),
+                    Action.due_date.label("on"),
+                    CareService.name.label("service"),
+                )
                 .join(ActionPlan, ActionPlan.id == Action.plan_id)
                 .join(CareService, CareService.id == ActionPlan.service_id)
                 .where(ActionPlan.status == PlanStatus.AGREED, Action.status.not_in(DONE))
                 .order_by(Action.due_date, Action.id)
                 .limit(limit)
             )
-        )
-        reports = await self.db.execute(
-            self.services.scope(
-                select(Visit.id, Visit.factual_accuracy_due, CareService.name)
-                .join(CareService, CareService.id == Visit.service_id)
-                .where(Visit.status == VisitStatus.DRAFT_SHARED, Visit.factual_accuracy_due.is_not(None))
+        ).subquery()
+        reports = self.services.scope(
+            select(
+                literal("report").label("kind"),
+                Visit.id.label("ref"),
+                cast(null(), Integer).label("plan_id"),
+                cast(null(), String).label("title"),
+                Visit.factual_accuracy_due.label("on"),
+                CareService.name.label("service"),
             )
+            .join(CareService, CareService.id == Visit.service_id)
+            .where(Visit.status == VisitStatus.DRAFT_SHARED, Visit.factual_accuracy_due.is_not(None))
         )
-        dates = [
-            DueDate(on, "Complete the action plan", name, f"/plans/{plan_id}#actions", on < today)
-            for plan_id, on, name in plans
-        ]
-        dates += [
-            DueDate(on, f"Action: {title}", name, f"/plans/{plan_id}#action-{action_id}", on < today)
-            for action_id, plan_id, title, on, name in actions
-        ]
-        dates += [
-            DueDate(
-                on,
-                "Comments on the draft visit report",
-                name,
-                f"/visits/{visit_id}/report#points",
-                on < today,
-            )
-            for visit_id, on, name in reports
-        ]
+        rows = await self.db.execute(union_all(plans, select(*actions.c), reports))
+        dates = [_due_date(row, today) for row in rows]
         return sorted(dates, key=lambda due: due.on)[:limit]
+
+
+def _due_date(row: Any, today: date) -> DueDate:
+    if row.kind == "plan":
+        what, href = "Complete the action plan", f"/plans/{row.plan_id}#actions"
+    elif row.kind == "action":
+        what, href = f"Action: {row.title}", f"/plans/{row.plan_id}#action-{row.ref}"
+    else:
+        what, href = "Comments on the draft visit report", f"/visits/{row.ref}/report#points"
+    return DueDate(row.on, what, row.service, href, row.on < today)
 
 
 def _latest_per_service(

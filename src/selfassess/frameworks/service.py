@@ -445,6 +445,9 @@ async def council_settings(db: AsyncSession, council_id: int) -> CouncilSettings
     current = await db.get(CouncilSettings, council_id)
     if current is None:
         raise LookupError(f"Council {council_id} has no settings row: councils are made by create_council.")
+    # Held for the rest of the session, so that the next ask (a page asks up to three times) finds
+    # it in the identity map, which holds objects weakly, instead of reading it again.
+    db.info.setdefault("council_settings", {})[council_id] = current
     return current
 
 

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import Text
+from sqlalchemy import Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from selfassess.choices import Choice
@@ -9,6 +9,17 @@ from selfassess.db import enum_type, utcnow
 
 class Notification(SQLModel, table=True):
     """Shown in the app until read."""
+
+    # Every page's header counts the viewer's unread ones: read from the few unread, not the
+    # thousands a busy officer has been sent over the years.
+    __table_args__ = (
+        Index(
+            "ix_notification_unread_user_id",
+            "user_id",
+            postgresql_where=text("read_at IS NULL"),
+            sqlite_where=text("read_at IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", index=True)

@@ -156,6 +156,7 @@ class CareServices:
         """The service with its provider, council and officer, in one statement (each is one row:
         joined, not a statement apiece, for every page and panel under /services/{id})."""
         service = await self.db.scalar(
+            # One statement (the service page and each of its panels ask this first), not four.
             self.scope(select(CareService).where(CareService.id == service_id)).options(
                 joinedload(CareService.provider),
                 joinedload(CareService.council),

@@ -22,7 +22,7 @@ from selfassess import clock
 from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import User
 from selfassess.assessments.models import AssessmentStatus, SelfAssessment
-from selfassess.db import Page, update_if_version, utcnow
+from selfassess.db import Page, save_if_version, update_if_version, utcnow
 from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
 from selfassess.frameworks.score_sheet import (
     SheetConflict,
@@ -553,7 +553,7 @@ class Visits:
         self.require(visit, VisitCommand.EDIT_SCORES)
         framework = await self.framework(visit)
         check_entry(score, (findings, evidence_seen), framework.rules.values)
-        saved = await update_if_version(
+        saved = await save_if_version(
             self.db,
             VisitScore,
             VisitScore.id == score_id,
@@ -568,7 +568,7 @@ class Visits:
             },
             repeat_is_saved=True,
         )
-        if not saved:
+        if saved is None:
             current = await self.score(visit, score_id)
             raise ScoreConflict(
                 current, (await self.names({current.updated_by_id})).get(current.updated_by_id or 0)
@@ -578,7 +578,7 @@ class Visits:
             self._event(visit, "scoring_started", "")
         visit.updated_at = utcnow()
         await self.db.commit()
-        return await self.score(visit, score_id)
+        return saved  # as the UPDATE left it: nothing to read again
 
     async def save_summary(self, visit: Visit, *, expected_version: int, summary: str) -> None:
         self.require(visit, VisitCommand.SAVE_SUMMARY)

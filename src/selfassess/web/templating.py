@@ -19,6 +19,9 @@ def configure(engine: JinjaTemplateEngine, settings: Settings) -> None:
     zone = ZoneInfo(settings.timezone)
     env = engine.engine
     env.undefined = StrictUndefined  # a typo in a template fails its test instead of rendering blank
+    # Templates change only with a release: outside debug, never look at the files again (each
+    # template, include and macro import would otherwise stat its file on every render).
+    env.auto_reload = settings.debug
     env.trim_blocks = True
     env.lstrip_blocks = True
     env.filters["localtime"] = lambda value: _localtime(value, zone)
