@@ -12,7 +12,8 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from selfassess.actions.models import ActionPlan, PlanStatus
+from selfassess.actions.models import Action, ActionPlan, PlanStatus
+from selfassess.actions.rules import ActionStatus, Priority, Reason
 from selfassess.frameworks.models import FrameworkVersion
 from selfassess.oversight.trend import quarters_to
 from selfassess.visits.models import Concern, ConcernSource, Severity, Visit, VisitStatus, VisitType
@@ -245,3 +246,116 @@ async def test_services_due_links_to_the_programme_up_to_the_same_day(
             assert f'data-list-total="{expected}"' in listed
         else:
             assert "No services are due a visit in this period." in listed
+
+
+async def _actions_history(db: AsyncSession, world: World, quarter) -> None:  # type: ignore[no-untyped-def]
+    """An agreed plan for each of Alpha, Beta (council A) and Gamma (council B), with actions overdue
+    at the quarter's end, completed in it on time and late, and completed in an earlier quarter."""
+    inside, before = quarter.end - timedelta(days=10), quarter.end - timedelta(days=200)
+    version = await db.scalar(select(FrameworkVersion.id).limit(1))
+    for service in (world.alpha, world.beta, world.gamma):
+        visit = Visit(
+            service_id=service.id,
+            framework_version_id=version,
+            visit_type=VisitType.PROACTIVE,
+            scheduled_for=before,
+            officer_id=world.officer_a.id,
+            status=VisitStatus.PUBLISHED,
+        )
+        db.add(visit)
+        await db.flush()
+        plan = ActionPlan(
+            service_id=service.id, visit_id=visit.id, status=PlanStatus.AGREED, provider_due=before
+        )
+        db.add(plan)
+        await db.flush()
+        actions = [  # (title, due, status, completed on)
+            ("Overdue", quarter.end - timedelta(days=5), ActionStatus.NOT_STARTED, None),
+            ("Done on time", inside + timedelta(days=5), ActionStatus.COMPLETED, inside),
+            ("Done late", inside - timedelta(days=5), ActionStatus.VERIFIED, inside),
+            ("Done long ago", before, ActionStatus.VERIFIED, before),
+            ("Not due yet", quarter.end + timedelta(days=30), ActionStatus.IN_PROGRESS, None),
+        ]
+        if service is world.alpha:
+            actions.append(("Overdue too", quarter.end - timedelta(days=40), ActionStatus.IN_PROGRESS, None))
+        for title, due, status, completed in actions:
+            db.add(
+                Action(
+                    plan_id=plan.id,
+                    reason=Reason.LOW_SCORE,
+                    title=f"{title} at {service.name}",
+                    priority=Priority.MEDIUM,
+                    due_date=due,
+                    status=status,
+                    completed_at=datetime.combine(completed, time(12), UTC) if completed else None,
+                )
+            )
+    await db.commit()
+
+
+async def test_action_figures_link_to_the_actions_they_count(
+    client, db: AsyncSession, world: World, frameworks
+) -> None:
+    """Actions completed in the quarter (and by their due date) and overdue actions by provider: each
+    figure links to the actions list, whose length is the figure, and no other council's action is
+    counted or listed (Provider Two works for both councils)."""
+    quarter = quarters_to(date.today())[-2]
+    await _actions_history(db, world, quarter)
+    await client.login(world.officer_a.email)
+    page = (await client.get(f"/oversight/report?quarter={quarter.key}")).text
+    links = re.findall(r'<a href="(/plans/actions\?[^"]+)">(\d+)</a>', page)
+    assert [int(count) for _, count in links] == [4, 2, 2, 1]  # completed, on time, Provider One, Two
+    assert "Provider One: 2" in text_of(page) and "Provider Two: 1" in text_of(page)
+    for href, count in links:
+        listed = (await client.get(html.unescape(href))).text
+        assert f'data-list-total="{count}"' in listed, href
+        assert len(re.findall(r'<td><a href="/plans/\d+#action-\d+">', listed)) == int(count), href
+        assert "Gamma Lodge" not in listed, href
+
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                (await client.get(f"/oversight/report/export.csv?quarter={quarter.key}")).text.lstrip(
+                    "\ufeff"
+                )
+            )
+        )
+    )
+    assert ["Actions", "completed in the quarter", "4"] in rows
+    assert ["Actions", "completed by their due date", "2"] in rows
+    assert ["Overdue actions by provider", "Provider Two", "1"] in rows
+
+    await client.logout()
+    await client.login(world.officer_b.email)  # council B: only Gamma's actions, in its figures and lists
+    page = (await client.get(f"/oversight/report?quarter={quarter.key}")).text
+    links = re.findall(r'<a href="(/plans/actions\?[^"]+)">(\d+)</a>', page)
+    assert [int(count) for _, count in links] == [2, 1, 1]
+    for href, _ in links:
+        listed = (await client.get(html.unescape(href))).text
+        assert "Gamma Lodge" in listed and "Alpha House" not in listed and "Beta Homecare" not in listed
+    other = await client.get(f"/plans/actions?provider={world.provider_1.id}&overdue_on={quarter.end}")
+    assert 'data-list-total="0"' in other.text and "Alpha House" not in other.text
+    assert (await client.get("/plans/actions?provider=x")).status_code == 400
+
+    await client.logout()
+    await client.login(world.manager_1.email)
+    assert (await client.get("/plans/actions")).status_code == 403
+
+
+async def test_coverage_links_to_the_programme_and_the_register(
+    client, db: AsyncSession, world: World
+) -> None:
+    """Coverage's share links to the programme, which shows the same figure, and its number of
+    services to the register, whose length it is."""
+    await client.login(world.officer_a.email)
+    await client.post("/oversight/risk/refresh")
+    page = (await client.get(f"/oversight/report?quarter={quarters_to(date.today())[-1].key}")).text
+    found = re.search(
+        r'<a href="/oversight/programme">(\d+)%</a> \((\d+) of <a href="/oversight/risk">(\d+)</a>\)', page
+    )
+    assert found, "coverage is not linked"
+    percent, within, services = found.groups()
+    assert int(services) == 2
+    programme = text_of((await client.get("/oversight/programme")).text)
+    assert f"{percent}% of services visited within their interval ({within} of {services})" in programme
+    assert f'data-list-total="{services}"' in (await client.get("/oversight/risk")).text

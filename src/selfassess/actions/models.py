@@ -139,7 +139,8 @@ def submitted_on_time_condition() -> ColumnElement[bool]:
     return func.date(ActionPlan.submitted_at) <= ActionPlan.provider_due
 
 
-def completed_between(starts: date, ends: date) -> ColumnElement[bool]:
+def completed_between(starts: date | None, ends: date | None) -> ColumnElement[bool]:
+    """Actions completed from ``starts`` to ``ends``: what the quarterly report counts and its list shows."""
     return _on_days(Action.completed_at, starts, ends)
 
 

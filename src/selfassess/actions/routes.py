@@ -26,6 +26,7 @@ from selfassess.actions.rulebook import STATUS_COMMANDS, Command
 from selfassess.actions.rules import Priority
 from selfassess.actions.service import (
     ActionChanges,
+    ActionFilter,
     ActionPlans,
     ActionsShown,
     PlanFilter,
@@ -167,6 +168,29 @@ class PlanListController(Controller):
                 "shown": shown,
             },
             block="results",
+        )
+
+    @get("/actions")
+    async def actions(
+        self,
+        request: HTMXRequest,
+        plans: NamedDependency[ActionPlans],
+        provider: FromQuery[int | None] = None,
+        overdue_on: FromQuery[str] = "",
+        completed_from: FromQuery[str] = "",
+        completed_to: FromQuery[str] = "",
+        on_time: FromQuery[bool] = False,
+        page: FromQuery[int] = 1,
+    ) -> Template:
+        """The actions behind the quarterly report's figures: overdue at a day (by provider), or
+        completed between two dates (by their due date), in the council's area."""
+        shown = ActionFilter(
+            provider, day_or_none(overdue_on), day_or_none(completed_from), day_or_none(completed_to), on_time
+        )
+        return render(
+            request,
+            "actions/actions.html",
+            {"actions": await plans.action_list(shown, number=page), "shown": shown},
         )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from selfassess import clock
-from selfassess.accounts.models import Role, User
+from selfassess.accounts.models import Organisation, Role, User
 from selfassess.actions.models import (
     Action,
     ActionEvent,
@@ -24,6 +24,8 @@ from selfassess.actions.models import (
     ActionPlan,
     PlanStatus,
     awaiting_verification_condition,
+    completed_between,
+    completed_on_time_condition,
     overdue_condition,
     submitted_between,
     submitted_on_time_condition,
@@ -192,6 +194,29 @@ class PlanFilter:
 _OWNER, _VERIFIER, _ACTOR = aliased(User), aliased(User), aliased(User)
 
 
+@dataclass(frozen=True)
+class ActionFilter:
+    """Which actions a list shows: the /plans/actions page lists them and the quarterly report counts
+    them (overdue by provider, completed in the quarter), with the same conditions."""
+
+    provider_id: int | None = None
+    overdue_on: date | None = None  # due before this day, not done now, in an agreed plan
+    completed_from: date | None = None
+    completed_to: date | None = None
+    on_time: bool = False  # completed by its due date
+
+    @property
+    def query(self) -> str:
+        """The list's address: /plans/actions?{query}."""
+        values = {"provider": str(self.provider_id)} if self.provider_id is not None else {}
+        for name in ("overdue_on", "completed_from", "completed_to"):
+            if (day := getattr(self, name)) is not None:
+                values[name] = day.isoformat()
+        if self.on_time:
+            values["on_time"] = "true"
+        return urlencode(values)
+
+
 class ActionPlans:
     def __init__(self, db: AsyncSession, viewer: User, settings: Settings) -> None:
         self.db = db
@@ -315,6 +340,58 @@ class ActionPlans:
         progress = await self.progress([plan.id for plan, _, _ in rows], today)
         items = [(plan, service, progress[plan.id], level) for plan, service, level in rows]
         return Page(items=items, total=total, number=number, size=size)
+
+    def _chosen_actions(self, statement: Select, shown: ActionFilter) -> Select:  # type: ignore[type-arg]
+        """The actions in the viewer's area that ``shown`` picks: the list and the report's counts."""
+        statement = self.services.scope(
+            statement.select_from(Action)
+            .join(ActionPlan, ActionPlan.id == Action.plan_id)
+            .join(CareService, CareService.id == ActionPlan.service_id)
+        )
+        if shown.overdue_on is not None:
+            statement = statement.where(
+                ActionPlan.status == PlanStatus.AGREED, overdue_condition(shown.overdue_on)
+            )
+        if shown.completed_from is not None or shown.completed_to is not None:
+            statement = statement.where(completed_between(shown.completed_from, shown.completed_to))
+        if shown.on_time:
+            statement = statement.where(completed_on_time_condition())
+        if shown.provider_id is not None:
+            statement = statement.where(CareService.provider_id == shown.provider_id)
+        return statement
+
+    async def action_total(self, shown: ActionFilter) -> int:
+        """The length of ``action_list``'s list (the quarterly report's figures)."""
+        return await self.db.scalar(self._chosen_actions(select(func.count(Action.id)), shown)) or 0
+
+    async def action_totals_by_provider(self, shown: ActionFilter) -> list[tuple[int, str, int]]:
+        """Provider id, name and how many of the actions ``shown`` picks are theirs, most first."""
+        statement = (
+            self._chosen_actions(select(Organisation.id, Organisation.name, func.count(Action.id)), shown)
+            .join(Organisation, Organisation.id == CareService.provider_id)
+            .group_by(Organisation.id, Organisation.name)
+            .order_by(func.count(Action.id).desc(), Organisation.name)
+        )
+        return [(provider_id, name, count) for provider_id, name, count in await self.db.execute(statement)]
+
+    async def action_list(
+        self, shown: ActionFilter, *, number: int = 1, size: int = 50
+    ) -> Page[tuple[Action, CareService, str]]:
+        """One page of the actions ``shown`` picks, with their service and provider's name, earliest
+        due first."""
+        statement = self._chosen_actions(select(Action, CareService, Organisation.name), shown).join(
+            Organisation, Organisation.id == CareService.provider_id
+        )
+        rows, total, number = await fetch_page(
+            self.db,
+            statement,
+            Action.due_date,
+            Action.id,
+            number=number,
+            size=size,
+            counted=self._chosen_actions(select(Action.id), shown),
+        )
+        return Page(items=[tuple(row) for row in rows], total=total, number=number, size=size)
 
     def listing(self) -> Select:  # type: ignore[type-arg]
         """Every plan the viewer may read (for the API's lists)."""

@@ -7,25 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from selfassess.accounts.models import Organisation, User
-from selfassess.actions.models import (
-    Action,
-    ActionPlan,
-    PlanStatus,
-    completed_between,
-    completed_on_time_condition,
-    overdue_condition,
-)
-from selfassess.actions.service import ActionPlans, PlanFilter
+from selfassess.accounts.models import User
+from selfassess.actions.service import ActionFilter, ActionPlans, PlanFilter
 from selfassess.oversight.models import RatingSource
 from selfassess.oversight.quality import Filters, Movement, QualityPicture
 from selfassess.oversight.service import Coverage, Oversight
 from selfassess.oversight.support import ProviderSupports, SupportRow
 from selfassess.oversight.trend import Quarter, QuarterFigures, as_at
-from selfassess.providers.models import CareService
 from selfassess.settings import Settings
 from selfassess.visits.concerns import Concerns, Received
 from selfassess.visits.service import VisitFilter, Visits
@@ -52,8 +42,8 @@ class QuarterlyReport:
     services_due: Count
     plans_submitted: Count
     plans_on_time: Count
-    actions_completed: int
-    actions_on_time: int
+    actions_completed: Count
+    actions_on_time: Count
     overdue_by_provider: list[Count]
     concerns: list[tuple[str, str, int, str]]  # source label, severity label, count, the list's address
     escalated: list[SupportRow]
@@ -94,8 +84,8 @@ class QuarterlyReport:
             ],
             ["Action plans", "submitted in the quarter", str(self.plans_submitted.value)],
             ["Action plans", "submitted by the date set", str(self.plans_on_time.value)],
-            ["Actions", "completed in the quarter", str(self.actions_completed)],
-            ["Actions", "completed by their due date", str(self.actions_on_time)],
+            ["Actions", "completed in the quarter", str(self.actions_completed.value)],
+            ["Actions", "completed by their due date", str(self.actions_on_time.value)],
         ]
         lines += [
             ["Overdue actions by provider", count.label, str(count.value)]
@@ -121,34 +111,15 @@ async def quarterly_report(
     index = whole.quarters.index(quarter)
     starts, ends = quarter.previous().end + timedelta(days=1), as_at(quarter, today)
     movement_since = quarter.previous().end
-    scope = picture.services.scope
 
     visits_carried_out = VisitFilter(carried_out=True, scheduled_from=starts, scheduled_to=ends)
     visit_totals = await Visits(db, viewer, settings).totals_by_type(visits_carried_out)
     plans = ActionPlans(db, viewer, settings)
     plans_submitted = PlanFilter(submitted_from=starts, submitted_to=ends)
     plans_on_time = replace(plans_submitted, on_time=True)
-    actions = (
-        await db.execute(
-            scope(
-                select(func.count(Action.id), func.count(case((completed_on_time_condition(), 1))))
-                .join(ActionPlan, ActionPlan.id == Action.plan_id)
-                .join(CareService, CareService.id == ActionPlan.service_id)
-                .where(completed_between(starts, ends))
-            )
-        )
-    ).one()
-    overdue = await db.execute(
-        scope(
-            select(Organisation.name, func.count(Action.id))
-            .join(ActionPlan, ActionPlan.id == Action.plan_id)
-            .join(CareService, CareService.id == ActionPlan.service_id)
-            .join(Organisation, Organisation.id == CareService.provider_id)
-            .where(ActionPlan.status == PlanStatus.AGREED, overdue_condition(ends))
-            .group_by(Organisation.name)
-            .order_by(func.count(Action.id).desc(), Organisation.name)
-        )
-    )
+    actions_completed = ActionFilter(completed_from=starts, completed_to=ends)
+    actions_on_time = replace(actions_completed, on_time=True)
+    overdue = ActionFilter(overdue_on=ends)
     concerns = await Concerns(db, viewer).received_counts(starts, ends)
     oversight = Oversight(db, viewer)
     return QuarterlyReport(
@@ -173,9 +144,20 @@ async def quarterly_report(
         plans_on_time=Count(
             "submitted by the date set", await plans.total(plans_on_time), f"/plans?{plans_on_time.query}"
         ),
-        actions_completed=actions[0],
-        actions_on_time=actions[1],
-        overdue_by_provider=[Count(name, count) for name, count in overdue],
+        actions_completed=Count(
+            "completed in the quarter",
+            await plans.action_total(actions_completed),
+            f"/plans/actions?{actions_completed.query}",
+        ),
+        actions_on_time=Count(
+            "completed by their due date",
+            await plans.action_total(actions_on_time),
+            f"/plans/actions?{actions_on_time.query}",
+        ),
+        overdue_by_provider=[
+            Count(name, count, f"/plans/actions?{replace(overdue, provider_id=provider_id).query}")
+            for provider_id, name, count in await plans.action_totals_by_provider(overdue)
+        ],
         concerns=[
             (
                 source.label,
