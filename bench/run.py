@@ -55,6 +55,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
+from datetime import date  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -384,6 +385,7 @@ def pages(t: Targets) -> list[Page]:
         Page("comparison page", "officer", "page", get(lambda c: f"/services/{service(c)}/comparison")),
         Page("action plan page", "officer", "page", get(lambda c: f"/plans/{plan(c)}")),
         Page("plans list (/plans)", "officer", "page", get("/plans")),
+        Page("actions overdue (report figure)", "officer", "page", get(f"/plans/actions?overdue_on={date.today().isoformat()}")),
         Page("visits list", "officer", "page", get("/visits")),
         Page("reviews queue", "officer", "page", get("/reviews")),
         Page("waiting for you (/waiting)", "officer", "page", get("/waiting")),

@@ -54,6 +54,7 @@ PAGES: list[tuple[str, str, str, bool]] = [
     ("officer", "visit scoring page", "/visits/{scoring}/questions/S", False),
     ("officer", "action plan page", "/plans/{plan}", False),
     ("officer", "plans list", "/plans", False),
+    ("officer", "actions list (the report's figures)", "/plans/actions?overdue_on=2099-01-01", False),
     ("officer", "visits list", "/visits", False),
     ("officer", "reviews queue", "/reviews", False),
     ("officer", "concerns list", "/concerns", False),
