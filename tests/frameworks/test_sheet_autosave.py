@@ -150,7 +150,8 @@ async def test_a_stale_version_is_a_conflict_that_shows_both_versions_and_overwr
     conflict = await sheet.post(version=0, score=2, first="Mine.", second="My second box.")
     assert conflict.status_code == 409
     shown = text_of(conflict.text)
-    assert f"Not saved: {sheet.saved_by} saved a different version at" in shown
+    assert "Not saved: you saved a different version at" in shown, "the same person, in another tab"
+    assert "in another tab or window" in shown
     assert "The saved version" in shown and "Your version (not saved)" in shown
     assert "Theirs." in shown and "Mine." in shown and "My second box." in shown
     assert "3: Good standard" in shown and "2: Some shortfalls" in shown
