@@ -51,27 +51,14 @@ CHROMIUM_ARGS = [
 START_TIMEOUT_SECONDS = 60
 
 
-# Under pytest-xdist (``--dist loadgroup``) the journeys run in two groups of about equal length, each
-# in one worker with its own live server and chromium: the two groups start first, side by side, and
-# the other tests fill both workers after them. Modules not named here join the first group.
-SECOND_GROUP = {
-    "test_phone_widths.py",
-    "test_accessibility.py",
-    "test_journeys.py",
-    "test_adoption.py",
-    "test_regulator.py",
-}
-
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups from the marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Everything in tests/browser is a browser test, including modules added later."""
+    """Everything in tests/browser is a browser test, including modules added later. Under
+    pytest-xdist (``--dist loadgroup``) they all run in one worker, sharing one live server."""
     here = Path(__file__).parent
     for item in items:
         if here in item.path.parents:
             item.add_marker(pytest.mark.browser)
-            group = "browser-2" if item.path.name in SECOND_GROUP else "browser-1"
-            item.add_marker(pytest.mark.xdist_group(group))
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @dataclass
