@@ -6,7 +6,10 @@ arranging data with the real service functions and for checking what was stored.
 
 Speed without changing what a test sees: each database is migrated once per session (per xdist
 worker); after each test only the tables it wrote to are emptied (and their ids restarted); the
-shipped frameworks are installed once, and the ``frameworks`` fixture copies those rows back in.
+shipped frameworks are installed once, and the ``frameworks`` fixture copies those rows back in; the
+``world`` is made by the factories once per database state and then copied back in the same way. The
+shared app is started once per database on the tests' event loop and keeps a connection pool, so a
+request neither starts a thread nor opens a database connection.
 Test databases skip the wait for the disk on commit (SQLite on tmpfs where there is one,
 PostgreSQL with ``synchronous_commit=off``): a crash loses nothing a test needs.
 """
