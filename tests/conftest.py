@@ -6,7 +6,10 @@ arranging data with the real service functions and for checking what was stored.
 
 Speed without changing what a test sees: each database is migrated once per session (per xdist
 worker); after each test only the tables it wrote to are emptied (and their ids restarted); the
-shipped frameworks are installed once, and the ``frameworks`` fixture copies those rows back in.
+shipped frameworks are installed once, and the ``frameworks`` fixture copies those rows back in; the
+``world`` is made by the factories once per database state and then copied back in the same way. The
+shared app is started once per database on the tests' event loop and keeps a connection pool, so a
+request neither starts a thread nor opens a database connection.
 Test databases skip the wait for the disk on commit (SQLite on tmpfs where there is one,
 PostgreSQL with ``synchronous_commit=off``): a crash loses nothing a test needs.
 """
@@ -18,7 +21,10 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -30,12 +36,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlmodel import SQLModel
 
+from selfassess import clock
 from selfassess.accounts.passwords import configure_hashing
 from selfassess.app import create_app
 from selfassess.db import alembic_config, create_engine_for, session_factory
 from selfassess.settings import Settings, get_settings
 from tests.mail_sink import SmtpSink, free_port
-from tests.support import Browser, browser_for
+from tests.support import Browser, browser_for, started
 
 POSTGRES_ADMIN_URL = os.environ.get("SELFASSESS_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_ADMIN_URL else [])
@@ -89,7 +96,7 @@ def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         database_url=url,
         data_dir=data_dir,
         secret_key="test-secret-key-not-for-production",
-        database_pool_size=0,  # the test client runs each test's app on its own event loop
+        database_pool_size=0,  # an app a test makes runs on a loop of its own (Litestar's test client)
         password_hash_memory_kib=1024,
         password_hash_time_cost=1,
         base_url="http://testserver.local",
@@ -102,8 +109,11 @@ def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 
 @pytest.fixture(scope="session")
-def app(settings: Settings) -> Litestar:
-    return create_app(settings)
+async def app(settings: Settings) -> AsyncIterator[Litestar]:
+    """Started once per database on the session's event loop, with a connection pool as deployed:
+    every test's browsers send their requests to it on that loop (see ``browser_for``)."""
+    async with started(create_app(settings.model_copy(update={"database_pool_size": 3}))) as application:
+        yield application
 
 
 @pytest.fixture(scope="session")
@@ -179,11 +189,94 @@ def repo_root() -> Path:
     return Path(__file__).resolve().parents[1]
 
 
+@dataclass
+class _MadeWorld:
+    """What making the world by the factories added to one database state, kept to copy back in."""
+
+    rows: dict[Table, list[dict[str, Any]]]
+    made_at: datetime
+    members: dict[str, tuple[type[Any], int]]
+
+
+async def _row_counts(connection: AsyncConnection) -> dict[str, int]:
+    tables = SQLModel.metadata.sorted_tables
+    counts = (
+        await connection.execute(
+            select(*(select(func.count()).select_from(table).scalar_subquery() for table in tables))
+        )
+    ).one()
+    return {table.name: count for table, count in zip(tables, counts, strict=True) if count}
+
+
+async def _rows_by_key(connection: AsyncConnection) -> dict[Table, dict[tuple[Any, ...], dict[str, Any]]]:
+    return {
+        table: {
+            tuple(row._mapping[column.name] for column in table.primary_key.columns): dict(row._mapping)
+            for row in await connection.execute(select(table))
+        }
+        for table in await _tables_with_rows(connection)
+    }
+
+
+@pytest.fixture(scope="session")
+def _made_worlds(settings: Settings) -> dict[frozenset[tuple[str, int]], _MadeWorld]:
+    """Per database: the world made by the factories, by the state it was made on (an empty
+    database, or one with the frameworks)."""
+    return {}
+
+
 @pytest.fixture
-async def world(db: AsyncSession):  # type: ignore[no-untyped-def]
+async def world(db: AsyncSession, engine: AsyncEngine, _made_worlds):  # type: ignore[no-untyped-def]
+    """Made by the factories the first time on each database state; later its rows are copied back
+    in (times moved to now), and the same records loaded into ``db``."""
     from tests import factories
 
-    return await factories.world(db)
+    async with engine.connect() as connection:
+        state = frozenset((await _row_counts(connection)).items())
+    if (made := _made_worlds.get(state)) is not None:
+        return await _copy_world_in(made, db, engine)
+    async with engine.connect() as connection:
+        before = await _rows_by_key(connection)
+    made_at = clock.utc_now()
+    new_world = await factories.world(db)
+    async with engine.connect() as connection:
+        after = await _rows_by_key(connection)
+    unchanged = all(
+        after.get(table, {}).get(key) == row for table, rows in before.items() for key, row in rows.items()
+    )
+    if unchanged:
+        _made_worlds[state] = _MadeWorld(
+            rows={
+                table: [row for key, row in rows.items() if key not in before.get(table, {})]
+                for table, rows in after.items()
+                if len(rows) > len(before.get(table, {}))
+            },
+            made_at=made_at,
+            members={name: (type(record), record.id) for name, record in vars(new_world).items()},
+        )
+    return new_world
+
+
+async def _copy_world_in(made: _MadeWorld, db: AsyncSession, engine: AsyncEngine):  # type: ignore[no-untyped-def]
+    from tests import factories
+
+    moved = clock.utc_now() - made.made_at
+    async with engine.begin() as connection:
+        for table, rows in made.rows.items():
+            shifted = [
+                {name: value + moved if isinstance(value, datetime) else value for name, value in row.items()}
+                for row in rows
+            ]
+            await connection.execute(insert(table), shifted)
+        await _restart_ids(connection, list(made.rows))
+    await db.commit()  # a read snapshot taken before the copy (SQLite) would not see it
+    records: dict[tuple[type[Any], int], Any] = {}
+    for model in {model for model, _ in made.members.values()}:
+        ids = [number for kind, number in made.members.values() if kind is model]
+        for record in await db.scalars(select(model).where(model.id.in_(ids))):
+            records[(model, record.id)] = record
+    await db.commit()  # nothing left open, as after the factories' last commit
+    return factories.World(**{name: records[member] for name, member in made.members.items()})
 
 
 @pytest.fixture(scope="session")

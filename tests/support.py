@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from html import unescape
 from typing import Any
 
-from httpx import Response
+from httpx import ASGITransport, AsyncClient, Response
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from litestar.types import Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.factories import PASSWORD
@@ -19,7 +21,7 @@ CSRF_COOKIE = "selfassess_csrf"
 
 
 class Browser:
-    def __init__(self, client: AsyncTestClient[Litestar]) -> None:
+    def __init__(self, client: AsyncClient) -> None:
         self.client = client
 
     @property
@@ -61,10 +63,64 @@ class Browser:
         return await self.post("/logout", follow_redirects=False)
 
 
+_STARTED_ON_THIS_LOOP = "tests_started_on_this_loop"
+
+
+@asynccontextmanager
+async def started(app: Litestar) -> AsyncIterator[Litestar]:
+    """Start ``app`` (its lifespan: the start-up checks, the engine) on this event loop, until the
+    block ends; browsers for it then send their requests on this loop too (``browser_for``). The
+    lifespan runs in a task of its own: a fixture's set-up and tear-down run in different tasks."""
+    up, stop = asyncio.Event(), asyncio.Event()
+
+    async def serve() -> None:
+        async with app.lifespan():
+            up.set()
+            await stop.wait()
+
+    serving = asyncio.create_task(serve())
+    starting = asyncio.create_task(up.wait())
+    await asyncio.wait({serving, starting}, return_when=asyncio.FIRST_COMPLETED)
+    if serving.done():  # the start-up failed
+        starting.cancel()
+        serving.result()
+    app.state[_STARTED_ON_THIS_LOOP] = True
+    try:
+        yield app
+    finally:
+        del app.state[_STARTED_ON_THIS_LOOP]
+        stop.set()
+        await serving
+
+
+class _RequestTask:
+    """Each request in a task of its own, as a server runs it: what the app sets in context
+    variables (a request id, a form post's intent to write) ends with the request."""
+
+    def __init__(self, app: Litestar) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await asyncio.create_task(self.app(scope, receive, send))
+
+
 @asynccontextmanager
 async def browser_for(app: Litestar) -> AsyncIterator[Browser]:
-    async with AsyncTestClient(app=app) as client:
-        yield Browser(client)
+    """A browser for ``app``. An app ``started`` on this loop answers on it (no thread, no start-up
+    per browser, and its engine keeps its connections); any other is started for this browser alone,
+    on a loop of its own (Litestar's test client)."""
+    if app.state.get(_STARTED_ON_THIS_LOOP):
+        transport = ASGITransport(app=_RequestTask(app), client=("testclient", 50000))  # type: ignore[arg-type]
+        async with AsyncClient(
+            transport=transport,
+            base_url="http://testserver.local",
+            headers={"user-agent": "testclient"},
+            follow_redirects=True,
+        ) as client:
+            yield Browser(client)
+        return
+    async with AsyncTestClient(app=app) as test_client:
+        yield Browser(test_client)
 
 
 def text_of(html: str) -> str:

@@ -13,6 +13,7 @@ from litestar import Litestar
 from schemathesis.checks import ignored_auth, positive_data_acceptance
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess.app import create_app
 from selfassess.settings import Settings
 from tests import factories
 from tests.api.helpers import agreed_plan, token_for
@@ -25,6 +26,13 @@ EXAMPLES_PER_OPERATION = 5
 # schema cannot say everything that makes a value acceptable (an opaque cursor this API gave out, a
 # score on the council's own scale), so a well-formed value may still get a clear 400.
 NOT_CHECKED = [ignored_auth, positive_data_acceptance]
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    """An app of the fuzz's own: schemathesis starts and calls it on an event loop of its own, where
+    the connections pooled on the tests' loop by the shared app must not go."""
+    return create_app(settings)
 
 
 async def test_the_api_keeps_to_its_schema(
