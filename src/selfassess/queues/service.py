@@ -262,8 +262,11 @@ class WaitingFor:
         ).one()
         return dict(zip(self.kinds, totals, strict=True))
 
-    async def page(self, kind: QueueKind, *, number: int = 1, size: int = 25) -> Page[WaitingItem]:
-        """The items of one kind, those due first (then the longest waiting)."""
+    async def page(
+        self, kind: QueueKind, *, number: int = 1, size: int = 25, total: int | None = None
+    ) -> Page[WaitingItem]:
+        """The items of one kind, those due first (then the longest waiting). ``total``: the kind's
+        figure from ``counts`` when the caller has it (the same query counted), not counted again."""
         today = clock.today()
         statement = self.statement(kind, today).subquery()
         rows, total, number = await fetch_page(
@@ -275,6 +278,7 @@ class WaitingFor:
             statement.c.ref,
             number=number,
             size=size,
+            total=total,
         )
         return Page([self._item(kind, row, today) for row in rows], total=total, number=number, size=size)
 
