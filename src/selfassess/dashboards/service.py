@@ -108,17 +108,25 @@ class Home:
         """What is going on across the council's area (what waits for the officer personally is in
         "Waiting for you"). Each number is the total of the very list its tile links to, counted by
         that list's own query and filter, so the two can never disagree."""
-        visits = Visits(self.db, self.viewer, settings)
-        plans = ActionPlans(self.db, self.viewer, settings)
         to_carry_out = VisitFilter(mine=True, to_carry_out=True)
         overdue_mine, overdue_all = PlanFilter(overdue_only=True, mine=True), PlanFilter(overdue_only=True)
-        serious = await Concerns(self.db, self.viewer).total(
+        # mine: the count of ``overdue_mine``'s list
+        plans = ActionPlans(self.db, self.viewer, settings).counted_with_mine(overdue_all).subquery()
+        visits = Visits(self.db, self.viewer, settings).counted(to_carry_out)
+        concerns = Concerns(self.db, self.viewer).counted(
             status=ConcernStatus.OPEN, severities=SEVERITY_FILTERS[HIGH_OR_CRITICAL]
         )
-        area, mine = await plans.totals(overdue_all)  # mine: the count of ``overdue_mine``'s list
+        # The lists' own counting statements, run together as one.
+        to_visit, serious, area, mine = (
+            await self.db.execute(
+                select(
+                    visits.scalar_subquery(), concerns.scalar_subquery(), plans.c.total, plans.c.mine
+                ).select_from(plans)
+            )
+        ).one()
         return [
             Tile(
-                await visits.total(to_carry_out),
+                to_visit,
                 "of your visits",
                 "to carry out",
                 f"/visits?{to_carry_out.query}",
