@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -25,6 +26,14 @@ from selfassess.settings import Settings
 class SupportRow:
     provider: Organisation
     decision: ProviderSupport | None
+
+
+@dataclass(frozen=True)
+class SupportLine:
+    provider_id: int
+    provider_name: str
+    level: SupportLevel | None  # None: no decision recorded, routine monitoring
+    review_on: date | None
 
 
 @dataclass(frozen=True)
@@ -66,11 +75,13 @@ class ProviderSupports:
             select(ProviderSupport).where(current_level(service.council_id, service.provider_id))
         )
 
-    async def providers(self, *, escalated_only: bool = False) -> list[SupportRow]:
-        """The council's register with each provider's level (none recorded = routine)."""
+    def _register(self, escalated_only: bool, *columns: Any) -> Select:  # type: ignore[type-arg]
+        """The council's register with each provider's level in force (none recorded = routine),
+        by name: the support page's lines and the quarterly report's escalated providers."""
         self._require_council_staff()
         statement = (
-            select(Organisation, ProviderSupport)
+            select(*columns)
+            .select_from(Organisation)
             .join(CouncilProvider, CouncilProvider.provider_id == Organisation.id)
             .outerjoin(ProviderSupport, current_level(CouncilProvider.council_id, Organisation.id))
             .where(
@@ -81,7 +92,19 @@ class ProviderSupports:
         )
         if escalated_only:
             statement = statement.where(ProviderSupport.level.in_(ESCALATED))
+        return statement
+
+    async def providers(self, *, escalated_only: bool = False) -> list[SupportRow]:
+        """The register's providers with the decision in force."""
+        statement = self._register(escalated_only, Organisation, ProviderSupport)
         return [SupportRow(provider, decision) for provider, decision in await self.db.execute(statement)]
+
+    async def lines(self, *, escalated_only: bool = False) -> list[SupportLine]:
+        """The support page's list: only the columns it shows, read as plain values (a county's
+        hundreds of whole providers cost more than the rest of the page)."""
+        columns = (Organisation.id, Organisation.name, ProviderSupport.level, ProviderSupport.review_on)
+        statement = self._register(escalated_only, *columns)
+        return [SupportLine(*row) for row in await self.db.execute(statement)]
 
     async def history(self, provider: Organisation) -> list[DecisionRow]:
         """Every decision about a provider from ``registered_provider``, the latest first."""

@@ -71,7 +71,7 @@ class SupportController(Controller):
         return render(
             request,
             "oversight/support.html",
-            {"rows": await supports.providers(escalated_only=escalated), "escalated": escalated},
+            {"rows": await supports.lines(escalated_only=escalated), "escalated": escalated},
         )
 
     async def _provider_page(
