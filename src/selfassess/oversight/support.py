@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 
 from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import Organisation, User
+from selfassess.db import Page, fetch_page
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.notifications.service import notify
 from selfassess.oversight.models import OversightSettings
@@ -76,8 +77,8 @@ class ProviderSupports:
         )
 
     def _register(self, escalated_only: bool, *columns: Any) -> Select:  # type: ignore[type-arg]
-        """The council's register with each provider's level in force (none recorded = routine),
-        by name: the support page's lines and the quarterly report's escalated providers."""
+        """The council's register with each provider's level in force (none recorded = routine):
+        the support page's lines and the quarterly report's escalated providers."""
         self._require_council_staff()
         statement = (
             select(*columns)
@@ -88,23 +89,33 @@ class ProviderSupports:
                 CouncilProvider.council_id == self.viewer.organisation_id,
                 CouncilProvider.status == LinkStatus.ACCEPTED,
             )
-            .order_by(Organisation.name)
         )
         if escalated_only:
             statement = statement.where(ProviderSupport.level.in_(ESCALATED))
         return statement
 
     async def providers(self, *, escalated_only: bool = False) -> list[SupportRow]:
-        """The register's providers with the decision in force."""
-        statement = self._register(escalated_only, Organisation, ProviderSupport)
+        """The register's providers with the decision in force, by name."""
+        statement = self._register(escalated_only, Organisation, ProviderSupport).order_by(Organisation.name)
         return [SupportRow(provider, decision) for provider, decision in await self.db.execute(statement)]
 
-    async def lines(self, *, escalated_only: bool = False) -> list[SupportLine]:
-        """The support page's list: only the columns it shows, read as plain values (a county's
-        hundreds of whole providers cost more than the rest of the page)."""
+    async def lines(
+        self, *, escalated_only: bool = False, number: int = 1, size: int = 50
+    ) -> Page[SupportLine]:
+        """One page of the support page's list, by name, like the provider register: only the
+        columns it shows, read as plain values (a county's hundreds of providers in one page cost
+        more than the rest of it)."""
         columns = (Organisation.id, Organisation.name, ProviderSupport.level, ProviderSupport.review_on)
-        statement = self._register(escalated_only, *columns)
-        return [SupportLine(*row) for row in await self.db.execute(statement)]
+        rows, total, number = await fetch_page(
+            self.db,
+            self._register(escalated_only, *columns),
+            Organisation.name,
+            Organisation.id,
+            number=number,
+            size=size,
+            counted=self._register(escalated_only, Organisation.id),
+        )
+        return Page(items=[SupportLine(*row) for row in rows], total=total, number=number, size=size)
 
     async def history(self, provider: Organisation) -> list[DecisionRow]:
         """Every decision about a provider from ``registered_provider``, the latest first."""
