@@ -19,6 +19,7 @@ from selfassess.providers.levels import SupportLevel, shown_publicly
 from selfassess.providers.support_levels import ProviderSupport
 from selfassess.settings import Settings
 from selfassess.visits.models import Concern, ConcernSource, Severity, Visit, VisitType
+from tests import factories
 from tests.factories import World
 from tests.support import reload, text_of
 
@@ -229,3 +230,18 @@ async def test_admin_sets_weights_and_intervals(client, db: AsyncSession, world:
     assert (await client.get("/admin/oversight")).status_code == 403
     await client.post("/oversight/risk/refresh")
     assert "Never visited +40" in text_of((await client.get("/oversight/risk")).text)
+
+
+async def test_support_page_lists_the_register_fifty_at_a_time(
+    client, db: AsyncSession, world: World
+) -> None:
+    for number in range(50):
+        await factories.provider(db, world.council_a, name=f"Zeta Care {number:02}")
+    await client.login(world.officer_a.email)
+    first = text_of((await client.get("/oversight/support")).text)
+    assert "Showing 1–50 of 52" in first and "Zeta Care 47" in first and "Zeta Care 49" not in first
+    last = text_of((await client.get("/oversight/support?page=2")).text)
+    assert "Showing 51–52 of 52" in last and "Zeta Care 49" in last and "Provider One" not in last
+    await _decide(client, world, "enhanced_monitoring")
+    escalated = text_of((await client.get("/oversight/support?escalated=true")).text)
+    assert "Showing 1–1 of 1" in escalated and "Provider One" in escalated

@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased, joinedload, selectinload
@@ -764,10 +764,10 @@ class AuditLog:
         reads ``size`` events from each index, however long the log is)."""
         cursor = parse_audit_cursor(before)
         newest_first = (AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-        found: set[int] = set()
+        branches = []
         for number, visible in enumerate(await self._visible()):
-            # One statement per condition, so each is planned on its own index.
-            statement = select(AuditEvent.id).where(visible)
+            # One branch per condition, so each is planned on its own index; one statement for all.
+            statement = select(AuditEvent.id, AuditEvent.occurred_at).where(visible)
             if event:
                 statement = statement.where(AuditEvent.event == event)
             if cursor is not None:
@@ -779,15 +779,19 @@ class AuditLog:
                     )
                 )
             if number == 0:  # the organisation's own events: only the newest page of them
-                statement = statement.order_by(*newest_first).limit(size + 1)
-            found.update(await self.db.scalars(statement))
+                newest = statement.order_by(*newest_first).limit(size + 1).subquery()
+                statement = select(newest.c.id, newest.c.occurred_at)
+            branches.append(statement)
+        found = union(*branches).subquery()  # one event may meet two conditions: listed once
+        # The page's events picked before the names are joined: the names are read for them alone.
+        on_page = select(found.c.id).order_by(found.c.occurred_at.desc(), found.c.id.desc()).limit(size + 1)
         actor_org = aliased(Organisation)
         rows = list(
             await self.db.execute(
                 select(AuditEvent, User.full_name, User.email, actor_org.name)
                 .outerjoin(User, User.id == AuditEvent.actor_id)
                 .outerjoin(actor_org, actor_org.id == User.organisation_id)
-                .where(AuditEvent.id.in_(found))
+                .where(AuditEvent.id.in_(on_page))
                 .order_by(*newest_first)
                 .limit(size + 1)
             )

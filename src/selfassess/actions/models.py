@@ -2,7 +2,7 @@
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, Index, Text, UniqueConstraint, and_, func
+from sqlalchemy import ColumnElement, Index, Text, UniqueConstraint, and_, func, text
 from sqlmodel import Field, SQLModel
 
 from selfassess.actions.rules import ActionStatus, Priority, Reason
@@ -10,6 +10,7 @@ from selfassess.choices import Choice
 from selfassess.db import Timestamped, enum_type, utcnow
 
 DONE = (ActionStatus.COMPLETED, ActionStatus.VERIFIED)
+_OPEN = f"status NOT IN {tuple(status.value for status in DONE)}"  # the partial index's condition
 
 
 class PlanStatus(Choice):
@@ -53,9 +54,18 @@ class Action(Timestamped, table=True):
     # index alone: the quarter's completions, not every action of every year.
     # ix_action_plan_due: a plan's overdue actions (due date and status) read from the index alone,
     # for the /plans order, the overdue filter and the home page's tile, plan after plan.
+    # ix_action_open_due: overdue actions (the quarterly report's figure and its list) from the open
+    # ones alone, by due date: the actions done long ago, most of every year's, are not read.
     __table_args__ = (
         Index("ix_action_completed", "completed_at", "plan_id", "due_date"),
         Index("ix_action_plan_due", "plan_id", "due_date", "status"),
+        Index(
+            "ix_action_open_due",
+            "due_date",
+            "plan_id",
+            postgresql_where=text(_OPEN),
+            sqlite_where=text(_OPEN),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -8,7 +8,7 @@ changes; then both sides work the actions through to verification, which closes 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 from sqlalchemy import ColumnElement, ScalarSelect, Select, case, exists, func, select, true
@@ -217,6 +217,20 @@ class ActionFilter:
         return urlencode(values)
 
 
+@dataclass(frozen=True)
+class ActionLine:
+    """One line of the /plans/actions list."""
+
+    action_id: int
+    plan_id: int
+    title: str
+    due_date: date
+    status: ActionStatus
+    completed_at: datetime | None
+    service_name: str
+    provider_name: str
+
+
 class ActionPlans:
     def __init__(self, db: AsyncSession, viewer: User, settings: Settings) -> None:
         self.db = db
@@ -382,14 +396,22 @@ class ActionPlans:
         )
         return [(provider_id, name, count) for provider_id, name, count in await self.db.execute(statement)]
 
-    async def action_list(
-        self, shown: ActionFilter, *, number: int = 1, size: int = 50
-    ) -> Page[tuple[Action, CareService, str]]:
+    async def action_list(self, shown: ActionFilter, *, number: int = 1, size: int = 50) -> Page[ActionLine]:
         """One page of the actions ``shown`` picks, with their service and provider's name, earliest
-        due first."""
-        statement = self._chosen_actions(select(Action, CareService, Organisation.name), shown).join(
-            Organisation, Organisation.id == CareService.provider_id
-        )
+        due first: only the columns the list shows."""
+        statement = self._chosen_actions(
+            select(
+                Action.id,
+                Action.plan_id,
+                Action.title,
+                Action.due_date,
+                Action.status,
+                Action.completed_at,
+                CareService.name,
+                Organisation.name,
+            ),
+            shown,
+        ).join(Organisation, Organisation.id == CareService.provider_id)
         rows, total, number = await fetch_page(
             self.db,
             statement,
@@ -399,7 +421,7 @@ class ActionPlans:
             size=size,
             counted=self._chosen_actions(select(Action.id), shown),
         )
-        return Page(items=[tuple(row) for row in rows], total=total, number=number, size=size)
+        return Page(items=[ActionLine(*row) for row in rows], total=total, number=number, size=size)
 
     def listing(self) -> Select:  # type: ignore[type-arg]
         """Every plan the viewer may read (for the API's lists)."""

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from selfassess.accounts.models import Organisation, User
-from selfassess.db import Page, fetch_page
+from selfassess.db import Page
 from selfassess.oversight.models import ServiceRisk
 from selfassess.providers.levels import SupportLevel
 from selfassess.providers.models import CareService, ServiceType
@@ -136,14 +136,16 @@ class Oversight:
         self, filters: RegisterFilters, due_by: date | None, order: tuple[Any, ...], number: int, size: int
     ) -> Page[RegisterRow]:
         """One page of the register (or, with ``due_by``, of the programme), counted from the same
-        selection without the joins that only name things."""
+        selection without the joins that only name things. The page's services are picked first
+        from that selection; names, booked visits and levels are then read for those 50 only."""
         matching = self._matching(select(ServiceRisk.service_id), filters)
         rows = self.listing(filters)
         if due_by is not None:
             matching, rows = _due_by(matching, due_by), _due_by(rows, due_by)
-        page, total, number = await fetch_page(
-            self.db, rows, *order, number=number, size=size, counted=matching
-        )
+        total = await self.db.scalar(select(func.count()).select_from(matching.subquery())) or 0
+        number = max(1, min(number, -(-total // size) or 1))
+        shown = matching.order_by(*order).limit(size).offset((number - 1) * size).correlate(None)
+        page = await self.db.execute(rows.where(ServiceRisk.service_id.in_(shown)).order_by(*order))
         return Page(items=[RegisterRow(*row) for row in page], total=total, number=number, size=size)
 
     async def register(

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import Organisation, User
+from selfassess.db import Page, fetch_page
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.notifications.service import notify
 from selfassess.oversight.models import OversightSettings
@@ -25,6 +27,14 @@ from selfassess.settings import Settings
 class SupportRow:
     provider: Organisation
     decision: ProviderSupport | None
+
+
+@dataclass(frozen=True)
+class SupportLine:
+    provider_id: int
+    provider_name: str
+    level: SupportLevel | None  # None: no decision recorded, routine monitoring
+    review_on: date | None
 
 
 @dataclass(frozen=True)
@@ -66,22 +76,46 @@ class ProviderSupports:
             select(ProviderSupport).where(current_level(service.council_id, service.provider_id))
         )
 
-    async def providers(self, *, escalated_only: bool = False) -> list[SupportRow]:
-        """The council's register with each provider's level (none recorded = routine)."""
+    def _register(self, escalated_only: bool, *columns: Any) -> Select:  # type: ignore[type-arg]
+        """The council's register with each provider's level in force (none recorded = routine):
+        the support page's lines and the quarterly report's escalated providers."""
         self._require_council_staff()
         statement = (
-            select(Organisation, ProviderSupport)
+            select(*columns)
+            .select_from(Organisation)
             .join(CouncilProvider, CouncilProvider.provider_id == Organisation.id)
             .outerjoin(ProviderSupport, current_level(CouncilProvider.council_id, Organisation.id))
             .where(
                 CouncilProvider.council_id == self.viewer.organisation_id,
                 CouncilProvider.status == LinkStatus.ACCEPTED,
             )
-            .order_by(Organisation.name)
         )
         if escalated_only:
             statement = statement.where(ProviderSupport.level.in_(ESCALATED))
+        return statement
+
+    async def providers(self, *, escalated_only: bool = False) -> list[SupportRow]:
+        """The register's providers with the decision in force, by name."""
+        statement = self._register(escalated_only, Organisation, ProviderSupport).order_by(Organisation.name)
         return [SupportRow(provider, decision) for provider, decision in await self.db.execute(statement)]
+
+    async def lines(
+        self, *, escalated_only: bool = False, number: int = 1, size: int = 50
+    ) -> Page[SupportLine]:
+        """One page of the support page's list, by name, like the provider register: only the
+        columns it shows, read as plain values (a county's hundreds of providers in one page cost
+        more than the rest of it)."""
+        columns = (Organisation.id, Organisation.name, ProviderSupport.level, ProviderSupport.review_on)
+        rows, total, number = await fetch_page(
+            self.db,
+            self._register(escalated_only, *columns),
+            Organisation.name,
+            Organisation.id,
+            number=number,
+            size=size,
+            counted=self._register(escalated_only, Organisation.id),
+        )
+        return Page(items=[SupportLine(*row) for row in rows], total=total, number=number, size=size)
 
     async def history(self, provider: Organisation) -> list[DecisionRow]:
         """Every decision about a provider from ``registered_provider``, the latest first."""

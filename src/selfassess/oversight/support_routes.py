@@ -66,12 +66,13 @@ class SupportController(Controller):
         request: HTMXRequest,
         supports: NamedDependency[ProviderSupports],
         escalated: FromQuery[bool] = False,
+        page: FromQuery[int] = 1,
     ) -> Template:
         """Every provider on the register and its support level; escalated ones only on request."""
         return render(
             request,
             "oversight/support.html",
-            {"rows": await supports.providers(escalated_only=escalated), "escalated": escalated},
+            {"rows": await supports.lines(escalated_only=escalated, number=page), "escalated": escalated},
         )
 
     async def _provider_page(

@@ -57,7 +57,12 @@ class ServiceRow:
 
 @dataclass(frozen=True)
 class ProviderSummary:
-    provider: Organisation
+    """One line of the provider register: only the columns it shows."""
+
+    provider_id: int
+    name: str
+    cqc_provider_id: str | None
+    contact_email: str | None
     service_count: int
     user_count: int
 
@@ -207,24 +212,31 @@ class CareServices:
             .where(User.organisation_id == Organisation.id, User.is_active.is_(True))
             .scalar_subquery()
         )
-        statement = select(Organisation).where(
+        registered = select(Organisation.id).where(
             Organisation.id.in_(registered_provider_ids(self.viewer.organisation_id))
         )
         if query:
-            statement = statement.where(
+            registered = registered.where(
                 contains_any(
                     query, Organisation.name, Organisation.cqc_provider_id, Organisation.contact_email
                 )
             )
         rows, total, number = await fetch_page(
             self.db,
-            statement.add_columns(service_count, user_count),
+            registered.add_columns(
+                Organisation.name,
+                Organisation.cqc_provider_id,
+                Organisation.contact_email,
+                service_count,
+                user_count,
+            ),
             Organisation.name,
             Organisation.id,
             number=number,
             size=size,
+            counted=registered,
         )
-        items = [ProviderSummary(provider, services, users) for provider, services, users in rows]
+        items = [ProviderSummary(*row) for row in rows]
         return Page(items=items, total=total, number=number, size=size)
 
     def _officers(self, *columns: Any) -> Select:  # type: ignore[type-arg]

@@ -147,6 +147,11 @@ class Concerns:
             )
         return statement
 
+    def _counted(self, statement: Select) -> Select:  # type: ignore[type-arg]
+        """``statement`` over the concerns in the council's area, without the joins that only name
+        things: the council list's counts (council staff only, so every concern is in them)."""
+        return self.care_services.scope(statement.join(CareService, CareService.id == Concern.service_id))
+
     def _require_council_staff(self) -> None:
         if not self.viewer.is_council_staff:
             raise Forbidden("Only council staff can log and manage concerns.")
@@ -197,11 +202,7 @@ class Concerns:
         """Concerns received between two days by source and severity, counted with the list's own
         filter: each count is the length of the list at ``Received(...).query(severity)``."""
         self._require_council_staff()
-        counted = self.care_services.scope(
-            select(Concern.source, Concern.severity, func.count(Concern.id)).join(
-                CareService, CareService.id == Concern.service_id
-            )
-        )
+        counted = self._counted(select(Concern.source, Concern.severity, func.count(Concern.id)))
         statement = self._listed(counted, None, (), "", Received(starts, ends))
         rows = await self.db.execute(
             statement.group_by(Concern.source, Concern.severity).order_by(Concern.source, Concern.severity)
@@ -214,10 +215,7 @@ class Concerns:
         """The statement that counts ``page``'s list: the home page's tile runs it with its other
         figures in one statement."""
         self._require_council_staff()
-        counted = self.care_services.scope(
-            select(func.count(Concern.id)).join(CareService, CareService.id == Concern.service_id)
-        )
-        return self._listed(counted, status, severities, "")
+        return self._listed(self._counted(select(func.count(Concern.id))), status, severities, "")
 
     async def total(
         self, *, status: ConcernStatus | None = None, severities: tuple[Severity, ...] = ()
@@ -247,6 +245,7 @@ class Concerns:
             Concern.id.desc(),
             number=number,
             size=size,
+            counted=self._listed(self._counted(select(Concern.id)), status, severities, query, received),
         )
         return Page(items=[ConcernEntry(*row) for row in rows], total=total, number=number, size=size)
 

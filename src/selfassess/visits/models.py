@@ -6,7 +6,7 @@ provider for factual accuracy -> published. Providers never see a visit before i
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from selfassess.choices import Choice
@@ -43,8 +43,17 @@ class ConcernStatus(Choice):
 
 
 class Concern(Timestamped, table=True):
-    # A quarter's concerns by source and severity (the quarterly report) from this index alone.
-    __table_args__ = (Index("ix_concern_received", "received_on", "service_id", "source", "severity"),)
+    # A quarter's concerns by source and severity (the quarterly report) from this index alone; the
+    # open ones (the concerns list's default and its count) from a partial index of the few open.
+    __table_args__ = (
+        Index("ix_concern_received", "received_on", "service_id", "source", "severity"),
+        Index(
+            "ix_concern_open_service_id",
+            "service_id",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     service_id: int = Field(foreign_key="care_service.id", index=True)
