@@ -53,12 +53,12 @@ START_TIMEOUT_SECONDS = 60
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Everything in tests/browser is a browser test, including modules added later. Under
-    pytest-xdist (``--dist loadgroup``) they all run in one worker, sharing one live server."""
+    pytest-xdist they are shared out among the workers like the other tests (the suite's wall time
+    is shorter so), and each worker that gets one starts its own live server."""
     here = Path(__file__).parent
     for item in items:
         if here in item.path.parents:
             item.add_marker(pytest.mark.browser)
-            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @dataclass

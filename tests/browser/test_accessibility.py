@@ -72,14 +72,19 @@ def _demo_urls(server: LiveServer, routes: list[Endpoint]) -> list[str]:
     return [route.url(values) for route in routes if all(name in values for name in route.params)]
 
 
+# The sweep is cut into parts (every SWEEP_PARTS-th page), so that test workers share it out.
+SWEEP_PARTS = 3
+
+
+@pytest.mark.parametrize("part", range(SWEEP_PARTS), ids=[f"part-{n + 1}" for n in range(SWEEP_PARTS)])
 @pytest.mark.parametrize("person", [ADMIN, MANAGER], ids=["council-admin", "provider-manager"])
 def test_every_page_passes_the_accessibility_checks(
-    page: Page, live_server: LiveServer, page_routes: list[Endpoint], person: str
+    page: Page, live_server: LiveServer, page_routes: list[Endpoint], person: str, part: int
 ) -> None:
     login(page, person)
     failures, checked = [], []
     routes = [route for route in page_routes if not route.guards & KEPT_OUT[person]]
-    for url in _demo_urls(live_server, routes):
+    for url in _demo_urls(live_server, routes)[part::SWEEP_PARTS]:
         try:
             response = page.goto(url, wait_until="domcontentloaded")
         except PlaywrightError:
@@ -100,7 +105,7 @@ def test_every_page_passes_the_accessibility_checks(
         except AssertionError as problem:
             failures.append(str(problem))
         checked.append(url)
-    assert len(checked) >= 5, f"the sweep found too few pages: {checked}"
+    assert len(checked) >= 2, f"this part of the sweep found too few pages: {checked}"
     assert not failures, "\n\n".join(failures)
 
 
