@@ -15,7 +15,7 @@ from selfassess.oversight.models import RatingSource
 from selfassess.oversight.quality import Filters, Movement, QualityPicture
 from selfassess.oversight.service import Coverage, Oversight
 from selfassess.oversight.support import ProviderSupports, SupportRow
-from selfassess.oversight.trend import Quarter, QuarterFigures, as_at
+from selfassess.oversight.trend import Quarter, QuarterFigures, as_at, quarters_to
 from selfassess.settings import Settings
 from selfassess.visits.concerns import Concerns, Received
 from selfassess.visits.service import VisitFilter, Visits
@@ -107,8 +107,9 @@ async def quarterly_report(
     db: AsyncSession, viewer: User, settings: Settings, quarter: Quarter, today: date
 ) -> QuarterlyReport:
     picture = QualityPicture(db, viewer, today)
-    whole = await picture.picture(Filters())
-    index = whole.quarters.index(quarter)
+    window = quarters_to(today)
+    index = window.index(quarter)
+    shown = await picture.picture(Filters(), window[max(0, index - 4) : index + 1])  # only those counted
     starts, ends = quarter.previous().end + timedelta(days=1), as_at(quarter, today)
     movement_since = quarter.previous().end
 
@@ -120,14 +121,15 @@ async def quarterly_report(
     actions_completed = ActionFilter(completed_from=starts, completed_to=ends)
     actions_on_time = replace(actions_completed, on_time=True)
     overdue = ActionFilter(overdue_on=ends)
+    overdue_query = overdue.query
     concerns = await Concerns(db, viewer).received_counts(starts, ends)
     oversight = Oversight(db, viewer)
     return QuarterlyReport(
         quarter=quarter,
         starts=starts,
         ends=ends,
-        trend=whole.council.points[max(0, index - 4) : index + 1],
-        regulator=whole.regulator.points[index] if whole.regulator else None,
+        trend=shown.council.points,
+        regulator=shown.regulator.points[-1] if shown.regulator else None,
         movement=await picture.movement(Filters(), RatingSource.COUNCIL, movement_since, ends),
         movement_since=movement_since,
         visits_by_type=[
@@ -155,7 +157,8 @@ async def quarterly_report(
             f"/plans/actions?{actions_on_time.query}",
         ),
         overdue_by_provider=[
-            Count(name, count, f"/plans/actions?{replace(overdue, provider_id=provider_id).query}")
+            # replace(overdue, provider_id=…).query, encoded once for the county's hundred-odd providers
+            Count(name, count, f"/plans/actions?provider={provider_id}&{overdue_query}")
             for provider_id, name, count in await plans.action_totals_by_provider(overdue)
         ],
         concerns=[

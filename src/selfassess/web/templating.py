@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from html import escape
 from zoneinfo import ZoneInfo
 
 from jinja2 import StrictUndefined
 from litestar.plugins.jinja import JinjaTemplateEngine
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from selfassess import __version__
 from selfassess.settings import Settings
