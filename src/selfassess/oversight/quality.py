@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
+from functools import cached_property, lru_cache
 from urllib.parse import urlencode
 
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, null, select
@@ -55,7 +55,7 @@ class Filters:
 
     def query(self, **extra: object) -> str:
         """These filters (and ``extra``) as a query string, for links to the services behind a figure."""
-        return "&".join(part for part in (self._query, _encoded(extra)) if part)
+        return "&".join(part for part in (self._query, _encoded_extra(tuple(extra.items()))) if part)
 
     @cached_property
     def _query(self) -> str:
@@ -72,6 +72,13 @@ class Filters:
 
 def _encoded(values: dict[str, object]) -> str:
     return urlencode({name: value for name, value in values.items() if value not in ("", None)})
+
+
+@lru_cache(maxsize=4096)
+def _encoded_extra(items: tuple[tuple[str, object], ...]) -> str:
+    """A figure's own part of its link (what, source, day): the same few hundred every day, on
+    every page that links figures (the trend table alone has a hundred)."""
+    return _encoded(dict(items))
 
 
 @dataclass(frozen=True)

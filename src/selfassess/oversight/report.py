@@ -123,7 +123,7 @@ async def quarterly_report(
     overdue = ActionFilter(overdue_on=ends)
     overdue_query = overdue.query
     concerns = await Concerns(db, viewer).received_counts(starts, ends)
-    oversight = Oversight(db, viewer)
+    coverage, due = await Oversight(db, viewer).coverage_and_due(today, ends)
     return QuarterlyReport(
         quarter=quarter,
         starts=starts,
@@ -136,10 +136,8 @@ async def quarterly_report(
             Count(kind.label, total, f"/visits?{replace(visits_carried_out, visit_type=kind).query}")
             for kind, total in visit_totals.items()
         ],
-        coverage=await oversight.coverage(today),
-        services_due=Count(
-            "due a visit", await oversight.due_count(ends), f"/oversight/programme?until={ends.isoformat()}"
-        ),
+        coverage=coverage,
+        services_due=Count("due a visit", due, f"/oversight/programme?until={ends.isoformat()}"),
         plans_submitted=Count(
             "submitted in the quarter", await plans.total(plans_submitted), f"/plans?{plans_submitted.query}"
         ),

@@ -67,11 +67,13 @@ def _plural(count: int, singular: str, plural: str | None = None) -> str:
 
 def _option_list(choices: Iterable[tuple[object, str]], selected: object) -> Markup:
     """A long list's ``<option>`` elements (a county's hundreds of providers) made in one piece:
-    as a template loop, each option cost a dozen template steps, more than the rest of the page."""
+    as a template loop, each option cost a dozen template steps, more than the rest of the page.
+    A number (an id) needs no escaping."""
+    chosen = str(selected)
     return Markup(
         "".join(
-            f'<option value="{escape(str(value))}"{" selected" if str(value) == str(selected) else ""}>'
-            f"{escape(text)}</option>"
+            f'<option value="{value if type(value) is int else escape(str(value))}"'
+            f"{' selected' if str(value) == chosen else ''}>{escape(text)}</option>"
             for value, text in choices
         )
     )
