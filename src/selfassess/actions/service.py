@@ -306,10 +306,6 @@ class ActionPlans:
             select(*columns).join(CareService, CareService.id == ActionPlan.service_id), shown, clock.today()
         )
 
-    async def total(self, shown: PlanFilter) -> int:
-        """The length of ``plans``' list, without ordering it (the report's figures)."""
-        return await self.db.scalar(self._counted(shown, func.count(ActionPlan.id))) or 0
-
     async def totals(self, shown: PlanFilter) -> tuple[int, int]:
         """The length of ``plans``' list, and of the same list with ``mine`` too, counted in one
         statement (the home page's tile gives both)."""
@@ -318,6 +314,15 @@ class ActionPlans:
         )
         total, mine = (await self.db.execute(statement)).one()
         return total, mine
+
+    async def total_and_on_time(self, shown: PlanFilter) -> tuple[int, int]:
+        """The length of ``plans``' list, and of the same list with ``on_time`` too, counted in one
+        statement (the quarterly report gives both)."""
+        statement = self._counted(
+            shown, func.count(ActionPlan.id), func.count(case((submitted_on_time_condition(), ActionPlan.id)))
+        )
+        total, on_time = (await self.db.execute(statement)).one()
+        return total, on_time
 
     async def plans(
         self, shown: PlanFilter, *, number: int = 1, size: int = 25
@@ -360,9 +365,14 @@ class ActionPlans:
             statement = statement.where(CareService.provider_id == shown.provider_id)
         return statement
 
-    async def action_total(self, shown: ActionFilter) -> int:
-        """The length of ``action_list``'s list (the quarterly report's figures)."""
-        return await self.db.scalar(self._chosen_actions(select(func.count(Action.id)), shown)) or 0
+    async def action_total_and_on_time(self, shown: ActionFilter) -> tuple[int, int]:
+        """The length of ``action_list``'s list, and of the same list with ``on_time`` too, counted in
+        one statement (the quarterly report gives both)."""
+        statement = self._chosen_actions(
+            select(func.count(Action.id), func.count(case((completed_on_time_condition(), Action.id)))), shown
+        )
+        total, on_time = (await self.db.execute(statement)).one()
+        return total, on_time
 
     async def action_totals_by_provider(self, shown: ActionFilter) -> list[tuple[int, str, int]]:
         """Provider id, name and how many of the actions ``shown`` picks are theirs, most first."""
