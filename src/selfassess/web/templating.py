@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from jinja2 import StrictUndefined
@@ -67,9 +68,15 @@ def _plural(count: int, singular: str, plural: str | None = None) -> str:
 
 def _option_list(choices: Iterable[tuple[object, str]], selected: object) -> Markup:
     """A long list's ``<option>`` elements (a county's hundreds of providers) made in one piece:
-    as a template loop, each option cost a dozen template steps, more than the rest of the page.
-    A number (an id) needs no escaping."""
-    chosen = str(selected)
+    as a template loop, each option cost a dozen template steps, more than the rest of the page."""
+    return _options(tuple((value, text) for value, text in choices), str(selected))
+
+
+@lru_cache(maxsize=256)
+def _options(choices: tuple[tuple[object, str], ...], chosen: str) -> Markup:
+    """The same list is asked for on every filtered page (a council's providers change seldom):
+    comparing it with the last one made costs far less than escaping it again. A number (an id)
+    needs no escaping."""
     return Markup(
         "".join(
             f'<option value="{value if type(value) is int else escape(str(value))}"'
