@@ -287,13 +287,18 @@ async def fetch_page(
     number: int,
     size: int,
     counted: Select[Any] | None = None,
+    total: int | None = None,
 ) -> tuple[list[Row[Any]], int, int]:
     """One page of ``statement``'s rows in ``order_by`` order, with the total count and the page
     number brought into range (a page past the end shows the last one). ``counted``, when given,
     is the same selection without the columns and joins that only describe each row: cheaper to
-    count."""
-    counted = statement if counted is None else counted
-    total = await db.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    count. ``total``, when the caller has already counted the selection, saves counting it again
+    (and, when it is 0, reading it)."""
+    if total == 0:
+        return [], 0, 1
+    if total is None:
+        counted = statement if counted is None else counted
+        total = await db.scalar(select(func.count()).select_from(counted.subquery())) or 0
     number = max(1, min(number, -(-total // size) or 1))
     rows = await db.execute(statement.order_by(*order_by).limit(size).offset((number - 1) * size))
     return list(rows), total, number

@@ -51,7 +51,12 @@ class ActionPlan(Timestamped, table=True):
 class Action(Timestamped, table=True):
     # Actions completed in a quarter, and whether by their due date (the quarterly report), from this
     # index alone: the quarter's completions, not every action of every year.
-    __table_args__ = (Index("ix_action_completed", "completed_at", "plan_id", "due_date"),)
+    # ix_action_plan_due: a plan's overdue actions (due date and status) read from the index alone,
+    # for the /plans order, the overdue filter and the home page's tile, plan after plan.
+    __table_args__ = (
+        Index("ix_action_completed", "completed_at", "plan_id", "due_date"),
+        Index("ix_action_plan_due", "plan_id", "due_date", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="action_plan.id", index=True)

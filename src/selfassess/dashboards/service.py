@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess import clock
 from selfassess.accounts.models import User
-from selfassess.actions.models import DONE, Action, ActionPlan, PlanStatus, overdue_condition
-from selfassess.actions.service import ActionPlans, PlanFilter
+from selfassess.actions.models import DONE, Action, ActionPlan, PlanStatus
+from selfassess.actions.service import ActionPlans, PlanFilter, overdue_actions_per_service
 from selfassess.assessments.models import SelfAssessment, SelfAssessmentAnswer
 from selfassess.db import Page, fetch_page
 from selfassess.oversight.models import RatingSource
@@ -108,17 +108,25 @@ class Home:
         """What is going on across the council's area (what waits for the officer personally is in
         "Waiting for you"). Each number is the total of the very list its tile links to, counted by
         that list's own query and filter, so the two can never disagree."""
-        visits = Visits(self.db, self.viewer, settings)
-        plans = ActionPlans(self.db, self.viewer, settings)
         to_carry_out = VisitFilter(mine=True, to_carry_out=True)
         overdue_mine, overdue_all = PlanFilter(overdue_only=True, mine=True), PlanFilter(overdue_only=True)
-        serious = await Concerns(self.db, self.viewer).total(
+        # mine: the count of ``overdue_mine``'s list
+        plans = ActionPlans(self.db, self.viewer, settings).counted_with_mine(overdue_all).subquery()
+        visits = Visits(self.db, self.viewer, settings).counted(to_carry_out)
+        concerns = Concerns(self.db, self.viewer).counted(
             status=ConcernStatus.OPEN, severities=SEVERITY_FILTERS[HIGH_OR_CRITICAL]
         )
-        area, mine = await plans.totals(overdue_all)  # mine: the count of ``overdue_mine``'s list
+        # The lists' own counting statements, run together as one.
+        to_visit, serious, area, mine = (
+            await self.db.execute(
+                select(
+                    visits.scalar_subquery(), concerns.scalar_subquery(), plans.c.total, plans.c.mine
+                ).select_from(plans)
+            )
+        ).one()
         return [
             Tile(
-                await visits.total(to_carry_out),
+                to_visit,
                 "of your visits",
                 "to carry out",
                 f"/visits?{to_carry_out.query}",
@@ -158,23 +166,32 @@ class Home:
         """For a provider: one page of its services (a national chain runs hundreds), each with its
         current self-assessment, latest published rating, open plan and overdue actions, and any
         draft report waiting for comments."""
+        listed = self.services.scope(select(CareService).where(CareService.is_active.is_(True)))
         rows, total, number = await fetch_page(
             self.db,
-            self.services.scope(select(CareService).where(CareService.is_active.is_(True))),
+            # Each service's overdue actions come with it, by the rule of every overdue flag.
+            listed.add_columns(overdue_actions_per_service(today)),
             CareService.name,
             CareService.id,
             number=number,
             size=size,
+            counted=listed,
         )
-        services = [row[0] for row in rows]
-        ids = [service.id for service in services]
+        overdue = {service.id: count for service, count in rows}
+        services = [service for service, _ in rows]
+        ids = list(overdue)
         if not ids:
             return Page([], total, number, size)
+        answers = SelfAssessmentAnswer.assessment_id == SelfAssessment.id
         assessments = {
-            a.service_id: a
-            for a in await self.db.scalars(
+            assessment.service_id: (assessment, answered, statements)
+            for assessment, answered, statements in await self.db.execute(
                 _latest_per_service(
                     SelfAssessment, ids, SelfAssessment.created_at.desc(), SelfAssessment.id.desc()
+                ).add_columns(
+                    # Statements scored so far, and statements in all, counted in SQL.
+                    select(func.count(SelfAssessmentAnswer.score)).where(answers).scalar_subquery(),
+                    select(func.count(SelfAssessmentAnswer.id)).where(answers).scalar_subquery(),
                 )
             )
         }
@@ -204,47 +221,22 @@ class Home:
                 .order_by(ActionPlan.created_at)
             )
         }
-        overdue = dict(
-            (
-                await self.db.execute(
-                    select(ActionPlan.service_id, func.count(Action.id))
-                    .join(Action, Action.plan_id == ActionPlan.id)
-                    .where(
-                        ActionPlan.service_id.in_(ids),
-                        ActionPlan.status == PlanStatus.AGREED,
-                        overdue_condition(today),
-                    )
-                    .group_by(ActionPlan.service_id)
+        statuses = []
+        for service in services:
+            assessment, answered, statements = assessments.get(service.id, (None, 0, 0))
+            statuses.append(
+                ServiceStatus(
+                    service,
+                    assessment,
+                    published.get(service.id),
+                    plans.get(service.id),
+                    overdue[service.id],
+                    shared.get(service.id),
+                    answered,
+                    statements,
                 )
-            ).all()
-        )
-        progress = await self._answered([assessment.id for assessment in assessments.values()])
-        statuses = [
-            ServiceStatus(
-                service,
-                assessments.get(service.id),
-                published.get(service.id),
-                plans.get(service.id),
-                overdue.get(service.id, 0),
-                shared.get(service.id),
-                *progress.get(assessments[service.id].id if service.id in assessments else None, (0, 0)),
             )
-            for service in services
-        ]
         return Page(statuses, total, number, size)
-
-    async def _answered(self, assessment_ids: list[int | None]) -> dict[int | None, tuple[int, int]]:
-        """Statements scored and statements in all, per self-assessment, counted in SQL."""
-        rows = await self.db.execute(
-            select(
-                SelfAssessmentAnswer.assessment_id,
-                func.count(SelfAssessmentAnswer.score),
-                func.count(SelfAssessmentAnswer.id),
-            )
-            .where(SelfAssessmentAnswer.assessment_id.in_([i for i in assessment_ids if i is not None]))
-            .group_by(SelfAssessmentAnswer.assessment_id)
-        )
-        return {assessment_id: (answered, total) for assessment_id, answered, total in rows}
 
     async def provider_due_dates(self, today: date, limit: int = 20) -> list[DueDate]:
         """Every date the provider's services must meet, earliest first: plans to complete, open

@@ -43,11 +43,15 @@ class WaitingController(Controller):
         chosen = QueueKind(kind) if kind in QueueKind._value2member_map_ else None
         chosen = chosen if chosen in waiting.kinds else None
         shown = [chosen] if chosen else list(waiting.kinds)
+        counts = await waiting.counts()  # each kind's total too: its list is not counted again
         sections = [
             (
                 shown_kind,
                 await waiting.page(
-                    shown_kind, number=page if chosen else 1, size=25 if chosen else FIRST_ITEMS
+                    shown_kind,
+                    number=page if chosen else 1,
+                    size=25 if chosen else FIRST_ITEMS,
+                    total=counts[shown_kind],
                 ),
             )
             for shown_kind in shown
@@ -55,7 +59,7 @@ class WaitingController(Controller):
         return render(
             request,
             "queues/waiting.html",
-            {"sections": sections, "chosen": chosen, "counts": await waiting.counts(), "words": words},
+            {"sections": sections, "chosen": chosen, "counts": counts, "words": words},
             block="results",
         )
 

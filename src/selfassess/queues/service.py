@@ -9,6 +9,7 @@ organisation's items.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -98,6 +99,11 @@ _DUE_WORDS = {
 }
 
 
+# Statements built, by viewer and day, the most recently used last (see ``WaitingFor._built``).
+_BUILT: OrderedDict[tuple[object, ...], Select] = OrderedDict()  # type: ignore[type-arg]
+_BUILT_KEPT = 2000
+
+
 class WaitingFor:
     def __init__(self, db: AsyncSession, viewer: User) -> None:
         self.db = db
@@ -118,7 +124,20 @@ class WaitingFor:
         """The one query for this kind: the list shows its rows, the home page counts them."""
         if kind not in self.kinds:
             raise ValueError(f"{kind} does not wait for this person.")
-        return self.services.scope(self._statements[kind](self, today))
+        return self._built(kind, today, lambda: self.services.scope(self._statements[kind](self, today)))
+
+    def _built(self, what: object, today: date, build: Callable[[], Select]) -> Select:  # type: ignore[type-arg]
+        """A statement of this viewer's built once a day: building the kinds' statements cost more
+        than running them (every page's header and home page ask). It depends only on the viewer's
+        id, organisation and side, and on the day."""
+        key = (what, self.viewer.id, self.viewer.organisation_id, self.viewer.is_provider, today)
+        if (statement := _BUILT.get(key)) is None:
+            statement = _BUILT[key] = build()
+            if len(_BUILT) > _BUILT_KEPT:
+                _BUILT.popitem(last=False)
+        else:
+            _BUILT.move_to_end(key)
+        return statement
 
     # --- the officer's kinds ---------------------------------------------------------------------
 
@@ -247,23 +266,27 @@ class WaitingFor:
     async def counts(self) -> dict[QueueKind, int]:
         """How many items of each kind wait, counted by the database in one query."""
         today = clock.today()
-        totals = (
-            await self.db.execute(
-                select(
-                    *(
-                        select(func.count())
-                        .select_from(self.statement(kind, today).subquery())
-                        .scalar_subquery()
-                        .label(kind.value)
-                        for kind in self.kinds
-                    )
+        counted = self._built(
+            "counts",
+            today,
+            lambda: select(
+                *(
+                    select(func.count())
+                    .select_from(self.statement(kind, today).subquery())
+                    .scalar_subquery()
+                    .label(kind.value)
+                    for kind in self.kinds
                 )
-            )
-        ).one()
+            ),
+        )
+        totals = (await self.db.execute(counted)).one()
         return dict(zip(self.kinds, totals, strict=True))
 
-    async def page(self, kind: QueueKind, *, number: int = 1, size: int = 25) -> Page[WaitingItem]:
-        """The items of one kind, those due first (then the longest waiting)."""
+    async def page(
+        self, kind: QueueKind, *, number: int = 1, size: int = 25, total: int | None = None
+    ) -> Page[WaitingItem]:
+        """The items of one kind, those due first (then the longest waiting). ``total``: the kind's
+        figure from ``counts`` when the caller has it (the same query counted), not counted again."""
         today = clock.today()
         statement = self.statement(kind, today).subquery()
         rows, total, number = await fetch_page(
@@ -275,6 +298,7 @@ class WaitingFor:
             statement.c.ref,
             number=number,
             size=size,
+            total=total,
         )
         return Page([self._item(kind, row, today) for row in rows], total=total, number=number, size=size)
 

@@ -303,23 +303,30 @@ class Rounds:
     async def for_provider_home(self, today: date) -> list[ProviderRound]:
         if not self.viewer.is_provider:
             return []
-        result = []
+        shown = []
         for round_, council_name in await self.db.execute(
             self._provider_rounds(today).order_by(AssessmentRound.deadline)
         ):
-            rows = await self.services(round_, provider_id=self.viewer.organisation_id)
-            if not rows:
-                continue
-            previous = await self.db.execute(
-                select(SelfAssessment.service_id, SelfAssessment.period_label)
-                .where(
-                    SelfAssessment.service_id.in_([row.service.id for row in rows]),
-                    SelfAssessment.status.in_([s for s in AssessmentStatus if s.is_submitted]),
+            if rows := await self.services(round_, provider_id=self.viewer.organisation_id):
+                shown.append((round_, council_name, rows))
+        if not shown:
+            return []
+        # Each service's latest submitted period, for the services of every round in one statement.
+        previous = dict(
+            (
+                await self.db.execute(
+                    select(SelfAssessment.service_id, SelfAssessment.period_label)
+                    .where(
+                        SelfAssessment.service_id.in_(
+                            [row.service.id for _, _, rows in shown for row in rows]
+                        ),
+                        SelfAssessment.status.in_([s for s in AssessmentStatus if s.is_submitted]),
+                    )
+                    .order_by(SelfAssessment.submitted_at)
                 )
-                .order_by(SelfAssessment.submitted_at)
-            )
-            result.append(ProviderRound(round_, council_name, rows, dict(previous.all())))
-        return result
+            ).all()
+        )
+        return [ProviderRound(round_, council_name, rows, previous) for round_, council_name, rows in shown]
 
     async def open_to_provider(self, round_id: int) -> AssessmentRound:
         """A round open today in a council area where the provider runs a service (NotFound otherwise)."""
