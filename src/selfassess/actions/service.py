@@ -328,10 +328,6 @@ class ActionPlans:
             select(*columns).join(CareService, CareService.id == ActionPlan.service_id), shown, clock.today()
         )
 
-    async def total(self, shown: PlanFilter) -> int:
-        """The length of ``plans``' list, without ordering it (the report's figures)."""
-        return await self.db.scalar(self._counted(shown, func.count(ActionPlan.id))) or 0
-
     def counted_with_mine(self, shown: PlanFilter) -> Select:  # type: ignore[type-arg]
         """The statement that counts ``plans``' list (column ``total``) and the same list with
         ``mine`` too (column ``mine``): the home page's tile gives both, with its other figures."""
@@ -340,6 +336,15 @@ class ActionPlans:
             func.count(ActionPlan.id).label("total"),
             func.count(case((self._mine(), ActionPlan.id))).label("mine"),
         )
+
+    async def total_and_on_time(self, shown: PlanFilter) -> tuple[int, int]:
+        """The length of ``plans``' list, and of the same list with ``on_time`` too, counted in one
+        statement (the quarterly report gives both)."""
+        statement = self._counted(
+            shown, func.count(ActionPlan.id), func.count(case((submitted_on_time_condition(), ActionPlan.id)))
+        )
+        total, on_time = (await self.db.execute(statement)).one()
+        return total, on_time
 
     async def plans(
         self, shown: PlanFilter, *, number: int = 1, size: int = 25
@@ -382,9 +387,14 @@ class ActionPlans:
             statement = statement.where(CareService.provider_id == shown.provider_id)
         return statement
 
-    async def action_total(self, shown: ActionFilter) -> int:
-        """The length of ``action_list``'s list (the quarterly report's figures)."""
-        return await self.db.scalar(self._chosen_actions(select(func.count(Action.id)), shown)) or 0
+    async def action_total_and_on_time(self, shown: ActionFilter) -> tuple[int, int]:
+        """The length of ``action_list``'s list, and of the same list with ``on_time`` too, counted in
+        one statement (the quarterly report gives both)."""
+        statement = self._chosen_actions(
+            select(func.count(Action.id), func.count(case((completed_on_time_condition(), Action.id)))), shown
+        )
+        total, on_time = (await self.db.execute(statement)).one()
+        return total, on_time
 
     async def action_totals_by_provider(self, shown: ActionFilter) -> list[tuple[int, str, int]]:
         """Provider id, name and how many of the actions ``shown`` picks are theirs, most first."""

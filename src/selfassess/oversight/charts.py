@@ -4,9 +4,9 @@ the table beside it, series told apart by dash pattern and marker shape as well 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from selfassess.comparison.charts import (
     GUIDE_COLOUR,
@@ -18,6 +18,7 @@ from selfassess.comparison.charts import (
     svg_polyline,
     svg_text,
 )
+from selfassess.oversight.trend import QuarterFigures
 
 COUNCIL_NAME = "Council ratings"
 REGULATOR_NAME = "Regulator (CQC) ratings"
@@ -100,3 +101,40 @@ def share_chart(
             parts.append(svg_text(_x(index, count), _y(0) + 18, label, size=11, anchor="middle"))
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+SERVICES_LIST = "/oversight/quality/services?"
+
+
+def trend_table_rows(
+    council: Sequence[QuarterFigures],
+    regulator: Sequence[QuarterFigures] | None,
+    query: Callable[..., str],
+) -> Markup:
+    """The table beside the chart, newest quarter first, each count linked to its services
+    (``query`` is the filters' own). Made in one piece: as a template loop, the twenty rows' hundred
+    links and cells cost more than the rest of the page."""
+    rows = []
+    for index in range(len(council) - 1, -1, -1):
+        point = council[index]
+        day = point.on.isoformat()
+        to_date = ' <span class="muted small">(to date)</span>' if point.on < point.quarter.end else ""
+        cells = [_share_cell(point, query, day)]
+        if regulator is not None:
+            cells.append(_share_cell(regulator[index], query, day, source="regulator"))
+        unrated = escape(SERVICES_LIST + query(what="unrated", on=day))
+        rows.append(
+            f'<tr><th scope="row">{escape(point.quarter.label)}{to_date}</th>{"".join(cells)}'
+            f'<td class="num"><a href="{unrated}">{point.unrated}</a></td></tr>'
+        )
+    return Markup("".join(rows))
+
+
+def _share_cell(point: QuarterFigures, query: Callable[..., str], day: str, **source: str) -> str:
+    percent = f"<strong>{point.percent}%</strong><br>" if point.percent is not None else ""
+    good = escape(SERVICES_LIST + query(what="good", **source, on=day))
+    rated = escape(SERVICES_LIST + query(what="rated", **source, on=day))
+    return (
+        f'<td class="num">{percent}<a class="small" href="{good}">{point.good}</a> '
+        f'<span class="small">of</span> <a class="small" href="{rated}">{point.rated}</a></td>'
+    )

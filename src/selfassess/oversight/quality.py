@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property, lru_cache
 from urllib.parse import urlencode
 
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, null, select
@@ -19,8 +20,13 @@ from sqlalchemy.orm import aliased
 from selfassess.accounts.models import Organisation, User
 from selfassess.db import Page, fetch_page
 from selfassess.frameworks.models import FrameworkVersion, KeyQuestion, QualityStatement
-from selfassess.oversight.models import OVERALL, QualityQuarter, RatingPeriod, RatingSource
-from selfassess.oversight.summary import summarised_ends
+from selfassess.oversight.models import (
+    OVERALL,
+    QualityQuarter,
+    QualityQuarterSummarised,
+    RatingPeriod,
+    RatingSource,
+)
 from selfassess.oversight.trend import Quarter, QuarterFigures, as_at, quarters_to
 from selfassess.providers.models import CareService, ServiceType
 from selfassess.providers.service import CareServices
@@ -49,14 +55,30 @@ class Filters:
 
     def query(self, **extra: object) -> str:
         """These filters (and ``extra``) as a query string, for links to the services behind a figure."""
-        values: dict[str, object] = {
-            "service_type": self.service_type.value if self.service_type else "",
-            "town": self.town,
-            "provider_id": self.provider_id or "",
-            "key_question": self.key_question,
-            **extra,
-        }
-        return urlencode({name: value for name, value in values.items() if value not in ("", None)})
+        return "&".join(part for part in (self._query, _encoded_extra(tuple(extra.items()))) if part)
+
+    @cached_property
+    def _query(self) -> str:
+        """The filters' own part, encoded once: a page links every figure with it (over a hundred)."""
+        return _encoded(
+            {
+                "service_type": self.service_type.value if self.service_type else "",
+                "town": self.town,
+                "provider_id": self.provider_id or "",
+                "key_question": self.key_question,
+            }
+        )
+
+
+def _encoded(values: dict[str, object]) -> str:
+    return urlencode({name: value for name, value in values.items() if value not in ("", None)})
+
+
+@lru_cache(maxsize=4096)
+def _encoded_extra(items: tuple[tuple[str, object], ...]) -> str:
+    """A figure's own part of its link (what, source, day): the same few hundred every day, on
+    every page that links figures (the trend table alone has a hundred)."""
+    return _encoded(dict(items))
 
 
 @dataclass(frozen=True)
@@ -92,6 +114,11 @@ class Picture:
     services: int
     council: Series
     regulator: Series | None  # None when filtered to a key question: the regulator's are not kept here
+
+
+# The ratings in force on the later and the earlier day, aliased once: an alias copies every column
+# each time one is made (a page made three).
+_NOW, _THEN = aliased(RatingPeriod, name="rating_now"), aliased(RatingPeriod, name="rating_then")
 
 
 def in_force(period: type[RatingPeriod], on: date) -> ColumnElement[bool]:
@@ -167,7 +194,7 @@ class QualityPicture:
                 .join(Organisation, Organisation.id == CareService.provider_id)
                 .where(_moved(what, now, then))
             )
-        now = aliased(RatingPeriod)
+        now = _NOW
         statement = self._covered(
             select(CareService, Organisation.name, now.rating_key)
             .join(Organisation, Organisation.id == CareService.provider_id)
@@ -195,7 +222,7 @@ class QualityPicture:
     ) -> tuple[Select, type[RatingPeriod], type[RatingPeriod]]:  # type: ignore[type-arg]
         """Services rated on both days, joined to the ratings in force on ``on`` (``now``) and on
         ``since`` (``then``)."""
-        now, then = aliased(RatingPeriod), aliased(RatingPeriod)
+        now, then = _NOW, _THEN
         statement = self._covered(
             select(CareService)
             .join(now, and_(self._periods(now, source, filters), in_force(now, on)))
@@ -240,18 +267,19 @@ class QualityPicture:
 
     # --- the picture --------------------------------------------------------------------------
 
-    async def picture(self, filters: Filters) -> Picture:
-        """Each quarter's rated and good-or-better counts for each source. Past quarters come from
-        the per-quarter summary (a few rows a quarter, however long the history); the quarter under
-        way, a quarter not summarised yet and a provider's picture (the summary is not kept by
-        provider) are counted from the ratings in force on their dates, in one aggregate query."""
-        quarters = quarters_to(self.today)
+    async def picture(self, filters: Filters, quarters: list[Quarter] | None = None) -> Picture:
+        """Each quarter's rated and good-or-better counts for each source (the five-year window, or
+        the ``quarters`` given). Past quarters come from the per-quarter summary (a few rows a
+        quarter, however long the history); the quarter under way, a quarter not summarised yet and a
+        provider's picture (the summary is not kept by provider) are counted from the ratings in
+        force on their dates, in one aggregate query."""
+        quarters = quarters or quarters_to(self.today)
         dates = [as_at(quarter, self.today) for quarter in quarters]
         counts: dict[tuple[str, date], tuple[int, int]] = {}
         live = dates
         if filters.provider_id is None:
-            summarised = set(await self.db.scalars(summarised_ends(self.viewer.organisation_id, dates[:-1])))
-            counts = await self._summarised(filters, sorted(summarised))
+            past = [on for on in dates if on < self.today]
+            summarised, counts = await self._summarised(filters, past)
             live = [on for on in dates if on not in summarised]
         counts |= await self._live(filters, live)
         services = await self.services_covered(filters)
@@ -268,27 +296,35 @@ class QualityPicture:
 
     async def _summarised(
         self, filters: Filters, dates: list[date]
-    ) -> dict[tuple[str, date], tuple[int, int]]:
+    ) -> tuple[set[date], dict[tuple[str, date], tuple[int, int]]]:
+        """The dates that are summarised, and their counts, in one statement: each summarised
+        quarter's mark joined to its summary rows (none when nothing matched then)."""
         if not dates:
-            return {}
-        summary = QualityQuarter
-        statement = (
-            select(summary.source, summary.quarter_end, func.sum(summary.rated), func.sum(summary.good))
-            .where(
-                summary.council_id == self.viewer.organisation_id,
-                summary.aspect == filters.key_question,
-                summary.quarter_end.in_(dates),
-            )
-            .group_by(summary.source, summary.quarter_end)
-        )
+            return set(), {}
+        summary, marked = QualityQuarter, QualityQuarterSummarised
+        matching = [
+            summary.council_id == marked.council_id,
+            summary.quarter_end == marked.quarter_end,
+            summary.aspect == filters.key_question,
+        ]
         if filters.service_type is not None:
-            statement = statement.where(summary.service_type == filters.service_type.value)
+            matching.append(summary.service_type == filters.service_type.value)
         if filters.town:
-            statement = statement.where(summary.town == filters.town)
-        return {
-            (source, on): (int(rated), int(good))
-            for source, on, rated, good in await self.db.execute(statement)
-        }
+            matching.append(summary.town == filters.town)
+        rows = await self.db.execute(
+            select(marked.quarter_end, summary.source, func.sum(summary.rated), func.sum(summary.good))
+            .select_from(marked)
+            .outerjoin(summary, and_(*matching))
+            .where(marked.council_id == self.viewer.organisation_id, marked.quarter_end.in_(dates))
+            .group_by(marked.quarter_end, summary.source)
+        )
+        summarised: set[date] = set()
+        counts: dict[tuple[str, date], tuple[int, int]] = {}
+        for on, source, rated, good in rows:
+            summarised.add(on)
+            if source is not None:
+                counts[(source, on)] = (int(rated), int(good))
+        return summarised, counts
 
     async def _live(self, filters: Filters, dates: list[date]) -> dict[tuple[str, date], tuple[int, int]]:
         """Counts on these dates from the ratings in force on them (only those periods are read)."""
@@ -354,6 +390,9 @@ class QualityPicture:
                 RatingPeriod.aspect == filters.key_question,
                 in_force(RatingPeriod, on),
                 VisitScore.score < FrameworkVersion.good_value,
+                # Implied by the line above, but a constant: the score index then reads only the
+                # scores below good (~6 of a report's 34) instead of joining every score to its version.
+                VisitScore.score < select(func.max(FrameworkVersion.good_value)).scalar_subquery(),
             )
             .group_by(QualityStatement.code, QualityStatement.title)
             .order_by(services.desc(), QualityStatement.code)

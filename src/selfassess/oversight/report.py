@@ -15,7 +15,7 @@ from selfassess.oversight.models import RatingSource
 from selfassess.oversight.quality import Filters, Movement, QualityPicture
 from selfassess.oversight.service import Coverage, Oversight
 from selfassess.oversight.support import ProviderSupports, SupportRow
-from selfassess.oversight.trend import Quarter, QuarterFigures, as_at
+from selfassess.oversight.trend import Quarter, QuarterFigures, as_at, quarters_to
 from selfassess.settings import Settings
 from selfassess.visits.concerns import Concerns, Received
 from selfassess.visits.service import VisitFilter, Visits
@@ -107,8 +107,9 @@ async def quarterly_report(
     db: AsyncSession, viewer: User, settings: Settings, quarter: Quarter, today: date
 ) -> QuarterlyReport:
     picture = QualityPicture(db, viewer, today)
-    whole = await picture.picture(Filters())
-    index = whole.quarters.index(quarter)
+    window = quarters_to(today)
+    index = window.index(quarter)
+    shown = await picture.picture(Filters(), window[max(0, index - 4) : index + 1])  # only those counted
     starts, ends = quarter.previous().end + timedelta(days=1), as_at(quarter, today)
     movement_since = quarter.previous().end
 
@@ -119,43 +120,37 @@ async def quarterly_report(
     plans_on_time = replace(plans_submitted, on_time=True)
     actions_completed = ActionFilter(completed_from=starts, completed_to=ends)
     actions_on_time = replace(actions_completed, on_time=True)
+    submitted, submitted_on_time = await plans.total_and_on_time(plans_submitted)
+    completed, completed_on_time = await plans.action_total_and_on_time(actions_completed)
     overdue = ActionFilter(overdue_on=ends)
+    overdue_query = overdue.query
     concerns = await Concerns(db, viewer).received_counts(starts, ends)
-    oversight = Oversight(db, viewer)
+    coverage, due = await Oversight(db, viewer).coverage_and_due(today, ends)
     return QuarterlyReport(
         quarter=quarter,
         starts=starts,
         ends=ends,
-        trend=whole.council.points[max(0, index - 4) : index + 1],
-        regulator=whole.regulator.points[index] if whole.regulator else None,
+        trend=shown.council.points,
+        regulator=shown.regulator.points[-1] if shown.regulator else None,
         movement=await picture.movement(Filters(), RatingSource.COUNCIL, movement_since, ends),
         movement_since=movement_since,
         visits_by_type=[
             Count(kind.label, total, f"/visits?{replace(visits_carried_out, visit_type=kind).query}")
             for kind, total in visit_totals.items()
         ],
-        coverage=await oversight.coverage(today),
-        services_due=Count(
-            "due a visit", await oversight.due_count(ends), f"/oversight/programme?until={ends.isoformat()}"
-        ),
-        plans_submitted=Count(
-            "submitted in the quarter", await plans.total(plans_submitted), f"/plans?{plans_submitted.query}"
-        ),
-        plans_on_time=Count(
-            "submitted by the date set", await plans.total(plans_on_time), f"/plans?{plans_on_time.query}"
-        ),
+        coverage=coverage,
+        services_due=Count("due a visit", due, f"/oversight/programme?until={ends.isoformat()}"),
+        plans_submitted=Count("submitted in the quarter", submitted, f"/plans?{plans_submitted.query}"),
+        plans_on_time=Count("submitted by the date set", submitted_on_time, f"/plans?{plans_on_time.query}"),
         actions_completed=Count(
-            "completed in the quarter",
-            await plans.action_total(actions_completed),
-            f"/plans/actions?{actions_completed.query}",
+            "completed in the quarter", completed, f"/plans/actions?{actions_completed.query}"
         ),
         actions_on_time=Count(
-            "completed by their due date",
-            await plans.action_total(actions_on_time),
-            f"/plans/actions?{actions_on_time.query}",
+            "completed by their due date", completed_on_time, f"/plans/actions?{actions_on_time.query}"
         ),
         overdue_by_provider=[
-            Count(name, count, f"/plans/actions?{replace(overdue, provider_id=provider_id).query}")
+            # replace(overdue, provider_id=…).query, encoded once for the county's hundred-odd providers
+            Count(name, count, f"/plans/actions?provider={provider_id}&{overdue_query}")
             for provider_id, name, count in await plans.action_totals_by_provider(overdue)
         ],
         concerns=[

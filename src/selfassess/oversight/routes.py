@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from selfassess import clock
 from selfassess.accounts.models import User
 from selfassess.frameworks.service import council_settings, load_framework
-from selfassess.oversight.charts import share_chart
+from selfassess.oversight.charts import share_chart, trend_table_rows
 from selfassess.oversight.models import OVERALL, RatingSource
 from selfassess.oversight.programme import add_months
 from selfassess.oversight.quality import SELECTIONS, Filters, Picture, QualityPicture
@@ -206,6 +206,11 @@ class QualityController(Controller):
             {
                 "picture": result,
                 "chart": _chart(result),
+                "trend_rows": trend_table_rows(
+                    result.council.points,
+                    result.regulator.points if result.regulator else None,
+                    filters.query,
+                ),
                 "filters": filters,
                 "errors": chosen.errors,
                 "filter_fields": filter_fields,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, extract, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, extract, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -202,12 +202,22 @@ class Oversight:
         row = (await self.db.execute(statement)).one()
         return Coverage(row[0], row[1])
 
-    async def due_count(self, until: date) -> int:
-        """The length of the programme's list up to ``until``, unfiltered (the quarterly report)."""
-        counted = self._matching(select(func.count()), RegisterFilters())
-        return await self.db.scalar(_due_by(counted, until)) or 0
+    async def coverage_and_due(self, today: date, until: date) -> tuple[Coverage, int]:
+        """``coverage(today)`` and the length of the programme's list up to ``until``, unfiltered,
+        in one count (the quarterly report shows both)."""
+        within = and_(ServiceRisk.last_visit_on.is_not(None), ServiceRisk.next_visit_due >= today)
+        statement = self._matching(
+            select(func.count(), func.count(case((within, 1))), func.count(case((_due(until), 1)))),
+            RegisterFilters(),
+        )
+        services, within_interval, due = (await self.db.execute(statement)).one()
+        return Coverage(services, within_interval), due
 
 
 def _due_by(statement: Select, until: date) -> Select:  # type: ignore[type-arg]
+    return statement.where(_due(until))
+
+
+def _due(until: date) -> ColumnElement[bool]:
     """The programme's rule: services whose next visit is due by ``until``, overdue ones included."""
-    return statement.where(ServiceRisk.next_visit_due <= until)
+    return ServiceRisk.next_visit_due <= until

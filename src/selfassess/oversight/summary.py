@@ -108,15 +108,6 @@ async def summarise_missing(db: AsyncSession, today: date) -> int:
     return len(missing)
 
 
-def summarised_ends(council_id: int, quarter_ends: list[date]):  # type: ignore[no-untyped-def]
-    return select(QualityQuarterSummarised.quarter_end).where(
-        and_(
-            QualityQuarterSummarised.council_id == council_id,
-            QualityQuarterSummarised.quarter_end.in_(quarter_ends),
-        )
-    )
-
-
 @service_regrouped.subscribe
 async def _count_the_moved_service_again(db: AsyncSession, service: CareService) -> None:
     """Past quarters are counted by type and town: a service that moved counts under its new ones."""

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from html import escape
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from jinja2 import StrictUndefined
 from litestar.plugins.jinja import JinjaTemplateEngine
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from selfassess import __version__
 from selfassess.settings import Settings
@@ -75,6 +75,12 @@ def _option_list(choices: Iterable[tuple[object, str]], selected: object) -> Mar
     """A long list's ``<option>`` elements (a county's hundreds of providers) made in one piece:
     as a template loop, each option cost a dozen template steps, more than the rest of the page.
     The chosen option is marked afterwards, once, rather than compared on every option."""
-    options = "".join(f'<option value="{escape(str(key))}">{escape(text)}</option>' for key, text in choices)
     chosen = f'<option value="{escape(str(selected))}">'
-    return Markup(options.replace(chosen, f"{chosen[:-1]} selected>", 1))
+    return Markup(_options(tuple(choices)).replace(chosen, f"{chosen[:-1]} selected>", 1))
+
+
+@lru_cache(maxsize=256)
+def _options(choices: tuple[tuple[object, str], ...]) -> str:
+    """The same list is asked for on every filtered page (a council's providers change seldom):
+    finding the one made last time costs far less than escaping it again."""
+    return "".join(f'<option value="{escape(str(key))}">{escape(text)}</option>' for key, text in choices)
