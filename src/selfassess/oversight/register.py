@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from selfassess.accounts.models import CouncilSettings, Organisation, OrganisationKind, User
-from selfassess.actions.models import Action, ActionPlan, PlanStatus, overdue_condition
+from selfassess.actions.service import overdue_actions_per_service
 from selfassess.assessments.models import SelfAssessment, SelfAssessmentAnswer
 from selfassess.db import utcnow
 from selfassess.notifications.service import notify
@@ -160,16 +160,7 @@ def inputs_statement(one_service: bool):  # type: ignore[no-untyped-def]
         .group_by(Concern.service_id)
         .subquery()
     )
-    overdue = (
-        select(func.count(Action.id))
-        .join(ActionPlan, ActionPlan.id == Action.plan_id)
-        .where(
-            ActionPlan.service_id == CareService.id,
-            ActionPlan.status == PlanStatus.AGREED,
-            overdue_condition(today),
-        )
-        .scalar_subquery()
-    )
+    overdue = overdue_actions_per_service(today)  # the services list's count, by the same rule
     last_visit = (
         select(func.max(Visit.scheduled_for))
         .where(Visit.service_id == CareService.id, Visit.status.in_(CARRIED_OUT))
