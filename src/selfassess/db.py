@@ -79,21 +79,16 @@ async def update_if_version(
     values: dict[str, Any],
     repeat_is_saved: bool = False,
 ) -> bool:
-    """Optimistic locking: write only if the row still has the version the user loaded, and bump it.
-    False means someone else saved first; nothing was written.
-
-    ``repeat_is_saved``: an autosave the browser sends again because the answer to the first one
-    was lost (the database or the network went away after the COMMIT) finds exactly its own values
-    one version on. That is the same save, already done, not a conflict: True, nothing written."""
-    result = await db.execute(
-        update(model)
-        .where(*conditions, model.version == expected_version)
-        .values(**values, version=model.version + 1)
-        .execution_options(synchronize_session=False)
+    """``save_if_version`` for a caller that needs only to know whether the write happened."""
+    saved = await save_if_version(
+        db,
+        model,
+        *conditions,
+        expected_version=expected_version,
+        values=values,
+        repeat_is_saved=repeat_is_saved,
     )
-    if result.rowcount == 1:
-        return True
-    return repeat_is_saved and await _saved_already(db, model, conditions, expected_version, values)
+    return saved is not None
 
 
 async def save_if_version(
@@ -104,9 +99,13 @@ async def save_if_version(
     values: dict[str, Any],
     repeat_is_saved: bool = False,
 ) -> Any | None:
-    """``update_if_version`` for a caller that shows the row as saved (an autosave's answer, an
-    action's card): the row itself, read back by the UPDATE (RETURNING), so that nothing is read
-    again after the COMMIT; None when someone else saved first."""
+    """Optimistic locking: write only if the row still has the version the user loaded, and bump it.
+    Returns the row as saved, read back by the UPDATE itself (RETURNING), so that nothing is read
+    again after the COMMIT; None when someone else saved first and nothing was written.
+
+    ``repeat_is_saved``: an autosave the browser sends again because the answer to the first one
+    was lost (the database or the network went away after the COMMIT) finds exactly its own values
+    one version on. That is the same save, already done, not a conflict: the row, nothing written."""
     saved = await db.scalar(
         update(model)
         .where(*conditions, model.version == expected_version)
