@@ -343,19 +343,38 @@ async def test_action_figures_link_to_the_actions_they_count(
 
 
 async def test_coverage_links_to_the_programme_and_the_register(
-    client, db: AsyncSession, world: World
+    client, db: AsyncSession, world: World, frameworks
 ) -> None:
-    """Coverage's share links to the programme, which shows the same figure, and its number of
-    services to the register, whose length it is."""
+    """Coverage's share links to the programme, which shows the same figure; its services visited
+    within their interval to the register filtered to them, and its number of services to the whole
+    register: each figure is its list's length."""
+    db.add(
+        Visit(
+            service_id=world.alpha.id,
+            framework_version_id=await db.scalar(select(FrameworkVersion.id).limit(1)),
+            visit_type=VisitType.PROACTIVE,
+            scheduled_for=date.today() - timedelta(days=20),
+            officer_id=world.officer_a.id,
+            status=VisitStatus.PUBLISHED,
+        )
+    )
+    await db.commit()
     await client.login(world.officer_a.email)
     await client.post("/oversight/risk/refresh")
     page = (await client.get(f"/oversight/report?quarter={quarters_to(date.today())[-1].key}")).text
     found = re.search(
-        r'<a href="/oversight/programme">(\d+)%</a> \((\d+) of <a href="/oversight/risk">(\d+)</a>\)', page
+        r'<a href="/oversight/programme">(\d+)%</a> '
+        r'\(<a href="/oversight/risk\?within_interval=true">(\d+)</a>'
+        r' of <a href="/oversight/risk">(\d+)</a>\)',
+        page,
     )
     assert found, "coverage is not linked"
     percent, within, services = found.groups()
-    assert int(services) == 2
+    assert (int(within), int(services)) == (1, 2), (
+        "one service visited within its interval, one never visited"
+    )
     programme = text_of((await client.get("/oversight/programme")).text)
     assert f"{percent}% of services visited within their interval ({within} of {services})" in programme
     assert f'data-list-total="{services}"' in (await client.get("/oversight/risk")).text
+    listed = await client.get("/oversight/risk?within_interval=true")
+    assert f'data-list-total="{within}"' in listed.text and "within their interval" in listed.text

@@ -3,7 +3,7 @@ each of its figures), the risk register, and the visit programme."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from html import escape
 from typing import Any
@@ -360,6 +360,7 @@ def _register_query(filters: RegisterFilters) -> str:
             "officer_id": filters.officer_id or "",
             "service_type": filters.service_type.value if filters.service_type else "",
             "provider_id": filters.provider_id or "",
+            "within_interval": "true" if filters.within_interval_on else "",
         }
     )
 
@@ -392,12 +393,16 @@ class RiskController(Controller):
         officer_id: FromQuery[str] = "",
         service_type: FromQuery[str] = "",
         provider_id: FromQuery[str] = "",
+        within_interval: FromQuery[bool] = False,
         page: FromQuery[int] = 1,
     ) -> Template:
-        """Services by risk, highest first, each with the factors behind its score."""
+        """Services by risk, highest first, each with the factors behind its score; with
+        ``within_interval``, only those visited within their interval (the report's coverage)."""
         filters, errors, filter_fields = await read_register_filters(
             oversight, band, officer_id, service_type, provider_id, with_band=True
         )
+        if within_interval:
+            filters = replace(filters, within_interval_on=clock.today())
         return render(
             request,
             "oversight/risk.html",

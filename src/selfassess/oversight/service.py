@@ -29,6 +29,7 @@ class RegisterFilters:
     officer_id: int | None = None
     service_type: ServiceType | None = None
     provider_id: int | None = None
+    within_interval_on: date | None = None  # only services visited within their interval on this day
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,8 @@ class Oversight:
             statement = statement.where(CareService.service_type == filters.service_type)
         if filters.provider_id is not None:
             statement = statement.where(CareService.provider_id == filters.provider_id)
+        if filters.within_interval_on is not None:
+            statement = statement.where(_within_interval(filters.within_interval_on))
         return statement
 
     def listing(self, filters: RegisterFilters) -> Select:  # type: ignore[type-arg]
@@ -197,17 +200,20 @@ class Oversight:
 
     async def coverage(self, today: date) -> Coverage:
         """Services visited within their interval: visited, and their next visit not yet due."""
-        within = and_(ServiceRisk.last_visit_on.is_not(None), ServiceRisk.next_visit_due >= today)
-        statement = self._matching(select(func.count(), func.count(case((within, 1)))), RegisterFilters())
+        counts = select(func.count(), func.count(case((_within_interval(today), 1))))
+        statement = self._matching(counts, RegisterFilters())
         row = (await self.db.execute(statement)).one()
         return Coverage(row[0], row[1])
 
     async def coverage_and_due(self, today: date, until: date) -> tuple[Coverage, int]:
         """``coverage(today)`` and the length of the programme's list up to ``until``, unfiltered,
         in one count (the quarterly report shows both)."""
-        within = and_(ServiceRisk.last_visit_on.is_not(None), ServiceRisk.next_visit_due >= today)
         statement = self._matching(
-            select(func.count(), func.count(case((within, 1))), func.count(case((_due(until), 1)))),
+            select(
+                func.count(),
+                func.count(case((_within_interval(today), 1))),
+                func.count(case((_due(until), 1))),
+            ),
             RegisterFilters(),
         )
         services, within_interval, due = (await self.db.execute(statement)).one()
@@ -221,3 +227,9 @@ def _due_by(statement: Select, until: date) -> Select:  # type: ignore[type-arg]
 def _due(until: date) -> ColumnElement[bool]:
     """The programme's rule: services whose next visit is due by ``until``, overdue ones included."""
     return ServiceRisk.next_visit_due <= until
+
+
+def _within_interval(today: date) -> ColumnElement[bool]:
+    """Coverage's rule: visited, and the next visit not yet due (the register lists them with
+    ``RegisterFilters.within_interval_on``)."""
+    return and_(ServiceRisk.last_visit_on.is_not(None), ServiceRisk.next_visit_due >= today)
