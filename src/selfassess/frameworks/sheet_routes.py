@@ -129,7 +129,8 @@ async def autosave(
     try:
         row = await save(expected_version=entry.version, score=entry.score, **entry.texts)
     except SheetConflict as conflict:
-        context.update(conflict=conflict, mine=entry)
+        saved_by_you = request.user is not None and conflict.current.updated_by_id == request.user.id
+        context.update(conflict=conflict, mine=entry, saved_by_you=saved_by_you)
         return render(request, "score_sheet/_conflict.html", context, status_code=409)
     except Invalid as problem:
         context["error"] = str(problem)

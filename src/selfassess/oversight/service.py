@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 from selfassess.accounts.models import Organisation, User
 from selfassess.db import Page
 from selfassess.oversight.models import ServiceRisk
-from selfassess.providers.levels import SupportLevel
+from selfassess.providers.levels import SupportLevel, is_escalated
 from selfassess.providers.models import CareService, ServiceType
 from selfassess.providers.service import CareServices
 from selfassess.providers.support_levels import ProviderSupport, current_level
@@ -50,6 +50,11 @@ class RegisterRow:
     assessed_at: datetime
     next_visit_on: date | None
     support_level: SupportLevel | None
+
+    @property
+    def escalated_level(self) -> SupportLevel | None:
+        """The provider's level when it is above routine (the levels' rule), else none to show."""
+        return self.support_level if is_escalated(self.support_level) else None
 
 
 @dataclass(frozen=True)
