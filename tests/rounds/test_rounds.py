@@ -18,6 +18,7 @@ from selfassess.assessments.models import AssessmentStatus, EvidenceItem, SelfAs
 from selfassess.cli import main
 from selfassess.frameworks.service import council_settings
 from selfassess.notifications.models import OutboxEmail
+from selfassess.providers.models import CareService, ServiceType
 from selfassess.rounds.models import AssessmentRound
 from selfassess.rounds.rules import Progress, progress_of, reminder_due
 from tests import factories
@@ -236,6 +237,55 @@ async def test_completion_by_provider_and_type_matches_the_lists_it_links_to(
 
     home = text_of((await client.get("/home")).text)
     assert "2026/27 : 1 of 3 submitted" in home
+
+
+async def test_a_chains_home_counts_its_services_in_a_round_and_links_to_each_list(
+    client: Browser,
+    browsers,
+    db: AsyncSession,
+    world: factories.World,  # type: ignore[no-untyped-def]
+) -> None:
+    """Above a few services in a round, home shows counts (one statement for every round), each
+    linked to the provider's list of them, which has the same length; the council's completion by
+    provider (its own selection) agrees. A homecare service is outside a care-home round."""
+    for name in ("Aspen Court", "Birch View", "Cedar Lodge"):
+        await factories.service(db, world.council_a, world.provider_1, name=name)
+    await factories.service(
+        db, world.council_a, world.provider_1, name="Dove Homecare", service_type=ServiceType.HOMECARE
+    )
+    await client.login(world.manager_1.email)
+    await _submitted(client, db, world.alpha.id, "2026/27")
+    aspen = await db.scalar(select(CareService.id).where(CareService.name == "Aspen Court"))
+    started = await client.post(
+        f"/services/{aspen}/assessments", {"period_label": "2026/27"}, follow_redirects=False
+    )
+    assert started.status_code == 303
+    async with browsers() as admin:
+        await admin.login(world.admin_a.email)
+        round_id = _round_id(await _open_round(admin, db, world, service_types=["care_home"]))
+        council_page = text_of((await admin.get(f"/rounds/{round_id}")).text)
+    assert "Provider One 2 1 1 4" in council_page
+
+    home = await client.get("/home")
+    text = text_of(home.text)
+    assert "Your 4 services in this round : 2 not started , 1 started, not submitted , 1 submitted ." in text
+    assert "Start blank" not in home.text  # counted, not listed: four services, Dove Homecare not among them
+    links = re.findall(rf'href="(/rounds/{round_id}/your-services[^"]*)">(?:Your )?(\d+) ', home.text)
+    assert len(links) == 4  # all, then one per progress
+    for href, count in links:
+        listed = await client.get(href)
+        assert listed.status_code == 200
+        assert listed.text.count('class="round-service"') == int(count), href
+    not_started = text_of((await client.get(f"/rounds/{round_id}/your-services?progress=not_started")).text)
+    assert "Birch View : not started" in not_started and "Cedar Lodge : not started" in not_started
+
+    await client.logout()
+    await client.login(world.manager_2.email)  # its homecare agency is not in this round
+    others = await client.get(f"/rounds/{round_id}/your-services")
+    assert others.status_code == 200 and 'class="round-service"' not in others.text
+    await client.logout()
+    await client.login(world.officer_a.email)
+    assert (await client.get(f"/rounds/{round_id}/your-services")).status_code == 403
 
 
 async def test_another_council_cannot_see_or_act_on_a_round(

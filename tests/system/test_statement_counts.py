@@ -23,9 +23,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess import clock
-from selfassess.accounts.models import Role
+from selfassess.accounts.models import Organisation, Role, User
 from selfassess.assessments.service import SelfAssessments
+from selfassess.frameworks.service import council_settings
 from selfassess.providers.models import CareService
+from selfassess.rounds.models import AssessmentRound
 from selfassess.settings import Settings
 from selfassess.visits.forms import VisitForm
 from selfassess.visits.models import VisitType
@@ -259,6 +261,22 @@ async def _score(browser: Browser, ids: Ids, counter: StatementCounter) -> int:
     return await save(1)
 
 
+async def _open_round(db: AsyncSession, council: Organisation, admin: User) -> None:
+    """A self-assessment round open today in the council's area (the provider's home shows it)."""
+    today = clock.today()
+    db.add(
+        AssessmentRound(
+            council_id=council.id,
+            name="2030/31",
+            framework_version_id=(await council_settings(db, council.id)).framework_version_id,
+            opens_on=today - timedelta(days=1),
+            deadline=today + timedelta(days=30),
+            created_by_id=admin.id,
+        )
+    )
+    await db.commit()
+
+
 def _first_match(pattern: str, response: Any) -> str:
     import re
 
@@ -270,17 +288,21 @@ def _first_match(pattern: str, response: Any) -> str:
 async def test_no_page_sends_more_statements_as_the_data_grows(
     app: Litestar, db: AsyncSession, world: factories.World, settings: Settings, counter: StatementCounter
 ) -> None:
+    await _open_round(db, world.council_a, world.admin_a)
     small = await _ids(db, world, world.alpha, await _history(db, settings, world, world.alpha, 1))
     before = await _count_every_page(app, world, small, counter)
 
     # More of everything: a service of the same provider and council with three cycles, the
-    # other provider's services in both councils with history, more staff.
+    # other provider's services in both councils with history, more staff, and the provider in a
+    # second council's round.
     delta = await factories.service(
         db, world.council_a, world.provider_1, name="Delta Court", officer=world.officer_a
     )
     latest = await _history(db, settings, world, delta, 3)
     await _history(db, settings, world, world.beta, 2)
     await _history(db, settings, world, world.gamma, 2)
+    await factories.service(db, world.council_b, world.provider_1, name="Epsilon House")
+    await _open_round(db, world.council_b, world.admin_a)
     for _ in range(3):
         await factories.user(db, world.council_a, Role.OFFICER)
         await factories.user(db, world.provider_1, Role.PROVIDER)

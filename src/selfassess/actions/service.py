@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import ColumnElement, ScalarSelect, Select, case, exists, func, select, true
@@ -368,43 +369,77 @@ class ActionPlans:
         items = [(plan, service, progress[plan.id], level) for plan, service, level in rows]
         return Page(items=items, total=total, number=number, size=size)
 
-    def _chosen_actions(self, statement: Select, shown: ActionFilter) -> Select:  # type: ignore[type-arg]
-        """The actions in the viewer's area that ``shown`` picks: the list and the report's counts."""
+    @staticmethod
+    def _action_conditions(shown: ActionFilter) -> list[ColumnElement[bool]]:
+        """What ``shown`` asks of the action itself."""
+        conditions = [overdue_condition(shown.overdue_on)] if shown.overdue_on is not None else []
+        if shown.completed_from is not None or shown.completed_to is not None:
+            conditions.append(completed_between(shown.completed_from, shown.completed_to))
+        if shown.on_time:
+            conditions.append(completed_on_time_condition())
+        return conditions
+
+    def _in_chosen_plans(self, statement: Select, shown: ActionFilter, plan_id: Any) -> Select:  # type: ignore[type-arg]
+        """What ``shown`` asks of the action's plan and service, the plan joined on ``plan_id``: in
+        the viewer's area, an agreed plan for an overdue action, the chosen provider's."""
         statement = self.services.scope(
-            statement.select_from(Action)
-            .join(ActionPlan, ActionPlan.id == Action.plan_id)
-            .join(CareService, CareService.id == ActionPlan.service_id)
+            statement.join(ActionPlan, ActionPlan.id == plan_id).join(
+                CareService, CareService.id == ActionPlan.service_id
+            )
         )
         if shown.overdue_on is not None:
-            statement = statement.where(
-                ActionPlan.status == PlanStatus.AGREED, overdue_condition(shown.overdue_on)
-            )
-        if shown.completed_from is not None or shown.completed_to is not None:
-            statement = statement.where(completed_between(shown.completed_from, shown.completed_to))
-        if shown.on_time:
-            statement = statement.where(completed_on_time_condition())
+            statement = statement.where(ActionPlan.status == PlanStatus.AGREED)
         if shown.provider_id is not None:
             statement = statement.where(CareService.provider_id == shown.provider_id)
         return statement
 
+    def _chosen_actions(self, statement: Select, shown: ActionFilter) -> Select:  # type: ignore[type-arg]
+        """The actions in the viewer's area that ``shown`` picks: the list (and, per plan, its counts)."""
+        return self._in_chosen_plans(statement.select_from(Action), shown, Action.plan_id).where(
+            *self._action_conditions(shown)
+        )
+
+    def _per_plan(self, shown: ActionFilter, **counts: ColumnElement[int]) -> Any:
+        """``_chosen_actions``' actions counted per plan by their own conditions first, to be joined
+        to ``_in_chosen_plans``: the counts then read the quarter's (or the open) actions from their
+        index and hash them to the area's plans, instead of probing every plan of the area's history."""
+        return (
+            select(Action.plan_id, *(count.label(name) for name, count in counts.items()))
+            .where(*self._action_conditions(shown))
+            .group_by(Action.plan_id)
+            .subquery()
+        )
+
     async def action_total_and_on_time(self, shown: ActionFilter) -> tuple[int, int]:
         """The length of ``action_list``'s list, and of the same list with ``on_time`` too, counted in
         one statement (the quarterly report gives both)."""
-        statement = self._chosen_actions(
-            select(func.count(Action.id), func.count(case((completed_on_time_condition(), Action.id)))), shown
+        per_plan = self._per_plan(
+            shown, total=func.count(), on_time=func.count(case((completed_on_time_condition(), 1)))
+        )
+        statement = self._in_chosen_plans(
+            select(func.sum(per_plan.c.total), func.sum(per_plan.c.on_time)).select_from(per_plan),
+            shown,
+            per_plan.c.plan_id,
         )
         total, on_time = (await self.db.execute(statement)).one()
-        return total, on_time
+        return int(total or 0), int(on_time or 0)
 
     async def action_totals_by_provider(self, shown: ActionFilter) -> list[tuple[int, str, int]]:
         """Provider id, name and how many of the actions ``shown`` picks are theirs, most first."""
+        per_plan = self._per_plan(shown, total=func.count())
+        total = func.sum(per_plan.c.total)
         statement = (
-            self._chosen_actions(select(Organisation.id, Organisation.name, func.count(Action.id)), shown)
+            self._in_chosen_plans(
+                select(Organisation.id, Organisation.name, total).select_from(per_plan),
+                shown,
+                per_plan.c.plan_id,
+            )
             .join(Organisation, Organisation.id == CareService.provider_id)
             .group_by(Organisation.id, Organisation.name)
-            .order_by(func.count(Action.id).desc(), Organisation.name)
+            .order_by(total.desc(), Organisation.name)
         )
-        return [(provider_id, name, count) for provider_id, name, count in await self.db.execute(statement)]
+        rows = await self.db.execute(statement)
+        return [(provider_id, name, int(count)) for provider_id, name, count in rows]
 
     async def action_list(self, shown: ActionFilter, *, number: int = 1, size: int = 50) -> Page[ActionLine]:
         """One page of the actions ``shown`` picks, with their service and provider's name, earliest

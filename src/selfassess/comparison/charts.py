@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from markupsafe import Markup, escape
 
 from selfassess.frameworks.scoring import RatingBand
+from selfassess.web.templating import percent_share, signed
+
+if TYPE_CHECKING:
+    from selfassess.comparison.service import ServiceAccuracy
 
 SELF_NAME = "Self-assessment"
 OFFICER_NAME = "Officer"
@@ -429,3 +433,18 @@ def trend_chart(
             )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def service_accuracy_rows(services: Sequence[ServiceAccuracy]) -> Markup:
+    """The provider accuracy page's table by service, made in one piece: a national chain has
+    hundreds of services, and as a template loop their rows cost more than the rest of the page."""
+    return Markup(
+        "".join(
+            f'<tr><th scope="row"><a href="/services/{row.service_id}/comparison">'
+            f"{escape(row.service_name)}</a></th>"
+            f'<td class="num">{row.visits}</td><td class="num">{row.pairs}</td>'
+            f'<td class="num">{signed(row.mean_difference)}</td>'
+            f'<td class="num">{percent_share(row.overrated_share)}</td></tr>'
+            for row in services
+        )
+    )

@@ -22,6 +22,7 @@ from selfassess.comparison.charts import (
     guides_for,
     key_question_chart,
     key_question_chart_narrow,
+    service_accuracy_rows,
     trend_chart,
 )
 from selfassess.comparison.rules import ACCURACY_TOLERANCE
@@ -198,7 +199,13 @@ class ProviderAccuracyController(Controller):
     ) -> Template:
         accuracy = await comparisons.provider_accuracy(provider)
         return render(
-            request, "comparison/accuracy.html", {"accuracy": accuracy, "tolerance": ACCURACY_TOLERANCE}
+            request,
+            "comparison/accuracy.html",
+            {
+                "accuracy": accuracy,
+                "service_rows": service_accuracy_rows(accuracy.services),
+                "tolerance": ACCURACY_TOLERANCE,
+            },
         )
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from sqlalchemy import ColumnElement, and_, distinct, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import Organisation, User
@@ -551,15 +551,31 @@ class Comparisons:
             )
         )
         cycle_key = (SelfAssessment.period_label, Visit.framework_version_id)
-        cycle_rows = (
-            await self.db.execute(
-                compared.add_columns(
-                    *cycle_key,
-                    func.min(Visit.scheduled_for),
-                    func.count(distinct(Visit.service_id)),
-                ).group_by(*cycle_key)
+        # One row per cycle and service: the table by cycle and the table by service both add these
+        # up (a cycle's services are its rows), one statement over the summaries instead of two.
+        first_visit: dict[tuple[str, int], date] = {}
+        cycle_services: Counter[tuple[str, int]] = Counter()
+        by_service: dict[tuple[str, int], list[int]] = {}
+        for period, version_id, service_id, name, first, visits, pairs, total, over in await self.db.execute(
+            compared.add_columns(
+                *cycle_key,
+                CareService.id,
+                CareService.name,
+                func.min(Visit.scheduled_for),
+                func.count(VisitComparison.visit_id),
+                func.sum(VisitComparison.pairs),
+                func.sum(VisitComparison.difference_total),
+                func.sum(VisitComparison.overrated),
             )
-        ).all()
+            .group_by(*cycle_key, CareService.id, CareService.name)
+            .order_by(CareService.name, CareService.id)  # the table by service's order, as first met
+        ):
+            cycle = (period, version_id)
+            first_visit[cycle] = min(first, first_visit.get(cycle, first))
+            cycle_services[cycle] += 1
+            sums = by_service.setdefault((name, service_id), [0, 0, 0, 0])
+            for index, value in enumerate((visits, pairs, total, over)):
+                sums[index] += int(value)
         # How many times each (self score, officer score) pair occurs, per cycle: never listed one
         # by one (a national chain's cycle has tens of thousands of pairs).
         cells: dict[tuple[str, int], Counter[tuple[int, int]]] = defaultdict(Counter)
@@ -571,11 +587,9 @@ class Comparisons:
         ):
             cells[(period, version_id)][(first, second)] += int(count)
 
-        titles = await self._framework_titles({version_id for _, version_id, *_ in cycle_rows})
+        titles = await self._framework_titles({version_id for _, version_id in first_visit})
         cycles = []
-        for period, version_id, _first_visit, services in sorted(
-            cycle_rows, key=lambda row: (row[2], row[0])
-        ):
+        for period, version_id in sorted(first_visit, key=lambda cycle: (first_visit[cycle], cycle[0])):
             pairs = cells[(period, version_id)]
             framework = await load_framework(self.db, version_id)
             total = sum(pairs.values())
@@ -586,23 +600,11 @@ class Comparisons:
                 overrated_share=sum(n for (first, second), n in pairs.items() if first > second) / total,
                 kappa=weighted_kappa_of_counts(pairs, framework.rules.values),
             )
-            cycles.append(ProviderCycle(accuracy, titles[version_id], services))
+            cycles.append(ProviderCycle(accuracy, titles[version_id], cycle_services[(period, version_id)]))
 
-        service_rows = await self.db.execute(
-            compared.add_columns(
-                CareService.id,
-                CareService.name,
-                func.count(VisitComparison.visit_id),
-                func.sum(VisitComparison.pairs),
-                func.sum(VisitComparison.difference_total),
-                func.sum(VisitComparison.overrated),
-            )
-            .group_by(CareService.id, CareService.name)
-            .order_by(CareService.name)
-        )
         services = tuple(
-            ServiceAccuracy(service_id, name, visits, pairs, int(total) / pairs, int(over) / pairs)
-            for service_id, name, visits, pairs, total, over in service_rows
+            ServiceAccuracy(service_id, name, visits, pairs, total / pairs, over / pairs)
+            for (name, service_id), (visits, pairs, total, over) in by_service.items()
         )
         trend = tuple(cycle.accuracy for cycle in cycles)
         return ProviderAccuracy(provider, tuple(cycles), services, accuracy_direction(trend))

@@ -1,5 +1,6 @@
 """Self-assessment round pages: the council's rounds and their completion (council staff), opening
-a round (council admins), and starting a round's self-assessment (provider staff, from home)."""
+a round (council admins), and a provider's services in an open round, to start each one's
+self-assessment (provider staff, from home)."""
 
 from __future__ import annotations
 
@@ -141,6 +142,33 @@ class RoundsController(Controller):
         return render(request, "rounds/services.html", {"round": round_, "rows": rows, **chosen})
 
 
+class ProviderRoundController(Controller):
+    path = "/rounds/{round_id:int}/your-services"
+    tags = ["rounds"]
+    include_in_schema = False
+    guards = [requires_provider]
+    dependencies = {**dependencies, "round_": Provide(provide_open_round)}
+
+    @get()
+    async def services(
+        self,
+        request: HTMXRequest,
+        rounds: NamedDependency[Rounds],
+        round_: NamedDependency[AssessmentRound],
+        progress: FromQuery[str | None] = None,
+    ) -> Template:
+        """The provider's services in an open round, to start or carry on each: the list behind the
+        home page's counts (a national chain has hundreds of services in its rounds)."""
+        chosen = _choice(Progress, progress)
+        context = {
+            "round": round_,
+            "council_name": await rounds.council_name(round_),
+            "services": await rounds.provider_round_services(round_, chosen),
+            "progress": chosen,
+        }
+        return render(request, "rounds/provider_services.html", context)
+
+
 class RoundStartController(Controller):
     path = "/rounds/{round_id:int}/services/{service_id:int}/start"
     tags = ["rounds"]
@@ -167,4 +195,4 @@ class RoundStartController(Controller):
         return see_other(f"/assessments/{assessment.id}")
 
 
-route_handlers = [RoundsController, RoundStartController]
+route_handlers = [RoundsController, ProviderRoundController, RoundStartController]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess import clock
@@ -27,36 +27,60 @@ from selfassess.rounds.schemas import RoundForm
 from selfassess.settings import Settings
 
 
-def _latest_status(round_: AssessmentRound):  # type: ignore[no-untyped-def]
-    """The status of the service's self-assessment for this round (its period is the round's name)."""
+def _latest_status(period: str | ColumnElement[str]):  # type: ignore[no-untyped-def]
+    """The status of the service's self-assessment for a round: its period is the round's name (one
+    round's, or ``AssessmentRound.name`` for every round at once)."""
     return (
         select(SelfAssessment.status)
-        .where(SelfAssessment.service_id == CareService.id, SelfAssessment.period_label == round_.name)
+        .where(SelfAssessment.service_id == CareService.id, SelfAssessment.period_label == period)
         .order_by(SelfAssessment.id.desc())
         .limit(1)
         .scalar_subquery()
     )
 
 
-def progress_column(round_: AssessmentRound):  # type: ignore[no-untyped-def]
-    """`rules.progress_of` in SQL, written from the rule itself so the two cannot disagree."""
+def progress_column(round_: AssessmentRound | None = None):  # type: ignore[no-untyped-def]
+    """`rules.progress_of` in SQL, written from the rule itself so the two cannot disagree: in
+    ``round_``, or (None) in the ``AssessmentRound`` the statement joins."""
     # The simple CASE form evaluates the status subquery once per service, not once per branch.
     return case(
         {value: progress_of(value).value for value in AssessmentStatus},
-        value=_latest_status(round_),
+        value=_latest_status(AssessmentRound.name if round_ is None else round_.name),
         else_=progress_of(None).value,
     )
 
 
 def services_in_scope(round_: AssessmentRound):  # type: ignore[no-untyped-def]
     """The conditions that put a care service in a round: active, in the council's area, of a
-    type the round covers."""
+    type the round covers (`services_in_joined_round` says the same of every round at once)."""
     conditions = [CareService.council_id == round_.council_id, CareService.is_active.is_(True)]
     if round_.service_types:
         conditions.append(
             CareService.service_type.in_([ServiceType(value) for value in round_.service_types])
         )
     return conditions
+
+
+def services_in_joined_round(dialect: str) -> list[ColumnElement[bool]]:
+    """`services_in_scope` for the ``AssessmentRound`` a statement joins, so one statement covers
+    every round (a national chain's home page: a round in each of fifty councils). The round's
+    types are a JSON list, read with the database's own JSON functions; empty means all types."""
+    types = AssessmentRound.service_types
+    listed = (func.json_array_elements_text if dialect == "postgresql" else func.json_each)(types)
+    listed = listed.table_valued("value")
+    return [
+        CareService.council_id == AssessmentRound.council_id,
+        CareService.is_active.is_(True),
+        or_(
+            func.json_array_length(types) == 0,
+            exists(select(1).select_from(listed).where(listed.c.value == CareService.service_type)),
+        ),
+    ]
+
+
+# A provider's home lists a round's services with their buttons when it has at most this many in it;
+# above, the round shows its counts and links to the list (a national chain has hundreds).
+SERVICES_LISTED_ON_HOME = 3
 
 
 @dataclass(frozen=True)
@@ -98,13 +122,29 @@ class RoundServiceRow:
 
 
 @dataclass(frozen=True)
+class ProviderRoundService:
+    """One of the provider's services in an open round, with what it may start from."""
+
+    service_id: int
+    service_name: str
+    progress: Progress
+    assessment_id: int | None
+    last_submitted: str | None  # period of the latest submitted self-assessment, to start from
+
+
+@dataclass(frozen=True)
 class ProviderRound:
-    """An open round as a provider sees it on the home page: its services in it and their progress."""
+    """An open round as a provider sees it on the home page: how many of its services are at each
+    stage and, when they are few, the services themselves."""
 
     round: AssessmentRound
     council_name: str
-    services: list[RoundServiceRow]
-    last_submitted: dict[int, str]  # service id → period of the self-assessment it may start from
+    counts: dict[Progress, int]
+    services: list[ProviderRoundService]  # empty above SERVICES_LISTED_ON_HOME: the counts link to them
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
 
 
 class Rounds:
@@ -300,33 +340,104 @@ class Rounds:
             )
         )
 
+    def _provider_services_in_rounds(self, today: date):  # type: ignore[no-untyped-def]
+        """The provider's services in each round open today, with their progress: the one selection
+        the home page's counts and the lists they link to share."""
+        return (
+            select(
+                AssessmentRound.id.label("round_id"),
+                CareService.id.label("service_id"),
+                progress_column().label("progress"),
+            )
+            .select_from(AssessmentRound)
+            .join(CareService, and_(*services_in_joined_round(self.db.bind.dialect.name)))
+            .where(
+                CareService.provider_id == self.viewer.organisation_id,
+                AssessmentRound.opens_on <= today,
+                AssessmentRound.deadline >= today,
+            )
+            .subquery()
+        )
+
     async def for_provider_home(self, today: date) -> list[ProviderRound]:
+        """The rounds open today with the provider's services in them, each with its services counted
+        by progress (one statement for every round), and listed when they are few (one more)."""
         if not self.viewer.is_provider:
             return []
-        shown = []
-        for round_, council_name in await self.db.execute(
-            self._provider_rounds(today).order_by(AssessmentRound.deadline)
-        ):
-            if rows := await self.services(round_, provider_id=self.viewer.organisation_id):
-                shown.append((round_, council_name, rows))
-        if not shown:
-            return []
-        # Each service's latest submitted period, for the services of every round in one statement.
-        previous = dict(
-            (
-                await self.db.execute(
-                    select(SelfAssessment.service_id, SelfAssessment.period_label)
-                    .where(
-                        SelfAssessment.service_id.in_(
-                            [row.service.id for _, _, rows in shown for row in rows]
-                        ),
-                        SelfAssessment.status.in_([s for s in AssessmentStatus if s.is_submitted]),
-                    )
-                    .order_by(SelfAssessment.submitted_at)
+        scope = self._provider_services_in_rounds(today)
+        rounds = (
+            await self.db.execute(
+                select(
+                    AssessmentRound,
+                    Organisation.name,
+                    *(func.count(case((scope.c.progress == progress.value, 1))) for progress in Progress),
                 )
-            ).all()
+                .join(scope, scope.c.round_id == AssessmentRound.id)
+                .join(Organisation, Organisation.id == AssessmentRound.council_id)
+                .group_by(AssessmentRound.id, Organisation.name)
+                .order_by(AssessmentRound.deadline, AssessmentRound.id)
+            )
+        ).all()
+        counted = [
+            (round_, council_name, dict(zip(Progress, counts, strict=True)))
+            for round_, council_name, *counts in rounds
+        ]
+        few = [round_.id for round_, _, counts in counted if sum(counts.values()) <= SERVICES_LISTED_ON_HOME]
+        listed: dict[int, list[ProviderRoundService]] = {}
+        for round_id, row in await self._provider_round_services(today, few) if few else []:
+            listed.setdefault(round_id, []).append(row)
+        return [
+            ProviderRound(round_, council_name, counts, listed.get(round_.id, []))
+            for round_, council_name, counts in counted
+        ]
+
+    async def provider_round_services(
+        self, round_: AssessmentRound, progress: Progress | None = None
+    ) -> list[ProviderRoundService]:
+        """The provider's services in a round from ``open_to_provider``: the list behind the home
+        page's counts, by the same selection and filter."""
+        rows = await self._provider_round_services(clock.today(), [round_.id], progress)
+        return [row for _, row in rows]
+
+    async def _provider_round_services(
+        self, today: date, round_ids: list[int], progress: Progress | None = None
+    ) -> list[tuple[int, ProviderRoundService]]:
+        scope = self._provider_services_in_rounds(today)
+        in_round = SelfAssessment.service_id == scope.c.service_id
+        assessment_id = (
+            select(SelfAssessment.id)
+            .where(in_round, SelfAssessment.period_label == AssessmentRound.name)
+            .order_by(SelfAssessment.id.desc())
+            .limit(1)
+            .scalar_subquery()
         )
-        return [ProviderRound(round_, council_name, rows, previous) for round_, council_name, rows in shown]
+        last_submitted = (
+            select(SelfAssessment.period_label)
+            .where(in_round, SelfAssessment.status.in_([s for s in AssessmentStatus if s.is_submitted]))
+            .order_by(SelfAssessment.submitted_at.desc(), SelfAssessment.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        statement = (
+            select(
+                scope.c.round_id,
+                CareService.id,
+                CareService.name,
+                scope.c.progress,
+                assessment_id,
+                last_submitted,
+            )
+            .join(CareService, CareService.id == scope.c.service_id)
+            .join(AssessmentRound, AssessmentRound.id == scope.c.round_id)
+            .where(scope.c.round_id.in_(round_ids))
+            .order_by(CareService.name, CareService.id)
+        )
+        if progress is not None:
+            statement = statement.where(scope.c.progress == progress.value)
+        return [
+            (round_id, ProviderRoundService(service_id, name, Progress(value), aid, last))
+            for round_id, service_id, name, value, aid, last in await self.db.execute(statement)
+        ]
 
     async def open_to_provider(self, round_id: int) -> AssessmentRound:
         """A round open today in a council area where the provider runs a service (NotFound otherwise)."""
@@ -338,6 +449,10 @@ class Rounds:
         if round_ is None:
             raise NotFound("round")
         return round_
+
+    async def council_name(self, round_: AssessmentRound) -> str:
+        name = await self.db.scalar(select(Organisation.name).where(Organisation.id == round_.council_id))
+        return name or ""
 
     async def start(
         self, round_: AssessmentRound, service: CareService, *, carry_over: bool, settings: Settings
