@@ -26,6 +26,14 @@ class PublicCouncil:
 
 
 @dataclass(frozen=True)
+class PublishingCouncil:
+    """A council that publishes, with the version of what its public pages show."""
+
+    council: Organisation
+    version: tuple[object, ...]
+
+
+@dataclass(frozen=True)
 class PublicService:
     service: CareService
     provider_name: str
@@ -69,30 +77,36 @@ class PublicRatings:
         )
         return [PublicCouncil(*row) for row in rows]
 
-    async def publication_version(self, council_id: int | None = None) -> tuple[object, ...]:
-        """What a public page shows changes only when this changes, so it names the page's version
-        (its ETag). For one council: its publication counter (`CouncilPublication`, bumped when a
-        report is published or a corrected rating republished), read by primary key, and when one
-        of its services last changed (the care_service.council_id index): neither grows with the
-        years of visits or the country. For the list of councils (None): every council's counter and
-        which councils publish. One statement either way, and no rendering."""
-        if council_id is None:
-            publishing = _publishing(
-                select(func.count(Organisation.id).label("councils"), func.sum(Organisation.id).label("ids"))
-            ).subquery()
-            counters = select(func.sum(CouncilPublication.version)).scalar_subquery()
-            statement = select(counters, publishing.c.councils, publishing.c.ids)
-        else:
-            counter = select(CouncilPublication.version).where(CouncilPublication.council_id == council_id)
-            services = select(func.max(CareService.updated_at)).where(CareService.council_id == council_id)
-            statement = select(counter.scalar_subquery(), services.scalar_subquery())
-        return tuple((await self.db.execute(statement)).one())
+    async def publication_version(self) -> tuple[object, ...]:
+        """What the list of councils shows changes only when this changes, so it names the list's
+        version (its ETag): every council's publication counter and which councils publish. One
+        statement, and no rendering."""
+        publishing = _publishing(
+            select(func.count(Organisation.id).label("councils"), func.sum(Organisation.id).label("ids"))
+        ).subquery()
+        counters = select(func.sum(CouncilPublication.version)).scalar_subquery()
+        return tuple((await self.db.execute(select(counters, publishing.c.councils, publishing.c.ids))).one())
 
-    async def council(self, slug: str) -> Organisation:
-        council = await self.db.scalar(_publishing(select(Organisation)).where(Organisation.slug == slug))
-        if council is None:
+    async def council(self, slug: str) -> PublishingCouncil:
+        """The council of ``slug`` when it publishes, with its pages' version, in one statement. The
+        version is its publication counter and when it last changed (`CouncilPublication`, bumped when
+        a report is published or a corrected rating republished), read by primary key, and when one of
+        its services last changed and how many it has (a service moved away or removed changes no
+        time left in the council), by the care_service.council_id index: none of it grows with the
+        years of visits or the country."""
+        own = CouncilPublication.council_id == Organisation.id
+        in_area = CareService.council_id == Organisation.id
+        version = (
+            select(CouncilPublication.version).where(own).scalar_subquery(),
+            select(CouncilPublication.changed_at).where(own).scalar_subquery(),
+            select(func.max(CareService.updated_at)).where(in_area).scalar_subquery(),
+            select(func.count(CareService.id)).where(in_area).scalar_subquery(),
+        )
+        statement = _publishing(select(Organisation, *version)).where(Organisation.slug == slug)
+        row = (await self.db.execute(statement)).first()
+        if row is None:
             raise NotFound("council")
-        return council
+        return PublishingCouncil(row[0], tuple(row[1:]))
 
     async def services(
         self,
