@@ -9,10 +9,15 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from selfassess.oversight.support import placements_suspended_publicly
 from selfassess.providers.models import ServiceType
 from selfassess.public.caching import cache_headers, not_modified, public_etag, rendered_parts
-from selfassess.public.service import RATING_KEYS, PublicRatings, PublicService, PublishingCouncil
+from selfassess.public.service import (
+    RATING_KEYS,
+    PublicEntry,
+    PublicRatings,
+    PublicService,
+    PublishingCouncil,
+)
 from selfassess.web.rendering import render
 
 RATING_OPTIONS = [
@@ -36,7 +41,7 @@ async def provide_entry(
     public: NamedDependency[PublicRatings],
     council: NamedDependency[PublishingCouncil],
     service_id: FromPath[int],
-) -> PublicService:
+) -> PublicEntry:
     """The service of the path, when it is active in that council's area (404 otherwise)."""
     return await public.service(council.council, service_id)
 
@@ -108,21 +113,22 @@ class PublicController(Controller):
         request: HTMXRequest,
         public: NamedDependency[PublicRatings],
         council: NamedDependency[PublishingCouncil],
-        entry: NamedDependency[PublicService],
+        entry: NamedDependency[PublicEntry],
     ) -> Template | Response[None]:
         # A suspension of placements is decided in oversight, not published: part of the version.
-        suspended = await placements_suspended_publicly(public.db, entry.service)
-        etag = public_etag(request, (*council.version, suspended))
+        etag = public_etag(request, (*council.version, entry.placements_suspended))
         if unchanged := not_modified(request, etag):
             return unchanged
+        published = await public.reports(entry.service)
+        latest = published[0] if published else None
         return render(
             request,
             "public/service.html",
             {
                 "council": council.council,
-                "entry": entry,
-                "published": await public.reports(entry.service),
-                "placements_suspended": suspended,
+                "entry": PublicService(entry.service, entry.provider_name, latest),
+                "published": published,
+                "placements_suspended": entry.placements_suspended,
             },
             headers=cache_headers(etag),
         )

@@ -12,7 +12,10 @@ from sqlalchemy.orm import aliased
 from selfassess.accounts.models import CouncilSettings, Organisation, OrganisationKind
 from selfassess.db import Page, contains_any, fetch_page
 from selfassess.errors import NotFound
+from selfassess.oversight.models import OversightSettings
+from selfassess.providers.levels import SupportLevel, shown_publicly
 from selfassess.providers.models import CareService, ServiceType
+from selfassess.providers.support_levels import ProviderSupport, current_level
 from selfassess.visits.models import CouncilPublication, Visit, VisitStatus
 
 RATING_KEYS = ("outstanding", "good", "requires_improvement", "inadequate")
@@ -38,6 +41,16 @@ class PublicService:
     service: CareService
     provider_name: str
     visit: Visit | None
+
+
+@dataclass(frozen=True)
+class PublicEntry:
+    """A service for its own public page: its provider's name, and whether the public are told of a
+    suspension of new placements with that provider (decided in oversight, not published)."""
+
+    service: CareService
+    provider_name: str
+    placements_suspended: bool
 
 
 def _publishing(statement: Select) -> Select:  # type: ignore[type-arg]
@@ -137,13 +150,25 @@ class PublicRatings:
         )
         return Page([PublicService(*row) for row in rows], total=total, number=number, size=size)
 
-    async def service(self, council: Organisation, service_id: int) -> PublicService:
-        """An active service in a publishing council's area, with its latest published visit."""
+    async def service(self, council: Organisation, service_id: int) -> PublicEntry:
+        """An active service in a publishing council's area, in one statement with what decides
+        whether a suspension of new placements shows (the decision in force for its provider, and
+        whether the council publishes suspensions)."""
+        level = (
+            select(ProviderSupport.level)
+            .where(current_level(CareService.council_id, CareService.provider_id))
+            .limit(1)
+            .scalar_subquery()
+        )
+        publishes = (
+            select(OversightSettings.publish_suspensions)
+            .where(OversightSettings.council_id == CareService.council_id)
+            .scalar_subquery()
+        )
         row = (
             await self.db.execute(
-                select(CareService, Organisation.name, Visit)
+                select(CareService, Organisation.name, level, publishes)
                 .join(Organisation, Organisation.id == CareService.provider_id)
-                .outerjoin(Visit, Visit.id == _latest_published())
                 .where(
                     CareService.id == service_id,
                     CareService.council_id == council.id,
@@ -153,10 +178,15 @@ class PublicRatings:
         ).first()
         if row is None:
             raise NotFound("service")
-        return PublicService(*row)
+        service, provider_name, level_in_force, council_publishes = row
+        suspended = shown_publicly(
+            SupportLevel(level_in_force) if level_in_force else None, bool(council_publishes)
+        )
+        return PublicEntry(service, provider_name, suspended)
 
     async def reports(self, service: CareService) -> list[Visit]:
-        """Every published visit of the service, the latest first."""
+        """Every published visit of the service, the latest first (the first is the one the
+        council's list shows, ``_latest_published``)."""
         return list(
             await self.db.scalars(
                 select(Visit)
