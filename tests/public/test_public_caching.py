@@ -69,29 +69,40 @@ def statements_sent() -> Iterator[list[str]]:
 async def test_the_council_pages_results_are_rendered_once_until_the_council_publishes(
     client: Browser, db: AsyncSession, world: factories.World, settings: Settings
 ) -> None:
-    """Visitors rarely hold a page to revalidate, so the server keeps each version of the results it
-    rendered: asked again, it reads the council and its version and not the services, until a report
-    is published or a service changes."""
+    """Visitors rarely hold a page to revalidate, so the server keeps each version of the parts it
+    rendered (a council's results, a service's reports): asked again, it reads the council and its
+    version (and the service) and not what the part shows, until a report is published or a
+    service changes."""
     search, page = f"/public/{world.council_a.slug}?q=alpha", f"/public/{world.council_a.slug}"
-    for url, htmx in ((search, True), (page, False)):
+    service_page = f"{page}/services/{world.alpha.id}"
+    # What each renders and, asked again, reads no more: the council's services, the service's reports.
+    for url, htmx, rendered_from in (
+        (search, True, "care_service.name"),
+        (page, False, "care_service.name"),
+        (service_page, False, "FROM visit"),
+    ):
         with statements_sent() as first_time:
             first = await client.get(url, htmx=htmx)
         with statements_sent() as again_time:
             again = await client.get(url, htmx=htmx)
         assert "Alpha House" in first.text and text_of(again.text) == text_of(first.text)
-        assert any("care_service.name" in sql for sql in first_time)
-        assert not any("care_service.name" in sql for sql in again_time), "the services are not read again"
-    unrated = text_of(first.text).count("Not yet rated by the council")
+        assert any(rendered_from in sql for sql in first_time), url
+        assert not any(rendered_from in sql for sql in again_time), f"{url}: not read again"
+    whole_page = text_of((await client.get(page)).text)
+    assert "Not yet rated by the council" in text_of(first.text)
 
     await published_visit(db, world, settings, self_scores={}, officer_scores={})  # Alpha, council A
     found = text_of((await client.get(search, htmx=True)).text)
     assert "Alpha House" in found and "Not yet rated by the council" not in found
+    unrated = whole_page.count("Not yet rated by the council")
     assert text_of((await client.get(page)).text).count("Not yet rated by the council") == unrated - 1
+    detail = text_of((await client.get(service_page)).text)
+    assert "Summary of the visit." in detail and "Not yet rated by the council" not in detail
 
     moving = update(CareService).where(CareService.id == world.beta.id)
     await db.execute(moving.values(council_id=world.council_b.id))
     await db.commit()
-    assert "Beta Homecare" in first.text
+    assert "Beta Homecare" in whole_page
     assert "Beta Homecare" not in (await client.get(page)).text, "a service moved away is gone at once"
 
 

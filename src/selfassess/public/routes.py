@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
@@ -89,8 +91,8 @@ class PublicController(Controller):
             services = await public.services(
                 council.council, query=q, service_type=service_type, rating=chosen_rating, number=page
             )
-            template = request.app.template_engine.get_template("public/_council_results.html")
-            return template.render(council=council.council, services=services, **choices)
+            context = {"council": council.council, "services": services, **choices}
+            return _render_part(request, "public/_council_results.html", context)
 
         key = ("council", council.council.id, council.version, *choices.values(), page)
         return render(
@@ -119,19 +121,34 @@ class PublicController(Controller):
         etag = public_etag(request, (*council.version, entry.placements_suspended))
         if unchanged := not_modified(request, etag):
             return unchanged
-        published = await public.reports(entry.service)
-        latest = published[0] if published else None
+
+        async def content() -> str:
+            published = await public.reports(entry.service)
+            latest = published[0] if published else None
+            context = {
+                "council": council.council,
+                "entry": PublicService(entry.service, entry.provider_name, latest),
+                "published": published,
+                "placements_suspended": entry.placements_suspended,
+            }
+            return _render_part(request, "public/_service_content.html", context)
+
+        key = ("service", council.council.id, entry.service.id, council.version, entry.placements_suspended)
         return render(
             request,
             "public/service.html",
             {
                 "council": council.council,
-                "entry": PublicService(entry.service, entry.provider_name, latest),
-                "published": published,
-                "placements_suspended": entry.placements_suspended,
+                "service": entry.service,
+                "content": await rendered_parts(request).get(key, content),
             },
             headers=cache_headers(etag),
         )
+
+
+def _render_part(request: HTMXRequest, template_name: str, context: dict[str, Any]) -> str:
+    """A part of a page alone, to be kept (``RenderedParts``) and placed in its page."""
+    return request.app.template_engine.get_template(template_name).render(**context)
 
 
 @get("/glossary", opt={"exclude_from_auth": True}, include_in_schema=False, tags=["public"])
