@@ -40,6 +40,7 @@ from selfassess import clock
 from selfassess.accounts.passwords import configure_hashing
 from selfassess.app import create_app
 from selfassess.db import alembic_config, create_engine_for, session_factory
+from selfassess.public.caching import RENDERED_PARTS
 from selfassess.settings import Settings, get_settings
 from tests.mail_sink import SmtpSink, free_port
 from tests.support import Browser, browser_for, started
@@ -170,6 +171,16 @@ async def db(engine: AsyncEngine, settings: Settings) -> AsyncIterator[AsyncSess
     async with session_factory(engine)() as session:
         yield session
     await _empty_all_tables(engine)
+
+
+@pytest.fixture(autouse=True)
+def _public_parts_rendered_afresh(request: pytest.FixtureRequest) -> None:
+    """Every test's database starts from the same rows, ids and times, so public parts the app kept
+    for an earlier test would match this one's keys: each test starts with none, as a new server."""
+    if "app" in request.fixturenames:
+        rendered = request.getfixturevalue("app").state.get(RENDERED_PARTS)
+        if rendered is not None:
+            rendered.clear()
 
 
 @pytest.fixture

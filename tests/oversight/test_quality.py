@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +17,9 @@ from selfassess.oversight.trend import Quarter, as_at, quarters_to
 from selfassess.providers.models import RegulatorRating, ServiceType
 from selfassess.providers.schemas import ServiceForm
 from selfassess.providers.service import CareServices
+from selfassess.settings import Settings
 from tests import factories
+from tests.actions.helpers import published_visit
 from tests.factories import World
 from tests.support import text_of
 
@@ -236,3 +239,21 @@ async def test_the_summary_equals_the_counts_from_scratch(db: AsyncSession, worl
     await db.execute(delete(QualityQuarterSummarised))  # every quarter counted from the ratings
     assert [await quality.picture(filters) for filters in choices] == from_summary
     await db.rollback()
+
+
+@pytest.mark.usefixtures("frameworks")
+async def test_statements_scored_below_good_count_the_services_their_lists_hold(
+    client, db: AsyncSession, world: World, settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    """The table of statements most often scored below good: counted by statement and score, each
+    figure is the length of the list it links to, and a statement scored good is not in it."""
+    await published_visit(db, world, settings, self_scores={}, officer_scores={"S1": 1, "S2": 2, "S3": 1})
+    await client.login(world.officer_a.email)
+    response = await client.get("/oversight/quality")
+    cell = r'<span class="muted small">(\w+)</span></td>\s*<td class="num"><a href="([^"]+)">(\d+)'
+    rows = re.findall(cell, response.text)
+    assert sorted(code for code, _, _ in rows) == ["S1", "S2", "S3"]
+    for code, link, figure in rows:
+        assert figure == "1"
+        listed = text_of((await client.get(link.replace("&amp;", "&"))).text)
+        assert ": 1 service" in listed and "Alpha House" in listed, code

