@@ -112,8 +112,13 @@ class CareServices:
         officer = aliased(User)
         listed = self.scope(select(CareService.id).where(CareService.is_active.is_(True)))
         if query:
-            listed = listed.join(provider, provider.id == CareService.provider_id).where(
-                contains_any(query, CareService.name, CareService.postcode, CareService.town, provider.name)
+            # The provider's name looked up for the services whose own columns do not match, not
+            # joined: a join hashed every organisation in the country for one council's search.
+            provider_name = (
+                select(Organisation.name).where(Organisation.id == CareService.provider_id).scalar_subquery()
+            )
+            listed = listed.where(
+                contains_any(query, CareService.name, CareService.postcode, CareService.town, provider_name)
             )
         if service_type is not None:
             listed = listed.where(CareService.service_type == service_type)
