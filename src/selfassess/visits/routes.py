@@ -37,7 +37,7 @@ from selfassess.visits.point_rules import PointCommand
 from selfassess.visits.rating_review_routes import RatingReviewController
 from selfassess.visits.rules import VisitCommand, before_visit_day, current_step, report_shared, share_problem
 from selfassess.visits.service import ScoresMissing, VisitFilter, Visits
-from selfassess.visits.tested import tested_assessment
+from selfassess.visits.tested import tested_assessment_ids
 from selfassess.web.dependencies import record_and_parent
 from selfassess.web.forms import Form, bind, day_or_none
 from selfassess.web.guards import requires_council_staff, requires_provider
@@ -734,11 +734,12 @@ async def _self_assessment_view(
 ) -> dict[str, Any]:
     """The provider's narrative and evidence beside the officer's scoring, and their own scores
     only when blind scoring allows it."""
-    found = await tested_assessment(db, visit)
-    if found is None or found.id is None:
+    assert visit.id is not None
+    tested_id = (await tested_assessment_ids(db, [visit.id]))[visit.id]  # read once, by ``get``
+    if tested_id is None:
         return {"tested": None, "answers": {}, "evidence": {}, "self_scores_visible": False}
     assessments = SelfAssessments(db, viewer, settings)
-    tested, _ = await assessments.get(found.id)
+    tested, _ = await assessments.get(tested_id)
     return {
         "tested": tested,
         "answers": await assessments.answers(tested),
