@@ -36,6 +36,7 @@ from selfassess.providers.models import (
     CareService,
     CouncilProvider,
     LinkStatus,
+    RegulatorRating,
     ServiceType,
     registered_provider_ids,
 )
@@ -46,9 +47,15 @@ from selfassess.settings import Settings
 
 @dataclass(frozen=True)
 class ServiceRow:
-    """One line of the services list: the service and the names the list shows beside it."""
+    """One line of the services list: only the columns it shows."""
 
-    service: CareService
+    service_id: int
+    name: str
+    town: str
+    postcode: str
+    service_type: ServiceType
+    regulator_rating: RegulatorRating
+    assigned_officer_id: int | None
     provider_name: str
     officer_name: str | None
     overdue_actions: int
@@ -137,7 +144,18 @@ class CareServices:
         rows = await self.db.execute(
             self.scope(
                 with_support_level(
-                    select(CareService, provider.name, officer.full_name, overdue_actions)
+                    select(
+                        CareService.id,
+                        CareService.name,
+                        CareService.town,
+                        CareService.postcode,
+                        CareService.service_type,
+                        CareService.regulator_rating,
+                        CareService.assigned_officer_id,
+                        provider.name,
+                        officer.full_name,
+                        overdue_actions,
+                    )
                     .join(provider, provider.id == CareService.provider_id)
                     .outerjoin(officer, officer.id == CareService.assigned_officer_id),
                     self.viewer,
