@@ -7,6 +7,7 @@ return them for more information or mark them reviewed. Every read is scoped thr
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -154,12 +155,15 @@ class SelfAssessments:
     async def framework(self, assessment: SelfAssessment) -> LoadedFramework:
         return await load_framework(self.db, assessment.framework_version_id)
 
-    async def answers(self, assessment: SelfAssessment) -> dict[int, SelfAssessmentAnswer]:
-        """Answers by statement id."""
-        rows = await self.db.scalars(
-            select(SelfAssessmentAnswer).where(SelfAssessmentAnswer.assessment_id == assessment.id)
-        )
-        return {answer.statement_id: answer for answer in rows}
+    async def answers(
+        self, assessment: SelfAssessment, statement_ids: Collection[int] | None = None
+    ) -> dict[int, SelfAssessmentAnswer]:
+        """Answers by statement id (all, or those of ``statement_ids``: a page of one key question
+        reads its few, not the whole framework's)."""
+        statement = select(SelfAssessmentAnswer).where(SelfAssessmentAnswer.assessment_id == assessment.id)
+        if statement_ids is not None:
+            statement = statement.where(SelfAssessmentAnswer.statement_id.in_(statement_ids))
+        return {answer.statement_id: answer for answer in await self.db.scalars(statement)}
 
     async def answer(self, assessment: SelfAssessment, answer_id: int) -> SelfAssessmentAnswer:
         answer = await self.db.scalar(
@@ -172,9 +176,12 @@ class SelfAssessments:
         return answer
 
     async def evidence(
-        self, assessment: SelfAssessment, answer_id: int | None = None
+        self,
+        assessment: SelfAssessment,
+        answer_id: int | None = None,
+        statement_ids: Collection[int] | None = None,
     ) -> dict[int, list[EvidenceRow]]:
-        """Evidence by answer id (all answers, or one)."""
+        """Evidence by answer id (all answers, one, or those of ``statement_ids``)."""
         adder = aliased(User)
         statement = (
             select(EvidenceItem, StoredFile.filename, StoredFile.size, adder.full_name)
@@ -186,6 +193,8 @@ class SelfAssessments:
         )
         if answer_id is not None:
             statement = statement.where(EvidenceItem.answer_id == answer_id)
+        if statement_ids is not None:
+            statement = statement.where(SelfAssessmentAnswer.statement_id.in_(statement_ids))
         grouped: dict[int, list[EvidenceRow]] = {}
         for item, filename, size, added_by in await self.db.execute(statement):
             grouped.setdefault(item.answer_id, []).append(EvidenceRow(item, filename, size, added_by))
