@@ -66,6 +66,10 @@ def current_period(today: date) -> str:
     return f"{start}/{str(start + 1)[-2:]}"
 
 
+# Aliased once, not per request: an alias copies every column of its table each time one is made.
+_ADDER = aliased(User)
+
+
 @dataclass(frozen=True)
 class AssessmentRow:
     assessment: SelfAssessment
@@ -182,7 +186,7 @@ class SelfAssessments:
         statement_ids: Collection[int] | None = None,
     ) -> dict[int, list[EvidenceRow]]:
         """Evidence by answer id (all answers, one, or those of ``statement_ids``)."""
-        adder = aliased(User)
+        adder = _ADDER
         statement = (
             select(EvidenceItem, StoredFile.filename, StoredFile.size, adder.full_name)
             .join(SelfAssessmentAnswer, SelfAssessmentAnswer.id == EvidenceItem.answer_id)
