@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
-from sqlalchemy import ColumnElement, Row, Select, event, func, inspect, or_, select, text, update
+from sqlalchemy import Boolean, ColumnElement, Row, Select, event, func, inspect, or_, select, text, update
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Field, SQLModel
 
 from selfassess import availability, clock
@@ -69,6 +71,32 @@ def contains_any(query: str, *columns: Any) -> ColumnElement[bool]:
     visible = "".join(character for character in query if character.isprintable())  # no NUL for PostgreSQL
     escaped = visible.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return or_(*(func.lower(column).like(f"%{escaped}%", escape="\\") for column in columns))
+
+
+class one_of(FunctionElement[bool]):  # noqa: N801 (used like the SQL construct it is)
+    """``column IN (ids)`` for a subquery giving ids (one column), written for PostgreSQL as
+    ``column = ANY(ARRAY(ids))``: PostgreSQL then reads ``ids`` first and looks the rows up by
+    ``column``'s index, where a join or ``IN`` lets it guess a whole-table scan is cheaper (a
+    council's plans among the country's, several times slower). The same rows either way."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "one_of"
+
+    def __init__(self, column: ColumnElement[Any], ids: Select[Any]) -> None:
+        super().__init__(column, ids.correlate(None).scalar_subquery())
+
+
+@compiles(one_of)
+def _one_of(element: one_of, compiler: Any, **kw: Any) -> str:
+    column, ids = element.clauses
+    return f"({compiler.process(column, **kw)} IN {compiler.process(ids, **kw)})"
+
+
+@compiles(one_of, "postgresql")
+def _one_of_postgresql(element: one_of, compiler: Any, **kw: Any) -> str:
+    column, ids = element.clauses
+    return f"{compiler.process(column, **kw)} = ANY(ARRAY{compiler.process(ids, **kw)})"
 
 
 async def update_if_version(

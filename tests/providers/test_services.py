@@ -62,6 +62,16 @@ async def test_search_and_filter_return_just_the_results_for_htmx(
     assert (await client.get("/services?type=spaceship")).status_code == 200
 
 
+async def test_search_finds_services_by_their_providers_name_in_the_council_only(
+    client: Browser, world: factories.World
+) -> None:
+    await client.login(world.officer_a.email)
+    found = text_of((await client.get("/services?q=provider+two", htmx=True)).text)
+    assert "Beta Homecare" in found, "Provider Two runs it"
+    assert "Alpha House" not in found, "Provider One's"
+    assert "Gamma Lodge" not in found, "Provider Two's, but in another council's area"
+
+
 @pytest.mark.parametrize("who", ["manager_1", "officer_b"])
 async def test_another_organisations_service_is_not_found_by_guessing_its_id(
     client: Browser, world: factories.World, who: str

@@ -11,6 +11,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import AuditEvent
+from selfassess.assessments.models import EvidenceItem, EvidenceKind, SelfAssessmentAnswer
+from selfassess.frameworks.models import QualityStatement
 from selfassess.notifications.models import OutboxEmail
 from selfassess.visits.models import (
     Concern,
@@ -133,6 +135,40 @@ async def test_a_concern_leads_to_a_reactive_visit_that_tests_the_latest_self_as
     page = text_of((await client.get(f"/visits/{visit.id}")).text)
     assert "Missed medication reported by a daughter" in page
     assert "Tests the provider's self-assessment 2026/27" in page
+
+
+async def test_scoring_a_key_question_shows_the_providers_evidence_for_its_statements_only(
+    client: Browser,
+    browsers,
+    db: AsyncSession,
+    world: factories.World,  # type: ignore[no-untyped-def]
+) -> None:
+    assessment = await _submitted_assessment(browsers, db, world)
+    answers = dict(
+        (
+            await db.execute(
+                select(QualityStatement.code, SelfAssessmentAnswer.id)
+                .join(QualityStatement, QualityStatement.id == SelfAssessmentAnswer.statement_id)
+                .where(SelfAssessmentAnswer.assessment_id == assessment.id)
+            )
+        ).all()
+    )
+    for code in ("S1", "E1"):
+        db.add(
+            EvidenceItem(
+                answer_id=answers[code],
+                kind=EvidenceKind.TEXT,
+                text=f"Evidence for {code}",
+                added_by_id=world.manager_1.id,
+            )
+        )
+    await db.commit()
+    await client.login(world.officer_a.email)
+    visit = await _schedule(client, world, db)
+    safe = text_of((await client.get(f"/visits/{visit.id}/questions/S")).text)
+    assert "Evidence for S1" in safe and "Evidence for E1" not in safe
+    effective = text_of((await client.get(f"/visits/{visit.id}/questions/E")).text)
+    assert "Evidence for E1" in effective and "Evidence for S1" not in effective
 
 
 async def test_scoring_autosaves_blind_then_lock_reveals_the_self_scores(

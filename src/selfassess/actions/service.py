@@ -219,6 +219,18 @@ class ActionFilter:
 
 
 @dataclass(frozen=True)
+class PlanLine:
+    """One line of the /plans list."""
+
+    plan_id: int
+    status: PlanStatus
+    follow_up_due: date | None
+    service_name: str
+    progress: PlanProgress
+    support_level: SupportLevel | None
+
+
+@dataclass(frozen=True)
 class ActionLine:
     """One line of the /plans/actions list."""
 
@@ -306,7 +318,7 @@ class ActionPlans:
 
     def _chosen(self, statement: Select, shown: PlanFilter, today: date) -> Select:  # type: ignore[type-arg]
         """The plans in the viewer's area that ``shown`` picks: the list and its count."""
-        statement = self.services.scope(statement)
+        statement = self.services.scope(statement).where(self.services.includes(ActionPlan.service_id))
         if shown.open_only:
             statement = statement.where(ActionPlan.status != PlanStatus.CLOSED)
         if shown.submitted_from is not None or shown.submitted_to is not None:
@@ -347,26 +359,37 @@ class ActionPlans:
         total, on_time = (await self.db.execute(statement)).one()
         return total, on_time
 
-    async def plans(
-        self, shown: PlanFilter, *, number: int = 1, size: int = 25
-    ) -> Page[tuple[ActionPlan, CareService, PlanProgress, SupportLevel | None]]:
+    async def plans(self, shown: PlanFilter, *, number: int = 1, size: int = 25) -> Page[PlanLine]:
         """One page of the plans in the viewer's area that ``shown`` picks, those with most overdue
-        actions first, each with its provider's support level above routine (council staff)."""
+        actions first, each with its provider's support level above routine (council staff): only
+        the columns the list shows."""
         today = clock.today()
         overdue = self._overdue_count(today)
         statement = self._chosen(
             with_support_level(
-                select(ActionPlan, CareService).join(CareService, CareService.id == ActionPlan.service_id),
+                select(ActionPlan.id, ActionPlan.status, ActionPlan.follow_up_due, CareService.name).join(
+                    CareService, CareService.id == ActionPlan.service_id
+                ),
                 self.viewer,
             ),
             shown,
             today,
         )
         rows, total, number = await fetch_page(
-            self.db, statement, overdue.desc(), CareService.name, ActionPlan.id, number=number, size=size
+            self.db,
+            statement,
+            overdue.desc(),
+            CareService.name,
+            ActionPlan.id,
+            number=number,
+            size=size,
+            counted=self._counted(shown, ActionPlan.id),
         )
-        progress = await self.progress([plan.id for plan, _, _ in rows], today)
-        items = [(plan, service, progress[plan.id], level) for plan, service, level in rows]
+        progress = await self.progress([row[0] for row in rows], today)
+        items = [
+            PlanLine(plan_id, status, follow_up_due, service_name, progress[plan_id], level)
+            for plan_id, status, follow_up_due, service_name, level in rows
+        ]
         return Page(items=items, total=total, number=number, size=size)
 
     @staticmethod
@@ -386,7 +409,7 @@ class ActionPlans:
             statement.join(ActionPlan, ActionPlan.id == plan_id).join(
                 CareService, CareService.id == ActionPlan.service_id
             )
-        )
+        ).where(self.services.includes(ActionPlan.service_id))
         if shown.overdue_on is not None:
             statement = statement.where(ActionPlan.status == PlanStatus.AGREED)
         if shown.provider_id is not None:

@@ -7,6 +7,7 @@ return them for more information or mark them reviewed. Every read is scoped thr
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -63,6 +64,10 @@ def current_period(today: date) -> str:
     """The council year (April to March) the assessment covers, e.g. 2026/27."""
     start = today.year if today.month >= 4 else today.year - 1
     return f"{start}/{str(start + 1)[-2:]}"
+
+
+# Aliased once, not per request: an alias copies every column of its table each time one is made.
+_ADDER = aliased(User)
 
 
 @dataclass(frozen=True)
@@ -154,12 +159,15 @@ class SelfAssessments:
     async def framework(self, assessment: SelfAssessment) -> LoadedFramework:
         return await load_framework(self.db, assessment.framework_version_id)
 
-    async def answers(self, assessment: SelfAssessment) -> dict[int, SelfAssessmentAnswer]:
-        """Answers by statement id."""
-        rows = await self.db.scalars(
-            select(SelfAssessmentAnswer).where(SelfAssessmentAnswer.assessment_id == assessment.id)
-        )
-        return {answer.statement_id: answer for answer in rows}
+    async def answers(
+        self, assessment: SelfAssessment, statement_ids: Collection[int] | None = None
+    ) -> dict[int, SelfAssessmentAnswer]:
+        """Answers by statement id (all, or those of ``statement_ids``: a page of one key question
+        reads its few, not the whole framework's)."""
+        statement = select(SelfAssessmentAnswer).where(SelfAssessmentAnswer.assessment_id == assessment.id)
+        if statement_ids is not None:
+            statement = statement.where(SelfAssessmentAnswer.statement_id.in_(statement_ids))
+        return {answer.statement_id: answer for answer in await self.db.scalars(statement)}
 
     async def answer(self, assessment: SelfAssessment, answer_id: int) -> SelfAssessmentAnswer:
         answer = await self.db.scalar(
@@ -172,10 +180,13 @@ class SelfAssessments:
         return answer
 
     async def evidence(
-        self, assessment: SelfAssessment, answer_id: int | None = None
+        self,
+        assessment: SelfAssessment,
+        answer_id: int | None = None,
+        statement_ids: Collection[int] | None = None,
     ) -> dict[int, list[EvidenceRow]]:
-        """Evidence by answer id (all answers, or one)."""
-        adder = aliased(User)
+        """Evidence by answer id (all answers, one, or those of ``statement_ids``)."""
+        adder = _ADDER
         statement = (
             select(EvidenceItem, StoredFile.filename, StoredFile.size, adder.full_name)
             .join(SelfAssessmentAnswer, SelfAssessmentAnswer.id == EvidenceItem.answer_id)
@@ -186,6 +197,8 @@ class SelfAssessments:
         )
         if answer_id is not None:
             statement = statement.where(EvidenceItem.answer_id == answer_id)
+        if statement_ids is not None:
+            statement = statement.where(SelfAssessmentAnswer.statement_id.in_(statement_ids))
         grouped: dict[int, list[EvidenceRow]] = {}
         for item, filename, size, added_by in await self.db.execute(statement):
             grouped.setdefault(item.answer_id, []).append(EvidenceRow(item, filename, size, added_by))

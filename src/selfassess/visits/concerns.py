@@ -213,9 +213,12 @@ class Concerns:
         self, *, status: ConcernStatus | None = None, severities: tuple[Severity, ...] = ()
     ) -> Select:  # type: ignore[type-arg]
         """The statement that counts ``page``'s list: the home page's tile runs it with its other
-        figures in one statement."""
+        figures in one statement (from the council's services, not the country's open concerns)."""
         self._require_council_staff()
-        return self._listed(self._counted(select(func.count(Concern.id))), status, severities, "")
+        counted = self._counted(select(func.count(Concern.id)))
+        return self._listed(
+            counted.where(self.care_services.includes(Concern.service_id)), status, severities, ""
+        )
 
     async def total(
         self, *, status: ConcernStatus | None = None, severities: tuple[Severity, ...] = ()

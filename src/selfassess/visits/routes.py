@@ -37,7 +37,7 @@ from selfassess.visits.point_rules import PointCommand
 from selfassess.visits.rating_review_routes import RatingReviewController
 from selfassess.visits.rules import VisitCommand, before_visit_day, current_step, report_shared, share_problem
 from selfassess.visits.service import ScoresMissing, VisitFilter, Visits
-from selfassess.visits.tested import tested_assessment
+from selfassess.visits.tested import tested_assessment_ids
 from selfassess.web.dependencies import record_and_parent
 from selfassess.web.forms import Form, bind, day_or_none
 from selfassess.web.guards import requires_council_staff, requires_provider
@@ -348,7 +348,9 @@ class VisitController(Controller):
         scores = await visits.scores(visit)
         codes = [q.code for q in framework.key_questions]
         position = codes.index(code)
-        self_view = await _self_assessment_view(db_session, visits.viewer, settings, visit, service)
+        self_view = await _self_assessment_view(
+            db_session, visits.viewer, settings, visit, service, [s.id for s in question.statements]
+        )
         return render(
             request,
             "visits/key_question.html",
@@ -394,7 +396,9 @@ class VisitController(Controller):
                 "score": score,
                 "saved_by": await visits.names({score.updated_by_id}),
                 "editable": VisitCommand.EDIT_SCORES in visits.commands(visit),
-                **await _self_assessment_view(db_session, visits.viewer, settings, visit, service),
+                **await _self_assessment_view(
+                    db_session, visits.viewer, settings, visit, service, [score.statement_id]
+                ),
             },
         )
 
@@ -730,19 +734,25 @@ class VisitController(Controller):
 
 
 async def _self_assessment_view(
-    db: AsyncSession, viewer: User, settings: Settings, visit: Visit, service: CareService
+    db: AsyncSession,
+    viewer: User,
+    settings: Settings,
+    visit: Visit,
+    service: CareService,
+    statement_ids: list[int],
 ) -> dict[str, Any]:
-    """The provider's narrative and evidence beside the officer's scoring, and their own scores
-    only when blind scoring allows it."""
-    found = await tested_assessment(db, visit)
-    if found is None or found.id is None:
+    """The provider's narrative and evidence beside the officer's scoring of ``statement_ids``, and
+    their own scores only when blind scoring allows it."""
+    assert visit.id is not None
+    tested_id = (await tested_assessment_ids(db, [visit.id]))[visit.id]  # read once, by ``get``
+    if tested_id is None:
         return {"tested": None, "answers": {}, "evidence": {}, "self_scores_visible": False}
     assessments = SelfAssessments(db, viewer, settings)
-    tested, _ = await assessments.get(found.id)
+    tested, _ = await assessments.get(tested_id)
     return {
         "tested": tested,
-        "answers": await assessments.answers(tested),
-        "evidence": await assessments.evidence(tested),
+        "answers": await assessments.answers(tested, statement_ids),
+        "evidence": await assessments.evidence(tested, statement_ids=statement_ids),
         "self_scores_visible": await assessments.self_scores_visible(tested, service),
     }
 

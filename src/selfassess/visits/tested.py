@@ -26,10 +26,15 @@ TESTABLE_STATUSES = tuple(status for status in AssessmentStatus if status.is_sub
 SCORES_LOCKED_OR_LATER = (VisitStatus.SCORES_LOCKED, VisitStatus.DRAFT_SHARED, VisitStatus.PUBLISHED)
 
 
+# Aliased once: an alias copies every column of the table each time one is made, and the scoring
+# page asks for this subquery on every request.
+_CANDIDATE = aliased(SelfAssessment)
+
+
 def tested_assessment_id() -> Any:
     """The id of the self-assessment ``Visit`` tests (NULL for none), as a subquery correlated to
     ``Visit``, so one query can answer it for one visit or for many."""
-    candidate = aliased(SelfAssessment)
+    candidate = _CANDIDATE
     return (
         select(candidate.id)
         .where(
