@@ -35,7 +35,6 @@ os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 from aiosmtpd.controller import Controller  # noqa: E402
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, sync_playwright  # noqa: E402
 
-from tests.browser.harness import AXE_FILE  # noqa: E402
 from tests.mail_sink import SmtpSink, free_port  # noqa: E402
 
 CHROMIUM = os.environ.get("SELFASSESS_CHROMIUM", "/usr/bin/chromium")
@@ -197,9 +196,6 @@ def _new_context(browser: Browser, server: LiveServer) -> BrowserContext:
         timezone_id="Europe/London",
     )
     context.set_default_timeout(5000)
-    # axe-core is put into every page by the browser itself, before the page's own scripts: the
-    # app's Content-Security-Policy stays on, and no check waits for 600 kB to load.
-    context.add_init_script(path=AXE_FILE)
     return context
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,11 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
+@cache
+def _axe_source() -> str:
+    return AXE_FILE.read_text()
+
+
 def check_accessibility(
     page: Page,
     name: str,
@@ -60,8 +66,10 @@ def check_accessibility(
     Fails on serious or critical violations; every finding is kept in artifacts/accessibility/.
     ``exclude``: CSS selectors of parts to leave out; ``tags``, ``skip_rules``: which axe rules run."""
     settle(page)
+    # Put in only where a check runs (through DevTools, so the app's Content-Security-Policy stays
+    # on): as an init script, every page of every browser test compiled its 600 kB.
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.evaluate(AXE_FILE.read_text())  # a page from elsewhere than the conftest's contexts
+        page.evaluate(_axe_source())
     violations: list[dict[str, Any]] = page.evaluate(
         """async ([exclude, tags, skip]) => {
             const context = exclude.length ? {include: [document], exclude: exclude.map(s => [s])} : document;

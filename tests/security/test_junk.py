@@ -2,8 +2,8 @@
 
 Every route is read from the app and sent what careless or hostile clients send: ids that do not
 exist (alone and among the viewer's own ids, so a child looked up without its parent is caught),
-overlong text, values of the wrong type, forms with nothing filled in, searches far longer than
-any search box, each as a plain request and as an htmx one. The answer may be anything the app
+overlong text, values of the wrong type, forms with nothing filled in, searches longer than any
+search box, each as a plain request and as an htmx one. The answer may be anything the app
 means (a page, a redirect, a 4xx with a message), but never a 5xx.
 """
 
@@ -15,14 +15,21 @@ from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.db import SEARCH_MAX_LENGTH
+from selfassess.frameworks.score_sheet import TEXT_LIMIT
+from selfassess.visits.forms import TEXT_MAX
+from selfassess.visits.schemas import NOTES_MAX_LENGTH
 from tests import factories
 from tests.security.routes import Endpoint, endpoints, placeholder
 from tests.security.test_isolation import OWN, Scene
 from tests.support import Browser, text_of
 
 ABSENT_ID = 999_999
-HUGE = "x" * 50_000
-# Field names the app's forms use, each given text far too long for it or the wrong type.
+# One character past the longest text the app takes anywhere (its 20,000-character text boxes):
+# too long for every field, without sending megabytes that only the test client's encoding and the
+# form parser pay for. (test_an_overlong_search_gets_a_clear_message sends 50,000.)
+OVERLONG = "x" * (max(TEXT_LIMIT, TEXT_MAX, NOTES_MAX_LENGTH) + 1)
+OVERLONG_SEARCH = "x" * (SEARCH_MAX_LENGTH + 1)
+# Field names the app's forms use, each given text too long for it or the wrong type.
 TEXT_FIELDS = """name title description comment reason text narrative findings summary details outcome email
     full_name job_title password current_password new_password confirm_password postcode town address_line1
     cqc_location_id cqc_provider_id contact_email period_label"""
@@ -32,7 +39,7 @@ DATE_FIELDS = "due_date proposed_due_date scheduled_for received_on regulator_ra
 CHOICE_FIELDS = """status severity source visit_type priority decision role service_type regulator_rating
     announced is_active confidential"""
 JUNK_FORM = (
-    dict.fromkeys(TEXT_FIELDS.split(), HUGE)
+    dict.fromkeys(TEXT_FIELDS.split(), OVERLONG)
     | dict.fromkeys(NUMBER_FIELDS.split(), "not-a-number")
     | dict.fromkeys(DATE_FIELDS.split(), "31/02/2026")
     | dict.fromkeys(CHOICE_FIELDS.split(), "spaceship")
@@ -46,7 +53,7 @@ JUNK_QUERY = {
     "mine": "maybe",
     "overdue_only": "perhaps",
     "visit_type": "x",
-    "event": HUGE[:1000],
+    "event": "x" * 1000,
     "next": "//evil.example",
 }
 # Signing out mid-test would leave every later request at the log-in page, testing nothing.
@@ -70,7 +77,7 @@ async def _send_junk(
     if endpoint.unsafe:
         forms = [{}, JUNK_FORM] if every_kind else [JUNK_FORM]
         return [await browser.post(url, form, htmx=htmx, follow_redirects=False) for form in forms]
-    queries = [{}, JUNK_QUERY, {"q": HUGE}] if every_kind else [JUNK_QUERY]
+    queries = [{}, JUNK_QUERY, {"q": OVERLONG_SEARCH}] if every_kind else [JUNK_QUERY]
     return [await browser.get(url, htmx=htmx, follow_redirects=False, params=query) for query in queries]
 
 
