@@ -17,7 +17,6 @@ from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.di import Provide
-from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -67,6 +66,7 @@ from selfassess.web.guards import ids_in_range
 from selfassess.web.observability import RequestContextMiddleware, configure_logging
 from selfassess.web.retry import RetryOnFreshConnection
 from selfassess.web.security import security_headers
+from selfassess.web.session_cookie import SessionCookieConfig
 from selfassess.web.system import system_routes
 from selfassess.webhooks import routes as webhooks_routes
 
@@ -130,7 +130,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     session_auth = SessionAuth[User, Any](
         retrieve_user_handler=retrieve_user,
         authentication_middleware_class=TokenOrSessionAuthMiddleware,
-        session_backend_config=CookieBackendConfig(
+        session_backend_config=SessionCookieConfig(
             secret=_derived_key(settings, "session"),
             key="selfassess_session",
             max_age=settings.session_max_age_seconds,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.accounts.models import AuditEvent, LoginSession, Role
+from selfassess.db import utcnow
 from tests import factories
 from tests.factories import PASSWORD
 from tests.support import Browser, text_of
@@ -191,3 +194,18 @@ async def test_failures_from_one_address_do_not_lock_out_a_colleague_with_the_ri
     assert failed_then_right.status_code == 401
     paused = await client.post("/login", {"email": world.officer_a2.email, "password": PASSWORD})
     assert paused.status_code == 429, "but an account that failed from the busy address waits too"
+
+
+async def test_the_session_notes_when_it_was_last_used_at_most_every_few_minutes(
+    client: Browser, db: AsyncSession, world: factories.World
+) -> None:
+    await client.login(world.officer_a.email)
+    long_ago = utcnow() - timedelta(hours=1)
+    await db.execute(update(LoginSession).values(last_seen_at=long_ago))
+    await db.commit()
+    assert (await client.get("/services")).status_code == 200
+    seen = await db.scalar(select(LoginSession.last_seen_at).execution_options(populate_existing=True))
+    assert seen is not None and seen > long_ago + timedelta(minutes=55), "used now: noted"
+    assert (await client.get("/services")).status_code == 200
+    again = await db.scalar(select(LoginSession.last_seen_at).execution_options(populate_existing=True))
+    assert again == seen, "used again a moment later: no write"

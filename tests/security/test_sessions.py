@@ -62,3 +62,29 @@ async def test_behind_https_cookies_are_secure_and_hsts_is_sent(
     assert page.status_code == 200, "the secure cookies work over https"
     for response in (first, page, await https_client.get("/no/such/page")):
         assert response.headers["strict-transport-security"].startswith("max-age=31536000")
+
+
+def sets_session_cookie(response: Response) -> bool:
+    return any(
+        header.split("=", 1)[0].strip().startswith(SESSION_COOKIE)
+        for header in response.headers.get_list("set-cookie")
+    )
+
+
+async def test_the_session_cookie_is_sent_only_when_the_session_changes(
+    client: Browser, world: factories.World
+) -> None:
+    """Encrypting the unchanged session into every response cost CPU on every page."""
+    assert sets_session_cookie(await client.login(world.officer_a.email)), "signed in: a new session"
+    for _ in range(2):
+        page = await client.get("/services")
+        assert page.status_code == 200 and not sets_session_cookie(page), "nothing changed: no cookie"
+    done = await client.post("/notifications/read-all", follow_redirects=False)
+    assert done.status_code == 303 and sets_session_cookie(done), "a message left for the next page"
+    shown = await client.get(done.headers["location"])
+    assert "Marked 0 notifications as read." in shown.text
+    assert sets_session_cookie(shown), "the message shown is taken out of the session"
+    again = await client.get(done.headers["location"])
+    assert "Marked 0 notifications" not in again.text and not sets_session_cookie(again)
+    assert sets_session_cookie(await client.logout()), "signed out: the session is emptied"
+    assert (await client.get("/services", follow_redirects=False)).status_code in (302, 303)

@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased, joinedload, selectinload
@@ -182,21 +182,24 @@ async def end_all_sessions(db: AsyncSession, *, user_id: int) -> None:
     )
 
 
+# Every signed-in request asks this, so the statement is built once (building it anew cost ~0.1 ms
+# of CPU a request); the organisation comes in the same statement.
+_SIGNED_IN = (
+    select(User, LoginSession)
+    .join(LoginSession, LoginSession.user_id == User.id)
+    .options(joinedload(User.organisation))
+    .where(
+        LoginSession.token_hash == bindparam("token_hash"),
+        LoginSession.ended_at.is_(None),
+        LoginSession.expires_at > bindparam("now"),
+        User.is_active.is_(True),
+    )
+)
+
+
 async def user_for_token(db: AsyncSession, token: str) -> User | None:
     now = utcnow()
-    row = (
-        await db.execute(
-            select(User, LoginSession)
-            .join(LoginSession, LoginSession.user_id == User.id)
-            .options(joinedload(User.organisation))  # in the same statement: every request asks this
-            .where(
-                LoginSession.token_hash == _token_hash(token),
-                LoginSession.ended_at.is_(None),
-                LoginSession.expires_at > now,
-                User.is_active.is_(True),
-            )
-        )
-    ).first()
+    row = (await db.execute(_SIGNED_IN, {"token_hash": _token_hash(token), "now": now})).first()
     if row is None:
         return None
     user, login = row

@@ -50,7 +50,7 @@ def api_token(connection: ASGIConnection[Any, Any, Any, Any]) -> ApiToken | None
     return auth if isinstance(auth, ApiToken) else None
 
 
-def writes_need_permission(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def writes_need_permission(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """A read-only token reads; a cookie session that writes proves it came from our own page."""
     if connection.scope["method"] in _SAFE_METHODS:
         return

@@ -44,8 +44,9 @@ def csrf_cookie(config: CSRFConfig, token: str) -> Cookie:
     )
 
 
-def csrf_bound_to_session(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """An app-wide guard. Signed out (the sign-in page), Litestar's check is the whole check."""
+async def csrf_bound_to_session(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """An app-wide guard (async: see web.guards). Signed out (the sign-in page), Litestar's check is
+    the whole check."""
     config = connection.app.csrf_config
     session_id = connection.scope.get("session", {}).get("sid") if connection.scope.get("user") else None
     if config is None or not isinstance(session_id, str):

@@ -22,19 +22,25 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def security_headers(*, https: bool):  # type: ignore[no-untyped-def]
-    """A before-send hook; HSTS only when the service is served over HTTPS."""
+    """A before-send hook; HSTS only when the service is served over HTTPS. A header the response
+    already has is left as it is. The headers are encoded once, here, not on every response."""
+    defaults = [
+        ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+        ("X-Frame-Options", "DENY"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+    ]
+    if https:
+        defaults.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    encoded = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in defaults]
 
     async def add_headers(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
-        headers = MutableScopeHeaders.from_message(message)
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if https:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        headers = MutableScopeHeaders.from_message(message).headers
+        present = {name.lower() for name, _ in headers}
+        headers.extend(header for header in encoded if header[0] not in present)
 
     return add_headers
