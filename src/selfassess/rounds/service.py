@@ -440,11 +440,16 @@ class Rounds:
         ]
 
     async def open_to_provider(self, round_id: int) -> AssessmentRound:
-        """A round open today in a council area where the provider runs a service (NotFound otherwise)."""
+        """A round open today with one of the provider's services in it (NotFound otherwise): the
+        rounds its home page shows, by the same selection."""
         if not self.viewer.is_provider:
             raise Forbidden("Only the provider's own staff can fill in a self-assessment.")
+        today = clock.today()
+        with_its_services = select(self._provider_services_in_rounds(today).c.round_id)
         round_ = await self.db.scalar(
-            self._provider_rounds(clock.today()).where(AssessmentRound.id == round_id)
+            self._provider_rounds(today).where(
+                AssessmentRound.id == round_id, AssessmentRound.id.in_(with_its_services)
+            )
         )
         if round_ is None:
             raise NotFound("round")
