@@ -239,6 +239,40 @@ async def test_completion_by_provider_and_type_matches_the_lists_it_links_to(
     assert "2026/27 : 1 of 3 submitted" in home
 
 
+async def test_the_by_provider_table_is_paged_with_the_providers_most_behind_first(
+    client: Browser,
+    browsers,
+    db: AsyncSession,
+    world: factories.World,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A large county's round has hundreds of providers: the page shows one page of them, those
+    with most services not yet submitted first, and every figure still matches its list."""
+    monkeypatch.setattr("selfassess.rounds.service.PROVIDERS_PER_PAGE", 1)
+    await factories.service(db, world.council_a, world.provider_2, name="Birch House")
+    async with browsers() as manager:
+        await manager.login(world.manager_1.email)
+        await _submitted(manager, db, world.alpha.id, "2026/27")
+    await client.login(world.officer_a.email)
+    async with browsers() as admin:
+        await admin.login(world.admin_a.email)
+        round_id = _round_id(await _open_round(admin, db, world))
+
+    first = await client.get(f"/rounds/{round_id}")
+    text = text_of(first.text)
+    assert "Provider Two 2 0 0 2" in text and "Provider One" not in text  # two not started, before A-Z
+    assert "Showing 1 to 1 of 2 providers" in text and "Page 1 of 2" in text
+    assert "0 Started, not submitted 1 Submitted" in text  # the totals still count every provider
+    second = text_of((await client.get(f"/rounds/{round_id}?page=2")).text)
+    assert "Provider One 0 0 1 1" in second and "Provider Two" not in second
+    assert "Provider One 0 0 1 1" in text_of((await client.get(f"/rounds/{round_id}?page=9")).text)
+
+    for page in (first.text, (await client.get(f"/rounds/{round_id}?page=2")).text):
+        for href, count in re.findall(r'href="(/rounds/\d+/services\?[^"]+)">(\d+)</a>', page):
+            listed = await client.get(href.replace("&amp;", "&"))
+            assert listed.text.count('data-label="Service"') == int(count), href
+
+
 async def test_a_chains_home_counts_its_services_in_a_round_and_links_to_each_list(
     client: Browser,
     browsers,

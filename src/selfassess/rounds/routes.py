@@ -110,14 +110,19 @@ class RoundsController(Controller):
 
     @get("/{round_id:int}")
     async def detail(
-        self, request: HTMXRequest, rounds: NamedDependency[Rounds], round_: NamedDependency[AssessmentRound]
+        self,
+        request: HTMXRequest,
+        rounds: NamedDependency[Rounds],
+        round_: NamedDependency[AssessmentRound],
+        page: FromQuery[int] = 1,
     ) -> Template:
+        completion = await rounds.completion(round_, provider_page=page)
         context = {
             "round": round_,
             "phase": round_phase(clock.today(), opens_on=round_.opens_on, deadline=round_.deadline),
-            "totals": await rounds.totals(round_),
-            "by_provider": await rounds.by_provider(round_),
-            "by_type": await rounds.by_type(round_),
+            "totals": completion.totals,
+            "by_provider": completion.by_provider,
+            "by_type": completion.by_type,
             "Progress": Progress,
             "type_labels": [ServiceType(value).label for value in round_.service_types],
         }

@@ -10,7 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    distinct,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess import clock
@@ -18,6 +32,7 @@ from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import Organisation, User
 from selfassess.assessments.models import AssessmentStatus, SelfAssessment
 from selfassess.assessments.service import SelfAssessments
+from selfassess.db import Page
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.frameworks.models import Framework, FrameworkVersion, VersionStatus
 from selfassess.providers.models import CareService, ServiceType
@@ -103,6 +118,25 @@ class Completion:
     @property
     def percent_submitted(self) -> int | None:
         return round(100 * self.submitted / self.total) if self.total else None
+
+
+# The round page's by-provider table is paged: a large county's round has hundreds of providers.
+PROVIDERS_PER_PAGE = 50
+
+
+def _counts_by_progress(scope) -> list[ColumnElement[int]]:  # type: ignore[no-untyped-def]
+    """One count per `Progress` of the services in ``scope`` (an `_in_round` CTE the statement
+    materialises, so each service's progress is worked out once), labelled by its value."""
+    return [func.count().filter(scope.c.progress == p.value).label(p.value) for p in Progress]
+
+
+@dataclass(frozen=True)
+class RoundCompletion:
+    """A round page's figures: the total, by type of service, and one page of the by-provider table."""
+
+    totals: Completion
+    by_type: list[Completion]
+    by_provider: Page[Completion]
 
 
 @dataclass(frozen=True)
@@ -219,56 +253,88 @@ class Rounds:
 
     def _in_round(self, round_: AssessmentRound) -> Select:  # type: ignore[type-arg]
         """Every service in the round with its progress: the one selection counts and lists share."""
-        return (
-            select(
-                CareService.id.label("service_id"),
-                CareService.provider_id.label("provider_id"),
-                CareService.service_type.label("service_type"),
-                progress_column(round_).label("progress"),
-            )
-            .where(*services_in_scope(round_))
-            .subquery()
-        )
-
-    async def _completion(
-        self, round_: AssessmentRound, by: str | None
-    ) -> list[tuple[object, int, int, int]]:
-        """(key, then a count per `Progress`) for each value of ``by`` (one row for None). Grouped by
-        progress, so each service's progress is worked out once."""
-        scope = self._in_round(round_)
-        keys = [scope.c[by]] if by else []
-        counts: dict[object, dict[str, int]] = {} if by else {"": {}}
-        for *key, progress, count in await self.db.execute(
-            select(*keys, scope.c.progress, func.count()).group_by(*keys, scope.c.progress)
-        ):
-            counts.setdefault(key[0] if by else "", {})[progress] = count
-        return [(key, *(found.get(p.value, 0) for p in Progress)) for key, found in counts.items()]
+        return select(
+            CareService.id.label("service_id"),
+            CareService.provider_id.label("provider_id"),
+            CareService.service_type.label("service_type"),
+            progress_column(round_).label("progress"),
+        ).where(*services_in_scope(round_))
 
     async def totals(self, round_: AssessmentRound) -> Completion:
-        (_, *counts), *_ = await self._completion(round_, None)
-        return Completion("", "All services", *(int(count) for count in counts))
+        """Grouped by progress, not counted with a filter per progress: PostgreSQL inlines the
+        selection into each filter and would work out every service's progress three times."""
+        scope = self._in_round(round_).subquery()
+        statement = select(scope.c.progress, func.count()).group_by(scope.c.progress)
+        found = dict((await self.db.execute(statement)).all())
+        return Completion("", "All services", *(found.get(progress.value, 0) for progress in Progress))
 
-    async def by_provider(self, round_: AssessmentRound) -> list[Completion]:
-        rows = await self._completion(round_, "provider_id")
-        names = dict(
-            (
-                await self.db.execute(
-                    select(Organisation.id, Organisation.name).where(
-                        Organisation.id.in_([row[0] for row in rows])
-                    )
-                )
-            ).all()
+    async def completion(self, round_: AssessmentRound, *, provider_page: int = 1) -> RoundCompletion:
+        """The round page's figures in one statement, each service's progress worked out once (a
+        CTE the branches share): the total, one row per type, and one page of the by-provider
+        table, providers with most services not yet submitted first (a large county's round has
+        hundreds of providers)."""
+        provider_page = max(1, provider_page)
+        rows, providers = await self._completion_rows(round_, provider_page)
+        pages = max(1, -(-providers // PROVIDERS_PER_PAGE))
+        if provider_page > pages:  # a page past the end shows the last one
+            provider_page = pages
+            rows, providers = await self._completion_rows(round_, provider_page)
+        table: dict[str, list[Completion]] = {"total": [], "type": [], "provider": []}
+        for row in rows:
+            label = ServiceType(row.key).label if row.kind == "type" else row.name
+            counts = (row._mapping[progress.value] for progress in Progress)
+            table[row.kind].append(Completion(row.key, label, *counts))
+        return RoundCompletion(
+            totals=table["total"][0],  # an aggregate without GROUP BY: always one row
+            by_type=sorted(table["type"], key=lambda row: row.label),
+            by_provider=Page(table["provider"], providers, provider_page, PROVIDERS_PER_PAGE),
         )
-        table = [Completion(str(key), names[key], *(int(c) for c in counts)) for key, *counts in rows]
-        return sorted(table, key=lambda row: row.label.lower())
 
-    async def by_type(self, round_: AssessmentRound) -> list[Completion]:
-        rows = await self._completion(round_, "service_type")
-        table = [
-            Completion(ServiceType(key).value, ServiceType(key).label, *(int(c) for c in counts))
-            for key, *counts in rows
-        ]
-        return sorted(table, key=lambda row: row.label)
+    async def _completion_rows(self, round_: AssessmentRound, provider_page: int):  # type: ignore[no-untyped-def]
+        """(kind, key, provider name, a count per `Progress`, position) rows, and how many providers
+        have services in the round (the total row's position)."""
+        scope = self._in_round(round_).cte("in_round")
+        counts = _counts_by_progress(scope)
+        total = select(
+            literal("total").label("kind"),
+            literal("").label("key"),
+            literal("All services").label("name"),
+            *counts,
+            func.count(distinct(scope.c.provider_id)).label("position"),
+        )
+        by_type = select(literal("type"), scope.c.service_type, literal(""), *counts, literal(0)).group_by(
+            scope.c.service_type
+        )
+        # Grouped before the names are joined: one row per provider to join and sort, not one per
+        # service (PostgreSQL then hashes the few hundred providers, not the country's organisations).
+        per_provider = (
+            select(
+                scope.c.provider_id,
+                *counts,
+                func.count().filter(scope.c.progress != Progress.SUBMITTED.value).label("not_submitted"),
+            )
+            .group_by(scope.c.provider_id)
+            .subquery()
+        )
+        order = (per_provider.c.not_submitted.desc(), Organisation.name, per_provider.c.provider_id)
+        providers = (
+            select(
+                literal("provider").label("kind"),
+                cast(per_provider.c.provider_id, String).label("key"),
+                Organisation.name.label("name"),
+                *(per_provider.c[p.value] for p in Progress),
+                func.row_number().over(order_by=order).label("position"),
+            )
+            .join(Organisation, Organisation.id == per_provider.c.provider_id)
+            .order_by(*order)
+            .limit(PROVIDERS_PER_PAGE)
+            .offset((provider_page - 1) * PROVIDERS_PER_PAGE)
+            .subquery()
+        )
+        statement = union_all(total, by_type, select(providers)).order_by("kind", "position")
+        rows = (await self.db.execute(statement)).all()
+        providers_in_round = next((row.position for row in rows if row.kind == "total"), 0)
+        return rows, providers_in_round
 
     async def services(
         self,
@@ -279,7 +345,7 @@ class Rounds:
         service_type: ServiceType | None = None,
     ) -> list[RoundServiceRow]:
         """The services behind a count: the same selection, with the count's filter."""
-        scope = self._in_round(round_)
+        scope = self._in_round(round_).subquery()
         assessment_id = (
             select(SelfAssessment.id)
             .where(
