@@ -98,11 +98,8 @@ class Home:
         page's own selection, so the two pages give the same figures and link to the same lists."""
         today = clock.today()
         picture = QualityPicture(self.db, self.viewer, today)
-        everything = Filters()
-        rated, good = await picture.figures_on(everything, RatingSource.COUNCIL, today)
-        return Market(
-            services=await picture.services_covered(everything), rated=rated, good_or_better=good, on=today
-        )
+        services, rated, good = await picture.figures_on(Filters(), RatingSource.COUNCIL, today)
+        return Market(services=services, rated=rated, good_or_better=good, on=today)
 
     async def tiles(self, settings: Settings) -> list[Tile]:
         """What is going on across the council's area (what waits for the officer personally is in

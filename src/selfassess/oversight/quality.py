@@ -238,23 +238,29 @@ class QualityPicture:
     async def services_covered(self, filters: Filters) -> int:
         return await self.db.scalar(self._covered(select(func.count(CareService.id)), filters)) or 0
 
-    async def figures_on(self, filters: Filters, source: RatingSource, on: date) -> tuple[int, int]:
-        """(rated, good or better) on one day in one aggregate: the same services as the RATED and
-        GOOD selections, for pages that show the two numbers without their lists."""
+    async def figures_on(self, filters: Filters, source: RatingSource, on: date) -> tuple[int, int, int]:
+        """(services covered, rated, good or better) on one day in one aggregate: the same services
+        as ``services_covered`` and the RATED and GOOD selections, for pages that show the numbers
+        without their lists. Each service has at most one rating in force on a day, so the outer
+        join keeps one row a service (rated or not)."""
         row = (
             await self.db.execute(
                 self._covered(
                     select(
+                        func.count(CareService.id),
                         func.count(RatingPeriod.service_id),
                         func.count(case((RatingPeriod.good_or_better.is_(True), 1))),
                     )
                     .select_from(CareService)
-                    .join(RatingPeriod, self._periods(RatingPeriod, source, filters)),
+                    .outerjoin(
+                        RatingPeriod,
+                        and_(self._periods(RatingPeriod, source, filters), in_force(RatingPeriod, on)),
+                    ),
                     filters,
-                ).where(in_force(RatingPeriod, on))
+                )
             )
         ).one()
-        return row[0], row[1]
+        return row[0], row[1], row[2]
 
     async def count(self, what: str, **arguments: object) -> int:
         statement = self.selection(what, **arguments)  # type: ignore[arg-type]
