@@ -385,14 +385,16 @@ class QualityPicture:
         """The statements most often scored below good in the council reports in force on ``on``.
         The reports' low scores are counted by statement and score first (integers, a few hundred
         groups): matching each of a county's ~5,000 low scores to its statement's words and version
-        before counting cost more than the rest of the page's statements. Each group counts a service
-        once (one report in force, one score per statement); the sum is by statement code."""
+        before counting cost more than the rest of the page's statements. A row is a service: one
+        report in force a service (as every count of rated services), one score a statement in a
+        report (unique), so the rows are counted as they come, not sorted again in every group to
+        find distinct services. The sum is by statement code."""
         below = (
             self._covered(
                 select(
                     VisitScore.statement_id,
                     VisitScore.score,
-                    func.count(func.distinct(RatingPeriod.service_id)).label("services"),
+                    func.count().label("services"),
                 )
                 .select_from(RatingPeriod)
                 .join(CareService, CareService.id == RatingPeriod.service_id)
