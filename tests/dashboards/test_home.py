@@ -6,11 +6,14 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.actions.models import Action, ActionPlan, PlanStatus
 from selfassess.actions.rules import Priority, Reason
+from selfassess.frameworks.models import FrameworkVersion
 from selfassess.settings import Settings
+from selfassess.visits.models import Visit, VisitStatus, VisitType
 from tests import factories
 from tests.actions.helpers import published_visit
 from tests.support import Browser, text_of
@@ -59,6 +62,40 @@ async def test_council_home_counts_work_and_the_share_rated_good(
     await client.login(world.officer_a2.email)
     page = text_of((await client.get("/home")).text)
     assert "0 plans with overdue actions on your services (1 in the area)" in page
+
+
+async def test_council_home_lists_the_officers_next_visits_soonest_first(
+    client: Browser, db: AsyncSession, world: factories.World
+) -> None:
+    """Their own visits still to carry out, with the service, the type and an unannounced mark; not
+    another officer's, nor one carried out."""
+    version = await db.scalar(select(FrameworkVersion.id).limit(1))
+    today = date.today()
+    for service, days, officer, status, announced in (
+        (world.beta, 9, world.officer_a, VisitStatus.SCHEDULED, False),
+        (world.alpha, -2, world.officer_a, VisitStatus.IN_PROGRESS, True),
+        (world.alpha, 3, world.officer_a2, VisitStatus.SCHEDULED, True),
+        (world.beta, 1, world.officer_a, VisitStatus.PUBLISHED, True),
+    ):
+        db.add(
+            Visit(
+                service_id=service.id,
+                framework_version_id=version,
+                visit_type=VisitType.REACTIVE if announced else VisitType.PROACTIVE,
+                scheduled_for=today + timedelta(days=days),
+                officer_id=officer.id,
+                status=status,
+                announced=announced,
+            )
+        )
+    await db.commit()
+    await client.login(world.officer_a.email)
+    page = text_of((await client.get("/home")).text)
+    listed = page[page.index("Your next visits") :]
+    assert "Alpha House Reactive — the date has passed" in listed
+    assert "Beta Homecare Proactive, unannounced" in listed
+    assert listed.index("Alpha House") < listed.index("Beta Homecare")
+    assert listed.count("Alpha House") == 1 and listed.count("Beta Homecare") == 1
 
 
 async def test_provider_home_lists_only_its_services_with_their_state(

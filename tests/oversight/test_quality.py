@@ -174,13 +174,18 @@ async def test_bad_filters_are_explained_not_errors(client, db: AsyncSession, wo
 
 
 async def test_the_two_figures_of_one_day_equal_their_lists(db: AsyncSession, world: World) -> None:
-    """The home page's one-query figures count exactly the services the RATED and GOOD lists hold."""
+    """The home page's one-query figures count exactly the services covered and those the RATED and
+    GOOD lists hold."""
     await _history(db, world)
     quality = QualityPicture(db, world.officer_a, date.today())
     for quarter in quarters_to(date.today())[::4]:
         on = as_at(quarter, date.today())
         arguments = {"filters": Filters(), "source": RatingSource.COUNCIL, "on": on}
-        expected = (await quality.count("rated", **arguments), await quality.count("good", **arguments))
+        expected = (
+            await quality.services_covered(Filters()),
+            await quality.count("rated", **arguments),
+            await quality.count("good", **arguments),
+        )
         assert await quality.figures_on(Filters(), RatingSource.COUNCIL, on) == expected, quarter
 
 

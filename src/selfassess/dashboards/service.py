@@ -25,6 +25,7 @@ from selfassess.visits.models import (
     ConcernStatus,
     Visit,
     VisitStatus,
+    VisitType,
 )
 from selfassess.visits.service import VisitFilter, Visits
 
@@ -55,6 +56,17 @@ class ServiceStatus:
     shared_report: Visit | None
     answered: int = 0  # statements of the self-assessment scored so far
     statements: int = 0
+
+
+@dataclass(frozen=True)
+class UpcomingVisit:
+    """A visit on the officer's home page."""
+
+    id: int
+    scheduled_for: date
+    visit_type: VisitType
+    announced: bool
+    service_name: str
 
 
 @dataclass(frozen=True)
@@ -98,11 +110,8 @@ class Home:
         page's own selection, so the two pages give the same figures and link to the same lists."""
         today = clock.today()
         picture = QualityPicture(self.db, self.viewer, today)
-        everything = Filters()
-        rated, good = await picture.figures_on(everything, RatingSource.COUNCIL, today)
-        return Market(
-            services=await picture.services_covered(everything), rated=rated, good_or_better=good, on=today
-        )
+        services, rated, good = await picture.figures_on(Filters(), RatingSource.COUNCIL, today)
+        return Market(services=services, rated=rated, good_or_better=good, on=today)
 
     async def tiles(self, settings: Settings) -> list[Tile]:
         """What is going on across the council's area (what waits for the officer personally is in
@@ -147,10 +156,12 @@ class Home:
             ),
         ]
 
-    async def my_upcoming_visits(self) -> list[tuple[Visit, CareService]]:
+    async def my_upcoming_visits(self) -> list[UpcomingVisit]:
+        """The officer's next visits, with only the columns the page shows (not two whole records
+        a row)."""
         rows = await self.db.execute(
             self.services.scope(
-                select(Visit, CareService)
+                select(Visit.id, Visit.scheduled_for, Visit.visit_type, Visit.announced, CareService.name)
                 .join(CareService, CareService.id == Visit.service_id)
                 .where(
                     Visit.officer_id == self.viewer.id,
@@ -160,7 +171,7 @@ class Home:
                 .limit(5)
             )
         )
-        return [(visit, service) for visit, service in rows]
+        return [UpcomingVisit(*row) for row in rows]
 
     async def provider_services(self, today: date, *, number: int = 1, size: int = 25) -> Page[ServiceStatus]:
         """For a provider: one page of its services (a national chain runs hundreds), each with its

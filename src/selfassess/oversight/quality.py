@@ -238,23 +238,29 @@ class QualityPicture:
     async def services_covered(self, filters: Filters) -> int:
         return await self.db.scalar(self._covered(select(func.count(CareService.id)), filters)) or 0
 
-    async def figures_on(self, filters: Filters, source: RatingSource, on: date) -> tuple[int, int]:
-        """(rated, good or better) on one day in one aggregate: the same services as the RATED and
-        GOOD selections, for pages that show the two numbers without their lists."""
+    async def figures_on(self, filters: Filters, source: RatingSource, on: date) -> tuple[int, int, int]:
+        """(services covered, rated, good or better) on one day in one aggregate: the same services
+        as ``services_covered`` and the RATED and GOOD selections, for pages that show the numbers
+        without their lists. Each service has at most one rating in force on a day, so the outer
+        join keeps one row a service (rated or not)."""
         row = (
             await self.db.execute(
                 self._covered(
                     select(
+                        func.count(CareService.id),
                         func.count(RatingPeriod.service_id),
                         func.count(case((RatingPeriod.good_or_better.is_(True), 1))),
                     )
                     .select_from(CareService)
-                    .join(RatingPeriod, self._periods(RatingPeriod, source, filters)),
+                    .outerjoin(
+                        RatingPeriod,
+                        and_(self._periods(RatingPeriod, source, filters), in_force(RatingPeriod, on)),
+                    ),
                     filters,
-                ).where(in_force(RatingPeriod, on))
+                )
             )
         ).one()
-        return row[0], row[1]
+        return row[0], row[1], row[2]
 
     async def count(self, what: str, **arguments: object) -> int:
         statement = self.selection(what, **arguments)  # type: ignore[arg-type]
@@ -379,14 +385,16 @@ class QualityPicture:
         """The statements most often scored below good in the council reports in force on ``on``.
         The reports' low scores are counted by statement and score first (integers, a few hundred
         groups): matching each of a county's ~5,000 low scores to its statement's words and version
-        before counting cost more than the rest of the page's statements. Each group counts a service
-        once (one report in force, one score per statement); the sum is by statement code."""
+        before counting cost more than the rest of the page's statements. A row is a service: one
+        report in force a service (as every count of rated services), one score a statement in a
+        report (unique), so the rows are counted as they come, not sorted again in every group to
+        find distinct services. The sum is by statement code."""
         below = (
             self._covered(
                 select(
                     VisitScore.statement_id,
                     VisitScore.score,
-                    func.count(func.distinct(RatingPeriod.service_id)).label("services"),
+                    func.count().label("services"),
                 )
                 .select_from(RatingPeriod)
                 .join(CareService, CareService.id == RatingPeriod.service_id)
