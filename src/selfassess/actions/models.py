@@ -28,7 +28,12 @@ class PlanStatus(Choice):
 class ActionPlan(Timestamped, table=True):
     __tablename__ = "action_plan"
     # Plans submitted in a quarter, and whether on time (the quarterly report), from this index alone.
-    __table_args__ = (Index("ix_action_plan_submitted", "submitted_at", "service_id", "provider_due"),)
+    # ix_action_plan_service_status: a provider's plans of one status (its home page's plans to
+    # complete and agreed plans), looked up service by service and read from the index alone.
+    __table_args__ = (
+        Index("ix_action_plan_submitted", "submitted_at", "service_id", "provider_due"),
+        Index("ix_action_plan_service_status", "service_id", "status", "id", "provider_due"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     service_id: int = Field(foreign_key="care_service.id", index=True)

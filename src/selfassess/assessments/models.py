@@ -33,7 +33,11 @@ class SelfAssessment(Timestamped, table=True):
     __tablename__ = "self_assessment"
     # A service's self-assessment for one period, latest first, with its status: a round's progress
     # reads one index entry per service, however many years of self-assessments are kept.
-    __table_args__ = (Index("ix_self_assessment_period", "service_id", "period_label", "id", "status"),)
+    # ix_self_assessment_service_status: a provider's returned self-assessments, service by service.
+    __table_args__ = (
+        Index("ix_self_assessment_period", "service_id", "period_label", "id", "status"),
+        Index("ix_self_assessment_service_status", "service_id", "status", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     service_id: int = Field(foreign_key="care_service.id", index=True)

@@ -251,7 +251,9 @@ class Home:
 
     async def provider_due_dates(self, today: date, limit: int = 20) -> list[DueDate]:
         """Every date the provider's services must meet, earliest first: plans to complete, open
-        actions of agreed plans, and comments on shared draft reports (one statement for the three)."""
+        actions of agreed plans, and comments on shared draft reports (one statement for the three).
+        Each part starts from the provider's services (``includes``), not from the country's rows of
+        that status."""
         plans = self.services.scope(
             select(
                 literal("plan").label("kind"),
@@ -262,7 +264,10 @@ class Home:
                 CareService.name.label("service"),
             )
             .join(CareService, CareService.id == ActionPlan.service_id)
-            .where(ActionPlan.status.in_([PlanStatus.DRAFT, PlanStatus.CHANGES_REQUESTED]))
+            .where(
+                ActionPlan.status.in_([PlanStatus.DRAFT, PlanStatus.CHANGES_REQUESTED]),
+                self.services.includes(ActionPlan.service_id),
+            )
         )
         actions = (
             self.services.scope(
@@ -276,7 +281,11 @@ class Home:
                 )
                 .join(ActionPlan, ActionPlan.id == Action.plan_id)
                 .join(CareService, CareService.id == ActionPlan.service_id)
-                .where(ActionPlan.status == PlanStatus.AGREED, Action.status.not_in(DONE))
+                .where(
+                    ActionPlan.status == PlanStatus.AGREED,
+                    Action.status.not_in(DONE),
+                    self.services.includes(ActionPlan.service_id),
+                )
                 .order_by(Action.due_date, Action.id)
                 .limit(limit)
             )
@@ -291,7 +300,11 @@ class Home:
                 CareService.name.label("service"),
             )
             .join(CareService, CareService.id == Visit.service_id)
-            .where(Visit.status == VisitStatus.DRAFT_SHARED, Visit.factual_accuracy_due.is_not(None))
+            .where(
+                Visit.status == VisitStatus.DRAFT_SHARED,
+                Visit.factual_accuracy_due.is_not(None),
+                self.services.includes(Visit.service_id),
+            )
         )
         rows = await self.db.execute(union_all(plans, select(*actions.c), reports))
         dates = [_due_date(row, today) for row in rows]

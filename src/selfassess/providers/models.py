@@ -3,7 +3,7 @@ one provider organisation, which may run services in many councils' areas."""
 
 from datetime import date, datetime
 
-from sqlalchemy import Select
+from sqlalchemy import Index, Select
 from sqlmodel import Field, Relationship, SQLModel, select
 
 from selfassess.accounts.models import Organisation, User
@@ -30,6 +30,10 @@ class RegulatorRating(Choice):
 
 class CareService(Timestamped, table=True):
     __tablename__ = "care_service"
+    # A provider's services by name (its home page's list, a page at a time) and their ids (every
+    # provider query starts from them), from this index alone: a national chain's few hundred, not
+    # the whole country's names in order.
+    __table_args__ = (Index("ix_care_service_provider_name", "provider_id", "name", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     council_id: int = Field(foreign_key="organisation.id", index=True)

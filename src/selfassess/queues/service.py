@@ -226,6 +226,7 @@ class WaitingFor:
     def _plans_to_complete(self, today: date) -> Select:  # type: ignore[type-arg]
         return self._plans(
             ActionPlan.status.in_([PlanStatus.DRAFT, PlanStatus.CHANGES_REQUESTED]),
+            self.services.includes(ActionPlan.service_id),
             since=null(),
             due_on=ActionPlan.provider_due,
         )
@@ -234,6 +235,7 @@ class WaitingFor:
         return self._actions(
             Action.status.not_in(DONE),
             Action.due_date <= today + timedelta(days=DUE_SOON_DAYS),
+            self.services.includes(ActionPlan.service_id),
             since=null(),
             due_on=Action.due_date,
         )
@@ -242,11 +244,13 @@ class WaitingFor:
         return (
             select(*_columns(Visit.id, null(), null(), null(), Visit.factual_accuracy_due))
             .join(CareService, CareService.id == Visit.service_id)
-            .where(Visit.status == VisitStatus.DRAFT_SHARED)
+            .where(Visit.status == VisitStatus.DRAFT_SHARED, self.services.includes(Visit.service_id))
         )
 
     def _returned(self, today: date) -> Select:  # type: ignore[type-arg]
-        return self._assessments(AssessmentStatus.RETURNED, SelfAssessment.updated_at)
+        return self._assessments(AssessmentStatus.RETURNED, SelfAssessment.updated_at).where(
+            self.services.includes(SelfAssessment.service_id)
+        )
 
     _statements: dict[QueueKind, Callable[[WaitingFor, date], Select]] = {  # type: ignore[type-arg]
         QueueKind.ACTIONS_TO_VERIFY: _to_verify,

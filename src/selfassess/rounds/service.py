@@ -431,23 +431,25 @@ class Rounds:
         if not self.viewer.is_provider:
             return []
         scope = self._provider_services_in_rounds(today)
-        rounds = (
-            await self.db.execute(
-                select(
-                    AssessmentRound,
-                    Organisation.name,
-                    *(func.count(case((scope.c.progress == progress.value, 1))) for progress in Progress),
-                )
-                .join(scope, scope.c.round_id == AssessmentRound.id)
-                .join(Organisation, Organisation.id == AssessmentRound.council_id)
-                .group_by(AssessmentRound.id, Organisation.name)
-                .order_by(AssessmentRound.deadline, AssessmentRound.id)
+        # Counted per (round, progress) in a subquery: each service's progress is worked out once,
+        # where one count per stage over the selection worked it out once per stage.
+        tallies = (
+            select(scope.c.round_id, scope.c.progress, func.count().label("services"))
+            .group_by(scope.c.round_id, scope.c.progress)
+            .subquery()
+        )
+        counted_by_round: dict[int, tuple[AssessmentRound, str, dict[Progress, int]]] = {}
+        for round_, council_name, progress, services in await self.db.execute(
+            select(AssessmentRound, Organisation.name, tallies.c.progress, tallies.c.services)
+            .join(tallies, tallies.c.round_id == AssessmentRound.id)
+            .join(Organisation, Organisation.id == AssessmentRound.council_id)
+            .order_by(AssessmentRound.deadline, AssessmentRound.id)
+        ):
+            _, _, counts = counted_by_round.setdefault(
+                round_.id, (round_, council_name, dict.fromkeys(Progress, 0))
             )
-        ).all()
-        counted = [
-            (round_, council_name, dict(zip(Progress, counts, strict=True)))
-            for round_, council_name, *counts in rounds
-        ]
+            counts[Progress(progress)] = services
+        counted = list(counted_by_round.values())
         few = [round_.id for round_, _, counts in counted if sum(counts.values()) <= SERVICES_LISTED_ON_HOME]
         listed: dict[int, list[ProviderRoundService]] = {}
         for round_id, row in await self._provider_round_services(today, few) if few else []:

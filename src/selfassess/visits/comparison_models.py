@@ -3,6 +3,7 @@ functions that change what they summarise (see `comparison.summaries`), so that 
 and accuracy pages read a few rows per visit instead of joining every score of every cycle.
 """
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 
@@ -31,6 +32,11 @@ class VisitComparisonCell(SQLModel, table=True):
     agreement table weighted kappa is computed from."""
 
     __tablename__ = "visit_comparison_cell"
+    # A visit's cells with their counts from the index alone: the accuracy pages add up every
+    # cell of hundreds of visits, and the primary key alone sent each lookup to the table.
+    __table_args__ = (
+        Index("ix_visit_comparison_cell_counts", "visit_id", "self_score", "officer_score", "statements"),
+    )
 
     visit_id: int = Field(
         foreign_key="visit_comparison.visit_id", primary_key=True, sa_column_kwargs={"autoincrement": False}

@@ -123,6 +123,9 @@ class Visit(Timestamped, table=True):
         # report) or the last few months' (the visits list) are read from this index alone, so their
         # cost is the window's visits, however many years of visits are kept.
         Index("ix_visit_by_date", "scheduled_for", "service_id", "status", "visit_type", "officer_id", "id"),
+        # A provider's visits of one status (draft reports waiting for its comments, and their date),
+        # looked up service by service: not every visit each service ever had.
+        Index("ix_visit_service_status", "service_id", "status", "factual_accuracy_due", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
