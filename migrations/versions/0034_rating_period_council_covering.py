@@ -5,7 +5,7 @@ movement's earlier ratings become one range of the index instead of a probe per 
 PostgreSQL only: SQLite has no included columns, and keeps the plain index.
 
 Revision ID: 0034
-Revises: 0031
+Revises: 0033
 Create Date: 2026-11-30 15:45:00
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0034"
-down_revision: str | None = "0031"
+down_revision: str | None = "0033"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
