@@ -350,14 +350,17 @@ class ActionPlans:
             func.count(case((self._mine(), ActionPlan.id))).label("mine"),
         )
 
-    async def total_and_on_time(self, shown: PlanFilter) -> tuple[int, int]:
-        """The length of ``plans``' list, and of the same list with ``on_time`` too, counted in one
-        statement (the quarterly report gives both). Counted with ``count(*)``: what the submission
-        window and "on time" read is in the index by submission, so the quarter's plans are read from
-        the index alone, not from the plans' rows (national scale: 809 buffers -> 47)."""
-        statement = self._counted(shown, func.count(), func.count(case((submitted_on_time_condition(), 1))))
-        total, on_time = (await self.db.execute(statement)).one()
-        return total, on_time
+    def total_and_on_time(self, shown: PlanFilter) -> Select:  # type: ignore[type-arg]
+        """The statement that counts ``plans``' list (column ``total``) and the same list with
+        ``on_time`` too (``on_time``): the quarterly report gives both, with its other figures.
+        Counted with ``count(*)``: what the submission window and "on time" read is in the index by
+        submission, so the quarter's plans are read from the index alone, not from the plans' rows
+        (national scale: 809 buffers -> 47)."""
+        return self._counted(
+            shown,
+            func.count().label("total"),
+            func.count(case((submitted_on_time_condition(), 1))).label("on_time"),
+        )
 
     async def plans(self, shown: PlanFilter, *, number: int = 1, size: int = 25) -> Page[PlanLine]:
         """One page of the plans in the viewer's area that ``shown`` picks, those with most overdue
@@ -424,7 +427,7 @@ class ActionPlans:
 
     def _per_plan(self, shown: ActionFilter, **counts: ColumnElement[int]) -> Any:
         """``_chosen_actions``' actions counted per plan by their own conditions first, to be joined
-        to ``_in_chosen_plans``: the counts then read the quarter's (or the open) actions from their
+        to ``_in_chosen_plans``: the counts then read the quarter's completed actions from their
         index and hash them to the area's plans, instead of probing every plan of the area's history."""
         return (
             select(Action.plan_id, *(count.label(name) for name, count in counts.items()))
@@ -433,33 +436,37 @@ class ActionPlans:
             .subquery()
         )
 
-    async def action_total_and_on_time(self, shown: ActionFilter) -> tuple[int, int]:
-        """The length of ``action_list``'s list, and of the same list with ``on_time`` too, counted in
-        one statement (the quarterly report gives both)."""
+    def action_total_and_on_time(self, shown: ActionFilter) -> Select:  # type: ignore[type-arg]
+        """The statement that counts ``action_list``'s list (column ``total``) and the same list with
+        ``on_time`` too (``on_time``), both NULL for none: the quarterly report gives both, with its
+        other figures."""
         per_plan = self._per_plan(
             shown, total=func.count(), on_time=func.count(case((completed_on_time_condition(), 1)))
         )
-        statement = self._in_chosen_plans(
-            select(func.sum(per_plan.c.total), func.sum(per_plan.c.on_time)).select_from(per_plan),
+        return self._in_chosen_plans(
+            select(
+                func.sum(per_plan.c.total).label("total"), func.sum(per_plan.c.on_time).label("on_time")
+            ).select_from(per_plan),
             shown,
             per_plan.c.plan_id,
         )
-        total, on_time = (await self.db.execute(statement)).one()
-        return int(total or 0), int(on_time or 0)
 
     async def action_totals_by_provider(self, shown: ActionFilter) -> list[tuple[int, str, int]]:
-        """Provider id, name and how many of the actions ``shown`` picks are theirs, most first."""
-        per_plan = self._per_plan(shown, total=func.count())
-        total = func.sum(per_plan.c.total)
+        """Provider id, name and how many of the actions ``shown`` picks are theirs, most first.
+        Counted from the list's own join, per provider, before the names are joined: the overdue
+        actions hang on the area's agreed plans, whose open actions ix_action_plan_due gives plan by
+        plan, where counting per plan first (as ``action_total_and_on_time`` does for the quarter's
+        completed actions) aggregated every overdue action in the country (national scale: 16-24 ms
+        -> 5-13 ms a statement, though more buffers: 3,047 -> ~4,250)."""
+        counted = (
+            self._chosen_actions(select(CareService.provider_id, func.count().label("total")), shown)
+            .group_by(CareService.provider_id)
+            .subquery()
+        )
         statement = (
-            self._in_chosen_plans(
-                select(Organisation.id, Organisation.name, total).select_from(per_plan),
-                shown,
-                per_plan.c.plan_id,
-            )
-            .join(Organisation, Organisation.id == CareService.provider_id)
-            .group_by(Organisation.id, Organisation.name)
-            .order_by(total.desc(), Organisation.name)
+            select(Organisation.id, Organisation.name, counted.c.total)
+            .join(counted, counted.c.provider_id == Organisation.id)
+            .order_by(counted.c.total.desc(), Organisation.name)
         )
         rows = await self.db.execute(statement)
         return [(provider_id, name, int(count)) for provider_id, name, count in rows]

@@ -238,19 +238,18 @@ class Oversight:
         )
         return self._matching(counts, RegisterFilters())
 
-    async def coverage_and_due(self, today: date, until: date) -> tuple[Coverage, int]:
-        """``coverage(today)`` and the length of the programme's list up to ``until``, unfiltered,
-        in one count (the quarterly report shows both)."""
-        statement = self._matching(
+    def coverage_and_due(self, today: date, until: date) -> Select:  # type: ignore[type-arg]
+        """The statement that counts ``coverage(today)`` (columns ``services`` and
+        ``within_interval``) and the programme's list up to ``until``, unfiltered (``due``): the
+        quarterly report shows them, with its other figures."""
+        return self._matching(
             select(
-                func.count(),
-                func.count(case((_within_interval(today), 1))),
-                func.count(case((_due(until), 1))),
+                func.count().label("services"),
+                func.count(case((_within_interval(today), 1))).label("within_interval"),
+                func.count(case((_due(until), 1))).label("due"),
             ),
             RegisterFilters(),
         )
-        services, within_interval, due = (await self.db.execute(statement)).one()
-        return Coverage(services, within_interval), due
 
 
 def _due_by(statement: Select, until: date) -> Select:  # type: ignore[type-arg]
