@@ -98,6 +98,7 @@ class Targets:
     public_services: list[int]
     search_terms: list[str]
     round_id: int | None  # the council's latest self-assessment round (none in sets made before rounds)
+    provider_round_id: int | None  # the open round with most of the provider's services in it
 
 
 def discover(url: str) -> Targets:
@@ -187,6 +188,19 @@ def discover(url: str) -> Targets:
                     column(
                         "SELECT id FROM assessment_round WHERE council_id = %s ORDER BY deadline DESC, id DESC",
                         council_id,
+                    )
+                ),
+                None,
+            ),
+            provider_round_id=next(
+                iter(
+                    column(
+                        "SELECT r.id FROM assessment_round r JOIN care_service s ON s.council_id = r.council_id "
+                        "WHERE s.provider_id = %s AND s.is_active AND r.opens_on <= current_date "
+                        "AND r.deadline >= current_date AND (json_array_length(r.service_types) = 0 "
+                        "OR r.service_types::jsonb ? s.service_type) "
+                        "GROUP BY r.id ORDER BY count(*) DESC, r.id LIMIT 1",
+                        provider_id,
                     )
                 ),
                 None,
@@ -408,6 +422,9 @@ def pages(t: Targets) -> list[Page]:
         Page("provider: self-assessment key question", "provider", "page", assessment_page),
         Page("provider: self-assessment autosave", "provider", "autosave", assessment_autosave),
         Page("provider: action status change", "provider", "action", action_status),
+        *([
+            Page("provider: its services in a round", "provider", "page", get(f"/rounds/{t.provider_round_id}/your-services")),
+        ] if t.provider_round_id else []),
         Page("provider: accuracy across services", "provider", "page", get(f"/providers/{t.provider_id}/accuracy")),
         Page("admin: home", "admin", "page", get("/home")),
         Page("admin: provider register", "admin", "page", get("/providers")),
