@@ -7,15 +7,16 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from httpx import Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from selfassess.assessments.models import SelfAssessment
 from selfassess.frameworks.score_sheet import TEXT_LIMIT
-from selfassess.visits.models import VisitScore
+from selfassess.visits.models import Visit, VisitScore
 from tests import factories
 from tests.assessments.helpers import answers, start
 from tests.support import Browser, text_of
@@ -32,6 +33,7 @@ class OpenSheet:
     texts: tuple[str, str]  # the names of the row's two text boxes
     saved_by: str
     stored: Callable[[], Awaitable[tuple[int | None, str, str, int]]]  # score, both texts, version
+    touched: Callable[[], Awaitable[datetime]]  # when the sheet's parent (assessment, visit) last changed
 
     async def post(
         self, *, version: int, score: object = "", first: str = "", second: str = "", htmx: bool = True
@@ -53,6 +55,9 @@ async def _answer_row(client: Browser, db: AsyncSession, world: factories.World)
         now = next(answer for answer in await answers(db, assessment) if answer.id == row.id)
         return now.score, now.narrative, now.improvement_plan, now.version
 
+    async def touched() -> datetime:
+        return await _updated_at(db, SelfAssessment, assessment.id)  # type: ignore[arg-type]
+
     return OpenSheet(
         client,
         row.id,  # type: ignore[arg-type]
@@ -61,7 +66,18 @@ async def _answer_row(client: Browser, db: AsyncSession, world: factories.World)
         ("narrative", "improvement_plan"),
         world.manager_1.full_name,
         stored,
+        touched,
     )
+
+
+async def _updated_at(
+    db: AsyncSession, model: type[SelfAssessment] | type[Visit], record_id: int
+) -> datetime:
+    await db.commit()  # see what the app committed (SQLite reads from the transaction's snapshot)
+    changed = await db.scalar(select(model.updated_at).where(model.id == record_id))
+    await db.commit()
+    assert changed is not None
+    return changed
 
 
 async def _visit_row(client: Browser, db: AsyncSession, world: factories.World) -> OpenSheet:
@@ -91,6 +107,9 @@ async def _visit_row(client: Browser, db: AsyncSession, world: factories.World) 
         assert now is not None
         return now.score, now.findings, now.evidence_seen, now.version
 
+    async def touched() -> datetime:
+        return await _updated_at(db, Visit, visit_id)
+
     return OpenSheet(
         client,
         row_id,  # type: ignore[arg-type]
@@ -99,6 +118,7 @@ async def _visit_row(client: Browser, db: AsyncSession, world: factories.World) 
         ("findings", "evidence_seen"),
         world.officer_a.full_name,
         stored,
+        touched,
     )
 
 
@@ -127,6 +147,25 @@ async def test_autosave_stores_the_row_and_answers_with_the_new_version(sheet: O
     again = await sheet.client.get(sheet.url, htmx=True)
     assert 'name="score" value="3" checked' in again.text
     assert "Seen every week." in again.text and "Monthly audits." in again.text
+
+
+async def test_the_progress_after_each_save_counts_the_scores_stored_and_the_parent_is_marked_changed(
+    sheet: OpenSheet,
+) -> None:
+    before = await sheet.touched()
+    scored = await sheet.post(version=0, score=2, first="First draft.")
+    assert "1 of 34" in text_of(scored.text)
+    assert await sheet.touched() > before, "the assessment or visit records that it changed"
+
+    text_only = await sheet.post(version=1, score=2, first="Second draft.")
+    assert "1 of 34" in text_of(text_only.text), "a row saved again is still counted once"
+    cleared = await sheet.post(version=2, score="", first="Second draft.")
+    assert "0 of 34" in text_of(cleared.text), "a score taken away is no longer counted"
+    assert "Not scored yet" in text_of(cleared.text)
+
+    refused = await sheet.post(version=2, score=3, first="Stale.")
+    assert refused.status_code == 409 and "of 34" not in text_of(refused.text)
+    assert await sheet.stored() == (None, "Second draft.", "", 3)
 
 
 async def test_a_score_off_the_scale_or_too_much_text_is_refused_beside_the_row(sheet: OpenSheet) -> None:

@@ -171,6 +171,28 @@ async def test_scoring_a_key_question_shows_the_providers_evidence_for_its_state
     assert "Evidence for E1" in effective and "Evidence for S1" not in effective
 
 
+async def test_the_first_score_saved_starts_the_visit_once_in_its_history(
+    client: Browser, db: AsyncSession, world: factories.World
+) -> None:
+    await client.login(world.officer_a.email)
+    visit = await _schedule(client, world, db)
+    first, second = (
+        await db.scalars(
+            select(VisitScore.id).where(VisitScore.visit_id == visit.id).order_by(VisitScore.id).limit(2)
+        )
+    ).all()
+    await db.commit()
+    for score_id, version in [(first, 0), (second, 0), (first, 1)]:
+        saved = await client.post(
+            f"/visits/{visit.id}/scores/{score_id}", {"version": version, "score": 3}, htmx=True
+        )
+        assert saved.status_code == 200, saved.text
+    await reload(db, visit)
+    assert visit.status is VisitStatus.IN_PROGRESS
+    overview = text_of((await client.get(f"/visits/{visit.id}")).text)
+    assert overview.count(f"Scoring started by {world.officer_a.full_name}") == 1, overview
+
+
 async def test_scoring_autosaves_blind_then_lock_reveals_the_self_scores(
     client: Browser,
     browsers,

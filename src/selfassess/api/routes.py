@@ -347,7 +347,7 @@ class SelfAssessmentsApi(Controller):
             narrative=data.narrative,
             improvement_plan=data.improvement_plan,
         )
-        return _answer(saved, await assessments.framework(assessment))
+        return _answer(saved.row, await assessments.framework(assessment))
 
 
 def on_answer_conflict(request: Request[Any, Any, Any], exc: AnswerConflict) -> Response[Any]:

@@ -23,7 +23,6 @@ from selfassess.assessments.schemas import AnswerForm, NoteForm, ReturnForm, Rev
 from selfassess.assessments.service import Incomplete, SelfAssessments, current_period
 from selfassess.attachments.responses import download
 from selfassess.errors import Invalid
-from selfassess.frameworks.service import FrameworkSummary
 from selfassess.frameworks.sheet_routes import SheetKind, SheetText, autosave
 from selfassess.providers.dependencies import service_dependency
 from selfassess.providers.models import CareService
@@ -255,20 +254,13 @@ class AssessmentController(Controller):
         data: FormData,
     ) -> Template | Redirect:
         """Autosave of one statement: the score sheet's (frameworks.sheet_routes.autosave)."""
-        framework = await assessments.framework(assessment)
-
-        async def summarise() -> FrameworkSummary:
-            answers = await assessments.answers(assessment)
-            return framework.summarise({sid: answer.score for sid, answer in answers.items()})
-
         return await autosave(
             request,
             ANSWER_SHEET.of(assessment.id),
             answer_id,
             data,
-            framework=framework,
+            framework=await assessments.framework(assessment),
             save=partial(assessments.save_answer, assessment, answer_id),
-            summarise=summarise,
         )
 
     # --- evidence ---------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, case, column, exists, func, select, table, update
+from sqlalchemy import ColumnElement, Integer, Select, and_, case, column, exists, func, select, table, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -38,7 +38,14 @@ from selfassess.attachments.service import file_content, store_file
 from selfassess.db import Page, save_if_version, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.frameworks.models import QualityStatement
-from selfassess.frameworks.score_sheet import SheetConflict, SheetIncomplete, check_entry, unscored
+from selfassess.frameworks.score_sheet import (
+    SheetConflict,
+    SheetIncomplete,
+    SheetProgress,
+    SheetSave,
+    check_entry,
+    unscored,
+)
 from selfassess.frameworks.service import LoadedFramework, StatementView, council_settings, load_framework
 from selfassess.notifications.recipients import council_contacts, provider_staff
 from selfassess.notifications.service import notify
@@ -437,22 +444,22 @@ class SelfAssessments:
         score: int | None,
         narrative: str,
         improvement_plan: str,
-    ) -> SelfAssessmentAnswer:
+    ) -> SheetSave[SelfAssessmentAnswer]:
         """One statement, saved only if nobody else saved it since `expected_version` was loaded."""
         self._require_editable(assessment)
         framework = await self.framework(assessment)
         check_entry(score, (narrative, improvement_plan), framework.rules.values)
-        stored = await self.answer(assessment, answer_id)
-        unchanged = (stored.score, stored.narrative, stored.improvement_plan) == (
-            score,
-            narrative,
-            improvement_plan,
+        answer = SelfAssessmentAnswer
+        unchanged = and_(
+            answer.score.is_not_distinct_from(score),
+            answer.narrative == narrative,
+            answer.improvement_plan == improvement_plan,
         )
         saved = await save_if_version(
             self.db,
-            SelfAssessmentAnswer,
-            SelfAssessmentAnswer.id == answer_id,
-            SelfAssessmentAnswer.assessment_id == assessment.id,
+            answer,
+            answer.id == answer_id,
+            answer.assessment_id == assessment.id,
             expected_version=expected_version,
             values={
                 "score": score,
@@ -460,7 +467,8 @@ class SelfAssessments:
                 "improvement_plan": improvement_plan,
                 "updated_at": utcnow(),
                 "updated_by_id": self.viewer.id,
-                "carried_over": stored.carried_over and unchanged,  # "unchanged since last year" until edited
+                # "unchanged since last year" until edited: decided by the UPDATE on the row it changes
+                "carried_over": and_(answer.carried_over, unchanged),
             },
             repeat_is_saved=True,
         )
@@ -468,9 +476,18 @@ class SelfAssessments:
             current = await self.answer(assessment, answer_id)  # NotFound if it is not this assessment's
             names = await self.saved_by_names([current])
             raise AnswerConflict(current, names.get(current.updated_by_id or 0))
-        assessment.updated_at = utcnow()
+        scored = await self.db.scalar(  # the progress shown after the save, counted as the parent is touched
+            update(SelfAssessment)
+            .where(SelfAssessment.id == assessment.id)
+            .values(updated_at=utcnow())
+            .returning(
+                select(func.count(answer.score))
+                .where(answer.assessment_id == assessment.id)
+                .scalar_subquery()
+            )
+        )
         await self.db.commit()
-        return saved  # as the UPDATE left it: nothing to read again
+        return SheetSave(saved, SheetProgress(scored, framework.statement_count))  # nothing to read again
 
     async def add_note(
         self, assessment: SelfAssessment, answer_id: int, *, text: str, category: str | None

@@ -40,6 +40,22 @@ class SheetEntry:
     texts: dict[str, str]
 
 
+@dataclass(frozen=True)
+class SheetProgress:
+    """How many of a sheet's statements are scored, of how many: the bar above the sheet."""
+
+    scored: int
+    total: int
+
+
+@dataclass(frozen=True)
+class SheetSave(Generic[Row]):
+    """A row as its save left it, and the sheet's progress counted in the save's own transaction."""
+
+    row: Row
+    progress: SheetProgress
+
+
 def require_on_scale(score: int | None, scale: Collection[int]) -> None:
     """A score is one of the framework's scale values, or none yet."""
     if score is not None and score not in scale:

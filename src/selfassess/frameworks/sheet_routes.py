@@ -7,7 +7,7 @@ row's form and the shared score_sheet/ templates draw the answers from this desc
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -18,8 +18,8 @@ from litestar.response import Redirect, Template
 from pydantic import BaseModel, Field
 
 from selfassess.errors import Invalid
-from selfassess.frameworks.score_sheet import OFF_SCALE, SheetConflict, SheetEntry
-from selfassess.frameworks.service import FrameworkSummary, LoadedFramework
+from selfassess.frameworks.score_sheet import OFF_SCALE, SheetConflict, SheetEntry, SheetSave
+from selfassess.frameworks.service import LoadedFramework
 from selfassess.web.forms import bind
 from selfassess.web.rendering import render, see_other
 
@@ -32,9 +32,12 @@ class SheetForm(BaseModel):
 
 
 class SaveRow(Protocol):
-    """The slice's save command for one row (its service's save, with the parent and row given)."""
+    """The slice's save command for one row (its service's save, with the parent and row given): the
+    row as saved and the sheet's progress after it."""
 
-    def __call__(self, *, expected_version: int, score: int | None, **texts: str) -> Awaitable[SheetRow]: ...
+    def __call__(
+        self, *, expected_version: int, score: int | None, **texts: str
+    ) -> Awaitable[SheetSave[SheetRow]]: ...
 
 
 class SheetRow(Protocol):
@@ -110,11 +113,11 @@ async def autosave(
     *,
     framework: LoadedFramework,
     save: SaveRow,
-    summarise: Callable[[], Awaitable[FrameworkSummary]],
 ) -> Template | Redirect:
     """Autosave of one row. htmx gets the save status (with the new version number, the progress
-    and the row's score out of band); a problem or a clash is shown beside the row and nothing typed
-    is lost: the form stays as it is, and the conflict view offers the person's version again."""
+    the save counted and the row's score out of band); a problem or a clash is shown beside the
+    row and nothing typed is lost: the form stays as it is, and the conflict view offers the
+    person's version again."""
     context: dict[str, Any] = {"sheet": sheet, "framework": framework, "row_id": row_id}
     form = bind(sheet.kind.form, data)
     if not form.valid:
@@ -127,7 +130,7 @@ async def autosave(
         texts={text.name: getattr(form.data, text.name) or "" for text in sheet.kind.texts},
     )
     try:
-        row = await save(expected_version=entry.version, score=entry.score, **entry.texts)
+        saved = await save(expected_version=entry.version, score=entry.score, **entry.texts)
     except SheetConflict as conflict:
         saved_by_you = request.user is not None and conflict.current.updated_by_id == request.user.id
         context.update(conflict=conflict, mine=entry, saved_by_you=saved_by_you)
@@ -137,7 +140,7 @@ async def autosave(
         return render(request, "score_sheet/_status.html", context, status_code=422)
     if not request.htmx:
         flash(request, "Saved.", "success")
-        statement = framework.statement(row.statement_id)
+        statement = framework.statement(saved.row.statement_id)
         return see_other(sheet.page_url(statement.key_question_code, row_id))
-    context.update(row=row, summary=await summarise())
+    context.update(row=saved.row, progress=saved.progress)
     return render(request, "score_sheet/_status.html", context)

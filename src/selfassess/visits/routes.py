@@ -412,16 +412,13 @@ class VisitController(Controller):
         data: FormData,
     ) -> Template | Redirect:
         """Autosave of one statement: the score sheet's (frameworks.sheet_routes.autosave)."""
-        framework = await visits.framework(visit)
-
         return await autosave(
             request,
             SCORE_SHEET.of(visit.id),
             score_id,
             data,
-            framework=framework,
+            framework=await visits.framework(visit),
             save=partial(visits.save_score, visit, score_id),
-            summarise=lambda: visits.summarise(visit),
         )
 
     @post("/summary", guards=[requires_council_staff])

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Integer, ScalarSelect, Select, case, column, exists, func, select, table
+from sqlalchemy import Integer, ScalarSelect, Select, case, column, exists, func, select, table, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -27,6 +27,8 @@ from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
 from selfassess.frameworks.score_sheet import (
     SheetConflict,
     SheetIncomplete,
+    SheetProgress,
+    SheetSave,
     check_entry,
     require_on_scale,
     unscored,
@@ -590,7 +592,7 @@ class Visits:
         score: int | None,
         findings: str,
         evidence_seen: str,
-    ) -> VisitScore:
+    ) -> SheetSave[VisitScore]:
         self.require(visit, VisitCommand.EDIT_SCORES)
         framework = await self.framework(visit)
         check_entry(score, (findings, evidence_seen), framework.rules.values)
@@ -614,12 +616,19 @@ class Visits:
             raise ScoreConflict(
                 current, (await self.names({current.updated_by_id})).get(current.updated_by_id or 0)
             )
-        if visit.status is VisitStatus.SCHEDULED:
-            visit.status = VisitStatus.IN_PROGRESS
+        started = visit.status is VisitStatus.SCHEDULED
+        scored = await self.db.scalar(  # the progress shown after the save, counted as the visit is touched
+            update(Visit)
+            .where(Visit.id == visit.id)
+            .values(updated_at=utcnow(), **({"status": VisitStatus.IN_PROGRESS} if started else {}))
+            .returning(
+                select(func.count(VisitScore.score)).where(VisitScore.visit_id == visit.id).scalar_subquery()
+            )
+        )
+        if started:
             self._event(visit, "scoring_started", "")
-        visit.updated_at = utcnow()
         await self.db.commit()
-        return saved  # as the UPDATE left it: nothing to read again
+        return SheetSave(saved, SheetProgress(scored, framework.statement_count))  # nothing to read again
 
     async def save_summary(self, visit: Visit, *, expected_version: int, summary: str) -> None:
         self.require(visit, VisitCommand.SAVE_SUMMARY)
