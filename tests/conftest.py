@@ -84,25 +84,6 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.hookimpl(trylast=True)  # after pytest grouped the tests by database, and tests/browser marked its own
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest tests start first: the browser journeys, then each database's sweeps (marked
-    ``long``) at the head of that database's tests, which stay together (a worker that switched
-    databases would set one up again). The workers then end on short tests together, instead of one
-    idling while the other runs a half-minute sweep."""
-
-    def order(item: pytest.Item) -> tuple[int, int, int]:
-        callspec = getattr(item, "callspec", None)
-        backend = callspec.params.get("settings") if callspec else None
-        return (
-            0 if item.get_closest_marker("browser") else 1,
-            BACKENDS.index(backend) + 1 if backend in BACKENDS else 0,
-            0 if item.get_closest_marker("long") else 1,
-        )
-
-    items.sort(key=order)
-
-
 @pytest.fixture(scope="session", params=BACKENDS)
 def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     data_dir = _scratch_folder(tmp_path_factory, f"data-{request.param}")

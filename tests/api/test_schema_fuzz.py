@@ -35,7 +35,6 @@ def app(settings: Settings) -> Litestar:
     return create_app(settings)
 
 
-@pytest.mark.long
 async def test_the_api_keeps_to_its_schema(
     app: Litestar, db: AsyncSession, world: factories.World, settings: Settings
 ) -> None:

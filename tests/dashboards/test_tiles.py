@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.demo import _PEOPLE, DEMO_PASSWORD, load_demo
@@ -17,7 +16,6 @@ TILE = re.compile(r'<a class="card stat-card[^"]*" href="([^"]+)"><span class="s
 LIST_TOTAL = re.compile(r'data-list-total="(\d+)"')
 
 
-@pytest.mark.long
 async def test_every_tiles_number_is_its_lists_total_for_each_demo_role(
     browsers, db: AsyncSession, settings: Settings
 ) -> None:  # type: ignore[no-untyped-def]

@@ -343,7 +343,6 @@ def _ids(records: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@pytest.mark.long
 async def test_script_in_every_free_text_field_is_escaped_on_every_page(
     app: Litestar, client: Browser, browsers, db: AsyncSession, world: factories.World
 ) -> None:  # type: ignore[no-untyped-def]

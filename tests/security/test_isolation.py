@@ -568,7 +568,6 @@ async def _share_provider_one(db: AsyncSession, world: factories.World, shared: 
         await db.commit()
 
 
-@pytest.mark.long
 @TWO_REGISTERS
 async def test_other_organisations_records_are_not_found_on_any_route(
     app: Litestar, browsers, db: AsyncSession, world: factories.World, provider_one_shared: bool
@@ -629,7 +628,6 @@ async def test_other_organisations_records_are_not_found_on_any_route(
     assert not failures, "Another organisation's record was reachable:\n" + "\n".join(failures)
 
 
-@pytest.mark.long
 @TWO_REGISTERS
 async def test_lists_searches_and_the_api_never_include_other_organisations_records(
     app: Litestar, browsers, db: AsyncSession, world: factories.World, provider_one_shared: bool

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -82,7 +81,6 @@ async def _send_junk(
     return [await browser.get(url, htmx=htmx, follow_redirects=False, params=query) for query in queries]
 
 
-@pytest.mark.long
 async def test_junk_to_every_route_is_never_a_server_error(
     app: Litestar, browsers, db: AsyncSession, world: factories.World, frameworks: None
 ) -> None:  # type: ignore[no-untyped-def]

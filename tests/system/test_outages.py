@@ -223,7 +223,6 @@ async def test_a_restart_costs_nobody_anything(
     assert (stored.narrative, stored.version) == ("Saved across a restart", version + 1)
 
 
-@pytest.mark.long
 async def test_cut_under_signed_in_traffic_no_500_and_no_text_lost(
     settings: Settings,
     proxy: FaultProxy,

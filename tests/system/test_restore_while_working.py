@@ -84,7 +84,6 @@ async def _restore_while_autosaving(
     return outcome[0], statuses, str(acknowledged["text"])
 
 
-@pytest.mark.long
 async def test_restore_while_someone_autosaves_refuses_or_completes_cleanly(
     client: Browser,
     db: AsyncSession,
