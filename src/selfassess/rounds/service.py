@@ -391,21 +391,6 @@ class Rounds:
 
     # --- provider side ------------------------------------------------------------------------
 
-    def _provider_rounds(self, today: date) -> Select:  # type: ignore[type-arg]
-        """Rounds open today in the councils whose area has one of the provider's services."""
-        councils = select(CareService.council_id).where(
-            CareService.provider_id == self.viewer.organisation_id, CareService.is_active.is_(True)
-        )
-        return (
-            select(AssessmentRound, Organisation.name)
-            .join(Organisation, Organisation.id == AssessmentRound.council_id)
-            .where(
-                AssessmentRound.council_id.in_(councils),
-                AssessmentRound.opens_on <= today,
-                AssessmentRound.deadline >= today,
-            )
-        )
-
     def _provider_services_in_rounds(self, today: date):  # type: ignore[no-untyped-def]
         """The provider's services in each round open today, with their progress: the one selection
         the home page's counts and the lists they link to share."""
@@ -512,10 +497,9 @@ class Rounds:
         rounds its home page shows, by the same selection."""
         if not self.viewer.is_provider:
             raise Forbidden("Only the provider's own staff can fill in a self-assessment.")
-        today = clock.today()
-        with_its_services = select(self._provider_services_in_rounds(today).c.round_id)
+        with_its_services = select(self._provider_services_in_rounds(clock.today()).c.round_id)
         round_ = await self.db.scalar(
-            self._provider_rounds(today).where(
+            select(AssessmentRound).where(
                 AssessmentRound.id == round_id, AssessmentRound.id.in_(with_its_services)
             )
         )
