@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections import OrderedDict
 from datetime import date, timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from selfassess.actions.models import Action, ActionPlan
 from selfassess.assessments.models import AssessmentStatus
 from selfassess.settings import Settings
 from selfassess.visits.models import Visit, VisitScore
+from selfassess.web import pdf
 from tests import factories
 from tests.actions.helpers import published_visit
 from tests.assessments.helpers import answers, save, score_all, start
@@ -191,6 +193,43 @@ async def test_report_plan_and_self_assessment_as_pdf(
         await stranger.login(world.officer_b.email)
         for address in documents:
             assert (await stranger.get(address)).status_code == 404, address
+
+
+async def test_a_document_downloaded_again_unchanged_is_not_laid_out_again(
+    client: Browser,
+    db: AsyncSession,
+    world: factories.World,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    laid_out: list[str] = []
+    write_pdf = pdf._write_pdf
+    monkeypatch.setattr(pdf, "_recent", OrderedDict())
+    monkeypatch.setattr(
+        pdf, "_write_pdf", lambda html, *args: laid_out.append(html) or write_pdf(html, *args)
+    )
+    assessment, visit = await published_visit(
+        db,
+        world,
+        settings,
+        self_scores={},
+        officer_scores={"S6": 2},
+        findings={"S6": "Rotas short at night."},
+    )
+    await client.login(world.manager_1.email)
+    report = f"/visits/{visit.id}/report.pdf"
+    first, again = await client.get(report), await client.get(report)
+    assert first.status_code == again.status_code == 200
+    assert again.content == first.content and len(laid_out) == 1
+
+    await db.execute(
+        update(VisitScore).where(VisitScore.visit_id == visit.id).values(findings="Rotas full now.")
+    )
+    await db.commit()
+    changed = await client.get(report)
+    assert len(laid_out) == 2 and "Rotas full now." in _pdf_text(changed.content)[0]
+    assert (await client.get(f"/assessments/{assessment.id}/print.pdf")).status_code == 200
+    assert len(laid_out) == 3, "another document is laid out"
 
 
 async def test_check_your_answers_then_submit_and_what_happens_next(

@@ -7,6 +7,8 @@ WeasyPrint reads only the application's own static files: a page cannot make it 
 from __future__ import annotations
 
 import functools
+import hashlib
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -55,11 +57,28 @@ def _write_pdf(html: str, static_dir: Path, origin: str) -> bytes:
     )
 
 
+RECENT_DOCUMENTS = 16
+_recent: OrderedDict[bytes, bytes] = OrderedDict()
+
+
 async def html_to_pdf(html: str, static_dir: Path, origin: str) -> bytes:
     """Lay out ``html`` as a PDF in a worker thread (it takes long enough to stall other requests).
     Its links resolve against ``origin`` (the site's address), so they still work in the PDF; the
-    stylesheet at ``origin``/static/ is read from ``static_dir``."""
-    return await anyio.to_thread.run_sync(_write_pdf, html, static_dir, origin)
+    stylesheet at ``origin``/static/ is read from ``static_dir``.
+
+    The last few documents are kept by their HTML: one downloaded again unchanged (a report sent
+    round a team, a second click) is not laid out again, and a changed record makes different HTML.
+    The cache is only touched on the event loop's thread, so it needs no lock."""
+    stylesheet = static_dir / "css" / "app.css"
+    key = hashlib.sha256(f"{origin}\n{stylesheet}\n{stylesheet.stat().st_mtime}\n{html}".encode()).digest()
+    if (document := _recent.get(key)) is not None:
+        _recent.move_to_end(key)
+        return document
+    document = await anyio.to_thread.run_sync(_write_pdf, html, static_dir, origin)
+    _recent[key] = document
+    if len(_recent) > RECENT_DOCUMENTS:
+        _recent.popitem(last=False)
+    return document
 
 
 async def pdf_response(
