@@ -238,29 +238,24 @@ class QualityPicture:
     async def services_covered(self, filters: Filters) -> int:
         return await self.db.scalar(self._covered(select(func.count(CareService.id)), filters)) or 0
 
-    async def figures_on(self, filters: Filters, source: RatingSource, on: date) -> tuple[int, int, int]:
-        """(services covered, rated, good or better) on one day in one aggregate: the same services
-        as ``services_covered`` and the RATED and GOOD selections, for pages that show the numbers
-        without their lists. Each service has at most one rating in force on a day, so the outer
-        join keeps one row a service (rated or not)."""
-        row = (
-            await self.db.execute(
-                self._covered(
-                    select(
-                        func.count(CareService.id),
-                        func.count(RatingPeriod.service_id),
-                        func.count(case((RatingPeriod.good_or_better.is_(True), 1))),
-                    )
-                    .select_from(CareService)
-                    .outerjoin(
-                        RatingPeriod,
-                        and_(self._periods(RatingPeriod, source, filters), in_force(RatingPeriod, on)),
-                    ),
-                    filters,
-                )
+    def figures_counted(self, filters: Filters, source: RatingSource, on: date) -> Select:  # type: ignore[type-arg]
+        """The statement that counts (``services`` covered, ``rated``, ``good`` or better) on one
+        day in one aggregate: the same services as ``services_covered`` and the RATED and GOOD
+        selections, for pages that show the numbers without their lists. Each service has at most
+        one rating in force on a day, so the outer join keeps one row a service (rated or not)."""
+        return self._covered(
+            select(
+                func.count(CareService.id).label("services"),
+                func.count(RatingPeriod.service_id).label("rated"),
+                func.count(case((RatingPeriod.good_or_better.is_(True), 1))).label("good"),
             )
-        ).one()
-        return row[0], row[1], row[2]
+            .select_from(CareService)
+            .outerjoin(
+                RatingPeriod,
+                and_(self._periods(RatingPeriod, source, filters), in_force(RatingPeriod, on)),
+            ),
+            filters,
+        )
 
     async def count(self, what: str, **arguments: object) -> int:
         statement = self.selection(what, **arguments)  # type: ignore[arg-type]

@@ -267,10 +267,11 @@ class WaitingFor:
 
     # --- reads -----------------------------------------------------------------------------------
 
-    async def counts(self) -> dict[QueueKind, int]:
-        """How many items of each kind wait, counted by the database in one query."""
+    def counted(self) -> Select:  # type: ignore[type-arg]
+        """The statement that counts every kind's list (a column each, labelled by the kind's value),
+        built once a day: ``counts`` runs it, the home page runs its columns with its other figures."""
         today = clock.today()
-        counted = self._built(
+        return self._built(
             "counts",
             today,
             lambda: select(
@@ -283,8 +284,14 @@ class WaitingFor:
                 )
             ),
         )
-        totals = (await self.db.execute(counted)).one()
-        return dict(zip(self.kinds, totals, strict=True))
+
+    def read_counts(self, row: Any) -> dict[QueueKind, int]:
+        """Each kind's count from a row holding ``counted``'s columns."""
+        return {kind: row._mapping[kind.value] for kind in self.kinds}
+
+    async def counts(self) -> dict[QueueKind, int]:
+        """How many items of each kind wait, counted by the database in one query."""
+        return self.read_counts((await self.db.execute(self.counted())).one())
 
     async def page(
         self, kind: QueueKind, *, number: int = 1, size: int = 25, total: int | None = None
