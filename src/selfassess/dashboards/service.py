@@ -14,7 +14,7 @@ from selfassess.accounts.models import User
 from selfassess.actions.models import DONE, Action, ActionPlan, PlanStatus
 from selfassess.actions.service import ActionPlans, PlanFilter, overdue_actions_per_service
 from selfassess.assessments.models import SelfAssessment, SelfAssessmentAnswer
-from selfassess.db import Page, fetch_page
+from selfassess.db import Page, built_once, fetch_page
 from selfassess.oversight.models import RatingSource
 from selfassess.oversight.quality import Filters, QualityPicture
 from selfassess.providers.models import CareService
@@ -117,21 +117,22 @@ class Home:
         that list's own query and filter, so the two can never disagree (what waits for the officer
         personally is in "Waiting for you", counted by its lists' queries too)."""
         today = clock.today()
-        market = (
-            QualityPicture(self.db, self.viewer, today)
-            .figures_counted(Filters(), RatingSource.COUNCIL, today)
-            .subquery()
-        )
         to_carry_out = VisitFilter(mine=True, to_carry_out=True)
         overdue_mine, overdue_all = PlanFilter(overdue_only=True, mine=True), PlanFilter(overdue_only=True)
-        # mine: the count of ``overdue_mine``'s list
-        plans = ActionPlans(self.db, self.viewer, settings).counted_with_mine(overdue_all).subquery()
-        visits = Visits(self.db, self.viewer, settings).counted(to_carry_out)
-        concerns = Concerns(self.db, self.viewer).counted(
-            status=ConcernStatus.OPEN, severities=SEVERITY_FILTERS[HIGH_OR_CRITICAL]
-        )
-        row = (
-            await self.db.execute(
+
+        def build() -> Select:  # type: ignore[type-arg]
+            market = (
+                QualityPicture(self.db, self.viewer, today)
+                .figures_counted(Filters(), RatingSource.COUNCIL, today)
+                .subquery()
+            )
+            # mine: the count of ``overdue_mine``'s list
+            plans = ActionPlans(self.db, self.viewer, settings).counted_with_mine(overdue_all).subquery()
+            visits = Visits(self.db, self.viewer, settings).counted(to_carry_out)
+            concerns = Concerns(self.db, self.viewer).counted(
+                status=ConcernStatus.OPEN, severities=SEVERITY_FILTERS[HIGH_OR_CRITICAL]
+            )
+            return (
                 select(
                     visits.scalar_subquery().label("to_visit"),
                     concerns.scalar_subquery().label("serious"),
@@ -143,7 +144,10 @@ class Home:
                 .select_from(plans)
                 .join(market, true())
             )
-        ).one()
+
+        # Built once a day for each officer: it depends only on them, their council and the day.
+        key = ("council figures", self.viewer.id, self.viewer.organisation_id, self.viewer.role, today)
+        row = (await self.db.execute(built_once(key, build))).one()
         tiles = [
             Tile(
                 row.to_visit,

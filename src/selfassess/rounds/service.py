@@ -32,7 +32,7 @@ from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import Organisation, User
 from selfassess.assessments.models import AssessmentStatus, SelfAssessment
 from selfassess.assessments.service import SelfAssessments
-from selfassess.db import Page
+from selfassess.db import Page, built_once
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.frameworks.models import Framework, FrameworkVersion, VersionStatus
 from selfassess.providers.models import CareService, ServiceType
@@ -184,6 +184,36 @@ class ProviderRound:
     @property
     def total(self) -> int:
         return sum(self.counts.values())
+
+
+def _rounds_counted(council_id: int, dialect: str, today: date, current_only: bool) -> Select:  # type: ignore[type-arg]
+    """The council's rounds (``current_only``: those not closed on ``today``), latest deadline
+    first, with (progress, services) per progress reached, or none for a round with no services."""
+    rounds = select(AssessmentRound.id).where(AssessmentRound.council_id == council_id)
+    if current_only:
+        rounds = rounds.where(not_closed(today))
+    in_rounds = (
+        select(AssessmentRound.id.label("round_id"), progress_column().label("progress"))
+        .select_from(AssessmentRound)
+        .join(CareService, and_(*services_in_joined_round(dialect)))
+        .where(AssessmentRound.id.in_(rounds))
+        .subquery()
+    )
+    tallies = (
+        select(in_rounds.c.round_id, in_rounds.c.progress, func.count().label("services"))
+        .group_by(in_rounds.c.round_id, in_rounds.c.progress)
+        .subquery()
+    )
+    return (
+        select(
+            AssessmentRound, Framework.name, FrameworkVersion.version, tallies.c.progress, tallies.c.services
+        )
+        .join(FrameworkVersion, FrameworkVersion.id == AssessmentRound.framework_version_id)
+        .join(Framework, Framework.id == FrameworkVersion.framework_id)
+        .outerjoin(tallies, tallies.c.round_id == AssessmentRound.id)
+        .where(AssessmentRound.id.in_(rounds))
+        .order_by(AssessmentRound.deadline.desc(), AssessmentRound.id.desc())
+    )
 
 
 class Rounds:
@@ -373,36 +403,11 @@ class Rounds:
         round and progress), not one count per round. ``current_only``: the rounds not closed yet
         (the home page's), so a closed round's services are not counted only to be left out."""
         self._require_council_staff()
-        rounds = select(AssessmentRound.id).where(AssessmentRound.council_id == self.viewer.organisation_id)
-        if current_only:
-            rounds = rounds.where(not_closed(today))
-        in_rounds = (
-            select(AssessmentRound.id.label("round_id"), progress_column().label("progress"))
-            .select_from(AssessmentRound)
-            .join(CareService, and_(*services_in_joined_round(self.db.bind.dialect.name)))
-            .where(AssessmentRound.id.in_(rounds))
-            .subquery()
-        )
-        tallies = (
-            select(in_rounds.c.round_id, in_rounds.c.progress, func.count().label("services"))
-            .group_by(in_rounds.c.round_id, in_rounds.c.progress)
-            .subquery()
-        )
+        council, dialect = self.viewer.organisation_id, self.db.bind.dialect.name
+        key = ("council rounds", council, dialect, today if current_only else None)
+        statement = built_once(key, lambda: _rounds_counted(council, dialect, today, current_only))
         counted: dict[int, tuple[AssessmentRound, str, dict[str, int]]] = {}
-        for round_, name, version, progress, services in await self.db.execute(
-            select(
-                AssessmentRound,
-                Framework.name,
-                FrameworkVersion.version,
-                tallies.c.progress,
-                tallies.c.services,
-            )
-            .join(FrameworkVersion, FrameworkVersion.id == AssessmentRound.framework_version_id)
-            .join(Framework, Framework.id == FrameworkVersion.framework_id)
-            .outerjoin(tallies, tallies.c.round_id == AssessmentRound.id)
-            .where(AssessmentRound.id.in_(rounds))
-            .order_by(AssessmentRound.deadline.desc(), AssessmentRound.id.desc())
-        ):
+        for round_, name, version, progress, services in await self.db.execute(statement):
             _, _, counts = counted.setdefault(round_.id, (round_, f"{name} {version}", {}))
             if progress is not None:  # a round with no service in it has no tally
                 counts[progress] = services
