@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -277,6 +278,25 @@ async def check_migrations(engine: AsyncEngine, settings: Settings) -> None:
             f"The database is at migration {current or 'none (empty database)'} but this version of "
             f"selfassess needs {head}. Run `selfassess migrate` (or start with SELFASSESS_AUTO_MIGRATE=true)."
         )
+
+
+# Statements kept by ``built_once``, the most recently used last.
+_BUILT: OrderedDict[tuple[object, ...], Any] = OrderedDict()
+_BUILT_KEPT = 2000
+
+
+def built_once(key: tuple[object, ...], build: Callable[[], T]) -> T:
+    """The statement ``build`` makes for ``key``, built the first time and kept. For a statement that
+    depends only on what ``key`` names (what it is, the viewer, their organisation, the day): building
+    a page's statements, and SQLAlchemy's cache key of each (kept on the statement), cost more than
+    running them (the home page's figures; "Waiting for you" on every page's header)."""
+    if (statement := _BUILT.get(key)) is None:
+        statement = _BUILT[key] = build()
+        if len(_BUILT) > _BUILT_KEPT:
+            _BUILT.popitem(last=False)
+    else:
+        _BUILT.move_to_end(key)
+    return statement  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)

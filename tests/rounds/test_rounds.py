@@ -20,7 +20,8 @@ from selfassess.frameworks.service import council_settings
 from selfassess.notifications.models import OutboxEmail
 from selfassess.providers.models import CareService, ServiceType
 from selfassess.rounds.models import AssessmentRound
-from selfassess.rounds.rules import Progress, progress_of, reminder_due
+from selfassess.rounds.rules import Progress, RoundPhase, progress_of, reminder_due
+from selfassess.rounds.service import Rounds
 from tests import factories
 from tests.assessments.helpers import answers, save, score_all
 from tests.mail_sink import SmtpSink
@@ -379,3 +380,55 @@ async def test_reminders_go_to_those_not_submitted_through_smtp_once(
     assert "Queued 0 self-assessment round reminder(s)." in capsys.readouterr().out
     assert len(sink.received) == 1
     assert await db.scalar(select(func.count(AssessmentRound.id))) == 1
+
+
+async def test_the_homes_rounds_are_those_not_closed_counted_as_on_the_rounds_list(
+    db: AsyncSession, world: factories.World
+) -> None:
+    """The home page asks for the rounds not closed (`not_closed`, the rule's CLOSED in SQL) and the
+    rounds list for every round, each counted in one statement for all rounds: the home's are exactly
+    those whose phase is not closed, on the deadline day too, with the same figures as the list's."""
+    version_id = (await council_settings(db, world.council_a.id)).framework_version_id
+    assert version_id is not None
+    today = clock.today()
+    for name, opens, deadline in [
+        ("closed yesterday", -30, -1),
+        ("closes today", -30, 0),
+        ("open", -1, 3),
+        ("upcoming", 5, 40),
+    ]:
+        db.add(
+            AssessmentRound(
+                council_id=world.council_a.id,
+                name=name,
+                framework_version_id=version_id,
+                service_types=[] if name != "open" else [world.alpha.service_type.value],
+                opens_on=today + timedelta(days=opens),
+                deadline=today + timedelta(days=deadline),
+                created_by_id=world.admin_a.id,
+            )
+        )
+    await db.flush()
+    db.add(
+        SelfAssessment(
+            service_id=world.alpha.id,
+            period_label="open",
+            framework_version_id=version_id,
+            status=AssessmentStatus.SUBMITTED,
+            started_by_id=world.manager_1.id,
+        )
+    )
+    await db.commit()
+    rounds = Rounds(db, world.officer_a)
+    every = await rounds.rows(today)
+    current = await rounds.rows(today, current_only=True)
+    assert (
+        [row.round.name for row in current]
+        == [row.round.name for row in every if row.phase is not RoundPhase.CLOSED]
+        == ["upcoming", "open", "closes today"]
+    )
+    for row in every:
+        assert row.completion == (await rounds.completion(row.round)).totals, (
+            row.round.name
+        )  # the round page's own figures
+    assert next(row for row in current if row.round.name == "open").completion.submitted == 1

@@ -14,7 +14,6 @@ from selfassess.accounts.models import User
 from selfassess.dashboards.service import Home
 from selfassess.queues.rules import words
 from selfassess.queues.service import WaitingFor
-from selfassess.rounds.rules import RoundPhase
 from selfassess.rounds.service import Rounds
 from selfassess.settings import Settings
 from selfassess.web.rendering import render
@@ -30,8 +29,8 @@ async def home(
 ) -> Template:
     today = clock.today()
     dashboard = Home(db_session, current_user)
-    waiting = {"waiting": await WaitingFor(db_session, current_user).counts(), "queue_words": words}
     if current_user.is_provider:
+        waiting = {"waiting": await WaitingFor(db_session, current_user).counts(), "queue_words": words}
         return render(
             request,
             "dashboards/provider.html",
@@ -43,20 +42,20 @@ async def home(
                 **waiting,
             },
         )
+    market, tiles, waiting_counts = await dashboard.council_figures(
+        settings, WaitingFor(db_session, current_user)
+    )
     return render(
         request,
         "dashboards/council.html",
         {
-            "market": await dashboard.market(),
-            "tiles": await dashboard.tiles(settings),
+            "market": market,
+            "tiles": tiles,
             "visits": await dashboard.my_upcoming_visits(),
             "today": today,
-            "rounds": [
-                row
-                for row in await Rounds(db_session, current_user).rows(today)
-                if row.phase is not RoundPhase.CLOSED
-            ],
-            **waiting,
+            "rounds": await Rounds(db_session, current_user).rows(today, current_only=True),
+            "waiting": waiting_counts,
+            "queue_words": words,
         },
     )
 

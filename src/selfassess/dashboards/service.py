@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, cast, func, literal, null, select, union_all
+from sqlalchemy import Integer, Select, String, cast, func, literal, null, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess import clock
@@ -14,11 +14,13 @@ from selfassess.accounts.models import User
 from selfassess.actions.models import DONE, Action, ActionPlan, PlanStatus
 from selfassess.actions.service import ActionPlans, PlanFilter, overdue_actions_per_service
 from selfassess.assessments.models import SelfAssessment, SelfAssessmentAnswer
-from selfassess.db import Page, fetch_page
+from selfassess.db import Page, built_once, fetch_page
 from selfassess.oversight.models import RatingSource
 from selfassess.oversight.quality import Filters, QualityPicture
 from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
+from selfassess.queues.rules import QueueKind
+from selfassess.queues.service import WaitingFor
 from selfassess.settings import Settings
 from selfassess.visits.concerns import HIGH_OR_CRITICAL, SEVERITY_FILTERS, Concerns
 from selfassess.visits.models import (
@@ -105,56 +107,71 @@ class Home:
         self.viewer = viewer
         self.services = CareServices(db, viewer)
 
-    async def market(self) -> Market:
-        """The area at a glance today: the council ratings in force, counted by the quality-over-time
-        page's own selection, so the two pages give the same figures and link to the same lists."""
+    async def council_figures(
+        self, settings: Settings, waiting: WaitingFor
+    ) -> tuple[Market, list[Tile], dict[QueueKind, int]]:
+        """The area at a glance, the tiles across the area and "Waiting for you", in one statement
+        of the lists' own counting statements. The area's figures are the quality-over-time page's
+        (the council ratings in force today, by its own selection), so the two pages agree and link
+        to the same lists. Each tile's number is the total of the very list it links to, counted by
+        that list's own query and filter, so the two can never disagree (what waits for the officer
+        personally is in "Waiting for you", counted by its lists' queries too)."""
         today = clock.today()
-        picture = QualityPicture(self.db, self.viewer, today)
-        services, rated, good = await picture.figures_on(Filters(), RatingSource.COUNCIL, today)
-        return Market(services=services, rated=rated, good_or_better=good, on=today)
-
-    async def tiles(self, settings: Settings) -> list[Tile]:
-        """What is going on across the council's area (what waits for the officer personally is in
-        "Waiting for you"). Each number is the total of the very list its tile links to, counted by
-        that list's own query and filter, so the two can never disagree."""
         to_carry_out = VisitFilter(mine=True, to_carry_out=True)
         overdue_mine, overdue_all = PlanFilter(overdue_only=True, mine=True), PlanFilter(overdue_only=True)
-        # mine: the count of ``overdue_mine``'s list
-        plans = ActionPlans(self.db, self.viewer, settings).counted_with_mine(overdue_all).subquery()
-        visits = Visits(self.db, self.viewer, settings).counted(to_carry_out)
-        concerns = Concerns(self.db, self.viewer).counted(
-            status=ConcernStatus.OPEN, severities=SEVERITY_FILTERS[HIGH_OR_CRITICAL]
-        )
-        # The lists' own counting statements, run together as one.
-        to_visit, serious, area, mine = (
-            await self.db.execute(
-                select(
-                    visits.scalar_subquery(), concerns.scalar_subquery(), plans.c.total, plans.c.mine
-                ).select_from(plans)
+
+        def build() -> Select:  # type: ignore[type-arg]
+            market = (
+                QualityPicture(self.db, self.viewer, today)
+                .figures_counted(Filters(), RatingSource.COUNCIL, today)
+                .subquery()
             )
-        ).one()
-        return [
+            # mine: the count of ``overdue_mine``'s list
+            plans = ActionPlans(self.db, self.viewer, settings).counted_with_mine(overdue_all).subquery()
+            visits = Visits(self.db, self.viewer, settings).counted(to_carry_out)
+            concerns = Concerns(self.db, self.viewer).counted(
+                status=ConcernStatus.OPEN, severities=SEVERITY_FILTERS[HIGH_OR_CRITICAL]
+            )
+            return (
+                select(
+                    visits.scalar_subquery().label("to_visit"),
+                    concerns.scalar_subquery().label("serious"),
+                    plans.c.total,
+                    plans.c.mine,
+                    *market.c,
+                    *waiting.counted().selected_columns,
+                )
+                .select_from(plans)
+                .join(market, true())
+            )
+
+        # Built once a day for each officer: it depends only on them, their council and the day.
+        key = ("council figures", self.viewer.id, self.viewer.organisation_id, self.viewer.role, today)
+        row = (await self.db.execute(built_once(key, build))).one()
+        tiles = [
             Tile(
-                to_visit,
+                row.to_visit,
                 "of your visits",
                 "to carry out",
                 f"/visits?{to_carry_out.query}",
             ),
             Tile(
-                mine,
+                row.mine,
                 "plan",
-                f"with overdue actions on your services ({area} in the area)",
+                f"with overdue actions on your services ({row.total} in the area)",
                 f"/plans?{overdue_mine.query}",
                 alert=True,
             ),
             Tile(
-                serious,
+                row.serious,
                 "open high or critical concern",
                 "",
                 f"/concerns?status=open&severity={HIGH_OR_CRITICAL}",
                 alert=True,
             ),
         ]
+        market_figures = Market(services=row.services, rated=row.rated, good_or_better=row.good, on=today)
+        return market_figures, tiles, waiting.read_counts(row)
 
     async def my_upcoming_visits(self) -> list[UpcomingVisit]:
         """The officer's next visits, with only the columns the page shows (not two whole records

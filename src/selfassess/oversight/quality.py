@@ -8,6 +8,7 @@ window, not on how many years of history are kept.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property, lru_cache
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from selfassess.accounts.models import Organisation, User
-from selfassess.db import Page, fetch_page
+from selfassess.db import Page, built_once, fetch_page
 from selfassess.frameworks.models import FrameworkVersion, KeyQuestion, QualityStatement
 from selfassess.oversight.models import (
     OVERALL,
@@ -138,6 +139,12 @@ class QualityPicture:
         self.today = today
         self.services = CareServices(db, viewer)
 
+    def _built(self, build: Callable[[], Select], *key: object) -> Select:  # type: ignore[type-arg]
+        """A statement of the picture (named and parametrised by ``key``) for the viewer's council,
+        built once and kept (``built_once``): the page runs five, each of which cost more to build,
+        with SQLAlchemy's cache key, than to run."""
+        return built_once(("quality", self.viewer.organisation_id, self.viewer.is_provider, *key), build)
+
     # --- the one selection every figure and list uses ------------------------------------------
 
     def _covered(self, statement: Select, filters: Filters) -> Select:  # type: ignore[type-arg]
@@ -236,31 +243,29 @@ class QualityPicture:
         return statement, now, then  # type: ignore[return-value]
 
     async def services_covered(self, filters: Filters) -> int:
-        return await self.db.scalar(self._covered(select(func.count(CareService.id)), filters)) or 0
+        statement = self._built(
+            lambda: self._covered(select(func.count(CareService.id)), filters), "covered", filters
+        )
+        return await self.db.scalar(statement) or 0
 
-    async def figures_on(self, filters: Filters, source: RatingSource, on: date) -> tuple[int, int, int]:
-        """(services covered, rated, good or better) on one day in one aggregate: the same services
-        as ``services_covered`` and the RATED and GOOD selections, for pages that show the numbers
-        without their lists. Each service has at most one rating in force on a day, so the outer
-        join keeps one row a service (rated or not)."""
-        row = (
-            await self.db.execute(
-                self._covered(
-                    select(
-                        func.count(CareService.id),
-                        func.count(RatingPeriod.service_id),
-                        func.count(case((RatingPeriod.good_or_better.is_(True), 1))),
-                    )
-                    .select_from(CareService)
-                    .outerjoin(
-                        RatingPeriod,
-                        and_(self._periods(RatingPeriod, source, filters), in_force(RatingPeriod, on)),
-                    ),
-                    filters,
-                )
+    def figures_counted(self, filters: Filters, source: RatingSource, on: date) -> Select:  # type: ignore[type-arg]
+        """The statement that counts (``services`` covered, ``rated``, ``good`` or better) on one
+        day in one aggregate: the same services as ``services_covered`` and the RATED and GOOD
+        selections, for pages that show the numbers without their lists. Each service has at most
+        one rating in force on a day, so the outer join keeps one row a service (rated or not)."""
+        return self._covered(
+            select(
+                func.count(CareService.id).label("services"),
+                func.count(RatingPeriod.service_id).label("rated"),
+                func.count(case((RatingPeriod.good_or_better.is_(True), 1))).label("good"),
             )
-        ).one()
-        return row[0], row[1], row[2]
+            .select_from(CareService)
+            .outerjoin(
+                RatingPeriod,
+                and_(self._periods(RatingPeriod, source, filters), in_force(RatingPeriod, on)),
+            ),
+            filters,
+        )
 
     async def count(self, what: str, **arguments: object) -> int:
         statement = self.selection(what, **arguments)  # type: ignore[arg-type]
@@ -311,6 +316,18 @@ class QualityPicture:
         quarter's mark joined to its summary rows (none when nothing matched then)."""
         if not dates:
             return set(), {}
+        rows = await self.db.execute(
+            self._built(lambda: self._summarised_counted(filters, dates), "summarised", filters, tuple(dates))
+        )
+        summarised: set[date] = set()
+        counts: dict[tuple[str, date], tuple[int, int]] = {}
+        for on, source, rated, good in rows:
+            summarised.add(on)
+            if source is not None:
+                counts[(source, on)] = (int(rated), int(good))
+        return summarised, counts
+
+    def _summarised_counted(self, filters: Filters, dates: list[date]) -> Select:  # type: ignore[type-arg]
         summary, marked = QualityQuarter, QualityQuarterSummarised
         matching = [
             summary.council_id == marked.council_id,
@@ -321,32 +338,35 @@ class QualityPicture:
             matching.append(summary.service_type == filters.service_type.value)
         if filters.town:
             matching.append(summary.town == filters.town)
-        rows = await self.db.execute(
+        return (
             select(marked.quarter_end, summary.source, func.sum(summary.rated), func.sum(summary.good))
             .select_from(marked)
             .outerjoin(summary, and_(*matching))
             .where(marked.council_id == self.viewer.organisation_id, marked.quarter_end.in_(dates))
             .group_by(marked.quarter_end, summary.source)
         )
-        summarised: set[date] = set()
-        counts: dict[tuple[str, date], tuple[int, int]] = {}
-        for on, source, rated, good in rows:
-            summarised.add(on)
-            if source is not None:
-                counts[(source, on)] = (int(rated), int(good))
-        return summarised, counts
 
     async def _live(self, filters: Filters, dates: list[date]) -> dict[tuple[str, date], tuple[int, int]]:
         """Counts on these dates from the ratings in force on them (only those periods are read)."""
         if not dates:
             return {}
+        rows = await self.db.execute(
+            self._built(lambda: self._live_counted(filters, dates), "live", filters, tuple(dates))
+        )
+        counts = {}
+        for source, *values in rows:
+            for i, on in enumerate(dates):
+                counts[(RatingSource(source).value, on)] = (values[2 * i], values[2 * i + 1])
+        return counts
+
+    def _live_counted(self, filters: Filters, dates: list[date]) -> Select:  # type: ignore[type-arg]
         columns = []
         for on in dates:
             columns.append(func.count(case((in_force(RatingPeriod, on), 1))))
             columns.append(
                 func.count(case((and_(in_force(RatingPeriod, on), RatingPeriod.good_or_better), 1)))
             )
-        rows = await self.db.execute(
+        return (
             self._covered(
                 select(RatingPeriod.source, *columns).join(
                     CareService, CareService.id == RatingPeriod.service_id
@@ -361,22 +381,17 @@ class QualityPicture:
             )
             .group_by(RatingPeriod.source)
         )
-        counts = {}
-        for source, *values in rows:
-            for i, on in enumerate(dates):
-                counts[(RatingSource(source).value, on)] = (values[2 * i], values[2 * i + 1])
-        return counts
 
     async def movement(self, filters: Filters, source: RatingSource, since: date, on: date) -> Movement:
         """Improved and declined in one aggregate over the IMPROVED and DECLINED selections' join."""
-        statement, now, then = self._then_and_now(filters, source, on, since)
-        row = (
-            await self.db.execute(
-                statement.with_only_columns(
-                    *(func.count(case((_moved(what, now, then), 1))) for what in (IMPROVED, DECLINED))
-                )
+
+        def build() -> Select:  # type: ignore[type-arg]
+            statement, now, then = self._then_and_now(filters, source, on, since)
+            return statement.with_only_columns(
+                *(func.count(case((_moved(what, now, then), 1))) for what in (IMPROVED, DECLINED))
             )
-        ).one()
+
+        row = (await self.db.execute(self._built(build, "movement", filters, source, since, on))).one()
         return Movement(row[0], row[1])
 
     async def statements_below_good(
@@ -389,6 +404,14 @@ class QualityPicture:
         report in force a service (as every count of rated services), one score a statement in a
         report (unique), so the rows are counted as they come, not sorted again in every group to
         find distinct services. The sum is by statement code."""
+        statement = self._built(
+            lambda: self._below_good_counted(filters, on, limit), "below good", filters, on, limit
+        )
+        return [
+            StatementCount(code, title, int(count)) for code, title, count in await self.db.execute(statement)
+        ]
+
+    def _below_good_counted(self, filters: Filters, on: date, limit: int) -> Select:  # type: ignore[type-arg]
         below = (
             self._covered(
                 select(
@@ -429,9 +452,7 @@ class QualityPicture:
             statement = statement.join(KeyQuestion, KeyQuestion.id == QualityStatement.key_question_id).where(
                 KeyQuestion.code == filters.key_question
             )
-        return [
-            StatementCount(code, title, int(count)) for code, title, count in await self.db.execute(statement)
-        ]
+        return statement
 
     async def towns(self) -> list[str]:
         return list(

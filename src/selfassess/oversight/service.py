@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from selfassess.accounts.models import Organisation, User
-from selfassess.db import Page
+from selfassess.db import Page, built_once
 from selfassess.oversight.models import ServiceRisk
 from selfassess.providers.levels import SupportLevel, is_escalated
 from selfassess.providers.models import CareService, ServiceType
@@ -152,6 +152,7 @@ class Oversight:
 
     async def _page(
         self,
+        what: str,
         filters: RegisterFilters,
         due_by: date | None,
         order: tuple[Any, ...],
@@ -163,7 +164,28 @@ class Oversight:
         selection without the joins that only name things. The page's services are picked first
         from that selection; names, booked visits and levels are then read for those 50 only. The
         count's statement also reads when the council was last assessed, and with ``coverage_on``
-        the programme's coverage (each its own one-row aggregate beside the count)."""
+        the programme's coverage (each its own one-row aggregate beside the count). The statements
+        are built once for each council, filters, dates and page (``built_once``)."""
+        key = (what, self.viewer.organisation_id, self.viewer.is_provider, filters, due_by, coverage_on)
+        matching, rows, summary = built_once(key, lambda: self._statements(filters, due_by, coverage_on))
+        total, assessed_at, *coverage = (await self.db.execute(summary)).one()
+        number = max(1, min(number, -(-total // size) or 1))
+
+        def page_of_rows() -> Select:  # type: ignore[type-arg]
+            shown = matching.order_by(*order).limit(size).offset((number - 1) * size).correlate(None)
+            return rows.where(ServiceRisk.service_id.in_(shown)).order_by(*order)
+
+        page = await self.db.execute(built_once((*key, number, size), page_of_rows))
+        return RegisterPage(
+            Page(items=[RegisterRow(*row) for row in page], total=total, number=number, size=size),
+            assessed_at,
+            Coverage(*coverage) if coverage else None,
+        )
+
+    def _statements(
+        self, filters: RegisterFilters, due_by: date | None, coverage_on: date | None
+    ) -> tuple[Select, Select, Select]:  # type: ignore[type-arg]
+        """``_page``'s selection (service ids), its rows, and the summary that counts it."""
         matching = self._matching(select(ServiceRisk.service_id), filters)
         rows = self.listing(filters)
         if due_by is not None:
@@ -173,19 +195,11 @@ class Oversight:
         if coverage_on is not None:
             covered = self._coverage(coverage_on).subquery()
             summary = summary.add_columns(*covered.c).join_from(counted, covered, true())
-        total, assessed_at, *coverage = (await self.db.execute(summary)).one()
-        number = max(1, min(number, -(-total // size) or 1))
-        shown = matching.order_by(*order).limit(size).offset((number - 1) * size).correlate(None)
-        page = await self.db.execute(rows.where(ServiceRisk.service_id.in_(shown)).order_by(*order))
-        return RegisterPage(
-            Page(items=[RegisterRow(*row) for row in page], total=total, number=number, size=size),
-            assessed_at,
-            Coverage(*coverage) if coverage else None,
-        )
+        return matching, rows, summary
 
     async def register(self, filters: RegisterFilters, *, number: int = 1, size: int = 50) -> RegisterPage:
         order = (ServiceRisk.score.desc(), CareService.name, CareService.id)
-        return await self._page(filters, None, order, number, size)
+        return await self._page("register", filters, None, order, number, size)
 
     def _assessed_at(self):  # type: ignore[no-untyped-def]
         """When the council's services were last assessed (a scalar subquery)."""
@@ -203,17 +217,33 @@ class Oversight:
         """Services due a visit by ``until`` (overdue first), with any visit already booked, and
         the coverage on ``today``."""
         order = (ServiceRisk.next_visit_due, CareService.name, CareService.id)
-        return await self._page(filters, until, order, number, size, coverage_on=today)
+        return await self._page("programme", filters, until, order, number, size, coverage_on=today)
 
     async def by_month(self, filters: RegisterFilters, today: date, until: date) -> list[MonthLoad]:
         """How many services fall due each month and for which officer; overdue ones count in the
         current month."""
+        key = (
+            "programme by month",
+            self.viewer.organisation_id,
+            self.viewer.is_provider,
+            filters,
+            today,
+            until,
+        )
+        return [
+            MonthLoad(int(y), int(m), officer_id, name, count)
+            for y, m, officer_id, name, count in await self.db.execute(
+                built_once(key, lambda: self._by_month(filters, today, until))
+            )
+        ]
+
+    def _by_month(self, filters: RegisterFilters, today: date, until: date) -> Select:  # type: ignore[type-arg]
         officer = self.officer
         due = func.coalesce(
             case((ServiceRisk.next_visit_due < today, today), else_=ServiceRisk.next_visit_due), today
         )
         year, month = extract("year", due), extract("month", due)
-        statement = (
+        return (
             _due_by(
                 self._matching(
                     select(year, month, CareService.assigned_officer_id, officer.full_name, func.count()),
@@ -225,10 +255,6 @@ class Oversight:
             .group_by(year, month, CareService.assigned_officer_id, officer.full_name)
             .order_by(year, month, officer.full_name)
         )
-        return [
-            MonthLoad(int(y), int(m), officer_id, name, count)
-            for y, m, officer_id, name, count in await self.db.execute(statement)
-        ]
 
     def _coverage(self, today: date) -> Select:  # type: ignore[type-arg]
         """Services visited within their interval: visited, and their next visit not yet due."""

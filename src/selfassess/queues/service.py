@@ -9,7 +9,6 @@ organisation's items.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -30,7 +29,7 @@ from selfassess.actions.models import (
 )
 from selfassess.actions.rules import Side
 from selfassess.assessments.models import AssessmentStatus, SelfAssessment
-from selfassess.db import Page, fetch_page
+from selfassess.db import Page, built_once, fetch_page
 from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
 from selfassess.queues.rules import DUE_SOON_DAYS, QueueKind, age, due, is_late, kinds_for
@@ -99,11 +98,6 @@ _DUE_WORDS = {
 }
 
 
-# Statements built, by viewer and day, the most recently used last (see ``WaitingFor._built``).
-_BUILT: OrderedDict[tuple[object, ...], Select] = OrderedDict()  # type: ignore[type-arg]
-_BUILT_KEPT = 2000
-
-
 class WaitingFor:
     def __init__(self, db: AsyncSession, viewer: User) -> None:
         self.db = db
@@ -130,14 +124,10 @@ class WaitingFor:
         """A statement of this viewer's built once a day: building the kinds' statements cost more
         than running them (every page's header and home page ask). It depends only on the viewer's
         id, organisation and side, and on the day."""
-        key = (what, self.viewer.id, self.viewer.organisation_id, self.viewer.is_provider, today)
-        if (statement := _BUILT.get(key)) is None:
-            statement = _BUILT[key] = build()
-            if len(_BUILT) > _BUILT_KEPT:
-                _BUILT.popitem(last=False)
-        else:
-            _BUILT.move_to_end(key)
-        return statement
+        return built_once(
+            ("waiting", what, self.viewer.id, self.viewer.organisation_id, self.viewer.is_provider, today),
+            build,
+        )
 
     # --- the officer's kinds ---------------------------------------------------------------------
 
@@ -267,10 +257,11 @@ class WaitingFor:
 
     # --- reads -----------------------------------------------------------------------------------
 
-    async def counts(self) -> dict[QueueKind, int]:
-        """How many items of each kind wait, counted by the database in one query."""
+    def counted(self) -> Select:  # type: ignore[type-arg]
+        """The statement that counts every kind's list (a column each, labelled by the kind's value),
+        built once a day: ``counts`` runs it, the home page runs its columns with its other figures."""
         today = clock.today()
-        counted = self._built(
+        return self._built(
             "counts",
             today,
             lambda: select(
@@ -283,8 +274,14 @@ class WaitingFor:
                 )
             ),
         )
-        totals = (await self.db.execute(counted)).one()
-        return dict(zip(self.kinds, totals, strict=True))
+
+    def read_counts(self, row: Any) -> dict[QueueKind, int]:
+        """Each kind's count from a row holding ``counted``'s columns."""
+        return {kind: row._mapping[kind.value] for kind in self.kinds}
+
+    async def counts(self) -> dict[QueueKind, int]:
+        """How many items of each kind wait, counted by the database in one query."""
+        return self.read_counts((await self.db.execute(self.counted())).one())
 
     async def page(
         self, kind: QueueKind, *, number: int = 1, size: int = 25, total: int | None = None

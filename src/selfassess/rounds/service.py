@@ -32,7 +32,7 @@ from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import Organisation, User
 from selfassess.assessments.models import AssessmentStatus, SelfAssessment
 from selfassess.assessments.service import SelfAssessments
-from selfassess.db import Page
+from selfassess.db import Page, built_once
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.frameworks.models import Framework, FrameworkVersion, VersionStatus
 from selfassess.providers.models import CareService, ServiceType
@@ -91,6 +91,11 @@ def services_in_joined_round(dialect: str) -> list[ColumnElement[bool]]:
             exists(select(1).select_from(listed).where(listed.c.value == CareService.service_type)),
         ),
     ]
+
+
+def not_closed(today: date) -> ColumnElement[bool]:
+    """`rules.round_phase` is not CLOSED on ``today``, in SQL: its deadline has not passed."""
+    return AssessmentRound.deadline >= today
 
 
 # A provider's home lists a round's services with their buttons when it has at most this many in it;
@@ -181,6 +186,36 @@ class ProviderRound:
         return sum(self.counts.values())
 
 
+def _rounds_counted(council_id: int, dialect: str, today: date, current_only: bool) -> Select:  # type: ignore[type-arg]
+    """The council's rounds (``current_only``: those not closed on ``today``), latest deadline
+    first, with (progress, services) per progress reached, or none for a round with no services."""
+    rounds = select(AssessmentRound.id).where(AssessmentRound.council_id == council_id)
+    if current_only:
+        rounds = rounds.where(not_closed(today))
+    in_rounds = (
+        select(AssessmentRound.id.label("round_id"), progress_column().label("progress"))
+        .select_from(AssessmentRound)
+        .join(CareService, and_(*services_in_joined_round(dialect)))
+        .where(AssessmentRound.id.in_(rounds))
+        .subquery()
+    )
+    tallies = (
+        select(in_rounds.c.round_id, in_rounds.c.progress, func.count().label("services"))
+        .group_by(in_rounds.c.round_id, in_rounds.c.progress)
+        .subquery()
+    )
+    return (
+        select(
+            AssessmentRound, Framework.name, FrameworkVersion.version, tallies.c.progress, tallies.c.services
+        )
+        .join(FrameworkVersion, FrameworkVersion.id == AssessmentRound.framework_version_id)
+        .join(Framework, Framework.id == FrameworkVersion.framework_id)
+        .outerjoin(tallies, tallies.c.round_id == AssessmentRound.id)
+        .where(AssessmentRound.id.in_(rounds))
+        .order_by(AssessmentRound.deadline.desc(), AssessmentRound.id.desc())
+    )
+
+
 class Rounds:
     def __init__(self, db: AsyncSession, viewer: User) -> None:
         self.db = db
@@ -259,14 +294,6 @@ class Rounds:
             CareService.service_type.label("service_type"),
             progress_column(round_).label("progress"),
         ).where(*services_in_scope(round_))
-
-    async def totals(self, round_: AssessmentRound) -> Completion:
-        """Grouped by progress, not counted with a filter per progress: PostgreSQL inlines the
-        selection into each filter and would work out every service's progress three times."""
-        scope = self._in_round(round_).subquery()
-        statement = select(scope.c.progress, func.count()).group_by(scope.c.progress)
-        found = dict((await self.db.execute(statement)).all())
-        return Completion("", "All services", *(found.get(progress.value, 0) for progress in Progress))
 
     async def completion(self, round_: AssessmentRound, *, provider_page: int = 1) -> RoundCompletion:
         """The round page's figures in one statement, each service's progress worked out once (a
@@ -370,23 +397,28 @@ class Rounds:
         rows = await self.db.execute(statement)
         return [RoundServiceRow(service, name, Progress(value), aid) for service, name, value, aid in rows]
 
-    async def rows(self, today: date) -> list[RoundRow]:
+    async def rows(self, today: date, *, current_only: bool = False) -> list[RoundRow]:
+        """The council's rounds, latest deadline first, each with its services counted by progress,
+        in one statement for every round (each service's progress worked out once, then counted by
+        round and progress), not one count per round. ``current_only``: the rounds not closed yet
+        (the home page's), so a closed round's services are not counted only to be left out."""
         self._require_council_staff()
-        rounds = await self.db.execute(
-            select(AssessmentRound, Framework.name, FrameworkVersion.version)
-            .join(FrameworkVersion, FrameworkVersion.id == AssessmentRound.framework_version_id)
-            .join(Framework, Framework.id == FrameworkVersion.framework_id)
-            .where(AssessmentRound.council_id == self.viewer.organisation_id)
-            .order_by(AssessmentRound.deadline.desc(), AssessmentRound.id.desc())
-        )
+        council, dialect = self.viewer.organisation_id, self.db.bind.dialect.name
+        key = ("council rounds", council, dialect, today if current_only else None)
+        statement = built_once(key, lambda: _rounds_counted(council, dialect, today, current_only))
+        counted: dict[int, tuple[AssessmentRound, str, dict[str, int]]] = {}
+        for round_, name, version, progress, services in await self.db.execute(statement):
+            _, _, counts = counted.setdefault(round_.id, (round_, f"{name} {version}", {}))
+            if progress is not None:  # a round with no service in it has no tally
+                counts[progress] = services
         return [
             RoundRow(
                 round_,
                 round_phase(today, opens_on=round_.opens_on, deadline=round_.deadline),
-                f"{name} {version}",
-                await self.totals(round_),
+                label,
+                Completion("", "All services", *(counts.get(p.value, 0) for p in Progress)),
             )
-            for round_, name, version in rounds
+            for round_, label, counts in counted.values()
         ]
 
     # --- provider side ------------------------------------------------------------------------
