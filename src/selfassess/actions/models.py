@@ -25,14 +25,28 @@ class PlanStatus(Choice):
         return self in (PlanStatus.DRAFT, PlanStatus.CHANGES_REQUESTED)
 
 
+# Plans their provider is completing (the partial index's condition).
+_TO_COMPLETE = f"status IN {tuple(status.value for status in PlanStatus if status.provider_may_edit)}"
+
+
 class ActionPlan(Timestamped, table=True):
     __tablename__ = "action_plan"
     # Plans submitted in a quarter, and whether on time (the quarterly report), from this index alone.
-    # ix_action_plan_service_status: a provider's plans of one status (its home page's plans to
-    # complete and agreed plans), looked up service by service and read from the index alone.
+    # ix_action_plan_service_status: a provider's plans of one status (its home page's agreed
+    # plans), looked up service by service and read from the index alone.
+    # ix_action_plan_to_complete: the plans being completed in the whole country (about a thousand,
+    # not every year's plans): a provider's are found by hashing its services against it.
     __table_args__ = (
         Index("ix_action_plan_submitted", "submitted_at", "service_id", "provider_due"),
         Index("ix_action_plan_service_status", "service_id", "status", "id", "provider_due"),
+        Index(
+            "ix_action_plan_to_complete",
+            "service_id",
+            "id",
+            "provider_due",
+            postgresql_where=text(_TO_COMPLETE),
+            sqlite_where=text(_TO_COMPLETE),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -6,7 +6,7 @@ autosave is a single-row update guarded by the row's version number.
 
 from datetime import datetime
 
-from sqlalchemy import Index, Text, UniqueConstraint, false
+from sqlalchemy import Index, Text, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 from selfassess.choices import Choice
@@ -37,6 +37,15 @@ class SelfAssessment(Timestamped, table=True):
     __table_args__ = (
         Index("ix_self_assessment_period", "service_id", "period_label", "id", "status"),
         Index("ix_self_assessment_service_status", "service_id", "status", "id"),
+        # Self-assessments returned to their provider, the country's few hundred: a provider's are
+        # found by hashing its services against this small index, not by a lookup per service.
+        Index(
+            "ix_self_assessment_returned",
+            "service_id",
+            "id",
+            postgresql_where=text("status = 'returned'"),
+            sqlite_where=text("status = 'returned'"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

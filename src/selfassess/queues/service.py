@@ -213,10 +213,13 @@ class WaitingFor:
 
     # --- the provider's kinds --------------------------------------------------------------------
 
+    # Plans to complete, reports to comment on and returned self-assessments are the country's few
+    # hundred or thousand open rows, each kind in a partial index (migration 0035) that PostgreSQL
+    # hashes against the provider's services: no ``includes`` (a lookup per service) for them.
+
     def _plans_to_complete(self, today: date) -> Select:  # type: ignore[type-arg]
         return self._plans(
             ActionPlan.status.in_([PlanStatus.DRAFT, PlanStatus.CHANGES_REQUESTED]),
-            self.services.includes(ActionPlan.service_id),
             since=null(),
             due_on=ActionPlan.provider_due,
         )
@@ -234,13 +237,11 @@ class WaitingFor:
         return (
             select(*_columns(Visit.id, null(), null(), null(), Visit.factual_accuracy_due))
             .join(CareService, CareService.id == Visit.service_id)
-            .where(Visit.status == VisitStatus.DRAFT_SHARED, self.services.includes(Visit.service_id))
+            .where(Visit.status == VisitStatus.DRAFT_SHARED)
         )
 
     def _returned(self, today: date) -> Select:  # type: ignore[type-arg]
-        return self._assessments(AssessmentStatus.RETURNED, SelfAssessment.updated_at).where(
-            self.services.includes(SelfAssessment.service_id)
-        )
+        return self._assessments(AssessmentStatus.RETURNED, SelfAssessment.updated_at)
 
     _statements: dict[QueueKind, Callable[[WaitingFor, date], Select]] = {  # type: ignore[type-arg]
         QueueKind.ACTIONS_TO_VERIFY: _to_verify,

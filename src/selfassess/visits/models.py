@@ -126,6 +126,17 @@ class Visit(Timestamped, table=True):
         # A provider's visits of one status (draft reports waiting for its comments, and their date),
         # looked up service by service: not every visit each service ever had.
         Index("ix_visit_service_status", "service_id", "status", "factual_accuracy_due", "id"),
+        # Every draft report waiting for comments in the country (a few thousand, however many years
+        # of visits are kept): a provider's are found by hashing its services against this small
+        # index, not by a lookup per service (a national chain runs 300).
+        Index(
+            "ix_visit_draft_shared",
+            "service_id",
+            "id",
+            "factual_accuracy_due",
+            postgresql_where=text("status = 'draft_shared'"),
+            sqlite_where=text("status = 'draft_shared'"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
