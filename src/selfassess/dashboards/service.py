@@ -8,16 +8,17 @@ from typing import Any
 
 from sqlalchemy import Integer, Select, String, cast, func, literal, null, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from selfassess import clock
 from selfassess.accounts.models import User
 from selfassess.actions.models import DONE, Action, ActionPlan, PlanStatus
 from selfassess.actions.service import ActionPlans, PlanFilter, overdue_actions_per_service
-from selfassess.assessments.models import SelfAssessment, SelfAssessmentAnswer
+from selfassess.assessments.models import AssessmentStatus, SelfAssessment, SelfAssessmentAnswer
 from selfassess.db import Page, built_once, fetch_page
 from selfassess.oversight.models import RatingSource
 from selfassess.oversight.quality import Filters, QualityPicture
-from selfassess.providers.models import CareService
+from selfassess.providers.models import CareService, RegulatorRating
 from selfassess.providers.service import CareServices
 from selfassess.queues.rules import QueueKind
 from selfassess.queues.service import WaitingFor
@@ -48,16 +49,28 @@ class Market:
 
 @dataclass(frozen=True)
 class ServiceStatus:
-    """A provider's service and where it is in the cycle."""
+    """A provider's service and where it is in the cycle: the columns its card on the home page shows
+    (its current self-assessment, latest published rating, open plan, draft report for comments)."""
 
-    service: CareService
-    assessment: SelfAssessment | None
-    latest_rating: Visit | None
-    open_plan: ActionPlan | None
-    overdue: int
-    shared_report: Visit | None
-    answered: int = 0  # statements of the self-assessment scored so far
-    statements: int = 0
+    service_id: int
+    name: str
+    regulator_rating: RegulatorRating
+    overdue: int  # actions of its agreed plans past their due date
+    assessment_id: int | None
+    assessment_period: str | None
+    assessment_status: AssessmentStatus | None
+    answered: int  # statements of the self-assessment scored so far
+    statements: int
+    rating_id: int | None
+    rating_key: str | None
+    rating_label: str | None
+    rating_reason: str | None
+    rated_on: date | None
+    report_id: int | None  # a draft visit report shared for the provider's comments
+    comments_due: date | None
+    plan_id: int | None
+    plan_status: PlanStatus | None
+    plan_due: date | None
 
 
 @dataclass(frozen=True)
@@ -193,84 +206,82 @@ class Home:
     async def provider_services(self, today: date, *, number: int = 1, size: int = 25) -> Page[ServiceStatus]:
         """For a provider: one page of its services (a national chain runs hundreds), each with its
         current self-assessment, latest published rating, open plan and overdue actions, and any
-        draft report waiting for comments."""
-        listed = self.services.scope(select(CareService).where(CareService.is_active.is_(True)))
+        draft report waiting for comments. The page's services are picked first (counted, then 25
+        ids); one statement then gives each its newest row of every kind, chosen by the database,
+        with only the columns the page shows."""
+        listed = self.services.scope(select(CareService.id).where(CareService.is_active.is_(True)))
         rows, total, number = await fetch_page(
-            self.db,
-            # Each service's overdue actions come with it, by the rule of every overdue flag.
-            listed.add_columns(overdue_actions_per_service(today)),
-            CareService.name,
-            CareService.id,
-            number=number,
-            size=size,
-            counted=listed,
+            self.db, listed, CareService.name, CareService.id, number=number, size=size
         )
-        overdue = {service.id: count for service, count in rows}
-        services = [service for service, _ in rows]
-        ids = list(overdue)
+        ids = [service_id for (service_id,) in rows]
         if not ids:
             return Page([], total, number, size)
+        picked = (
+            select(
+                CareService.id.label("service_id"),
+                CareService.name.label("name"),
+                CareService.regulator_rating.label("regulator_rating"),
+                # Each service's overdue actions come with it, by the rule of every overdue flag.
+                overdue_actions_per_service(today).label("overdue"),
+                _newest(SelfAssessment, SelfAssessment.created_at.desc()).label("assessment_id"),
+                _newest(Visit, Visit.published_at.desc(), where=Visit.status == VisitStatus.PUBLISHED).label(
+                    "rating_id"
+                ),
+                _newest(Visit, where=Visit.status == VisitStatus.DRAFT_SHARED).label("report_id"),
+                _newest(
+                    ActionPlan, ActionPlan.created_at.desc(), where=ActionPlan.status != PlanStatus.CLOSED
+                ).label("plan_id"),
+            )
+            .where(CareService.id.in_(ids))
+            .subquery()
+        )
         answers = SelfAssessmentAnswer.assessment_id == SelfAssessment.id
-        assessments = {
-            assessment.service_id: (assessment, answered, statements)
-            for assessment, answered, statements in await self.db.execute(
-                _latest_per_service(
-                    SelfAssessment, ids, SelfAssessment.created_at.desc(), SelfAssessment.id.desc()
-                ).add_columns(
-                    # Statements scored so far, and statements in all, counted in SQL.
-                    select(func.count(SelfAssessmentAnswer.score)).where(answers).scalar_subquery(),
-                    select(func.count(SelfAssessmentAnswer.id)).where(answers).scalar_subquery(),
-                )
+        rated, shared = aliased(Visit, name="rated"), aliased(Visit, name="shared")
+        statement = (
+            select(
+                picked.c.service_id,
+                picked.c.name,
+                picked.c.regulator_rating,
+                picked.c.overdue,
+                # The joined rows' ids, not the picked ones: PostgreSQL would choose each row twice.
+                SelfAssessment.id.label("assessment_id"),
+                SelfAssessment.period_label.label("assessment_period"),
+                SelfAssessment.status.label("assessment_status"),
+                # Statements scored so far, and statements in all, counted in SQL.
+                select(func.count(SelfAssessmentAnswer.score))
+                .where(answers)
+                .scalar_subquery()
+                .label("answered"),
+                select(func.count(SelfAssessmentAnswer.id))
+                .where(answers)
+                .scalar_subquery()
+                .label("statements"),
+                rated.id.label("rating_id"),
+                rated.rating_key,
+                rated.rating_label,
+                rated.rating_reason,
+                rated.scheduled_for.label("rated_on"),
+                shared.id.label("report_id"),
+                shared.factual_accuracy_due.label("comments_due"),
+                ActionPlan.id.label("plan_id"),
+                ActionPlan.status.label("plan_status"),
+                ActionPlan.provider_due.label("plan_due"),
             )
-        }
-        published = {
-            v.service_id: v
-            for v in await self.db.scalars(
-                _latest_per_service(
-                    Visit,
-                    ids,
-                    Visit.published_at.desc(),
-                    Visit.id.desc(),
-                    where=Visit.status == VisitStatus.PUBLISHED,
-                )
-            )
-        }
-        shared = {
-            v.service_id: v
-            for v in await self.db.scalars(
-                select(Visit).where(Visit.service_id.in_(ids), Visit.status == VisitStatus.DRAFT_SHARED)
-            )
-        }
-        plans = {
-            p.service_id: p
-            for p in await self.db.scalars(
-                select(ActionPlan)
-                .where(ActionPlan.service_id.in_(ids), ActionPlan.status != PlanStatus.CLOSED)
-                .order_by(ActionPlan.created_at)
-            )
-        }
-        statuses = []
-        for service in services:
-            assessment, answered, statements = assessments.get(service.id, (None, 0, 0))
-            statuses.append(
-                ServiceStatus(
-                    service,
-                    assessment,
-                    published.get(service.id),
-                    plans.get(service.id),
-                    overdue[service.id],
-                    shared.get(service.id),
-                    answered,
-                    statements,
-                )
-            )
+            .outerjoin(SelfAssessment, SelfAssessment.id == picked.c.assessment_id)
+            .outerjoin(rated, rated.id == picked.c.rating_id)
+            .outerjoin(shared, shared.id == picked.c.report_id)
+            .outerjoin(ActionPlan, ActionPlan.id == picked.c.plan_id)
+            .order_by(picked.c.name, picked.c.service_id)
+        )
+        statuses = [ServiceStatus(**row._mapping) for row in await self.db.execute(statement)]
         return Page(statuses, total, number, size)
 
     async def provider_due_dates(self, today: date, limit: int = 20) -> list[DueDate]:
         """Every date the provider's services must meet, earliest first: plans to complete, open
         actions of agreed plans, and comments on shared draft reports (one statement for the three).
-        Each part starts from the provider's services (``includes``), not from the country's rows of
-        that status."""
+        Actions start from the provider's services (``includes``), not from the country's open
+        actions; plans being completed and shared reports are the country's few hundred, each kind in
+        a partial index that PostgreSQL hashes against the provider's services."""
         plans = self.services.scope(
             select(
                 literal("plan").label("kind"),
@@ -283,7 +294,6 @@ class Home:
             .join(CareService, CareService.id == ActionPlan.service_id)
             .where(
                 ActionPlan.status.in_([PlanStatus.DRAFT, PlanStatus.CHANGES_REQUESTED]),
-                self.services.includes(ActionPlan.service_id),
             )
         )
         actions = (
@@ -320,7 +330,6 @@ class Home:
             .where(
                 Visit.status == VisitStatus.DRAFT_SHARED,
                 Visit.factual_accuracy_due.is_not(None),
-                self.services.includes(Visit.service_id),
             )
         )
         rows = await self.db.execute(union_all(plans, select(*actions.c), reports))
@@ -338,18 +347,11 @@ def _due_date(row: Any, today: date) -> DueDate:
     return DueDate(row.on, what, row.service, href, row.on < today)
 
 
-def _latest_per_service(
-    model: Any, service_ids: list[int], *newest_first: Any, where: Any = None
-) -> Select[Any]:
-    """The newest row of `model` for each service (by `newest_first`), chosen by the database, so
-    the page reads one row per service however many years of history each has."""
-    conditions = [model.service_id.in_(service_ids)] + ([where] if where is not None else [])
-    ranked = (
-        select(
-            model.id,
-            func.row_number().over(partition_by=model.service_id, order_by=newest_first).label("rank"),
-        )
-        .where(*conditions)
-        .subquery()
-    )
-    return select(model).join(ranked, ranked.c.id == model.id).where(ranked.c.rank == 1)
+def _newest(model: Any, *newest_first: Any, where: Any = None) -> Any:
+    """The id of the newest row of ``model`` (by ``newest_first``, then id) for the CareService of
+    the enclosing statement, found by the database through the table's service index, so the page
+    reads one row per service however many years of history each has."""
+    chosen = select(model.id).where(model.service_id == CareService.id)
+    if where is not None:
+        chosen = chosen.where(where)
+    return chosen.order_by(*newest_first, model.id.desc()).limit(1).scalar_subquery()

@@ -172,11 +172,21 @@ class ProviderRoundService:
 
 
 @dataclass(frozen=True)
+class RoundHeading:
+    """What the provider's home shows of an open round (not the whole record: a national chain's
+    home lists fifty rounds)."""
+
+    id: int
+    name: str
+    deadline: date
+
+
+@dataclass(frozen=True)
 class ProviderRound:
     """An open round as a provider sees it on the home page: how many of its services are at each
     stage and, when they are few, the services themselves."""
 
-    round: AssessmentRound
+    round: RoundHeading
     council_name: str
     counts: dict[Progress, int]
     services: list[ProviderRoundService]  # empty above SERVICES_LISTED_ON_HOME: the counts link to them
@@ -455,15 +465,22 @@ class Rounds:
             .group_by(scope.c.round_id, scope.c.progress)
             .subquery()
         )
-        counted_by_round: dict[int, tuple[AssessmentRound, str, dict[Progress, int]]] = {}
-        for round_, council_name, progress, services in await self.db.execute(
-            select(AssessmentRound, Organisation.name, tallies.c.progress, tallies.c.services)
+        counted_by_round: dict[int, tuple[RoundHeading, str, dict[Progress, int]]] = {}
+        for round_id, name, deadline, council_name, progress, services in await self.db.execute(
+            select(
+                AssessmentRound.id,
+                AssessmentRound.name,
+                AssessmentRound.deadline,
+                Organisation.name,
+                tallies.c.progress,
+                tallies.c.services,
+            )
             .join(tallies, tallies.c.round_id == AssessmentRound.id)
             .join(Organisation, Organisation.id == AssessmentRound.council_id)
             .order_by(AssessmentRound.deadline, AssessmentRound.id)
         ):
             _, _, counts = counted_by_round.setdefault(
-                round_.id, (round_, council_name, dict.fromkeys(Progress, 0))
+                round_id, (RoundHeading(round_id, name, deadline), council_name, dict.fromkeys(Progress, 0))
             )
             counts[Progress(progress)] = services
         counted = list(counted_by_round.values())
