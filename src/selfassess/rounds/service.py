@@ -226,6 +226,85 @@ def _rounds_counted(council_id: int, dialect: str, today: date, current_only: bo
     )
 
 
+def _provider_services_in_rounds(dialect: str, provider_id: int, today: date):  # type: ignore[no-untyped-def]
+    """The provider's services in each round open today, with their progress."""
+    return (
+        select(
+            AssessmentRound.id.label("round_id"),
+            CareService.id.label("service_id"),
+            progress_column().label("progress"),
+        )
+        .select_from(AssessmentRound)
+        .join(CareService, and_(*services_in_joined_round(dialect)))
+        .where(
+            CareService.provider_id == provider_id,
+            AssessmentRound.opens_on <= today,
+            AssessmentRound.deadline >= today,
+        )
+        .subquery()
+    )
+
+
+def _provider_round_counts(dialect: str, provider_id: int, today: date) -> Select:  # type: ignore[type-arg]
+    """Each open round's heading and council, with the provider's services in it counted per
+    (round, progress) in a subquery: each service's progress is worked out once, where one count per
+    stage over the selection worked it out once per stage."""
+    scope = _provider_services_in_rounds(dialect, provider_id, today)
+    tallies = (
+        select(scope.c.round_id, scope.c.progress, func.count().label("services"))
+        .group_by(scope.c.round_id, scope.c.progress)
+        .subquery()
+    )
+    return (
+        select(
+            AssessmentRound.id,
+            AssessmentRound.name,
+            AssessmentRound.deadline,
+            Organisation.name,
+            tallies.c.progress,
+            tallies.c.services,
+        )
+        .join(tallies, tallies.c.round_id == AssessmentRound.id)
+        .join(Organisation, Organisation.id == AssessmentRound.council_id)
+        .order_by(AssessmentRound.deadline, AssessmentRound.id)
+    )
+
+
+def _provider_round_listing(dialect: str, provider_id: int, today: date):  # type: ignore[no-untyped-def]
+    """The provider's services in the open rounds, each with its self-assessment for the round and
+    the period of its latest submitted one (to start from); and the selection, to filter by."""
+    scope = _provider_services_in_rounds(dialect, provider_id, today)
+    in_round = SelfAssessment.service_id == scope.c.service_id
+    assessment_id = (
+        select(SelfAssessment.id)
+        .where(in_round, SelfAssessment.period_label == AssessmentRound.name)
+        .order_by(SelfAssessment.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    last_submitted = (
+        select(SelfAssessment.period_label)
+        .where(in_round, SelfAssessment.status.in_([s for s in AssessmentStatus if s.is_submitted]))
+        .order_by(SelfAssessment.submitted_at.desc(), SelfAssessment.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    statement = (
+        select(
+            scope.c.round_id,
+            CareService.id,
+            CareService.name,
+            scope.c.progress,
+            assessment_id,
+            last_submitted,
+        )
+        .join(CareService, CareService.id == scope.c.service_id)
+        .join(AssessmentRound, AssessmentRound.id == scope.c.round_id)
+        .order_by(CareService.name, CareService.id)
+    )
+    return statement, scope
+
+
 class Rounds:
     def __init__(self, db: AsyncSession, viewer: User) -> None:
         self.db = db
@@ -436,20 +515,16 @@ class Rounds:
     def _provider_services_in_rounds(self, today: date):  # type: ignore[no-untyped-def]
         """The provider's services in each round open today, with their progress: the one selection
         the home page's counts and the lists they link to share."""
-        return (
-            select(
-                AssessmentRound.id.label("round_id"),
-                CareService.id.label("service_id"),
-                progress_column().label("progress"),
-            )
-            .select_from(AssessmentRound)
-            .join(CareService, and_(*services_in_joined_round(self.db.bind.dialect.name)))
-            .where(
-                CareService.provider_id == self.viewer.organisation_id,
-                AssessmentRound.opens_on <= today,
-                AssessmentRound.deadline >= today,
-            )
-            .subquery()
+        return self._built(_provider_services_in_rounds, today)
+
+    def _built(self, build, today: date):  # type: ignore[no-untyped-def]
+        """The provider's statement ``build`` makes, built once a day (``db.built_once``): building
+        them cost more CPU than running them, and its home page asks on every visit. Values that
+        change within the day (the few rounds listed, a filter) are added by the caller."""
+        provider, dialect = self.viewer.organisation_id, self.db.bind.dialect.name
+        return built_once(
+            ("provider rounds", build.__name__, provider, dialect, today),
+            lambda: build(dialect, provider, today),
         )
 
     async def for_provider_home(self, today: date) -> list[ProviderRound]:
@@ -457,28 +532,9 @@ class Rounds:
         by progress (one statement for every round), and listed when they are few (one more)."""
         if not self.viewer.is_provider:
             return []
-        scope = self._provider_services_in_rounds(today)
-        # Counted per (round, progress) in a subquery: each service's progress is worked out once,
-        # where one count per stage over the selection worked it out once per stage.
-        tallies = (
-            select(scope.c.round_id, scope.c.progress, func.count().label("services"))
-            .group_by(scope.c.round_id, scope.c.progress)
-            .subquery()
-        )
         counted_by_round: dict[int, tuple[RoundHeading, str, dict[Progress, int]]] = {}
-        for round_id, name, deadline, council_name, progress, services in await self.db.execute(
-            select(
-                AssessmentRound.id,
-                AssessmentRound.name,
-                AssessmentRound.deadline,
-                Organisation.name,
-                tallies.c.progress,
-                tallies.c.services,
-            )
-            .join(tallies, tallies.c.round_id == AssessmentRound.id)
-            .join(Organisation, Organisation.id == AssessmentRound.council_id)
-            .order_by(AssessmentRound.deadline, AssessmentRound.id)
-        ):
+        counting = self._built(_provider_round_counts, today)
+        for round_id, name, deadline, council_name, progress, services in await self.db.execute(counting):
             _, _, counts = counted_by_round.setdefault(
                 round_id, (RoundHeading(round_id, name, deadline), council_name, dict.fromkeys(Progress, 0))
             )
@@ -504,36 +560,8 @@ class Rounds:
     async def _provider_round_services(
         self, today: date, round_ids: list[int], progress: Progress | None = None
     ) -> list[tuple[int, ProviderRoundService]]:
-        scope = self._provider_services_in_rounds(today)
-        in_round = SelfAssessment.service_id == scope.c.service_id
-        assessment_id = (
-            select(SelfAssessment.id)
-            .where(in_round, SelfAssessment.period_label == AssessmentRound.name)
-            .order_by(SelfAssessment.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-        last_submitted = (
-            select(SelfAssessment.period_label)
-            .where(in_round, SelfAssessment.status.in_([s for s in AssessmentStatus if s.is_submitted]))
-            .order_by(SelfAssessment.submitted_at.desc(), SelfAssessment.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-        statement = (
-            select(
-                scope.c.round_id,
-                CareService.id,
-                CareService.name,
-                scope.c.progress,
-                assessment_id,
-                last_submitted,
-            )
-            .join(CareService, CareService.id == scope.c.service_id)
-            .join(AssessmentRound, AssessmentRound.id == scope.c.round_id)
-            .where(scope.c.round_id.in_(round_ids))
-            .order_by(CareService.name, CareService.id)
-        )
+        statement, scope = self._built(_provider_round_listing, today)
+        statement = statement.where(scope.c.round_id.in_(round_ids))
         if progress is not None:
             statement = statement.where(scope.c.progress == progress.value)
         return [
