@@ -332,3 +332,8 @@ async def test_the_provider_home_shows_progress_and_every_due_date(
     assert "Action: Fix the fire doors" not in home, "done: no longer due"
     assert "Comments on the draft visit report Alpha House" in home
     assert f"/plans/{work.draft_plan.id}#actions" in (await client.get("/home")).text
+    # The service's card: its newest open plan (of three), the agreed plan's overdue action, the draft
+    # report waiting for comments.
+    assert f"Action plan: Draft: provider completing — complete it by {in_ten} 1 overdue" in home
+    in_seven = (date.today() + timedelta(days=7)).strftime("%-d %B %Y")
+    assert f"A draft visit report needs your comments by {in_seven}." in home
