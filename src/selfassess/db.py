@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -15,7 +15,20 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
-from sqlalchemy import Boolean, ColumnElement, Row, Select, event, func, inspect, or_, select, text, update
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Row,
+    Select,
+    event,
+    func,
+    inspect,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -72,6 +85,14 @@ def contains_any(query: str, *columns: Any) -> ColumnElement[bool]:
     visible = "".join(character for character in query if character.isprintable())  # no NUL for PostgreSQL
     escaped = visible.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return or_(*(func.lower(column).like(f"%{escaped}%", escape="\\") for column in columns))
+
+
+def in_constants(column: Any, values: Iterable[StrEnum]) -> ColumnElement[bool]:
+    """``column IN (values)`` with the values written into the SQL, not sent as parameters. psycopg
+    prepares a statement it runs often, and PostgreSQL soon plans it once for any parameters (a
+    generic plan): a partial index whose condition names these values (a provider's open work,
+    migration 0035) is then usable only if the values are in the statement itself."""
+    return column.in_([literal(value.value, literal_execute=True) for value in values])  # type: ignore[no-any-return]
 
 
 class one_of(FunctionElement[bool]):  # noqa: N801 (used like the SQL construct it is)

@@ -15,7 +15,7 @@ from selfassess.accounts.models import User
 from selfassess.actions.models import DONE, Action, ActionPlan, PlanStatus
 from selfassess.actions.service import ActionPlans, PlanFilter, overdue_actions_per_service
 from selfassess.assessments.models import AssessmentStatus, SelfAssessment, SelfAssessmentAnswer
-from selfassess.db import Page, built_once, fetch_page
+from selfassess.db import Page, built_once, fetch_page, in_constants
 from selfassess.oversight.models import RatingSource
 from selfassess.oversight.quality import Filters, QualityPicture
 from selfassess.providers.models import CareService, RegulatorRating
@@ -229,7 +229,7 @@ class Home:
         actions of agreed plans, and comments on shared draft reports (one statement for the three).
         Actions start from the provider's services (``includes``), not from the country's open
         actions; plans being completed and shared reports are the country's few hundred, each kind in
-        a partial index that PostgreSQL hashes against the provider's services."""
+        a partial index (their statuses written into the SQL, so a prepared statement uses it too)."""
         plans = self.services.scope(
             select(
                 literal("plan").label("kind"),
@@ -241,7 +241,7 @@ class Home:
             )
             .join(CareService, CareService.id == ActionPlan.service_id)
             .where(
-                ActionPlan.status.in_([PlanStatus.DRAFT, PlanStatus.CHANGES_REQUESTED]),
+                in_constants(ActionPlan.status, [PlanStatus.DRAFT, PlanStatus.CHANGES_REQUESTED]),
             )
         )
         actions = (
@@ -276,7 +276,7 @@ class Home:
             )
             .join(CareService, CareService.id == Visit.service_id)
             .where(
-                Visit.status == VisitStatus.DRAFT_SHARED,
+                in_constants(Visit.status, [VisitStatus.DRAFT_SHARED]),
                 Visit.factual_accuracy_due.is_not(None),
             )
         )
