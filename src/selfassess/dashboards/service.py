@@ -230,6 +230,14 @@ class Home:
         Actions start from the provider's services (``includes``), not from the country's open
         actions; plans being completed and shared reports are the country's few hundred, each kind in
         a partial index (their statuses written into the SQL, so a prepared statement uses it too)."""
+        key = ("provider due dates", self.viewer.organisation_id, self.viewer.is_provider, limit)
+        rows = await self.db.execute(built_once(key, lambda: self._due_dates(limit)))
+        dates = [_due_date(row, today) for row in rows]
+        return sorted(dates, key=lambda due: due.on)[:limit]
+
+    def _due_dates(self, limit: int) -> Any:
+        """``provider_due_dates``'s statement: it depends only on the viewer's organisation and the
+        limit, so it is built once (``db.built_once``; building it cost more than running it)."""
         plans = self.services.scope(
             select(
                 literal("plan").label("kind"),
@@ -280,9 +288,7 @@ class Home:
                 Visit.factual_accuracy_due.is_not(None),
             )
         )
-        rows = await self.db.execute(union_all(plans, select(*actions.c), reports))
-        dates = [_due_date(row, today) for row in rows]
-        return sorted(dates, key=lambda due: due.on)[:limit]
+        return union_all(plans, select(*actions.c), reports)
 
 
 def _due_date(row: Any, today: date) -> DueDate:
