@@ -36,6 +36,7 @@ async def _agreed_plan(
     await db.flush()
     plan = ActionPlan(
         service_id=service.id,
+        council_id=service.council_id,
         visit_id=visit.id,
         status=PlanStatus.AGREED,
         provider_due=date.today() - timedelta(days=30),

@@ -97,6 +97,7 @@ async def test_the_proposed_plan_follows_the_comparison_and_the_councils_rules(
     page = text_of((await client.get(f"/plans/{plan.id}")).text)
     assert "A note on the self-assessment's accuracy" in page and "C2 Treating people as individuals" in page
     assert plan.provider_due == today + timedelta(days=14)
+    assert plan.council_id == world.alpha.council_id, "the service's council, copied for the council's lists"
     told = await db.scalar(
         select(Notification.message)
         .where(Notification.user_id == world.manager_1.id)

@@ -32,7 +32,11 @@ async def test_council_home_counts_work_and_the_share_rated_good(
 ) -> None:
     _, visit = await published_visit(db, world, settings, self_scores={}, officer_scores={})
     plan = ActionPlan(
-        service_id=world.alpha.id, visit_id=visit.id, status=PlanStatus.AGREED, provider_due=date.today()
+        service_id=world.alpha.id,
+        council_id=world.alpha.council_id,
+        visit_id=visit.id,
+        status=PlanStatus.AGREED,
+        provider_due=date.today(),
     )
     db.add(plan)
     await db.flush()

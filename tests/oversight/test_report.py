@@ -212,6 +212,7 @@ async def test_plans_figures_link_to_the_plans_they_count(
             db.add(
                 ActionPlan(
                     service_id=service.id,
+                    council_id=service.council_id,
                     visit_id=visit.id,
                     status=status,
                     provider_due=due,
@@ -265,7 +266,11 @@ async def _actions_history(db: AsyncSession, world: World, quarter) -> None:  # 
         db.add(visit)
         await db.flush()
         plan = ActionPlan(
-            service_id=service.id, visit_id=visit.id, status=PlanStatus.AGREED, provider_due=before
+            service_id=service.id,
+            council_id=service.council_id,
+            visit_id=visit.id,
+            status=PlanStatus.AGREED,
+            provider_due=before,
         )
         db.add(plan)
         await db.flush()

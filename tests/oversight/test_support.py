@@ -120,7 +120,12 @@ async def test_council_staff_see_the_level_in_every_list_of_services_work(
         db.add_all(
             [
                 SelfAssessmentAnswer(assessment_id=assessment.id, statement_id=statement_id, score=3),
-                ActionPlan(service_id=service.id, visit_id=visit.id, provider_due=date.today()),
+                ActionPlan(
+                    service_id=service.id,
+                    council_id=service.council_id,
+                    visit_id=visit.id,
+                    provider_due=date.today(),
+                ),
                 Concern(
                     service_id=service.id,
                     source=ConcernSource.PROFESSIONAL,

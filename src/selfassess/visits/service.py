@@ -706,6 +706,7 @@ class Visits:
             f"{visit.factual_accuracy_due:%-d %B %Y}.",
             subject=f"Draft visit report for factual accuracy: {service.name}",
         )
+        await refresh_visit_comparisons(self.db, service.id)  # the summaries carry the visit's status
         await self.db.commit()
 
     async def publish(self, visit: Visit, service: CareService) -> None:
