@@ -524,18 +524,23 @@ class ActionPlans:
         return [(plan, progress[plan.id]) for plan in plans]
 
     async def get(self, plan_id: int) -> tuple[ActionPlan, CareService]:
+        """The plan and its service, with its visit's framework version, which every page and card
+        of the plan asks for (``framework``): one statement, not two."""
         row = (
             await self.db.execute(
                 self.services.scope(
-                    select(ActionPlan, CareService)
+                    select(ActionPlan, CareService, Visit.framework_version_id)
                     .join(CareService, CareService.id == ActionPlan.service_id)
+                    .join(Visit, Visit.id == ActionPlan.visit_id)
                     .where(ActionPlan.id == plan_id)
                 )
             )
         ).first()
         if row is None:
             raise NotFound("action plan")
-        return row[0], row[1]
+        plan, service, version_id = row
+        self._framework_versions[plan.visit_id] = version_id
+        return plan, service
 
     async def framework(self, plan: ActionPlan) -> LoadedFramework:
         """The framework of the plan's visit, asked of the database once per request (the card and
