@@ -103,7 +103,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "is_confidential", "status", "outcome", "logged_by_id", "created_at", "updated_at",
     ),
     "visit": (
-        "id", "service_id", "framework_version_id", "self_assessment_id", "visit_type", "status",
+        "id", "service_id", "council_id", "framework_version_id", "self_assessment_id", "visit_type", "status",
         "scheduled_for", "announced", "officer_id", "summary", "scores_locked_at", "shared_at",
         "factual_accuracy_due", "published_at", "published_by_id", "version", "rating_key", "rating_label",
         "rating_percent", "rating_reason", "key_question_ratings", "created_at", "updated_at",
@@ -1120,8 +1120,8 @@ class Generator:
         last = {"scheduled": scheduled - timedelta(days=20), "in_progress": min(scheduled, self.today),
                 "scores_locked": locked_on, "draft_shared": shared_on, "published": published_on}[status]  # fmt: skip
         visits.add(
-            visit_id, s.id, self.framework.version_id, assessment_id, visit_type, status, scheduled, announced,
-            officer, summary_text, _utc(locked_on, 16) if locked else None, _utc(shared_on, 10) if shared else None,
+            visit_id, s.id, s.council.id, self.framework.version_id, assessment_id, visit_type, status, scheduled,
+            announced, officer, summary_text, _utc(locked_on, 16) if locked else None, _utc(shared_on, 10) if shared else None,
             shared_on + timedelta(days=14) if shared else None, _utc(published_on, 12) if published else None,
             officer if published else None, 1 if summary_text else 0, ratings["rating_key"],
             ratings["rating_label"], ratings["rating_percent"], ratings["rating_reason"],

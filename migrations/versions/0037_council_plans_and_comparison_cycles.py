@@ -1,7 +1,8 @@
-"""Each action plan carries its service's council (a service never changes council), indexed with
-the plan's status: the quarterly report's actions completed in the quarter and overdue actions
-then join the council's plans from that index instead of hashing the country's plans. Filled here
-from the plans' services; the application sets it when it makes a plan.
+"""Each action plan and each visit carries its service's council (a service never changes
+council), indexed with the plan's status and the visit's date: the quarterly report's actions
+completed and overdue join the council's plans, and its visits carried out (and the visits list)
+read the council's visits, from those indexes instead of the country's. Filled here from the
+services; the application sets it when it makes a plan or schedules a visit.
 
 Each visit comparison summary carries its visit's status, framework version and day and the period
 of the self-assessment it tests, so that a provider's accuracy page reads the summaries alone.
@@ -39,6 +40,23 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_action_plan_council_status", ["council_id", "status", "id"], unique=False)
 
+    with op.batch_alter_table("visit", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("council_id", sa.Integer(), nullable=True))
+    op.execute(
+        "UPDATE visit SET council_id = "
+        "(SELECT council_id FROM care_service WHERE care_service.id = visit.service_id)"
+    )
+    with op.batch_alter_table("visit", schema=None) as batch_op:
+        batch_op.alter_column("council_id", existing_type=sa.Integer(), nullable=False)
+        batch_op.create_foreign_key(
+            batch_op.f("fk_visit_council_id_organisation"), "organisation", ["council_id"], ["id"]
+        )
+        batch_op.create_index(
+            "ix_visit_council_date",
+            ["council_id", "scheduled_for", "status", "visit_type", "officer_id", "service_id", "id"],
+            unique=False,
+        )
+
     visit_status = sa.Enum(
         "scheduled",
         "in_progress",
@@ -75,6 +93,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("visit", schema=None) as batch_op:
+        batch_op.drop_index("ix_visit_council_date")
+        batch_op.drop_constraint(batch_op.f("fk_visit_council_id_organisation"), type_="foreignkey")
+        batch_op.drop_column("council_id")
     with op.batch_alter_table("visit_comparison", schema=None) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("fk_visit_comparison_framework_version_id_framework_version"), type_="foreignkey"

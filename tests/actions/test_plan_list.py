@@ -26,6 +26,7 @@ async def _agreed_plan(
     """A published visit's agreed plan with one action, written directly: the list only reads them."""
     visit = Visit(
         service_id=service.id,
+        council_id=service.council_id,
         framework_version_id=framework_version_id,
         visit_type=VisitType.PROACTIVE,
         status=VisitStatus.PUBLISHED,

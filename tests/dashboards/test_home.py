@@ -84,6 +84,7 @@ async def test_council_home_lists_the_officers_next_visits_soonest_first(
         db.add(
             Visit(
                 service_id=service.id,
+                council_id=service.council_id,
                 framework_version_id=version,
                 visit_type=VisitType.REACTIVE if announced else VisitType.PROACTIVE,
                 scheduled_for=today + timedelta(days=days),

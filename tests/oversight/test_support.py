@@ -102,6 +102,7 @@ async def test_council_staff_see_the_level_in_every_list_of_services_work(
     for service, manager in ((world.alpha, world.manager_1), (world.beta, world.manager_2)):
         visit = Visit(
             service_id=service.id,
+            council_id=service.council_id,
             framework_version_id=version,
             visit_type=VisitType.PROACTIVE,
             scheduled_for=date.today() + timedelta(days=7),

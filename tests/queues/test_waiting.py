@@ -75,6 +75,7 @@ async def _work(db: AsyncSession, world: factories.World, settings: Settings) ->
     def another_visit(status: VisitStatus) -> Visit:
         return Visit(
             service_id=world.alpha.id,
+            council_id=world.alpha.council_id,
             framework_version_id=visit.framework_version_id,
             visit_type=VisitType.PROACTIVE,
             status=status,

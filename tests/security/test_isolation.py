@@ -168,6 +168,7 @@ class Scene:
         async def make() -> dict[str, Any]:
             visit = Visit(
                 service_id=service_id,
+                council_id=(await self.db.get_one(CareService, service_id)).council_id,
                 framework_version_id=await self.framework_version_id(),
                 visit_type=VisitType.PROACTIVE,
                 status=VisitStatus.PUBLISHED,
