@@ -103,7 +103,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "is_confidential", "status", "outcome", "logged_by_id", "created_at", "updated_at",
     ),
     "visit": (
-        "id", "service_id", "framework_version_id", "self_assessment_id", "visit_type", "status",
+        "id", "service_id", "council_id", "framework_version_id", "self_assessment_id", "visit_type", "status",
         "scheduled_for", "announced", "officer_id", "summary", "scores_locked_at", "shared_at",
         "factual_accuracy_due", "published_at", "published_by_id", "version", "rating_key", "rating_label",
         "rating_percent", "rating_reason", "key_question_ratings", "created_at", "updated_at",
@@ -119,8 +119,8 @@ TABLES: dict[str, tuple[str, ...]] = {
         "score_after", "resolved_by_id", "resolved_at", "created_at", "updated_at",
     ),
     "action_plan": (
-        "id", "service_id", "visit_id", "status", "provider_due", "submitted_at", "agreed_at", "agreed_by_id",
-        "review_comment", "closed_at", "follow_up_due", "created_at", "updated_at",
+        "id", "service_id", "council_id", "visit_id", "status", "provider_due", "submitted_at", "agreed_at",
+        "agreed_by_id", "review_comment", "closed_at", "follow_up_due", "created_at", "updated_at",
     ),
     "action": (
         "id", "plan_id", "statement_id", "reason", "title", "description", "priority", "owner_id", "due_date",
@@ -1120,8 +1120,8 @@ class Generator:
         last = {"scheduled": scheduled - timedelta(days=20), "in_progress": min(scheduled, self.today),
                 "scores_locked": locked_on, "draft_shared": shared_on, "published": published_on}[status]  # fmt: skip
         visits.add(
-            visit_id, s.id, self.framework.version_id, assessment_id, visit_type, status, scheduled, announced,
-            officer, summary_text, _utc(locked_on, 16) if locked else None, _utc(shared_on, 10) if shared else None,
+            visit_id, s.id, s.council.id, self.framework.version_id, assessment_id, visit_type, status, scheduled,
+            announced, officer, summary_text, _utc(locked_on, 16) if locked else None, _utc(shared_on, 10) if shared else None,
             shared_on + timedelta(days=14) if shared else None, _utc(published_on, 12) if published else None,
             officer if published else None, 1 if summary_text else 0, ratings["rating_key"],
             ratings["rating_label"], ratings["rating_percent"], ratings["rating_reason"],
@@ -1279,7 +1279,7 @@ class Generator:
             )  # fmt: skip
             rows.append((action_id, proposal.title, steps, done_on))
         plans.add(
-            plan_id, s.id, visit_id, status, proposed_on + timedelta(days=14),
+            plan_id, s.id, s.council.id, visit_id, status, proposed_on + timedelta(days=14),
             _utc(submitted_on, 12) if status not in ("draft",) else None,
             _utc(agreed_on, 12) if status in ("agreed", "closed") else None,
             officer if status in ("agreed", "closed") else None,

@@ -1,8 +1,9 @@
 """The public pages' version per council (`council_publication`, no rows until something is
 published). Each visit comparison summary carries its service's provider, indexed, so that a provider's
-accuracy page reads its own summaries instead of scanning every council's; the summaries are then
-(re)built for the visits there are with the application's own statements
-(`visits.comparison_summaries.refresh_statements`), which 0019 left to this revision.
+accuracy page reads its own summaries instead of scanning every council's. The summaries are
+emptied here and built by 0037 (which gives them more of the visit's columns) with the
+application's own statements (`visits.comparison_summaries.refresh_statements`): built here, they
+would be built with columns this revision does not have yet.
 
 Revision ID: 0021
 Revises: 0019
@@ -44,11 +45,6 @@ def upgrade() -> None:
             ["provider_id"],
             ["id"],
         )
-
-    from selfassess.visits.comparison_summaries import refresh_statements
-
-    for statement in refresh_statements():
-        op.get_bind().execute(statement)
 
 
 def downgrade() -> None:

@@ -165,6 +165,15 @@ async def save_if_version(
     )
     if saved is not None or not repeat_is_saved:
         return saved
+    return await saved_already(db, model, *conditions, expected_version=expected_version, values=values)
+
+
+async def saved_already(
+    db: AsyncSession, model: Any, *conditions: Any, expected_version: int, values: dict[str, Any]
+) -> Any | None:
+    """After an UPDATE of ``save_if_version``'s shape wrote nothing: the row when it already holds
+    exactly ``values`` one version on (the same save sent again, see ``repeat_is_saved``), else None
+    (someone else saved first). For callers that send that UPDATE built once, with parameters."""
     if not await _saved_already(db, model, conditions, expected_version, values):
         return None
     return await db.scalar(select(model).where(*conditions).execution_options(populate_existing=True))

@@ -26,6 +26,7 @@ async def _agreed_plan(
     """A published visit's agreed plan with one action, written directly: the list only reads them."""
     visit = Visit(
         service_id=service.id,
+        council_id=service.council_id,
         framework_version_id=framework_version_id,
         visit_type=VisitType.PROACTIVE,
         status=VisitStatus.PUBLISHED,
@@ -36,6 +37,7 @@ async def _agreed_plan(
     await db.flush()
     plan = ActionPlan(
         service_id=service.id,
+        council_id=service.council_id,
         visit_id=visit.id,
         status=PlanStatus.AGREED,
         provider_due=date.today() - timedelta(days=30),

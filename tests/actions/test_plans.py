@@ -97,6 +97,7 @@ async def test_the_proposed_plan_follows_the_comparison_and_the_councils_rules(
     page = text_of((await client.get(f"/plans/{plan.id}")).text)
     assert "A note on the self-assessment's accuracy" in page and "C2 Treating people as individuals" in page
     assert plan.provider_due == today + timedelta(days=14)
+    assert plan.council_id == world.alpha.council_id, "the service's council, copied for the council's lists"
     told = await db.scalar(
         select(Notification.message)
         .where(Notification.user_id == world.manager_1.id)
@@ -455,3 +456,18 @@ async def test_the_officer_can_reword_a_proposed_action_before_the_plan_is_agree
     assert response.status_code == 200, response.text
     assert (await _actions(db, plan))["S8"].title == reworded
     assert f"The officer found: “{FINDINGS['S8']}”" in text_of(response.text), "the quote stays"
+
+
+async def test_a_change_to_an_action_not_on_the_plan_is_not_found(
+    client: Browser,
+    browsers,
+    db: AsyncSession,
+    world: factories.World,
+    settings: Settings,  # type: ignore[no-untyped-def]
+) -> None:
+    """Whether the form is valid or not, with htmx or without: 404, nothing changed."""
+    plan = await _agreed(client, browsers, db, world, settings)
+    url = f"/plans/{plan.id}/actions/999999/status"
+    for htmx in (True, False):
+        for form in ({"version": 0, "status": "in_progress"}, {"version": 0, "status": "nonsense"}):
+            assert (await client.post(url, form, htmx=htmx)).status_code == 404, (htmx, form)

@@ -26,7 +26,11 @@ pytestmark = pytest.mark.usefixtures("frameworks")
 async def _agreed_plan(db: AsyncSession, world: factories.World, settings: Settings) -> ActionPlan:
     _, visit = await published_visit(db, world, settings, self_scores={}, officer_scores={})
     plan = ActionPlan(
-        service_id=world.alpha.id, visit_id=visit.id, status=PlanStatus.AGREED, provider_due=date.today()
+        service_id=world.alpha.id,
+        council_id=world.alpha.council_id,
+        visit_id=visit.id,
+        status=PlanStatus.AGREED,
+        provider_due=date.today(),
     )
     db.add(plan)
     await db.execute(delete(OutboxEmail))  # the visit's own e-mails went out long ago

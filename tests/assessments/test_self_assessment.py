@@ -302,6 +302,7 @@ async def test_blind_scoring_hides_self_scores_from_officers_until_visit_scores_
 
         visit = Visit(
             service_id=world.alpha.id,
+            council_id=world.alpha.council_id,
             framework_version_id=assessment.framework_version_id,
             self_assessment_id=assessment.id,
             visit_type=VisitType.PROACTIVE,

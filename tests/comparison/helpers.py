@@ -75,6 +75,7 @@ async def visit(
     locked = status in (VisitStatus.SCORES_LOCKED, VisitStatus.DRAFT_SHARED, VisitStatus.PUBLISHED)
     record = Visit(
         service_id=service.id,
+        council_id=service.council_id,
         framework_version_id=version_id,
         self_assessment_id=assessment.id if assessment else None,
         visit_type=VisitType.PROACTIVE,

@@ -6,20 +6,21 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess import clock
-from selfassess.assessments.models import SelfAssessmentAnswer
+from selfassess.assessments.models import SelfAssessment, SelfAssessmentAnswer
 from selfassess.assessments.service import SelfAssessments
 from selfassess.providers.models import CareService
 from selfassess.settings import Settings
 from selfassess.visits import tested as tested_rule
 from selfassess.visits.comparison_models import VisitComparison, VisitComparisonCell
 from selfassess.visits.comparison_summaries import refresh_visit_comparisons
-from selfassess.visits.models import Visit, VisitScore
+from selfassess.visits.models import Visit, VisitScore, VisitStatus
 from selfassess.visits.service import Visits
 from tests import factories
 from tests.cycles import full_cycle, locked_visit, shared_visit, submitted
@@ -31,11 +32,12 @@ def days_ago(days: int) -> date:
     return clock.today() - timedelta(days=days)
 
 
-Summary = dict[int, tuple[int | None, int, int, int, dict[tuple[int, int], int], int]]
+Summary = dict[int, tuple[int | None, int, int, int, dict[tuple[int, int], int], int, tuple[Any, ...]]]
 
 
 async def kept(db: AsyncSession) -> Summary:
-    """What the summary tables hold: visit -> (tested, pairs, difference, over-rated, cells, provider)."""
+    """What the summary tables hold: visit -> (tested, pairs, difference, over-rated, cells, provider,
+    the visit's status, framework version and day and the tested self-assessment's period)."""
     cells: dict[int, dict[tuple[int, int], int]] = {}
     for visit_id, first, second, count in await db.execute(
         select(
@@ -54,6 +56,7 @@ async def kept(db: AsyncSession) -> Summary:
             row.overrated,
             cells.get(row.visit_id, {}),
             row.provider_id,
+            (row.visit_status, row.framework_version_id, row.scheduled_for, row.period_label),
         )
         for row in await db.scalars(select(VisitComparison))
     }
@@ -61,15 +64,17 @@ async def kept(db: AsyncSession) -> Summary:
 
 async def from_scratch(db: AsyncSession) -> Summary:
     """The same, worked out from the visits, the tested rule and every score."""
-    provider_of = dict(
-        (
-            await db.execute(
-                select(Visit.id, CareService.provider_id)
-                .join(CareService, CareService.id == Visit.service_id)
-                .where(Visit.status.in_(tested_rule.SCORES_LOCKED_OR_LATER))
-            )
-        ).all()
-    )
+    provider_of: dict[int, int] = {}
+    visit_columns: dict[int, tuple[Any, ...]] = {}
+    for visit_id, provider_id, *columns in await db.execute(
+        select(
+            Visit.id, CareService.provider_id, Visit.status, Visit.framework_version_id, Visit.scheduled_for
+        )
+        .join(CareService, CareService.id == Visit.service_id)
+        .where(Visit.status.in_(tested_rule.SCORES_LOCKED_OR_LATER))
+    ):
+        provider_of[visit_id], visit_columns[visit_id] = provider_id, tuple(columns)
+    periods = dict((await db.execute(select(SelfAssessment.id, SelfAssessment.period_label))).all())
     locked = list(provider_of)
     tested = await tested_rule.tested_assessment_ids(db, locked)
     found: Summary = {}
@@ -102,6 +107,7 @@ async def from_scratch(db: AsyncSession) -> Summary:
             sum(first > second for first, second in pairs),
             dict(Counter(pairs)),
             provider_of[visit_id],
+            (*visit_columns[visit_id], periods.get(tested[visit_id])),
         )
     return found
 
@@ -134,6 +140,8 @@ async def test_summaries_equal_the_computation_from_scratch_through_a_cycles_his
 
     # A factual accuracy point accepted with a new score changes what the summary counts.
     shared = await shared_visit(db, settings, world.officer_a, alpha, days_ago(50), 2)
+    assert (await kept(db))[shared.id][6][0] == VisitStatus.DRAFT_SHARED, "sharing rebuilds the status"
+    assert await kept(db) == await from_scratch(db)
     scores = await Visits(db, world.officer_a, settings).scores(shared)
     statement_id = next(iter(scores))
     point = await Visits(db, world.manager_1, settings).raise_point(

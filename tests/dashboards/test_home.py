@@ -32,7 +32,11 @@ async def test_council_home_counts_work_and_the_share_rated_good(
 ) -> None:
     _, visit = await published_visit(db, world, settings, self_scores={}, officer_scores={})
     plan = ActionPlan(
-        service_id=world.alpha.id, visit_id=visit.id, status=PlanStatus.AGREED, provider_due=date.today()
+        service_id=world.alpha.id,
+        council_id=world.alpha.council_id,
+        visit_id=visit.id,
+        status=PlanStatus.AGREED,
+        provider_due=date.today(),
     )
     db.add(plan)
     await db.flush()
@@ -80,6 +84,7 @@ async def test_council_home_lists_the_officers_next_visits_soonest_first(
         db.add(
             Visit(
                 service_id=service.id,
+                council_id=service.council_id,
                 framework_version_id=version,
                 visit_type=VisitType.REACTIVE if announced else VisitType.PROACTIVE,
                 scheduled_for=today + timedelta(days=days),

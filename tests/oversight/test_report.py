@@ -154,6 +154,7 @@ async def test_record_counts_link_to_the_lists_behind_them(
         db.add(
             Visit(
                 service_id=world.alpha.id,
+                council_id=world.alpha.council_id,
                 framework_version_id=version,
                 visit_type=VisitType.PROACTIVE,
                 scheduled_for=day,
@@ -201,6 +202,7 @@ async def test_plans_figures_link_to_the_plans_they_count(
         for day, due, status in submitted:
             visit = Visit(
                 service_id=service.id,
+                council_id=service.council_id,
                 framework_version_id=version,
                 visit_type=VisitType.PROACTIVE,
                 scheduled_for=day - timedelta(days=30),
@@ -212,6 +214,7 @@ async def test_plans_figures_link_to_the_plans_they_count(
             db.add(
                 ActionPlan(
                     service_id=service.id,
+                    council_id=service.council_id,
                     visit_id=visit.id,
                     status=status,
                     provider_due=due,
@@ -256,6 +259,7 @@ async def _actions_history(db: AsyncSession, world: World, quarter) -> None:  # 
     for service in (world.alpha, world.beta, world.gamma):
         visit = Visit(
             service_id=service.id,
+            council_id=service.council_id,
             framework_version_id=version,
             visit_type=VisitType.PROACTIVE,
             scheduled_for=before,
@@ -265,7 +269,11 @@ async def _actions_history(db: AsyncSession, world: World, quarter) -> None:  # 
         db.add(visit)
         await db.flush()
         plan = ActionPlan(
-            service_id=service.id, visit_id=visit.id, status=PlanStatus.AGREED, provider_due=before
+            service_id=service.id,
+            council_id=service.council_id,
+            visit_id=visit.id,
+            status=PlanStatus.AGREED,
+            provider_due=before,
         )
         db.add(plan)
         await db.flush()
@@ -351,6 +359,7 @@ async def test_coverage_links_to_the_programme_and_the_register(
     db.add(
         Visit(
             service_id=world.alpha.id,
+            council_id=world.alpha.council_id,
             framework_version_id=await db.scalar(select(FrameworkVersion.id).limit(1)),
             visit_type=VisitType.PROACTIVE,
             scheduled_for=date.today() - timedelta(days=20),

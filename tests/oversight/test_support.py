@@ -102,6 +102,7 @@ async def test_council_staff_see_the_level_in_every_list_of_services_work(
     for service, manager in ((world.alpha, world.manager_1), (world.beta, world.manager_2)):
         visit = Visit(
             service_id=service.id,
+            council_id=service.council_id,
             framework_version_id=version,
             visit_type=VisitType.PROACTIVE,
             scheduled_for=date.today() + timedelta(days=7),
@@ -120,7 +121,12 @@ async def test_council_staff_see_the_level_in_every_list_of_services_work(
         db.add_all(
             [
                 SelfAssessmentAnswer(assessment_id=assessment.id, statement_id=statement_id, score=3),
-                ActionPlan(service_id=service.id, visit_id=visit.id, provider_due=date.today()),
+                ActionPlan(
+                    service_id=service.id,
+                    council_id=service.council_id,
+                    visit_id=visit.id,
+                    provider_due=date.today(),
+                ),
                 Concern(
                     service_id=service.id,
                     source=ConcernSource.PROFESSIONAL,

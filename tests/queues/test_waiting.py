@@ -75,6 +75,7 @@ async def _work(db: AsyncSession, world: factories.World, settings: Settings) ->
     def another_visit(status: VisitStatus) -> Visit:
         return Visit(
             service_id=world.alpha.id,
+            council_id=world.alpha.council_id,
             framework_version_id=visit.framework_version_id,
             visit_type=VisitType.PROACTIVE,
             status=status,
@@ -91,12 +92,25 @@ async def _work(db: AsyncSession, world: factories.World, settings: Settings) ->
     db.add_all([second, third, shared])
     await db.flush()
     plan = ActionPlan(
-        service_id=world.alpha.id, visit_id=visit.id, status=PlanStatus.AGREED, provider_due=today
+        service_id=world.alpha.id,
+        council_id=world.alpha.council_id,
+        visit_id=visit.id,
+        status=PlanStatus.AGREED,
+        provider_due=today,
     )
     submitted = ActionPlan(
-        service_id=world.alpha.id, visit_id=second.id, status=PlanStatus.SUBMITTED, provider_due=today
+        service_id=world.alpha.id,
+        council_id=world.alpha.council_id,
+        visit_id=second.id,
+        status=PlanStatus.SUBMITTED,
+        provider_due=today,
     )
-    draft = ActionPlan(service_id=world.alpha.id, visit_id=third.id, provider_due=today + timedelta(days=10))
+    draft = ActionPlan(
+        service_id=world.alpha.id,
+        council_id=world.alpha.council_id,
+        visit_id=third.id,
+        provider_due=today + timedelta(days=10),
+    )
     db.add_all([plan, submitted, draft])
     await db.flush()
 

@@ -58,7 +58,7 @@ from selfassess.frameworks.service import (
 from selfassess.frameworks.spec import parse_framework, shipped_framework_path
 from selfassess.notifications.models import Notification
 from selfassess.oversight.models import GoodPractice
-from selfassess.providers.models import CouncilProvider, LinkStatus
+from selfassess.providers.models import CareService, CouncilProvider, LinkStatus
 from selfassess.visits.models import (
     BreachKind,
     Concern,
@@ -168,6 +168,7 @@ class Scene:
         async def make() -> dict[str, Any]:
             visit = Visit(
                 service_id=service_id,
+                council_id=(await self.db.get_one(CareService, service_id)).council_id,
                 framework_version_id=await self.framework_version_id(),
                 visit_type=VisitType.PROACTIVE,
                 status=VisitStatus.PUBLISHED,
@@ -216,6 +217,7 @@ class Scene:
         async def make() -> dict[str, Any]:
             plan = ActionPlan(
                 service_id=service_id,
+                council_id=(await self.db.get_one(CareService, service_id)).council_id,
                 visit_id=visit_ids["visit_id"],
                 status=PlanStatus.AGREED,
                 provider_due=date(2026, 4, 1),

@@ -54,7 +54,11 @@ async def test_an_action_is_overdue_from_the_councils_midnight_in_summer_time(
     assert settings.timezone == "Europe/London"
     _, visit = await published_visit(db, world, settings, self_scores={}, officer_scores={})
     plan = ActionPlan(
-        service_id=world.alpha.id, visit_id=visit.id, status=PlanStatus.AGREED, provider_due=date(2026, 6, 1)
+        service_id=world.alpha.id,
+        council_id=world.alpha.council_id,
+        visit_id=visit.id,
+        status=PlanStatus.AGREED,
+        provider_due=date(2026, 6, 1),
     )
     db.add(plan)
     await db.flush()

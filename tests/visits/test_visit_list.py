@@ -33,6 +33,7 @@ async def test_the_list_shows_recent_and_upcoming_visits_unless_asked_for_all(
         db.add(
             Visit(
                 service_id=world.alpha.id,
+                council_id=world.alpha.council_id,
                 framework_version_id=version,
                 visit_type=VisitType.PROACTIVE,
                 scheduled_for=today + timedelta(days=days),

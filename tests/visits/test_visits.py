@@ -127,6 +127,7 @@ async def test_a_concern_leads_to_a_reactive_visit_that_tests_the_latest_self_as
     )
     assert visit.self_assessment_id == assessment.id
     assert visit.framework_version_id == assessment.framework_version_id
+    assert visit.council_id == world.alpha.council_id, "the service's council, copied for the council's lists"
     assert not visit.announced
     links = list(await db.scalars(select(VisitConcern.concern_id).where(VisitConcern.visit_id == visit.id)))
     assert links == [concern.id]

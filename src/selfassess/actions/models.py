@@ -36,6 +36,8 @@ class ActionPlan(Timestamped, table=True):
     # plans), looked up service by service and read from the index alone.
     # ix_action_plan_to_complete: the plans being completed in the whole country (about a thousand,
     # not every year's plans): a provider's are found by hashing its services against it.
+    # ix_action_plan_council_status: a council's plans (of one status), from the index alone: the
+    # quarterly report's completed and overdue actions join them, not the country's plans.
     __table_args__ = (
         Index("ix_action_plan_submitted", "submitted_at", "service_id", "provider_due"),
         Index("ix_action_plan_service_status", "service_id", "status", "id", "provider_due"),
@@ -47,10 +49,16 @@ class ActionPlan(Timestamped, table=True):
             postgresql_where=text(_TO_COMPLETE),
             sqlite_where=text(_TO_COMPLETE),
         ),
+        Index("ix_action_plan_council_status", "council_id", "status", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     service_id: int = Field(foreign_key="care_service.id", index=True)
+    council_id: int = Field(
+        foreign_key="organisation.id",
+        description="The service's council, copied when the plan is made (a service never changes "
+        "council): a council's plans are found by this index instead of through every plan's service.",
+    )
     visit_id: int = Field(foreign_key="visit.id", unique=True)
     status: PlanStatus = Field(default=PlanStatus.DRAFT, sa_type=enum_type(PlanStatus), index=True)
     provider_due: date = Field(description="When the provider should have completed the draft.")

@@ -485,12 +485,12 @@ class PlanController(Controller):
     ) -> Template | Redirect | ClientRefresh:
         """The shape every in-place action update shares: check the form, make the change, and
         answer with the refreshed card (or the reason it was refused, next to the action)."""
-        await plans.action(plan, action_id)  # an action not on this plan: 404, htmx or not
         form = bind(form_model, data)
         error, status_code = None, 200
         if not form.valid:
+            await plans.action(plan, action_id)  # an action not on this plan: 404, htmx or not
             error, status_code = next(iter(form.errors.values())), 422
-        else:
+        else:  # each change reads the action first: NotFound (404) for one not on this plan
             try:
                 await change(plan, service, form.data)
             except Conflict as conflict:

@@ -318,7 +318,7 @@ class ActionPlans:
 
     def _chosen(self, statement: Select, shown: PlanFilter, today: date) -> Select:  # type: ignore[type-arg]
         """The plans in the viewer's area that ``shown`` picks: the list and its count."""
-        statement = self.services.scope(statement).where(self.services.includes(ActionPlan.service_id))
+        statement = self.services.scope(statement).where(self._plan_in_area())
         if shown.open_only:
             statement = statement.where(ActionPlan.status != PlanStatus.CLOSED)
         if shown.submitted_from is not None or shown.submitted_to is not None:
@@ -412,12 +412,20 @@ class ActionPlans:
             statement.join(ActionPlan, ActionPlan.id == plan_id).join(
                 CareService, CareService.id == ActionPlan.service_id
             )
-        ).where(self.services.includes(ActionPlan.service_id))
+        ).where(self._plan_in_area())
         if shown.overdue_on is not None:
             statement = statement.where(ActionPlan.status == PlanStatus.AGREED)
         if shown.provider_id is not None:
             statement = statement.where(CareService.provider_id == shown.provider_id)
         return statement
+
+    def _plan_in_area(self) -> ColumnElement[bool]:
+        """What ``services.scope`` asks, said of the plan's own columns, so that PostgreSQL starts
+        from the area's plans: a council's by the council copied onto each plan (its index), not by
+        hashing the country's plans; a provider's from its services."""
+        if self.viewer.is_provider:
+            return self.services.includes(ActionPlan.service_id)
+        return ActionPlan.council_id == self.viewer.organisation_id
 
     def _chosen_actions(self, statement: Select, shown: ActionFilter) -> Select:  # type: ignore[type-arg]
         """The actions in the viewer's area that ``shown`` picks: the list (and, per plan, its counts)."""
@@ -516,18 +524,23 @@ class ActionPlans:
         return [(plan, progress[plan.id]) for plan in plans]
 
     async def get(self, plan_id: int) -> tuple[ActionPlan, CareService]:
+        """The plan and its service, with its visit's framework version, which every page and card
+        of the plan asks for (``framework``): one statement, not two."""
         row = (
             await self.db.execute(
                 self.services.scope(
-                    select(ActionPlan, CareService)
+                    select(ActionPlan, CareService, Visit.framework_version_id)
                     .join(CareService, CareService.id == ActionPlan.service_id)
+                    .join(Visit, Visit.id == ActionPlan.visit_id)
                     .where(ActionPlan.id == plan_id)
                 )
             )
         ).first()
         if row is None:
             raise NotFound("action plan")
-        return row[0], row[1]
+        plan, service, version_id = row
+        self._framework_versions[plan.visit_id] = version_id
+        return plan, service
 
     async def framework(self, plan: ActionPlan) -> LoadedFramework:
         """The framework of the plan's visit, asked of the database once per request (the card and
@@ -674,6 +687,7 @@ class ActionPlans:
         notes = accuracy_notes(comparison.statements, rules=framework.rules, policy=policy)
         plan = ActionPlan(
             service_id=service.id,
+            council_id=service.council_id,
             visit_id=visit.id,
             provider_due=today + timedelta(days=council.plan_completion_days),
             accuracy_note=accuracy_note_text(notes, statement_titles=titles, rules=framework.rules),

@@ -12,7 +12,20 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, case, column, exists, func, select, table, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    column,
+    exists,
+    func,
+    select,
+    table,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -35,7 +48,7 @@ from selfassess.assessments.rules import (
 )
 from selfassess.attachments.models import StoredFile
 from selfassess.attachments.service import file_content, store_file
-from selfassess.db import Page, save_if_version, utcnow
+from selfassess.db import Page, saved_already, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.frameworks.models import QualityStatement
 from selfassess.frameworks.score_sheet import (
@@ -54,6 +67,45 @@ from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
 from selfassess.providers.support_levels import with_support_level
 from selfassess.settings import Settings
+
+# The autosave's two UPDATEs, built once (with their SQL cache keys) rather than on every keystroke's
+# save: the answer, if still at the version the page loaded ("carried over, unchanged" decided by
+# the UPDATE itself), and its assessment touched, returning how many statements are scored.
+_ANSWER = SelfAssessmentAnswer
+_UNCHANGED = and_(
+    _ANSWER.score.is_not_distinct_from(bindparam("new_score")),
+    _ANSWER.narrative == bindparam("new_narrative"),
+    _ANSWER.improvement_plan == bindparam("new_plan"),
+)
+_SAVE_ANSWER = (
+    update(_ANSWER)
+    .where(
+        _ANSWER.id == bindparam("answer"),
+        _ANSWER.assessment_id == bindparam("of_assessment"),
+        _ANSWER.version == bindparam("loaded_version"),
+    )
+    .values(
+        score=bindparam("new_score"),
+        narrative=bindparam("new_narrative"),
+        improvement_plan=bindparam("new_plan"),
+        updated_at=bindparam("now"),
+        updated_by_id=bindparam("by"),
+        carried_over=and_(_ANSWER.carried_over, _UNCHANGED),
+        version=_ANSWER.version + 1,
+    )
+    .returning(_ANSWER)
+    .execution_options(synchronize_session=False, populate_existing=True)
+)
+_TOUCH_COUNTING_SCORED = (
+    update(SelfAssessment)
+    .where(SelfAssessment.id == bindparam("of_assessment"))
+    .values(updated_at=bindparam("now"))
+    .returning(
+        select(func.count(_ANSWER.score))
+        .where(_ANSWER.assessment_id == bindparam("of_assessment"))
+        .scalar_subquery()
+    )
+)
 
 # The visits' comparison summaries (``visits.comparison_models.VisitComparison``), named rather than
 # imported: the visits slice comes after this one (README, "Slice order").
@@ -445,47 +497,45 @@ class SelfAssessments:
         narrative: str,
         improvement_plan: str,
     ) -> SheetSave[SelfAssessmentAnswer]:
-        """One statement, saved only if nobody else saved it since `expected_version` was loaded."""
+        """One statement, saved only if nobody else saved it since `expected_version` was loaded (the
+        UPDATE of ``save_if_version``, built once: ``_SAVE_ANSWER``)."""
         self._require_editable(assessment)
         framework = await self.framework(assessment)
         check_entry(score, (narrative, improvement_plan), framework.rules.values)
-        answer = SelfAssessmentAnswer
-        unchanged = and_(
-            answer.score.is_not_distinct_from(score),
-            answer.narrative == narrative,
-            answer.improvement_plan == improvement_plan,
-        )
-        saved = await save_if_version(
-            self.db,
-            answer,
-            answer.id == answer_id,
-            answer.assessment_id == assessment.id,
-            expected_version=expected_version,
-            values={
-                "score": score,
-                "narrative": narrative,
-                "improvement_plan": improvement_plan,
-                "updated_at": utcnow(),
-                "updated_by_id": self.viewer.id,
-                # "unchanged since last year" until edited: decided by the UPDATE on the row it changes
-                "carried_over": and_(answer.carried_over, unchanged),
+        now = utcnow()
+        saved = await self.db.scalar(
+            _SAVE_ANSWER,
+            {
+                "answer": answer_id,
+                "of_assessment": assessment.id,
+                "loaded_version": expected_version,
+                "new_score": score,
+                "new_narrative": narrative,
+                "new_plan": improvement_plan,
+                "now": now,
+                "by": self.viewer.id,
             },
-            repeat_is_saved=True,
         )
+        if saved is None:  # nothing written: the same save sent again, or someone else saved first
+            saved = await saved_already(
+                self.db,
+                _ANSWER,
+                _ANSWER.id == answer_id,
+                _ANSWER.assessment_id == assessment.id,
+                expected_version=expected_version,
+                values={
+                    "score": score,
+                    "narrative": narrative,
+                    "improvement_plan": improvement_plan,
+                    "updated_by_id": self.viewer.id,
+                },
+            )
         if saved is None:  # nothing was written, so there is nothing to roll back
             current = await self.answer(assessment, answer_id)  # NotFound if it is not this assessment's
             names = await self.saved_by_names([current])
             raise AnswerConflict(current, names.get(current.updated_by_id or 0))
-        scored = await self.db.scalar(  # the progress shown after the save, counted as the parent is touched
-            update(SelfAssessment)
-            .where(SelfAssessment.id == assessment.id)
-            .values(updated_at=utcnow())
-            .returning(
-                select(func.count(answer.score))
-                .where(answer.assessment_id == assessment.id)
-                .scalar_subquery()
-            )
-        )
+        # the progress shown after the save, counted as the parent is touched
+        scored = await self.db.scalar(_TOUCH_COUNTING_SCORED, {"of_assessment": assessment.id, "now": now})
         await self.db.commit()
         return SheetSave(saved, SheetProgress(scored, framework.statement_count))  # nothing to read again
 

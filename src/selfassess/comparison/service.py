@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -261,9 +261,10 @@ class Comparisons:
 
     # --- visibility ---------------------------------------------------------------------------
 
-    def _visible_visit(self) -> ColumnElement[bool]:
+    def _visible_visit(self, status: Any = Visit.status) -> ColumnElement[bool]:
+        """Visits the viewer may compare, by their ``status`` (a summary's copy of it, or the visit's)."""
         statuses = (VisitStatus.PUBLISHED,) if self.viewer.is_provider else SCORES_LOCKED_OR_LATER
-        return Visit.status.in_(statuses)
+        return status.in_(statuses)
 
     async def _visible_assessment(self, council_id: int) -> ColumnElement[bool]:
         submitted = SelfAssessment.status.in_(SUBMITTED_STATUSES)
@@ -537,20 +538,22 @@ class Comparisons:
         combination, which is all weighted kappa needs. ``provider`` comes from ``provider()``.
         """
         # Each visit's comparison summary (`comparison.summaries`) already names the self-assessment
-        # it tested and counts the two sides' scores, so this reads a few rows per visit.
+        # it tested, its cycle and the visit's status and day, and counts the two sides' scores, so
+        # this reads a few rows per visit and no visit or self-assessment.
+        summary = VisitComparison
         compared = self.care_services.scope(
             select()
-            .select_from(VisitComparison)
-            .join(Visit, Visit.id == VisitComparison.visit_id)
-            .join(CareService, CareService.id == VisitComparison.service_id)
-            .join(SelfAssessment, SelfAssessment.id == VisitComparison.assessment_id)
+            .select_from(summary)
+            .join(CareService, CareService.id == summary.service_id)
             # The summary's own provider_id (indexed): PostgreSQL then reads the provider's few
             # hundred summaries instead of scanning the country's 85,000 and hashing its services.
             .where(
-                VisitComparison.provider_id == provider.id, self._visible_visit(), VisitComparison.pairs > 0
+                summary.provider_id == provider.id,
+                self._visible_visit(summary.visit_status),
+                summary.pairs > 0,  # so it tested a self-assessment, whose cycle it carries
             )
         )
-        cycle_key = (SelfAssessment.period_label, Visit.framework_version_id)
+        cycle_key = (summary.period_label, summary.framework_version_id)
         # One row per cycle and service: the table by cycle and the table by service both add these
         # up (a cycle's services are its rows), one statement over the summaries instead of two.
         first_visit: dict[tuple[str, int], date] = {}
@@ -561,7 +564,7 @@ class Comparisons:
                 *cycle_key,
                 CareService.id,
                 CareService.name,
-                func.min(Visit.scheduled_for),
+                func.min(summary.scheduled_for),
                 func.count(VisitComparison.visit_id),
                 func.sum(VisitComparison.pairs),
                 func.sum(VisitComparison.difference_total),

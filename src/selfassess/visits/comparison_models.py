@@ -3,8 +3,13 @@ functions that change what they summarise (see `comparison.summaries`), so that 
 and accuracy pages read a few rows per visit instead of joining every score of every cycle.
 """
 
+from datetime import date
+
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
+
+from selfassess.db import enum_type
+from selfassess.visits.models import VisitStatus
 
 
 class VisitComparison(SQLModel, table=True):
@@ -22,6 +27,16 @@ class VisitComparison(SQLModel, table=True):
         "summaries by index instead of scanning the country's (rebuilt when a service moves provider).",
     )
     assessment_id: int | None = Field(default=None, foreign_key="self_assessment.id", index=True)
+    # The visit's and the tested self-assessment's own columns a provider's accuracy page groups and
+    # filters by, copied so that it reads the summaries alone, not a visit and a self-assessment per
+    # summary (rebuilt whenever the visit is shared, published or cancelled; the rest never change
+    # once scores are locked).
+    visit_status: VisitStatus = Field(sa_type=enum_type(VisitStatus), description="The visit's status.")
+    framework_version_id: int = Field(foreign_key="framework_version.id", description="The visit's.")
+    scheduled_for: date = Field(description="The visit's day.")
+    period_label: str | None = Field(
+        default=None, max_length=40, description="The cycle of the self-assessment tested (none: none)."
+    )
     pairs: int = Field(default=0, description="Statements scored by both sides.")
     difference_total: int = Field(default=0, description="Sum of self score minus officer score.")
     overrated: int = Field(default=0, description="Statements scored higher by the provider.")

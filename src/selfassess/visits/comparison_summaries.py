@@ -1,13 +1,14 @@
 """Keeping `visit_comparison` (and its cells) in step with the scores it summarises.
 
 A service's summaries are rebuilt, in SQL and in the caller's transaction, whenever something
-changes which self-assessment one of its visits tests or what the two sides scored once the
-visit's scores are locked: scores locked, a factual accuracy point changing a score, a visit
-published or cancelled, a self-assessment submitted, returned or reviewed; and when the regulator's
-records move the service to another provider (the summaries carry its provider). Rebuilding one service
-costs a few statements over its own few visits, whatever the size of the rest of the database.
-The migration that gave them their provider (0021) and the benchmark's generator fill them with the
-same statements (`refresh_statements()` without a service).
+changes which self-assessment one of its visits tests, what the two sides scored once the visit's
+scores are locked, or the visit's status they carry: scores locked, a factual accuracy point
+changing a score, a visit shared, published or cancelled, a self-assessment submitted, returned or
+reviewed; and when the regulator's records move the service to another provider (the summaries
+carry its provider). Rebuilding one service costs a few statements over its own few visits,
+whatever the size of the rest of the database. The migration that gave them the visit's columns
+(0037) and the benchmark's generator fill them with the same statements (`refresh_statements()`
+without a service).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy import Executable, and_, case, delete, func, insert, select, tru
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.assessments.hooks import submissions_changed
-from selfassess.assessments.models import SelfAssessmentAnswer
+from selfassess.assessments.models import SelfAssessment, SelfAssessmentAnswer
 from selfassess.providers.models import CareService
 from selfassess.visits.comparison_models import VisitComparison, VisitComparisonCell
 from selfassess.visits.models import Visit, VisitScore
@@ -61,8 +62,24 @@ def refresh_statements(service_ids: Sequence[int] | None = None) -> list[Executa
         delete(cell).where(cell.visit_id.in_(summarised)),
         delete(VisitComparison).where(of_services(VisitComparison.service_id)),
         insert(VisitComparison).from_select(
-            ["visit_id", "service_id", "provider_id", "assessment_id"],
-            select(Visit.id, Visit.service_id, CareService.provider_id, tested_assessment_id())
+            [
+                "visit_id",
+                "service_id",
+                "provider_id",
+                "assessment_id",
+                "visit_status",
+                "framework_version_id",
+                "scheduled_for",
+            ],
+            select(
+                Visit.id,
+                Visit.service_id,
+                CareService.provider_id,
+                tested_assessment_id(),
+                Visit.status,
+                Visit.framework_version_id,
+                Visit.scheduled_for,
+            )
             .join(CareService, CareService.id == Visit.service_id)
             .where(of_services(Visit.service_id), Visit.status.in_(SCORES_LOCKED_OR_LATER)),
         ),
@@ -73,6 +90,9 @@ def refresh_statements(service_ids: Sequence[int] | None = None) -> list[Executa
             pairs=total(cell.statements),
             difference_total=total((cell.self_score - cell.officer_score) * cell.statements),
             overrated=total(case((cell.self_score > cell.officer_score, cell.statements), else_=0)),
+            period_label=select(SelfAssessment.period_label)
+            .where(SelfAssessment.id == VisitComparison.assessment_id)
+            .scalar_subquery(),
         ),
     ]
 

@@ -123,6 +123,18 @@ class Visit(Timestamped, table=True):
         # report) or the last few months' (the visits list) are read from this index alone, so their
         # cost is the window's visits, however many years of visits are kept.
         Index("ix_visit_by_date", "scheduled_for", "service_id", "status", "visit_type", "officer_id", "id"),
+        # The same for one council's visits (the council copied onto each visit): the quarterly
+        # report's visits carried out and the visits list read the council's window, not the country's.
+        Index(
+            "ix_visit_council_date",
+            "council_id",
+            "scheduled_for",
+            "status",
+            "visit_type",
+            "officer_id",
+            "service_id",
+            "id",
+        ),
         # A provider's visits of one status (draft reports waiting for its comments, and their date),
         # looked up service by service: not every visit each service ever had.
         Index("ix_visit_service_status", "service_id", "status", "factual_accuracy_due", "id"),
@@ -141,6 +153,11 @@ class Visit(Timestamped, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     service_id: int = Field(foreign_key="care_service.id", index=True)
+    council_id: int = Field(
+        foreign_key="organisation.id",
+        description="The service's council, copied when the visit is scheduled (a service never changes "
+        "council): a council's visits are found by their own index instead of through every visit's service.",
+    )
     framework_version_id: int = Field(foreign_key="framework_version.id")
     self_assessment_id: int | None = Field(
         default=None, foreign_key="self_assessment.id", description="The self-assessment this visit tests."

@@ -14,7 +14,19 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Integer, ScalarSelect, Select, case, column, exists, func, select, table, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    ScalarSelect,
+    Select,
+    case,
+    column,
+    exists,
+    func,
+    select,
+    table,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -274,6 +286,11 @@ class Visits:
             )
         )
 
+    def _in_council(self) -> ColumnElement[bool]:
+        """What ``services.scope`` asks of council staff, said of the visit's own column, so that
+        the lists start from the council's visits by their index, not the country's by date."""
+        return Visit.council_id == self.viewer.organisation_id
+
     def counted(self, shown: VisitFilter) -> Select:  # type: ignore[type-arg]
         """The statement that counts the list ``shown`` picks: the home page's tile runs it with its
         other figures in one statement."""
@@ -281,7 +298,7 @@ class Visits:
         return self.services.scope(
             select(func.count(Visit.id))
             .join(CareService, CareService.id == Visit.service_id)
-            .where(*shown.conditions(self.viewer))
+            .where(self._in_council(), *shown.conditions(self.viewer))
         )
 
     async def total(self, shown: VisitFilter) -> int:
@@ -297,7 +314,7 @@ class Visits:
             self.services.scope(
                 select(Visit.visit_type, func.count(Visit.id))
                 .join(CareService, CareService.id == Visit.service_id)
-                .where(*every_type.conditions(self.viewer))
+                .where(self._in_council(), *every_type.conditions(self.viewer))
                 .group_by(Visit.visit_type)
             )
         )
@@ -316,7 +333,9 @@ class Visits:
         # not for every visit of the council's history.
         shown_ids = (
             self.services.scope(
-                select(Visit.id).join(CareService, CareService.id == Visit.service_id).where(*conditions)
+                select(Visit.id)
+                .join(CareService, CareService.id == Visit.service_id)
+                .where(self._in_council(), *conditions)
             )
             .order_by(*order)
             .limit(size)
@@ -523,6 +542,7 @@ class Visits:
         framework = await load_framework(self.db, version_id)
         visit = Visit(
             service_id=service.id,
+            council_id=service.council_id,
             framework_version_id=version_id,
             self_assessment_id=tested.id if tested else None,
             visit_type=form.visit_type,
@@ -706,6 +726,7 @@ class Visits:
             f"{visit.factual_accuracy_due:%-d %B %Y}.",
             subject=f"Draft visit report for factual accuracy: {service.name}",
         )
+        await refresh_visit_comparisons(self.db, service.id)  # the summaries carry the visit's status
         await self.db.commit()
 
     async def publish(self, visit: Visit, service: CareService) -> None:
