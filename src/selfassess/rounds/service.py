@@ -14,6 +14,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     String,
+    Subquery,
     and_,
     case,
     cast,
@@ -96,6 +97,21 @@ def services_in_joined_round(dialect: str) -> list[ColumnElement[bool]]:
 def not_closed(today: date) -> ColumnElement[bool]:
     """`rules.round_phase` is not CLOSED on ``today``, in SQL: its deadline has not passed."""
     return AssessmentRound.deadline >= today
+
+
+def open_on(today: date) -> ColumnElement[bool]:
+    """`rules.round_phase` is OPEN on ``today``, in SQL: opened, and not closed."""
+    return and_(AssessmentRound.opens_on <= today, not_closed(today))
+
+
+def _tallied(scope: Subquery) -> Subquery:
+    """(round_id, progress, services): ``scope``'s services (one row each, with its round and
+    progress) counted per round and progress, so each service's progress is worked out once."""
+    return (
+        select(scope.c.round_id, scope.c.progress, func.count().label("services"))
+        .group_by(scope.c.round_id, scope.c.progress)
+        .subquery()
+    )
 
 
 # A provider's home lists a round's services with their buttons when it has at most this many in it;
@@ -209,11 +225,7 @@ def _rounds_counted(council_id: int, dialect: str, today: date, current_only: bo
         .where(AssessmentRound.id.in_(rounds))
         .subquery()
     )
-    tallies = (
-        select(in_rounds.c.round_id, in_rounds.c.progress, func.count().label("services"))
-        .group_by(in_rounds.c.round_id, in_rounds.c.progress)
-        .subquery()
-    )
+    tallies = _tallied(in_rounds)
     return (
         select(
             AssessmentRound, Framework.name, FrameworkVersion.version, tallies.c.progress, tallies.c.services
@@ -238,8 +250,7 @@ def _provider_services_in_rounds(dialect: str, provider_id: int, today: date):  
         .join(CareService, and_(*services_in_joined_round(dialect)))
         .where(
             CareService.provider_id == provider_id,
-            AssessmentRound.opens_on <= today,
-            AssessmentRound.deadline >= today,
+            open_on(today),
         )
         .subquery()
     )
@@ -250,11 +261,7 @@ def _provider_round_counts(dialect: str, provider_id: int, today: date) -> Selec
     (round, progress) in a subquery: each service's progress is worked out once, where one count per
     stage over the selection worked it out once per stage."""
     scope = _provider_services_in_rounds(dialect, provider_id, today)
-    tallies = (
-        select(scope.c.round_id, scope.c.progress, func.count().label("services"))
-        .group_by(scope.c.round_id, scope.c.progress)
-        .subquery()
-    )
+    tallies = _tallied(scope)
     return (
         select(
             AssessmentRound.id,
