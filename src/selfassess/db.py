@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -39,6 +38,7 @@ from sqlmodel import Field, SQLModel
 
 from selfassess import availability, clock
 from selfassess.errors import Invalid
+from selfassess.kept import KeptRecently
 from selfassess.maintenance import refuse_during_maintenance
 
 if TYPE_CHECKING:
@@ -310,11 +310,9 @@ async def check_migrations(engine: AsyncEngine, settings: Settings) -> None:
         )
 
 
-# Statements kept by ``built_once``, the most recently used last. A page's statements with their
-# cache keys take up to ~160 KB: 500 of them bound a worker's share to ~80 MB; a statement dropped
-# is only built again.
-_BUILT: OrderedDict[tuple[object, ...], Any] = OrderedDict()
-_BUILT_KEPT = 500
+# Statements kept by ``built_once``. A page's statements with their cache keys take up to ~160 KB:
+# 500 of them bound a worker's share to ~80 MB; a statement dropped is only built again.
+_BUILT: KeptRecently[tuple[object, ...], Any] = KeptRecently(500)
 
 
 def built_once(key: tuple[object, ...], build: Callable[[], T]) -> T:
@@ -323,11 +321,7 @@ def built_once(key: tuple[object, ...], build: Callable[[], T]) -> T:
     a page's statements, and SQLAlchemy's cache key of each (kept on the statement), cost more than
     running them (the home page's figures; "Waiting for you" on every page's header)."""
     if (statement := _BUILT.get(key)) is None:
-        statement = _BUILT[key] = build()
-        if len(_BUILT) > _BUILT_KEPT:
-            _BUILT.popitem(last=False)
-    else:
-        _BUILT.move_to_end(key)
+        statement = _BUILT.keep(key, build())
     return statement  # type: ignore[no-any-return]
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 
 from selfassess import db
+from selfassess.kept import KeptRecently
 
 
 def test_a_key_is_built_once_and_the_least_recently_used_is_dropped_past_the_limit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(db, "_BUILT", type(db._BUILT)())
-    monkeypatch.setattr(db, "_BUILT_KEPT", 2)
+    monkeypatch.setattr(db, "_BUILT", KeptRecently(2))
     built: list[str] = []
 
     def build(name: str):  # type: ignore[no-untyped-def]

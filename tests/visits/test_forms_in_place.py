@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import re
-from collections import OrderedDict
 from datetime import date, timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.actions.models import Action, ActionPlan
 from selfassess.assessments.models import AssessmentStatus
+from selfassess.kept import KeptRecently
 from selfassess.settings import Settings
 from selfassess.visits.models import Visit, VisitScore
 from selfassess.web import pdf
@@ -204,7 +204,7 @@ async def test_a_document_downloaded_again_unchanged_is_not_laid_out_again(
 ) -> None:
     laid_out: list[str] = []
     write_pdf = pdf._write_pdf
-    monkeypatch.setattr(pdf, "_recent", OrderedDict())
+    monkeypatch.setattr(pdf, "_recent", KeptRecently(pdf.RECENT_DOCUMENTS))
     monkeypatch.setattr(
         pdf, "_write_pdf", lambda html, *args: laid_out.append(html) or write_pdf(html, *args)
     )

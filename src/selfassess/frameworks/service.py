@@ -3,7 +3,6 @@ council's framework, and loading a version with everything scoring needs."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -38,6 +37,7 @@ from selfassess.frameworks.scoring import (
     summarise_key_question,
 )
 from selfassess.frameworks.spec import FrameworkSpec, load_shipped_frameworks, shipped_framework_path
+from selfassess.kept import KeptRecently
 
 DEFAULT_FRAMEWORK_SLUG = "cqc-saf"
 
@@ -164,14 +164,12 @@ class FrameworkSummary:
 
 
 # Published versions never change, so each worker may keep them; drafts are always read afresh.
-_published_cache: OrderedDict[int, LoadedFramework] = OrderedDict()
-_CACHE_SIZE = 32
+_published_cache: KeptRecently[int, LoadedFramework] = KeptRecently(32)
 
 
 async def load_framework(db: AsyncSession, version_id: int) -> LoadedFramework:
     cached = _published_cache.get(version_id)
     if cached is not None:
-        _published_cache.move_to_end(version_id)
         return cached
     row = (
         await db.execute(
@@ -257,9 +255,7 @@ async def load_framework(db: AsyncSession, version_id: int) -> LoadedFramework:
         _by_id={view.id: view for view in views},
     )
     if version.status is VersionStatus.PUBLISHED:
-        _published_cache[version_id] = loaded
-        while len(_published_cache) > _CACHE_SIZE:
-            _published_cache.popitem(last=False)
+        _published_cache.keep(version_id, loaded)
     return loaded
 
 

@@ -6,7 +6,6 @@ and host answers alike."""
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 
 from litestar import Request, Response
@@ -14,6 +13,7 @@ from litestar.status_codes import HTTP_304_NOT_MODIFIED
 from markupsafe import Markup
 
 from selfassess import __version__
+from selfassess.kept import KeptRecently
 
 CSRF_COOKIE = "selfassess_csrf"
 
@@ -57,20 +57,13 @@ class RenderedParts:
     clients and most visitors send no If-None-Match, so this, not the 304, spares the rendering."""
 
     def __init__(self, size: int = 512) -> None:
-        self.size = size
-        self._parts: OrderedDict[Hashable, Markup] = OrderedDict()
+        self._parts: KeptRecently[Hashable, Markup] = KeptRecently(size)
 
     async def get(self, key: Hashable, render: Callable[[], Awaitable[str]]) -> Markup:
         """The part under ``key``, rendered by ``render`` when this process has not kept it."""
-        part = self._parts.get(key)
-        if part is not None:
-            self._parts.move_to_end(key)
+        if (part := self._parts.get(key)) is not None:
             return part
-        part = Markup(await render())
-        self._parts[key] = part
-        if len(self._parts) > self.size:
-            self._parts.popitem(last=False)
-        return part
+        return self._parts.keep(key, Markup(await render()))
 
     def clear(self) -> None:
         self._parts.clear()

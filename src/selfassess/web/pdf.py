@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -18,6 +17,8 @@ from urllib.parse import urlsplit
 import anyio.to_thread
 from litestar import Request, Response
 from litestar.response import Template
+
+from selfassess.kept import KeptRecently
 
 
 def _static_fetcher(static_dir: Path, origin: str):  # type: ignore[no-untyped-def]
@@ -58,7 +59,7 @@ def _write_pdf(html: str, static_dir: Path, origin: str) -> bytes:
 
 
 RECENT_DOCUMENTS = 16
-_recent: OrderedDict[bytes, bytes] = OrderedDict()
+_recent: KeptRecently[bytes, bytes] = KeptRecently(RECENT_DOCUMENTS)
 
 
 async def html_to_pdf(html: str, static_dir: Path, origin: str) -> bytes:
@@ -72,13 +73,8 @@ async def html_to_pdf(html: str, static_dir: Path, origin: str) -> bytes:
     stylesheet = static_dir / "css" / "app.css"
     key = hashlib.sha256(f"{origin}\n{stylesheet}\n{stylesheet.stat().st_mtime}\n{html}".encode()).digest()
     if (document := _recent.get(key)) is not None:
-        _recent.move_to_end(key)
         return document
-    document = await anyio.to_thread.run_sync(_write_pdf, html, static_dir, origin)
-    _recent[key] = document
-    if len(_recent) > RECENT_DOCUMENTS:
-        _recent.popitem(last=False)
-    return document
+    return _recent.keep(key, await anyio.to_thread.run_sync(_write_pdf, html, static_dir, origin))
 
 
 async def pdf_response(
