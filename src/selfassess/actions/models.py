@@ -25,8 +25,9 @@ class PlanStatus(Choice):
         return self in (PlanStatus.DRAFT, PlanStatus.CHANGES_REQUESTED)
 
 
-# Plans their provider is completing (the partial index's condition).
-_TO_COMPLETE = f"status IN {tuple(status.value for status in PlanStatus if status.provider_may_edit)}"
+# Plans their provider is completing: the statuses, and the partial index's condition over them.
+TO_COMPLETE = tuple(status for status in PlanStatus if status.provider_may_edit)
+_TO_COMPLETE = f"status IN {tuple(status.value for status in TO_COMPLETE)}"
 
 
 class ActionPlan(Timestamped, table=True):

@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 
 from selfassess import clock
 from selfassess.accounts.models import User
-from selfassess.actions.models import DONE, Action, ActionPlan, PlanStatus
+from selfassess.actions.models import DONE, TO_COMPLETE, Action, ActionPlan, PlanStatus
 from selfassess.actions.service import ActionPlans, PlanFilter, overdue_actions_per_service
 from selfassess.assessments.models import AssessmentStatus, SelfAssessment, SelfAssessmentAnswer
 from selfassess.db import Page, built_once, fetch_page, in_constants
@@ -249,7 +249,7 @@ class Home:
             )
             .join(CareService, CareService.id == ActionPlan.service_id)
             .where(
-                in_constants(ActionPlan.status, [PlanStatus.DRAFT, PlanStatus.CHANGES_REQUESTED]),
+                in_constants(ActionPlan.status, TO_COMPLETE),
             )
         )
         actions = (

@@ -21,6 +21,7 @@ from selfassess import clock
 from selfassess.accounts.models import User
 from selfassess.actions.models import (
     DONE,
+    TO_COMPLETE,
     Action,
     ActionEvent,
     ActionPlan,
@@ -220,7 +221,7 @@ class WaitingFor:
 
     def _plans_to_complete(self, today: date) -> Select:  # type: ignore[type-arg]
         return self._plans(
-            in_constants(ActionPlan.status, [PlanStatus.DRAFT, PlanStatus.CHANGES_REQUESTED]),
+            in_constants(ActionPlan.status, TO_COMPLETE),
             since=null(),
             due_on=ActionPlan.provider_due,
         )
