@@ -420,12 +420,7 @@ class ActionPlans:
         return statement
 
     def _plan_in_area(self) -> ColumnElement[bool]:
-        """What ``services.scope`` asks, said of the plan's own columns, so that PostgreSQL starts
-        from the area's plans: a council's by the council copied onto each plan (its index), not by
-        hashing the country's plans; a provider's from its services."""
-        if self.viewer.is_provider:
-            return self.services.includes(ActionPlan.service_id)
-        return ActionPlan.council_id == self.viewer.organisation_id
+        return self.services.in_area(ActionPlan.service_id, ActionPlan.council_id)
 
     def _chosen_actions(self, statement: Select, shown: ActionFilter) -> Select:  # type: ignore[type-arg]
         """The actions in the viewer's area that ``shown`` picks: the list (and, per plan, its counts)."""

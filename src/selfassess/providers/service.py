@@ -94,6 +94,15 @@ class CareServices:
             return CareService.provider_id == self.viewer.organisation_id
         return CareService.council_id == self.viewer.organisation_id
 
+    def in_area(self, service_id: ColumnElement[int], council_id: ColumnElement[int]) -> ColumnElement[bool]:
+        """What ``scope`` asks, said of a record's own columns: its service and the council copied
+        onto it (plans and visits; a service never changes council), so that PostgreSQL starts from
+        the area's records by that council's index instead of the country's; a provider's from its
+        services (``includes``)."""
+        if self.viewer.is_provider:
+            return self.includes(service_id)
+        return council_id == self.viewer.organisation_id
+
     def includes(self, service_id: ColumnElement[int]) -> ColumnElement[bool]:
         """``service_id`` (of plans, actions' plans, concerns) is one of the services ``scope`` lets
         the viewer see. Added beside ``scope`` on lists over a big table, it has PostgreSQL start

@@ -286,10 +286,8 @@ class Visits:
             )
         )
 
-    def _in_council(self) -> ColumnElement[bool]:
-        """What ``services.scope`` asks of council staff, said of the visit's own column, so that
-        the lists start from the council's visits by their index, not the country's by date."""
-        return Visit.council_id == self.viewer.organisation_id
+    def _in_area(self) -> ColumnElement[bool]:
+        return self.services.in_area(Visit.service_id, Visit.council_id)
 
     def counted(self, shown: VisitFilter) -> Select:  # type: ignore[type-arg]
         """The statement that counts the list ``shown`` picks: the home page's tile runs it with its
@@ -298,7 +296,7 @@ class Visits:
         return self.services.scope(
             select(func.count(Visit.id))
             .join(CareService, CareService.id == Visit.service_id)
-            .where(self._in_council(), *shown.conditions(self.viewer))
+            .where(self._in_area(), *shown.conditions(self.viewer))
         )
 
     async def total(self, shown: VisitFilter) -> int:
@@ -314,7 +312,7 @@ class Visits:
             self.services.scope(
                 select(Visit.visit_type, func.count(Visit.id))
                 .join(CareService, CareService.id == Visit.service_id)
-                .where(self._in_council(), *every_type.conditions(self.viewer))
+                .where(self._in_area(), *every_type.conditions(self.viewer))
                 .group_by(Visit.visit_type)
             )
         )
@@ -335,7 +333,7 @@ class Visits:
             self.services.scope(
                 select(Visit.id)
                 .join(CareService, CareService.id == Visit.service_id)
-                .where(self._in_council(), *conditions)
+                .where(self._in_area(), *conditions)
             )
             .order_by(*order)
             .limit(size)
