@@ -256,26 +256,20 @@ class Oversight:
             .order_by(year, month, officer.full_name)
         )
 
-    def _coverage(self, today: date) -> Select:  # type: ignore[type-arg]
-        """Services visited within their interval: visited, and their next visit not yet due."""
+    def _coverage(self, today: date, *more: ColumnElement[int]) -> Select:  # type: ignore[type-arg]
+        """Services visited within their interval: visited, and their next visit not yet due
+        (columns ``services`` and ``within_interval``), with ``more`` counts over the same services."""
         counts = select(
             func.count().label("services"),
             func.count(case((_within_interval(today), 1))).label("within_interval"),
+            *more,
         )
         return self._matching(counts, RegisterFilters())
 
     def coverage_and_due(self, today: date, until: date) -> Select:  # type: ignore[type-arg]
-        """The statement that counts ``coverage(today)`` (columns ``services`` and
-        ``within_interval``) and the programme's list up to ``until``, unfiltered (``due``): the
-        quarterly report shows them, with its other figures."""
-        return self._matching(
-            select(
-                func.count().label("services"),
-                func.count(case((_within_interval(today), 1))).label("within_interval"),
-                func.count(case((_due(until), 1))).label("due"),
-            ),
-            RegisterFilters(),
-        )
+        """The statement that counts ``_coverage(today)`` and the programme's list up to ``until``,
+        unfiltered (``due``): the quarterly report shows them, with its other figures."""
+        return self._coverage(today, func.count(case((_due(until), 1))).label("due"))
 
 
 def _due_by(statement: Select, until: date) -> Select:  # type: ignore[type-arg]
