@@ -2,7 +2,10 @@
 
 Once for the browser tests, ``selfassess demo --serve`` starts as a subprocess on a free port with a
 throwaway SQLite database and the demo data, exactly as ``./run demo`` does; the tests wait for
-``/health`` and stop it afterwards. Browser tests run on SQLite only: the HTTP tests run every route
+``/health`` and stop it afterwards. The demo is loaded once for the whole run (``selfassess demo``
+into a folder the test workers share) and each server starts on a copy of it, which ``demo``
+finds loaded: a demo load is the dearest part of starting a server, and every worker that runs a
+browser test starts one. Browser tests run on SQLite only: the HTTP tests run every route
 on SQLite and PostgreSQL, and the browser adds what only a browser can show (htmx swaps, focus,
 keyboard use, accessibility, Content-Security-Policy), which does not depend on the database.
 
@@ -16,7 +19,9 @@ JavaScript error or Content-Security-Policy violation. Write journeys with the h
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -121,25 +126,70 @@ def server_mail() -> Iterator[tuple[SmtpSink, int]]:
     controller.stop()
 
 
-@pytest.fixture(scope="package")
-def server_process(
-    tmp_path_factory: pytest.TempPathFactory, server_mail: tuple[SmtpSink, int]
-) -> Iterator[LiveServer]:
-    """Started first and left to load the demo while chromium starts; ``live_server`` waits for it."""
-    data_dir = tmp_path_factory.mktemp("browser-server")
-    port = _free_port()
-    # Only what we set: a developer's own SELFASSESS_DATABASE_URL must not leak in.
+SECRET_KEY = "browser-tests-secret-key-not-for-production"
+
+
+def server_environment(data_dir: Path, port: int, **settings: str) -> dict[str, str]:
+    """The environment of a server the browser tests start: only what we set (a developer's own
+    SELFASSESS_DATABASE_URL must not leak in), cheap password hashing, and ``settings`` on top."""
     environment = {name: value for name, value in os.environ.items() if not name.startswith("SELFASSESS_")}
     environment.update(
         SELFASSESS_DATA_DIR=str(data_dir),
         SELFASSESS_HOST="127.0.0.1",
         SELFASSESS_PORT=str(port),
-        SELFASSESS_SECRET_KEY="browser-tests-secret-key-not-for-production",
+        SELFASSESS_SECRET_KEY=SECRET_KEY,
         SELFASSESS_PASSWORD_HASH_MEMORY_KIB="1024",
         SELFASSESS_PASSWORD_HASH_TIME_COST="1",
-        SELFASSESS_SMTP_HOST="127.0.0.1",
-        SELFASSESS_SMTP_PORT=str(server_mail[1]),
         SELFASSESS_BASE_URL=f"http://127.0.0.1:{port}",
+        **settings,
+    )
+    return environment
+
+
+def _run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This run's temporary folder, shared by its test workers (each has a folder inside it)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder with the demo loaded, made by the first worker that asks (the others wait for
+    it) and only copied from: a server on a copy skips the load as ``./run demo`` does the second time."""
+    shared = _run_folder(tmp_path_factory)
+    loaded = shared / "demo-data"
+    with (shared / "demo-data.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (loaded / "done").exists():
+            shutil.rmtree(loaded, ignore_errors=True)
+            loaded.mkdir()
+            subprocess.run(
+                [sys.executable, "-m", "selfassess.cli", "demo"],
+                cwd=loaded,
+                env=server_environment(loaded, _free_port()),
+                check=True,
+                capture_output=True,
+            )
+            (loaded / "done").touch()
+    return loaded
+
+
+def data_folder_with_demo(tmp_path_factory: pytest.TempPathFactory, demo_data: Path, name: str) -> Path:
+    """A new data folder holding a copy of the loaded demo."""
+    data_dir = tmp_path_factory.mktemp(name)
+    shutil.copytree(demo_data, data_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("done"))
+    return data_dir
+
+
+@pytest.fixture(scope="package")
+def server_process(
+    tmp_path_factory: pytest.TempPathFactory, server_mail: tuple[SmtpSink, int], demo_data: Path
+) -> Iterator[LiveServer]:
+    """Started first and left to start while chromium starts; ``live_server`` waits for it."""
+    data_dir = data_folder_with_demo(tmp_path_factory, demo_data, "browser-server")
+    port = _free_port()
+    environment = server_environment(
+        data_dir, port, SELFASSESS_SMTP_HOST="127.0.0.1", SELFASSESS_SMTP_PORT=str(server_mail[1])
     )
     log_path = data_dir / "server.log"
     with log_path.open("wb") as log:

@@ -6,7 +6,6 @@ pointed at the fake with a subscription key (the shared demo server has no key, 
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -17,7 +16,15 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser import conftest as browser_conftest
-from tests.browser.conftest import LiveServer, _free_port, _new_context, _wait_until_healthy, _watch
+from tests.browser.conftest import (
+    LiveServer,
+    _free_port,
+    _new_context,
+    _wait_until_healthy,
+    _watch,
+    data_folder_with_demo,
+    server_environment,
+)
 from tests.browser.harness import ADMIN, check_accessibility, login, screenshot
 from tests.regulator.fake_cqc import KEY, FakeCQC, location_json, serving
 
@@ -57,23 +64,14 @@ def northbridge() -> FakeCQC:
 
 @pytest.fixture(scope="module")
 def regulator_server(
-    tmp_path_factory: pytest.TempPathFactory, live_server: LiveServer
+    tmp_path_factory: pytest.TempPathFactory, live_server: LiveServer, demo_data: Path
 ) -> Iterator[LiveServer]:
-    """Started once the shared server is up, so the two demo loads do not compete."""
+    """A server of its own (the import changes the area), on a copy of the loaded demo."""
     with serving(northbridge()) as base_url:
-        data_dir = tmp_path_factory.mktemp("regulator-server")
+        data_dir = data_folder_with_demo(tmp_path_factory, demo_data, "regulator-server")
         port = _free_port()
-        environment = {
-            name: value for name, value in os.environ.items() if not name.startswith("SELFASSESS_")
-        }
-        environment.update(
-            SELFASSESS_DATA_DIR=str(data_dir),
-            SELFASSESS_PORT=str(port),
-            SELFASSESS_SECRET_KEY="browser-tests-secret-key-not-for-production",
-            SELFASSESS_PASSWORD_HASH_MEMORY_KIB="1024",
-            SELFASSESS_BASE_URL=f"http://127.0.0.1:{port}",
-            SELFASSESS_CQC_API_BASE_URL=base_url,
-            SELFASSESS_CQC_SUBSCRIPTION_KEY=KEY,
+        environment = server_environment(
+            data_dir, port, SELFASSESS_CQC_API_BASE_URL=base_url, SELFASSESS_CQC_SUBSCRIPTION_KEY=KEY
         )
         log_path = Path(data_dir) / "server.log"
         with log_path.open("wb") as log:
