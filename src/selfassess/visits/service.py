@@ -19,10 +19,12 @@ from sqlalchemy import (
     Integer,
     ScalarSelect,
     Select,
+    bindparam,
     case,
     column,
     exists,
     func,
+    literal,
     select,
     table,
     update,
@@ -34,7 +36,7 @@ from selfassess import clock
 from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import User
 from selfassess.assessments.models import AssessmentStatus, SelfAssessment
-from selfassess.db import Page, save_if_version, update_if_version, utcnow
+from selfassess.db import Page, saved_already, update_if_version, utcnow
 from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
 from selfassess.frameworks.score_sheet import (
     SheetConflict,
@@ -99,6 +101,45 @@ NO_MORE_POINTS = "factual_accuracy.no_more_points"
 _ACTION_PLAN = table("action_plan", column("id", Integer), column("visit_id", Integer))
 
 RECENT_DAYS = 90  # how far back the visits list reaches when nothing is chosen
+
+# The scoring autosave's two UPDATEs, built once (with their SQL cache keys) rather than on every
+# keystroke's save, as the self-assessment's are: the score, if still at the version the page
+# loaded, and its visit touched (started, when it was only scheduled), returning how many
+# statements are scored.
+_SAVE_SCORE = (
+    update(VisitScore)
+    .where(
+        VisitScore.id == bindparam("score_id"),
+        VisitScore.visit_id == bindparam("of_visit"),
+        VisitScore.version == bindparam("loaded_version"),
+    )
+    .values(
+        score=bindparam("new_score"),
+        findings=bindparam("new_findings"),
+        evidence_seen=bindparam("new_evidence"),
+        updated_at=bindparam("now"),
+        updated_by_id=bindparam("by"),
+        version=VisitScore.version + 1,
+    )
+    .returning(VisitScore)
+    .execution_options(synchronize_session=False, populate_existing=True)
+)
+_TOUCH_VISIT_COUNTING_SCORED = (
+    update(Visit)
+    .where(Visit.id == bindparam("of_visit"))
+    .values(
+        updated_at=bindparam("now"),
+        status=case(
+            (Visit.status == VisitStatus.SCHEDULED, literal(VisitStatus.IN_PROGRESS, Visit.status.type)),
+            else_=Visit.status,
+        ),
+    )
+    .returning(
+        select(func.count(VisitScore.score))
+        .where(VisitScore.visit_id == bindparam("of_visit"))
+        .scalar_subquery()
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -614,35 +655,42 @@ class Visits:
         self.require(visit, VisitCommand.EDIT_SCORES)
         framework = await self.framework(visit)
         check_entry(score, (findings, evidence_seen), framework.rules.values)
-        saved = await save_if_version(
-            self.db,
-            VisitScore,
-            VisitScore.id == score_id,
-            VisitScore.visit_id == visit.id,
-            expected_version=expected_version,
-            values={
-                "score": score,
-                "findings": findings,
-                "evidence_seen": evidence_seen,
-                "updated_at": utcnow(),
-                "updated_by_id": self.viewer.id,
+        now = utcnow()
+        saved = await self.db.scalar(
+            _SAVE_SCORE,
+            {
+                "score_id": score_id,
+                "of_visit": visit.id,
+                "loaded_version": expected_version,
+                "new_score": score,
+                "new_findings": findings,
+                "new_evidence": evidence_seen,
+                "now": now,
+                "by": self.viewer.id,
             },
-            repeat_is_saved=True,
         )
+        if saved is None:  # nothing written: the same save sent again, or someone else saved first
+            saved = await saved_already(
+                self.db,
+                VisitScore,
+                VisitScore.id == score_id,
+                VisitScore.visit_id == visit.id,
+                expected_version=expected_version,
+                values={
+                    "score": score,
+                    "findings": findings,
+                    "evidence_seen": evidence_seen,
+                    "updated_by_id": self.viewer.id,
+                },
+            )
         if saved is None:
             current = await self.score(visit, score_id)
             raise ScoreConflict(
                 current, (await self.names({current.updated_by_id})).get(current.updated_by_id or 0)
             )
         started = visit.status is VisitStatus.SCHEDULED
-        scored = await self.db.scalar(  # the progress shown after the save, counted as the visit is touched
-            update(Visit)
-            .where(Visit.id == visit.id)
-            .values(updated_at=utcnow(), **({"status": VisitStatus.IN_PROGRESS} if started else {}))
-            .returning(
-                select(func.count(VisitScore.score)).where(VisitScore.visit_id == visit.id).scalar_subquery()
-            )
-        )
+        # the progress shown after the save, counted as the visit is touched
+        scored = await self.db.scalar(_TOUCH_VISIT_COUNTING_SCORED, {"of_visit": visit.id, "now": now})
         if started:
             self._event(visit, "scoring_started", "")
         await self.db.commit()
