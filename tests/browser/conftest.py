@@ -52,7 +52,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-START_TIMEOUT_SECONDS = 60
+# Generous: a server that loads the demo (the outage test's, on PostgreSQL) on a busy 2-core machine
+# takes well over a minute; a server that does not start fails here, not later.
+START_TIMEOUT_SECONDS = 180
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

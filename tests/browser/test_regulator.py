@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser import conftest as browser_conftest
 from tests.browser.conftest import (
     LiveServer,
     _free_port,
@@ -63,9 +62,7 @@ def northbridge() -> FakeCQC:
 
 
 @pytest.fixture(scope="module")
-def regulator_server(
-    tmp_path_factory: pytest.TempPathFactory, live_server: LiveServer, demo_data: Path
-) -> Iterator[LiveServer]:
+def regulator_server(tmp_path_factory: pytest.TempPathFactory, demo_data: Path) -> Iterator[LiveServer]:
     """A server of its own (the import changes the area), on a copy of the loaded demo."""
     with serving(northbridge()) as base_url:
         data_dir = data_folder_with_demo(tmp_path_factory, demo_data, "regulator-server")
@@ -84,12 +81,7 @@ def regulator_server(
             )
         server = LiveServer(f"http://127.0.0.1:{port}", data_dir, process, log_path, environment, None)  # type: ignore[arg-type]
         try:
-            monkeypatch = pytest.MonkeyPatch()
-            monkeypatch.setattr(browser_conftest, "START_TIMEOUT_SECONDS", 180)  # a busy CI machine
-            try:
-                _wait_until_healthy(server)
-            finally:
-                monkeypatch.undo()
+            _wait_until_healthy(server)
             yield server
         finally:
             process.terminate()
