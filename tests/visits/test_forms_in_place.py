@@ -137,6 +137,70 @@ async def test_a_failed_request_for_more_time_keeps_its_section_open_with_the_er
     assert "Recruiting." in after, "what was typed is kept"
 
 
+async def _agreed_plan_action(
+    client: Browser, browsers, db: AsyncSession, world: factories.World, settings: Settings
+) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """An agreed plan's one action, owned by the provider's manager: (plan id, action id)."""
+    _, visit = await published_visit(db, world, settings, self_scores={}, officer_scores={"S6": 2})
+    await client.login(world.officer_a.email)
+    plan_id = int(
+        (await client.post(f"/visits/{visit.id}/plan", follow_redirects=False)).headers["location"][7:]
+    )
+    await db.execute(update(Action).where(Action.plan_id == plan_id).values(owner_id=world.manager_1.id))
+    await db.commit()
+    async with browsers() as provider:
+        await provider.login(world.manager_1.email)
+        await provider.post(f"/plans/{plan_id}/submit")
+        await client.post(f"/plans/{plan_id}/agree")
+    action = (await db.execute(Action.__table__.select().where(Action.plan_id == plan_id))).first()
+    await db.commit()
+    return plan_id, action.id
+
+
+async def test_a_failed_reopen_keeps_its_section_open_with_the_error_and_what_was_typed(
+    client: Browser, browsers, db: AsyncSession, world: factories.World, settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    plan_id, action_id = await _agreed_plan_action(client, browsers, db, world, settings)
+    async with browsers() as provider:
+        await provider.login(world.manager_1.email)
+        version = (await db.get(Action, action_id, populate_existing=True)).version
+        done = await provider.post(
+            f"/plans/{plan_id}/actions/{action_id}/status",
+            {"version": version, "status": "completed"},
+            htmx=True,
+        )
+        assert done.status_code == 200, done.text
+    version = (await db.get(Action, action_id, populate_existing=True)).version
+    await db.commit()
+
+    def reopen_section(html: str) -> tuple[str, str]:
+        """The opening of the "Reopen this action" section's tag, and what follows its summary."""
+        before, after = html.split("<summary>Reopen this action</summary>")
+        return before.rsplit("<details", 1)[1], after.split("</details>")[0]
+
+    blank = await client.post(
+        f"/plans/{plan_id}/actions/{action_id}/status", {"version": version, "status": "reopened"}, htmx=True
+    )
+    assert blank.status_code == 422
+    opening, section = reopen_section(blank.text)
+    assert opening.startswith(" open"), "the section that holds the field stays open"
+    assert "give a reason for reopening" in text_of(_summary(section))
+
+    too_long = "Night rota still short. " * 100
+    refused = await client.post(
+        f"/plans/{plan_id}/actions/{action_id}/status",
+        {"version": version, "status": "reopened", "reason": too_long},
+        htmx=True,
+    )
+    assert refused.status_code == 422
+    opening, section = reopen_section(refused.text)
+    assert opening.startswith(" open")
+    field = f"reopen-{action_id}-reason"
+    assert f'<a href="#{field}">' in _summary(section)
+    assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', section)
+    assert too_long.strip() in section, "what was typed is kept"
+
+
 async def test_the_published_report_links_its_comparison_plan_and_pdf(
     client: Browser, db: AsyncSession, world: factories.World, settings: Settings
 ) -> None:

@@ -23,7 +23,7 @@ from selfassess.accounts.models import User
 from selfassess.actions.forms import ActionForm, CommentForm, DecisionForm, DueDateForm, StatusForm
 from selfassess.actions.models import ActionPlan, PlanStatus
 from selfassess.actions.rulebook import STATUS_COMMANDS, Command
-from selfassess.actions.rules import Priority
+from selfassess.actions.rules import ActionStatus, Priority
 from selfassess.actions.service import (
     ActionChanges,
     ActionFilter,
@@ -536,6 +536,7 @@ class PlanController(Controller):
                 target=form.status,
                 reason=form.reason or "",
             ),
+            failed="reopen" if data.get("status") == ActionStatus.REOPENED.value else None,
         )
 
     async def _after_update(
