@@ -3,8 +3,9 @@ does not grow with years of history), and every filter's count is its list's len
 
 from __future__ import annotations
 
+import html
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -17,6 +18,10 @@ from selfassess.visits.service import RECENT_DAYS
 from tests.factories import World
 
 pytestmark = pytest.mark.usefixtures("frameworks")
+
+
+def window_start(today: date) -> str:
+    return (today - timedelta(days=RECENT_DAYS)).isoformat()
 
 
 async def test_the_list_shows_recent_and_upcoming_visits_unless_asked_for_all(
@@ -51,8 +56,18 @@ async def test_the_list_shows_recent_and_upcoming_visits_unless_asked_for_all(
 
     recent = (await client.get("/visits")).text
     assert total(recent) == 2
-    assert 'href="/visits?scheduled_from="' in recent  # the way to every date
-    assert total((await client.get("/visits?scheduled_from=")).text) == 4
+    assert 'href="/visits?status="' in recent  # the way to every date
+    assert total((await client.get("/visits?status=")).text) == 4
+    # "All dates" keeps the rest of the filter: the report's reactive visits carried out in a quarter
+    # become the reactive visits carried out at any time.
+    quarter = f"scheduled_from={window_start(today)}&scheduled_to={today.isoformat()}"
+    typed = (await client.get(f"/visits?visit_type=proactive&carried_out=true&{quarter}")).text
+    assert total(typed) == 1
+    every_date = re.search(r'<a href="/visits\?([^"]*)">All dates</a>', typed)
+    assert (
+        every_date and html.unescape(every_date.group(1)) == "status=&carried_out=true&visit_type=proactive"
+    )
+    assert total((await client.get(f"/visits?{html.unescape(every_date.group(1))}")).text) == 2
     # A filter chosen (the home page's tile links) is never narrowed to the window.
     assert total((await client.get("/visits?to_carry_out=true")).text) == 2
     # The window is kept when another filter is chosen on the page.

@@ -240,6 +240,11 @@ class VisitFilter:
         return conditions
 
     @property
+    def over_all_dates(self) -> VisitFilter:
+        """The same visits whenever they were: the list's "All dates" link."""
+        return replace(self, scheduled_from=None, scheduled_to=None)
+
+    @property
     def query(self) -> str:
         """The list's address: /visits?{query}."""
         values = {"status": self.status.value if self.status else ""}
