@@ -274,6 +274,41 @@ async def test_the_by_provider_table_is_paged_with_the_providers_most_behind_fir
             assert listed.text.count('data-label="Service"') == int(count), href
 
 
+async def test_the_services_behind_a_figure_are_paged_and_each_page_keeps_the_filter(
+    client: Browser,
+    browsers,
+    db: AsyncSession,
+    world: factories.World,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A county's round holds hundreds of services: the list behind a figure shows a page of them,
+    its total is the figure's, and the next page keeps the figure's filter."""
+    monkeypatch.setattr("selfassess.rounds.service.SERVICES_PER_PAGE", 1)
+    await factories.service(db, world.council_a, world.provider_2, name="Birch House")
+    await client.login(world.officer_a.email)
+    async with browsers() as admin:
+        await admin.login(world.admin_a.email)
+        round_id = _round_id(await _open_round(admin, db, world))
+
+    listed = await client.get(f"/rounds/{round_id}/services?progress=not_started")
+    text = text_of(listed.text)
+    assert 'data-list-total="3"' in listed.text and "3 services: not started" in text
+    assert listed.text.count('data-label="Service"') == 1 and "Page 1 of 3" in text
+    following = re.search(r'href="([^"]+)" rel="next"', listed.text)
+    assert following, "a link to the next page"
+    next_page = following.group(1).replace("&amp;", "&")
+    assert next_page == f"/rounds/{round_id}/services?progress=not_started&page=2"
+    second = await client.get(next_page)
+    assert "Page 2 of 3" in text_of(second.text) and second.text.count('data-label="Service"') == 1
+    names = [
+        re.search(r'data-label="Service"><a [^>]*>([^<]+)<', page).group(1)  # type: ignore[union-attr]
+        for page in [listed.text, second.text, (await client.get(f"{next_page[:-1]}3")).text]
+    ]
+    assert len(set(names)) == 3, names
+    last = text_of((await client.get(f"/rounds/{round_id}/services?progress=not_started&page=99")).text)
+    assert "Page 3 of 3" in last, "a page past the end shows the last"
+
+
 async def test_a_chains_home_counts_its_services_in_a_round_and_links_to_each_list(
     client: Browser,
     browsers,

@@ -5,6 +5,7 @@ self-assessment (provider staff, from home)."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
@@ -137,14 +138,29 @@ class RoundsController(Controller):
         progress: FromQuery[str | None] = None,
         provider: FromQuery[str | None] = None,
         type: FromQuery[str | None] = None,
+        page: FromQuery[int] = 1,
     ) -> Template:
         chosen = {
             "progress": _choice(Progress, progress),
             "provider_id": _int(provider),
             "service_type": _choice(ServiceType, type),
         }
-        rows = await rounds.services(round_, **chosen)
-        return render(request, "rounds/services.html", {"round": round_, "rows": rows, **chosen})
+        rows = await rounds.services(round_, **chosen, number=page)
+        # The pages' links keep the filter the address chose (as understood, not as sent).
+        query = urlencode(
+            {
+                name: value
+                for name, value in (
+                    ("progress", chosen["progress"] and chosen["progress"].value),
+                    ("provider", chosen["provider_id"]),
+                    ("type", chosen["service_type"] and chosen["service_type"].value),
+                )
+                if value is not None
+            }
+        )
+        return render(
+            request, "rounds/services.html", {"round": round_, "rows": rows, "query": query, **chosen}
+        )
 
 
 class ProviderRoundController(Controller):

@@ -143,6 +143,7 @@ class Completion:
 
 # The round page's by-provider table is paged: a large county's round has hundreds of providers.
 PROVIDERS_PER_PAGE = 50
+SERVICES_PER_PAGE = 50
 
 
 def _counts_by_progress(scope) -> list[ColumnElement[int]]:  # type: ignore[no-untyped-def]
@@ -466,9 +467,20 @@ class Rounds:
         progress: Progress | None = None,
         provider_id: int | None = None,
         service_type: ServiceType | None = None,
-    ) -> list[RoundServiceRow]:
-        """The services behind a count: the same selection, with the count's filter."""
+        number: int = 1,
+    ) -> Page[RoundServiceRow]:
+        """The services behind a count: the same selection, with the count's filter, a page at a
+        time (a county's round holds hundreds)."""
         scope = self._in_round(round_).subquery()
+        chosen = []
+        if progress is not None:
+            chosen.append(scope.c.progress == progress.value)
+        if provider_id is not None:
+            chosen.append(scope.c.provider_id == provider_id)
+        if service_type is not None:
+            chosen.append(scope.c.service_type == service_type)
+        total = await self.db.scalar(select(func.count()).select_from(scope).where(*chosen)) or 0
+        number = max(1, min(number, -(-total // SERVICES_PER_PAGE) or 1))
         assessment_id = (
             select(SelfAssessment.id)
             .where(
@@ -482,16 +494,16 @@ class Rounds:
             select(CareService, Organisation.name, scope.c.progress, assessment_id)
             .join(scope, scope.c.service_id == CareService.id)
             .join(Organisation, Organisation.id == CareService.provider_id)
+            .where(*chosen)
             .order_by(Organisation.name, CareService.name, CareService.id)
+            .limit(SERVICES_PER_PAGE)
+            .offset((number - 1) * SERVICES_PER_PAGE)
         )
-        if progress is not None:
-            statement = statement.where(scope.c.progress == progress.value)
-        if provider_id is not None:
-            statement = statement.where(scope.c.provider_id == provider_id)
-        if service_type is not None:
-            statement = statement.where(scope.c.service_type == service_type)
-        rows = await self.db.execute(statement)
-        return [RoundServiceRow(service, name, Progress(value), aid) for service, name, value, aid in rows]
+        rows = [
+            RoundServiceRow(service, name, Progress(value), aid)
+            for service, name, value, aid in await self.db.execute(statement)
+        ]
+        return Page(rows, total, number, SERVICES_PER_PAGE)
 
     async def rows(self, today: date, *, current_only: bool = False) -> list[RoundRow]:
         """The council's rounds, latest deadline first, each with its services counted by progress,
