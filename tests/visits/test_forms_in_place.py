@@ -108,35 +108,6 @@ async def test_scoring_and_publishing_a_visit_dated_after_today_warns(
     assert "which is after today" not in text_of((await client.get(f"/visits/{today.id}/questions/S")).text)
 
 
-async def test_a_failed_request_for_more_time_keeps_its_section_open_with_the_error_on_the_field(
-    client: Browser, browsers, db: AsyncSession, world: factories.World, settings: Settings
-) -> None:  # type: ignore[no-untyped-def]
-    _, visit = await published_visit(db, world, settings, self_scores={}, officer_scores={"S6": 2})
-    await client.login(world.officer_a.email)
-    plan_id = int(
-        (await client.post(f"/visits/{visit.id}/plan", follow_redirects=False)).headers["location"][7:]
-    )
-    await db.execute(update(Action).where(Action.plan_id == plan_id).values(owner_id=world.manager_1.id))
-    await db.commit()
-    async with browsers() as provider:
-        await provider.login(world.manager_1.email)
-        await provider.post(f"/plans/{plan_id}/submit")
-        await client.post(f"/plans/{plan_id}/agree")
-        action = (await db.execute(Action.__table__.select().where(Action.plan_id == plan_id))).first()
-        await db.commit()
-        refused = await provider.post(
-            f"/plans/{plan_id}/actions/{action.id}/due-date", {"reason": "Recruiting."}, htmx=True
-        )
-    assert refused.status_code == 422
-    section = refused.text.split("<summary>Ask for more time</summary>")[0].rsplit("<details", 1)[1]
-    assert section.startswith(" open"), "the section that holds the field stays open"
-    after = refused.text.split("<summary>Ask for more time</summary>")[1]
-    field = f"more-time-{action.id}-proposed_due_date"
-    assert f'<a href="#{field}">New due date is required.</a>' in _summary(after)
-    assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', after)
-    assert "Recruiting." in after, "what was typed is kept"
-
-
 async def _agreed_plan_action(
     client: Browser, browsers, db: AsyncSession, world: factories.World, settings: Settings
 ) -> tuple[int, int]:  # type: ignore[no-untyped-def]
@@ -155,6 +126,25 @@ async def _agreed_plan_action(
     action = (await db.execute(Action.__table__.select().where(Action.plan_id == plan_id))).first()
     await db.commit()
     return plan_id, action.id
+
+
+async def test_a_failed_request_for_more_time_keeps_its_section_open_with_the_error_on_the_field(
+    client: Browser, browsers, db: AsyncSession, world: factories.World, settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    plan_id, action_id = await _agreed_plan_action(client, browsers, db, world, settings)
+    async with browsers() as provider:
+        await provider.login(world.manager_1.email)
+        refused = await provider.post(
+            f"/plans/{plan_id}/actions/{action_id}/due-date", {"reason": "Recruiting."}, htmx=True
+        )
+    assert refused.status_code == 422
+    section = refused.text.split("<summary>Ask for more time</summary>")[0].rsplit("<details", 1)[1]
+    assert section.startswith(" open"), "the section that holds the field stays open"
+    after = refused.text.split("<summary>Ask for more time</summary>")[1]
+    field = f"more-time-{action_id}-proposed_due_date"
+    assert f'<a href="#{field}">New due date is required.</a>' in _summary(after)
+    assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', after)
+    assert "Recruiting." in after, "what was typed is kept"
 
 
 async def test_a_failed_reopen_keeps_its_section_open_with_the_error_and_what_was_typed(
