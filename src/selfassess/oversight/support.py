@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased
 
 from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import Organisation, User
-from selfassess.db import Page, fetch_page
+from selfassess.db import Page, built_once, fetch_page
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.notifications.service import notify
 from selfassess.providers.levels import ESCALATED, SupportLevel
@@ -95,7 +95,11 @@ class ProviderSupports:
 
     async def providers(self, *, escalated_only: bool = False) -> list[SupportRow]:
         """The register's providers with the decision in force, by name."""
-        statement = self._register(escalated_only, Organisation, ProviderSupport).order_by(Organisation.name)
+        self._require_council_staff()
+        statement = built_once(  # once per council: building it cost more than running it
+            ("support register providers", self.viewer.organisation_id, escalated_only),
+            lambda: self._register(escalated_only, Organisation, ProviderSupport).order_by(Organisation.name),
+        )
         return [SupportRow(provider, decision) for provider, decision in await self.db.execute(statement)]
 
     async def lines(
