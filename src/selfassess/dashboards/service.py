@@ -6,7 +6,20 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, bindparam, cast, func, literal, null, select, true, union_all
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -62,8 +75,8 @@ class ServiceStatus:
     assessment_id: int | None
     assessment_period: str | None
     assessment_status: AssessmentStatus | None
-    answered: int  # statements of the self-assessment scored so far
-    statements: int
+    answered: int | None  # statements of the self-assessment scored so far, while it is editable
+    statements: int | None
     rating_id: int | None
     rating_key: str | None
     rating_label: str | None
@@ -359,6 +372,7 @@ def _service_cards(today: date, listed: Select) -> Select:  # type: ignore[type-
         .subquery()
     )
     answers = SelfAssessmentAnswer.assessment_id == SelfAssessment.id
+    being_worked_on = SelfAssessment.status.in_([status for status in AssessmentStatus if status.editable])
     rated, shared = _RATED, _SHARED  # the latest published visit, the draft report for comments
     return (
         select(
@@ -370,9 +384,20 @@ def _service_cards(today: date, listed: Select) -> Select:  # type: ignore[type-
             SelfAssessment.id.label("assessment_id"),
             SelfAssessment.period_label.label("assessment_period"),
             SelfAssessment.status.label("assessment_status"),
-            # Statements scored so far, and statements in all, counted in SQL.
-            select(func.count(SelfAssessmentAnswer.score)).where(answers).scalar_subquery().label("answered"),
-            select(func.count(SelfAssessmentAnswer.id)).where(answers).scalar_subquery().label("statements"),
+            # Statements scored so far, and statements in all, counted in SQL for a self-assessment
+            # being worked on (the card shows them for no other).
+            case(
+                (
+                    being_worked_on,
+                    select(func.count(SelfAssessmentAnswer.score)).where(answers).scalar_subquery(),
+                )
+            ).label("answered"),
+            case(
+                (
+                    being_worked_on,
+                    select(func.count(SelfAssessmentAnswer.id)).where(answers).scalar_subquery(),
+                )
+            ).label("statements"),
             rated.id.label("rating_id"),
             rated.rating_key,
             rated.rating_label,
