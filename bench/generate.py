@@ -119,8 +119,8 @@ TABLES: dict[str, tuple[str, ...]] = {
         "score_after", "resolved_by_id", "resolved_at", "created_at", "updated_at",
     ),
     "action_plan": (
-        "id", "service_id", "council_id", "visit_id", "status", "provider_due", "submitted_at", "agreed_at",
-        "agreed_by_id", "review_comment", "closed_at", "follow_up_due", "created_at", "updated_at",
+        "id", "service_id", "council_id", "provider_id", "visit_id", "status", "provider_due", "submitted_at",
+        "agreed_at", "agreed_by_id", "review_comment", "closed_at", "follow_up_due", "created_at", "updated_at",
     ),
     "action": (
         "id", "plan_id", "statement_id", "reason", "title", "description", "priority", "owner_id", "due_date",
@@ -1279,7 +1279,7 @@ class Generator:
             )  # fmt: skip
             rows.append((action_id, proposal.title, steps, done_on))
         plans.add(
-            plan_id, s.id, s.council.id, visit_id, status, proposed_on + timedelta(days=14),
+            plan_id, s.id, s.council.id, s.provider.id, visit_id, status, proposed_on + timedelta(days=14),
             _utc(submitted_on, 12) if status not in ("draft",) else None,
             _utc(agreed_on, 12) if status in ("agreed", "closed") else None,
             officer if status in ("agreed", "closed") else None,

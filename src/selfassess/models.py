@@ -1,5 +1,6 @@
 """Every slice's tables, imported in one place so SQLModel.metadata (and Alembic) sees them all."""
 
+import selfassess.actions.service  # noqa: F401  (subscribes to the providers' hooks)
 import selfassess.notifications.service  # noqa: F401  (subscribes to the accounts' hooks)
 import selfassess.oversight.ratings  # noqa: F401  (subscribes to the visits' and providers' hooks)
 import selfassess.oversight.summary  # noqa: F401  (subscribes to the providers' hooks)

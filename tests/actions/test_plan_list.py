@@ -38,6 +38,7 @@ async def _agreed_plan(
     plan = ActionPlan(
         service_id=service.id,
         council_id=service.council_id,
+        provider_id=service.provider_id,
         visit_id=visit.id,
         status=PlanStatus.AGREED,
         provider_due=date.today() - timedelta(days=30),

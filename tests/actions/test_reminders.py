@@ -28,6 +28,7 @@ async def _agreed_plan(db: AsyncSession, world: factories.World, settings: Setti
     plan = ActionPlan(
         service_id=world.alpha.id,
         council_id=world.alpha.council_id,
+        provider_id=world.alpha.provider_id,
         visit_id=visit.id,
         status=PlanStatus.AGREED,
         provider_due=date.today(),

@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from selfassess import clock
 from selfassess.assessments.models import SelfAssessment, SelfAssessmentAnswer
 from selfassess.assessments.service import SelfAssessments
+from selfassess.providers.hooks import service_moved
 from selfassess.providers.models import CareService
 from selfassess.settings import Settings
 from selfassess.visits import tested as tested_rule
 from selfassess.visits.comparison_models import VisitComparison, VisitComparisonCell
-from selfassess.visits.comparison_summaries import refresh_visit_comparisons
 from selfassess.visits.models import Visit, VisitScore, VisitStatus
 from selfassess.visits.service import Visits
 from tests import factories
@@ -161,10 +161,11 @@ async def test_summaries_equal_the_computation_from_scratch_through_a_cycles_his
     assert cancelled.id not in await kept(db)
     assert await kept(db) == await from_scratch(db)
 
-    # The service moves to another provider (the regulator's records say so): its summaries follow,
-    # so the new provider's accuracy page counts them and the old one's no longer does.
+    # The service moves to another provider (the regulator's records say so, or the council's form
+    # or import): its summaries follow, so the new provider's accuracy page counts them and the old
+    # one's no longer does.
     alpha.provider_id = world.provider_2.id
-    await refresh_visit_comparisons(db, alpha.id)
+    await service_moved.announce(db, alpha)
     await db.commit()
     moved = await db.scalars(
         select(VisitComparison.provider_id).where(VisitComparison.service_id == alpha.id)

@@ -34,6 +34,7 @@ async def test_council_home_counts_work_and_the_share_rated_good(
     plan = ActionPlan(
         service_id=world.alpha.id,
         council_id=world.alpha.council_id,
+        provider_id=world.alpha.provider_id,
         visit_id=visit.id,
         status=PlanStatus.AGREED,
         provider_due=date.today(),

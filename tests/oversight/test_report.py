@@ -215,6 +215,7 @@ async def test_plans_figures_link_to_the_plans_they_count(
                 ActionPlan(
                     service_id=service.id,
                     council_id=service.council_id,
+                    provider_id=service.provider_id,
                     visit_id=visit.id,
                     status=status,
                     provider_due=due,
@@ -271,6 +272,7 @@ async def _actions_history(db: AsyncSession, world: World, quarter) -> None:  # 
         plan = ActionPlan(
             service_id=service.id,
             council_id=service.council_id,
+            provider_id=service.provider_id,
             visit_id=visit.id,
             status=PlanStatus.AGREED,
             provider_due=before,

@@ -124,6 +124,7 @@ async def test_council_staff_see_the_level_in_every_list_of_services_work(
                 ActionPlan(
                     service_id=service.id,
                     council_id=service.council_id,
+                    provider_id=service.provider_id,
                     visit_id=visit.id,
                     provider_due=date.today(),
                 ),

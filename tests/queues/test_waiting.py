@@ -94,6 +94,7 @@ async def _work(db: AsyncSession, world: factories.World, settings: Settings) ->
     plan = ActionPlan(
         service_id=world.alpha.id,
         council_id=world.alpha.council_id,
+        provider_id=world.alpha.provider_id,
         visit_id=visit.id,
         status=PlanStatus.AGREED,
         provider_due=today,
@@ -101,6 +102,7 @@ async def _work(db: AsyncSession, world: factories.World, settings: Settings) ->
     submitted = ActionPlan(
         service_id=world.alpha.id,
         council_id=world.alpha.council_id,
+        provider_id=world.alpha.provider_id,
         visit_id=second.id,
         status=PlanStatus.SUBMITTED,
         provider_due=today,
@@ -108,6 +110,7 @@ async def _work(db: AsyncSession, world: factories.World, settings: Settings) ->
     draft = ActionPlan(
         service_id=world.alpha.id,
         council_id=world.alpha.council_id,
+        provider_id=world.alpha.provider_id,
         visit_id=third.id,
         provider_due=today + timedelta(days=10),
     )
@@ -256,6 +259,45 @@ async def test_the_provider_home_lists_every_due_date_earliest_first(
         f"/plans/{work.draft_plan.id}#actions",
     ]
     assert text_of(table).count("Overdue") == 1, "only the action two days late"
+
+
+async def test_a_service_moved_to_another_provider_takes_its_open_work_along(
+    client: Browser, db: AsyncSession, world: factories.World, settings: Settings
+) -> None:
+    """A plan carries its service's provider (the provider's plans are found by it): when the council
+    moves the service to another provider, its plans and actions go with it, on both homes."""
+    work = await _work(db, world, settings)
+    await client.login(world.officer_a.email)
+    moved = await client.post(
+        f"/services/{world.alpha.id}/edit",
+        {
+            "name": "Alpha House",
+            "service_type": world.alpha.service_type.value,
+            "provider_id": world.provider_2.id,
+            "address_line1": world.alpha.address_line1,
+            "town": world.alpha.town,
+            "postcode": world.alpha.postcode,
+            "cqc_location_id": world.alpha.cqc_location_id,
+            "regulator_rating": world.alpha.regulator_rating.value,
+            "assigned_officer_id": world.officer_a.id,
+        },
+    )
+    assert "Saved the changes to Alpha House." in text_of(moved.text)
+    await client.logout()
+    await client.login(world.manager_2.email)
+    tiles = await _tiles(client)
+    assert (tiles["plans_to_complete"], tiles["actions_due"]) == (1, 2)
+    assert (await _listed(client, "actions_due"))[0] == 2
+    home = (await client.get("/home")).text
+    assert (
+        f"/plans/{work.plan.id}#action-{work.late.id}" in home
+        and f"/plans/{work.draft_plan.id}#actions" in home
+    )
+    await client.logout()
+    await client.login(world.manager_1.email)
+    tiles = await _tiles(client)
+    assert (tiles["plans_to_complete"], tiles["actions_due"]) == (0, 0)
+    assert "Review care plans" not in (await client.get("/home")).text
 
 
 @pytest.mark.parametrize("who", ["officer_a2", "officer_b", "manager_2"])

@@ -215,9 +215,11 @@ class Scene:
         """An agreed action plan (what both sides work on) for the visit, with an action and a note."""
 
         async def make() -> dict[str, Any]:
+            service = await self.db.get_one(CareService, service_id)
             plan = ActionPlan(
                 service_id=service_id,
-                council_id=(await self.db.get_one(CareService, service_id)).council_id,
+                council_id=service.council_id,
+                provider_id=service.provider_id,
                 visit_id=visit_ids["visit_id"],
                 status=PlanStatus.AGREED,
                 provider_due=date(2026, 4, 1),

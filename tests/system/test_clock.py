@@ -56,6 +56,7 @@ async def test_an_action_is_overdue_from_the_councils_midnight_in_summer_time(
     plan = ActionPlan(
         service_id=world.alpha.id,
         council_id=world.alpha.council_id,
+        provider_id=world.alpha.provider_id,
         visit_id=visit.id,
         status=PlanStatus.AGREED,
         provider_due=date(2026, 6, 1),

@@ -39,6 +39,9 @@ class ActionPlan(Timestamped, table=True):
     # not every year's plans): a provider's are found by hashing its services against it.
     # ix_action_plan_council_status: a council's plans (of one status), from the index alone: the
     # quarterly report's completed and overdue actions join them, not the country's plans.
+    # ix_action_plan_provider_status: a provider's plans (of one status), from the index alone: its
+    # home page's due dates, plans to complete and actions due start from its own plans, not from
+    # each of its services' plans.
     __table_args__ = (
         Index("ix_action_plan_submitted", "submitted_at", "service_id", "provider_due"),
         Index("ix_action_plan_service_status", "service_id", "status", "id", "provider_due"),
@@ -51,6 +54,7 @@ class ActionPlan(Timestamped, table=True):
             sqlite_where=text(_TO_COMPLETE),
         ),
         Index("ix_action_plan_council_status", "council_id", "status", "id"),
+        Index("ix_action_plan_provider_status", "provider_id", "status", "id", "service_id", "provider_due"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -59,6 +63,12 @@ class ActionPlan(Timestamped, table=True):
         foreign_key="organisation.id",
         description="The service's council, copied when the plan is made (a service never changes "
         "council): a council's plans are found by this index instead of through every plan's service.",
+    )
+    provider_id: int = Field(
+        foreign_key="organisation.id",
+        description="The service's provider, copied when the plan is made and again when the service "
+        "moves to another provider (``service_moved``): a provider's plans are found by this index "
+        "instead of through each of its services.",
     )
     visit_id: int = Field(foreign_key="visit.id", unique=True)
     status: PlanStatus = Field(default=PlanStatus.DRAFT, sa_type=enum_type(PlanStatus), index=True)
@@ -81,12 +91,13 @@ class Action(Timestamped, table=True):
     # Actions completed in a quarter, and whether by their due date (the quarterly report), from this
     # index alone: the quarter's completions, not every action of every year.
     # ix_action_plan_due: a plan's overdue actions (due date and status) read from the index alone,
-    # for the /plans order, the overdue filter and the home page's tile, plan after plan.
+    # for the /plans order, the overdue filter and the home page's tile, plan after plan; with their
+    # ids, a provider's first actions due (its home page's due dates) too.
     # ix_action_open_due: overdue actions (the quarterly report's figure and its list) from the open
     # ones alone, by due date: the actions done long ago, most of every year's, are not read.
     __table_args__ = (
         Index("ix_action_completed", "completed_at", "plan_id", "due_date"),
-        Index("ix_action_plan_due", "plan_id", "due_date", "status"),
+        Index("ix_action_plan_due", "plan_id", "due_date", "status", "id"),
         Index(
             "ix_action_open_due",
             "due_date",

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, case, exists, func, select, true
+from sqlalchemy import ColumnElement, ScalarSelect, Select, case, exists, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -62,6 +62,7 @@ from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
 from selfassess.frameworks.service import LoadedFramework, StatementView, council_settings, load_framework
 from selfassess.notifications.recipients import council_contacts, provider_staff
 from selfassess.notifications.service import notify
+from selfassess.providers.hooks import service_moved
 from selfassess.providers.levels import SupportLevel
 from selfassess.providers.models import CareService
 from selfassess.providers.service import CareServices
@@ -96,6 +97,14 @@ def overdue_actions_per_service(today: date) -> ScalarSelect[int]:
             overdue_condition(today),
         )
         .scalar_subquery()
+    )
+
+
+@service_moved.subscribe
+async def _plans_follow_their_service(db: AsyncSession, service: CareService) -> None:
+    """A plan carries its service's provider (a provider's plans are found by it)."""
+    await db.execute(
+        update(ActionPlan).where(ActionPlan.service_id == service.id).values(provider_id=service.provider_id)
     )
 
 
@@ -420,7 +429,7 @@ class ActionPlans:
         return statement
 
     def _plan_in_area(self) -> ColumnElement[bool]:
-        return self.services.in_area(ActionPlan.service_id, ActionPlan.council_id)
+        return self.services.in_area(ActionPlan.service_id, ActionPlan.council_id, ActionPlan.provider_id)
 
     def _chosen_actions(self, statement: Select, shown: ActionFilter) -> Select:  # type: ignore[type-arg]
         """The actions in the viewer's area that ``shown`` picks: the list (and, per plan, its counts)."""
@@ -695,6 +704,7 @@ class ActionPlans:
         plan = ActionPlan(
             service_id=service.id,
             council_id=service.council_id,
+            provider_id=service.provider_id,
             visit_id=visit.id,
             provider_due=today + timedelta(days=council.plan_completion_days),
             accuracy_note=accuracy_note_text(notes, statement_titles=titles, rules=framework.rules),

@@ -30,16 +30,19 @@ async def home(
     today = clock.today()
     dashboard = Home(db_session, current_user)
     if current_user.is_provider:
-        waiting = {"waiting": await WaitingFor(db_session, current_user).counts(), "queue_words": words}
+        waiting, services, due_dates = await dashboard.provider_figures(
+            today, WaitingFor(db_session, current_user)
+        )
         return render(
             request,
             "dashboards/provider.html",
             {
-                "rows": await dashboard.provider_services(today, number=page),
+                "rows": await dashboard.provider_services(today, total=services, number=page),
                 "today": today,
                 "rounds": await Rounds(db_session, current_user).for_provider_home(today),
-                "due_dates": await dashboard.provider_due_dates(today),
-                **waiting,
+                "due_dates": due_dates,
+                "waiting": waiting,
+                "queue_words": words,
             },
         )
     market, tiles, waiting_counts = await dashboard.council_figures(

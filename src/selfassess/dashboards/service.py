@@ -6,7 +6,20 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, bindparam, cast, func, literal, null, select, true, union_all
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -15,7 +28,7 @@ from selfassess.accounts.models import User
 from selfassess.actions.models import DONE, TO_COMPLETE, Action, ActionPlan, PlanStatus
 from selfassess.actions.service import ActionPlans, PlanFilter, overdue_actions_per_service
 from selfassess.assessments.models import AssessmentStatus, SelfAssessment, SelfAssessmentAnswer
-from selfassess.db import Page, built_once, fetch_page, in_constants
+from selfassess.db import Page, built_once, in_constants
 from selfassess.oversight.models import RatingSource
 from selfassess.oversight.quality import Filters, QualityPicture
 from selfassess.providers.models import CareService, RegulatorRating
@@ -62,8 +75,8 @@ class ServiceStatus:
     assessment_id: int | None
     assessment_period: str | None
     assessment_status: AssessmentStatus | None
-    answered: int  # statements of the self-assessment scored so far
-    statements: int
+    answered: int | None  # statements of the self-assessment scored so far, while it is editable
+    statements: int | None
     rating_id: int | None
     rating_key: str | None
     rating_label: str | None
@@ -206,39 +219,66 @@ class Home:
         )
         return [UpcomingVisit(*row) for row in rows]
 
-    async def provider_services(self, today: date, *, number: int = 1, size: int = 25) -> Page[ServiceStatus]:
+    def _provider_listed(self) -> Select:  # type: ignore[type-arg]
+        """The provider's services its home page lists (and counts): the active ones."""
+        return self.services.scope(select(CareService.id).where(CareService.is_active.is_(True)))
+
+    async def provider_figures(
+        self, today: date, waiting: WaitingFor, limit: int = 20
+    ) -> tuple[dict[QueueKind, int], int, list[DueDate]]:
+        """For a provider: "Waiting for you" (each kind counted by its list's own statement), how
+        many services its home page lists (the count of that list's selection) and every date its
+        services must meet, in one statement: the counts in one row, joined to the due dates' rows.
+        Built once a day per person (``db.built_once``): it depends only on them and the day."""
+
+        def build() -> Select:  # type: ignore[type-arg]
+            services = select(func.count()).select_from(self._provider_listed().subquery()).scalar_subquery()
+            figures = select(*waiting.counted().selected_columns, services.label("services")).subquery()
+            dates = self._due_dates(limit).subquery()
+            return select(figures, dates).select_from(figures).outerjoin(dates, true())
+
+        key = (
+            "provider figures",
+            self.viewer.id,
+            self.viewer.organisation_id,
+            self.viewer.is_provider,
+            today,
+        )
+        rows = (await self.db.execute(built_once(key, build))).all()
+        dates = sorted(
+            (_due_date(row, today) for row in rows if row.kind is not None), key=lambda due: due.on
+        )
+        return waiting.read_counts(rows[0]), rows[0].services, dates[:limit]
+
+    async def provider_services(
+        self, today: date, *, total: int, number: int = 1, size: int = 25
+    ) -> Page[ServiceStatus]:
         """For a provider: one page of its services (a national chain runs hundreds), each with its
         current self-assessment, latest published rating, open plan and overdue actions, and any
-        draft report waiting for comments. The page's services are picked first (counted, then 25
-        ids); one statement then gives each its newest row of every kind, chosen by the database,
-        with only the columns the page shows."""
-        listed = self.services.scope(select(CareService.id).where(CareService.is_active.is_(True)))
-        rows, total, number = await fetch_page(
-            self.db, listed, CareService.name, CareService.id, number=number, size=size
-        )
-        ids = [service_id for (service_id,) in rows]
-        if not ids:
+        draft report waiting for comments. ``total``: the list counted by ``provider_figures`` (a
+        page past the end shows the last one). One statement picks the page's services by name from
+        the list, then gives each its newest row of every kind, chosen by the database, with only the
+        columns the page shows."""
+        number = max(1, min(number, -(-total // size) or 1))
+        if not total:
             return Page([], total, number, size)
-        cards = built_once(("provider service cards", today), lambda: _service_cards(today))
-        rows = await self.db.execute(cards, {"ids": ids})
-        statuses = [ServiceStatus(**row._mapping) for row in rows]
-        return Page(statuses, total, number, size)
-
-    async def provider_due_dates(self, today: date, limit: int = 20) -> list[DueDate]:
-        """Every date the provider's services must meet, earliest first: plans to complete, open
-        actions of agreed plans, and comments on shared draft reports (one statement for the three).
-        Actions start from the provider's services (``includes``), not from the country's open
-        actions; plans being completed and shared reports are the country's few hundred, each kind in
-        a partial index (their statuses written into the SQL, so a prepared statement uses it too)."""
-        key = ("provider due dates", self.viewer.organisation_id, self.viewer.is_provider, limit)
-        rows = await self.db.execute(built_once(key, lambda: self._due_dates(limit)))
-        dates = [_due_date(row, today) for row in rows]
-        return sorted(dates, key=lambda due: due.on)[:limit]
+        key = ("provider service cards", self.viewer.organisation_id, self.viewer.is_provider, today)
+        cards = built_once(key, lambda: _service_cards(today, self._provider_listed()))
+        rows = await self.db.execute(cards, {"size": size, "skipped": (number - 1) * size})
+        return Page([ServiceStatus(**row._mapping) for row in rows], total, number, size)
 
     def _due_dates(self, limit: int) -> Any:
-        """``provider_due_dates``'s statement: it depends only on the viewer's organisation and the
-        limit, so it is built once (``db.built_once``; building it cost more than running it)."""
-        plans = self.services.scope(
+        """Every date the provider's services must meet (``provider_figures`` sorts them, earliest
+        first, and keeps ``limit``): plans to complete, open actions of agreed plans (their first
+        ``limit``), and comments on shared draft reports. Plans and actions start from the
+        provider's own plans, by the provider copied onto the plan and its index (``in_area``), not
+        through its services: a prepared statement's plan, made for any provider, would look a
+        national chain's plans up service by service. The first actions are picked from the index
+        alone, then their titles and services' names read for those. Shared reports are the
+        country's few hundred, in a partial index (its status written into the SQL, so a prepared
+        statement uses it too)."""
+        theirs = self.services.in_area(ActionPlan.service_id, ActionPlan.council_id, ActionPlan.provider_id)
+        plans = (
             select(
                 literal("plan").label("kind"),
                 ActionPlan.id.label("ref"),
@@ -247,32 +287,31 @@ class Home:
                 ActionPlan.provider_due.label("on"),
                 CareService.name.label("service"),
             )
-            .join(CareService, CareService.id == ActionPlan.service_id)
-            .where(
-                in_constants(ActionPlan.status, TO_COMPLETE),
-            )
+            .select_from(ActionPlan)
+            .outerjoin(CareService, CareService.id == ActionPlan.service_id)
+            .where(in_constants(ActionPlan.status, TO_COMPLETE), theirs)
+        )
+        first = (
+            select(Action.id, Action.plan_id, Action.due_date, ActionPlan.service_id)
+            .join(ActionPlan, ActionPlan.id == Action.plan_id)
+            .where(ActionPlan.status == PlanStatus.AGREED, Action.status.not_in(DONE), theirs)
+            .order_by(Action.due_date, Action.id)
+            .limit(limit)
+            .subquery()
         )
         actions = (
-            self.services.scope(
-                select(
-                    literal("action").label("kind"),
-                    Action.id.label("ref"),
-                    Action.plan_id.label("plan_id"),
-                    Action.title.label("title"),
-                    Action.due_date.label("on"),
-                    CareService.name.label("service"),
-                )
-                .join(ActionPlan, ActionPlan.id == Action.plan_id)
-                .join(CareService, CareService.id == ActionPlan.service_id)
-                .where(
-                    ActionPlan.status == PlanStatus.AGREED,
-                    Action.status.not_in(DONE),
-                    self.services.includes(ActionPlan.service_id),
-                )
-                .order_by(Action.due_date, Action.id)
-                .limit(limit)
+            select(
+                literal("action").label("kind"),
+                first.c.id.label("ref"),
+                first.c.plan_id.label("plan_id"),
+                Action.title.label("title"),
+                first.c.due_date.label("on"),
+                CareService.name.label("service"),
             )
-        ).subquery()
+            .select_from(first)
+            .join(Action, Action.id == first.c.id)
+            .outerjoin(CareService, CareService.id == first.c.service_id)
+        )
         reports = self.services.scope(
             select(
                 literal("report").label("kind"),
@@ -288,7 +327,7 @@ class Home:
                 Visit.factual_accuracy_due.is_not(None),
             )
         )
-        return union_all(plans, select(*actions.c), reports)
+        return union_all(plans, actions, reports)
 
 
 def _due_date(row: Any, today: date) -> DueDate:
@@ -301,10 +340,17 @@ def _due_date(row: Any, today: date) -> DueDate:
     return DueDate(row.on, what, row.service, href, row.on < today)
 
 
-def _service_cards(today: date) -> Select:  # type: ignore[type-arg]
-    """The provider home's card of each service whose id is in the ``ids`` parameter: its newest row
-    of every kind, chosen by the database, with only the columns the card shows. Built once a day
-    (``db.built_once``: building it cost more CPU than running it)."""
+def _service_cards(today: date, listed: Select) -> Select:  # type: ignore[type-arg]
+    """The provider home's card of each service of one page of ``listed`` (by name; the ``size`` and
+    ``skipped`` parameters): its newest row of every kind, chosen by the database, with only the
+    columns the card shows. Built once a day (``db.built_once``: building it cost more CPU than
+    running it)."""
+    page = (
+        listed.order_by(CareService.name, CareService.id)
+        .limit(bindparam("size"))
+        .offset(bindparam("skipped"))
+        .subquery()
+    )
     picked = (
         select(
             CareService.id.label("service_id"),
@@ -321,10 +367,12 @@ def _service_cards(today: date) -> Select:  # type: ignore[type-arg]
                 ActionPlan, ActionPlan.created_at.desc(), where=ActionPlan.status != PlanStatus.CLOSED
             ).label("plan_id"),
         )
-        .where(CareService.id.in_(bindparam("ids", expanding=True)))
+        .select_from(page)
+        .join(CareService, CareService.id == page.c.id)
         .subquery()
     )
     answers = SelfAssessmentAnswer.assessment_id == SelfAssessment.id
+    being_worked_on = SelfAssessment.status.in_([status for status in AssessmentStatus if status.editable])
     rated, shared = _RATED, _SHARED  # the latest published visit, the draft report for comments
     return (
         select(
@@ -336,9 +384,20 @@ def _service_cards(today: date) -> Select:  # type: ignore[type-arg]
             SelfAssessment.id.label("assessment_id"),
             SelfAssessment.period_label.label("assessment_period"),
             SelfAssessment.status.label("assessment_status"),
-            # Statements scored so far, and statements in all, counted in SQL.
-            select(func.count(SelfAssessmentAnswer.score)).where(answers).scalar_subquery().label("answered"),
-            select(func.count(SelfAssessmentAnswer.id)).where(answers).scalar_subquery().label("statements"),
+            # Statements scored so far, and statements in all, counted in SQL for a self-assessment
+            # being worked on (the card shows them for no other).
+            case(
+                (
+                    being_worked_on,
+                    select(func.count(SelfAssessmentAnswer.score)).where(answers).scalar_subquery(),
+                )
+            ).label("answered"),
+            case(
+                (
+                    being_worked_on,
+                    select(func.count(SelfAssessmentAnswer.id)).where(answers).scalar_subquery(),
+                )
+            ).label("statements"),
             rated.id.label("rating_id"),
             rated.rating_key,
             rated.rating_label,

@@ -26,7 +26,7 @@ from selfassess.providers.bulk import (
     plan_providers,
     plan_services,
 )
-from selfassess.providers.hooks import service_regrouped, service_saved
+from selfassess.providers.hooks import service_moved, service_regrouped, service_saved
 from selfassess.providers.models import CareService, CouncilProvider, LinkStatus, registered_provider_ids
 from selfassess.settings import Settings
 
@@ -133,7 +133,7 @@ class BulkImport:
 
     async def _apply_services(self, plan: ImportPlan) -> None:
         for row in plan.rows:
-            moved = False
+            moved = provider_changed = False
             if row.action is RowAction.CREATE:
                 service = CareService(council_id=self.council_id, **row.values)
                 self.db.add(service)
@@ -141,17 +141,20 @@ class BulkImport:
                 event = "service.created"
             elif row.action is RowAction.UPDATE:
                 service = await self.db.get_one(CareService, row.existing_id)
-                grouped_by = (service.service_type, service.town)
+                grouped_by, provider_before = (service.service_type, service.town), service.provider_id
                 for name, value in row.values.items():
                     setattr(service, name, value)
                 service.updated_at = utcnow()
                 event = "service.updated"
                 moved = grouped_by != (service.service_type, service.town)
+                provider_changed = provider_before != service.provider_id
             else:
                 continue
             await service_saved.announce(self.db, service)  # oversight keeps the rating history
             if moved:
                 await service_regrouped.announce(self.db, service)
+            if provider_changed:
+                await service_moved.announce(self.db, service)
             record_audit(
                 self.db, event, actor=self.viewer, subject=f"service:{service.id}", detail=service.name
             )

@@ -32,8 +32,19 @@ class CareService(Timestamped, table=True):
     __tablename__ = "care_service"
     # A provider's services by name (its home page's list, a page at a time) and their ids (every
     # provider query starts from them), from this index alone: a national chain's few hundred, not
-    # the whole country's names in order.
-    __table_args__ = (Index("ix_care_service_provider_name", "provider_id", "name", "id"),)
+    # the whole country's names in order. Whether each is active, its council and its type ride
+    # along, so counting the active ones and putting them in their councils' rounds read no row.
+    __table_args__ = (
+        Index(
+            "ix_care_service_provider_name",
+            "provider_id",
+            "name",
+            "id",
+            "is_active",
+            "council_id",
+            "service_type",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     council_id: int = Field(foreign_key="organisation.id", index=True)

@@ -29,7 +29,7 @@ from selfassess.accounts.service import (
 from selfassess.db import Page, contains_any, fetch_page, one_of, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.notifications.service import notify
-from selfassess.providers.hooks import service_regrouped, service_saved
+from selfassess.providers.hooks import service_moved, service_regrouped, service_saved
 from selfassess.providers.levels import SupportLevel
 from selfassess.providers.models import (
     DECIDABLE_LINK_STATUSES,
@@ -94,12 +94,20 @@ class CareServices:
             return CareService.provider_id == self.viewer.organisation_id
         return CareService.council_id == self.viewer.organisation_id
 
-    def in_area(self, service_id: ColumnElement[int], council_id: ColumnElement[int]) -> ColumnElement[bool]:
-        """What ``scope`` asks, said of a record's own columns: its service and the council copied
-        onto it (plans and visits; a service never changes council), so that PostgreSQL starts from
-        the area's records by that council's index instead of the country's; a provider's from its
-        services (``includes``)."""
+    def in_area(
+        self,
+        service_id: ColumnElement[int],
+        council_id: ColumnElement[int],
+        provider_id: ColumnElement[int] | None = None,
+    ) -> ColumnElement[bool]:
+        """What ``scope`` asks, said of a record's own columns: its service and the council (and, on
+        plans, the provider) copied onto it (plans and visits; a service never changes council, and
+        its plans follow it to another provider), so that PostgreSQL starts from the viewer's records
+        by that column's index instead of the country's; a provider's from its services
+        (``includes``) where the record has no provider column."""
         if self.viewer.is_provider:
+            if provider_id is not None:
+                return provider_id == self.viewer.organisation_id
             return self.includes(service_id)
         return council_id == self.viewer.organisation_id
 
@@ -340,6 +348,7 @@ class CareServices:
     async def _save(self, service: CareService, event: str, changes: dict[str, object] | None = None) -> None:
         stored = service.id is not None
         grouped_by = (service.service_type, service.town) if stored else None
+        provider_before = service.provider_id
         try:
             async with self.db.begin_nested():  # a clash rolls back this change only
                 for name, value in (changes or {}).items():
@@ -353,6 +362,8 @@ class CareServices:
         await service_saved.announce(self.db, service)  # oversight keeps the regulator rating history
         if grouped_by is not None and grouped_by != (service.service_type, service.town):
             await service_regrouped.announce(self.db, service)
+        if stored and provider_before != service.provider_id:
+            await service_moved.announce(self.db, service)
         record_audit(self.db, event, actor=self.viewer, subject=f"service:{service.id}", detail=service.name)
         await self.db.commit()
 

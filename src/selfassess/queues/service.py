@@ -99,6 +99,10 @@ _DUE_WORDS = {
 }
 
 
+# Kinds scoped by the plan's own provider column (see "the provider's kinds" below), not ``scope``.
+_SCOPED_BY_THE_PLAN = frozenset({QueueKind.PLANS_TO_COMPLETE, QueueKind.ACTIONS_DUE})
+
+
 class WaitingFor:
     def __init__(self, db: AsyncSession, viewer: User) -> None:
         self.db = db
@@ -116,10 +120,15 @@ class WaitingFor:
         )
 
     def statement(self, kind: QueueKind, today: date) -> Select:  # type: ignore[type-arg]
-        """The one query for this kind: the list shows its rows, the home page counts them."""
+        """The one query for this kind: the list shows its rows, the home page counts them. Scoped
+        by ``CareServices.scope``, or for the provider's plans and actions by the plan's own
+        provider column (``CareServices.in_area``, the same rule said of the plan)."""
         if kind not in self.kinds:
             raise ValueError(f"{kind} does not wait for this person.")
-        return self._built(kind, today, lambda: self.services.scope(self._statements[kind](self, today)))
+        build = self._statements[kind]
+        if kind in _SCOPED_BY_THE_PLAN:
+            return self._built(kind, today, lambda: build(self, today))
+        return self._built(kind, today, lambda: self.services.scope(build(self, today)))
 
     def _built(self, what: object, today: date, build: Callable[[], Select]) -> Select:  # type: ignore[type-arg]
         """A statement of this viewer's built once a day: building the kinds' statements cost more
@@ -214,26 +223,41 @@ class WaitingFor:
 
     # --- the provider's kinds --------------------------------------------------------------------
 
-    # Plans to complete, reports to comment on and returned self-assessments are the country's few
-    # hundred or thousand open rows, each kind in a partial index (migration 0035), which PostgreSQL
-    # hashes against the provider's services or looks up service by service in two pages instead of
-    # three: no ``includes`` for them, and their statuses written into the SQL (``in_constants``).
+    # Reports to comment on and returned self-assessments are the country's few hundred or thousand
+    # open rows, each kind in a partial index (migration 0035), which PostgreSQL hashes against the
+    # provider's services or looks up service by service in two pages instead of three: no
+    # ``includes`` for them, and their statuses written into the SQL (``in_constants``).
+    #
+    # Plans to complete and actions due start from the provider's own plans, by the provider copied
+    # onto the plan and its index (migration 0038), not through its services: the server plans a
+    # prepared statement once for any provider (a generic plan), guessing one service a provider, so
+    # a statement that filters on the services' provider looks a national chain's plans up service
+    # by service. The service is joined (left, by its key) for its name only, so a count leaves it out.
 
     def _plans_to_complete(self, today: date) -> Select:  # type: ignore[type-arg]
-        return self._plans(
-            in_constants(ActionPlan.status, TO_COMPLETE),
-            since=null(),
-            due_on=ActionPlan.provider_due,
+        return (
+            select(*_columns(ActionPlan.id, null(), null(), null(), ActionPlan.provider_due))
+            .select_from(ActionPlan)
+            .outerjoin(CareService, CareService.id == ActionPlan.service_id)
+            .where(in_constants(ActionPlan.status, TO_COMPLETE), self._plan_is_theirs())
         )
 
     def _actions_due(self, today: date) -> Select:  # type: ignore[type-arg]
-        return self._actions(
-            Action.status.not_in(DONE),
-            Action.due_date <= today + timedelta(days=DUE_SOON_DAYS),
-            self.services.includes(ActionPlan.service_id),
-            since=null(),
-            due_on=Action.due_date,
+        return (
+            select(*_columns(Action.id, Action.plan_id, Action.title, null(), Action.due_date))
+            .select_from(Action)
+            .join(ActionPlan, ActionPlan.id == Action.plan_id)
+            .outerjoin(CareService, CareService.id == ActionPlan.service_id)
+            .where(
+                ActionPlan.status == PlanStatus.AGREED,
+                Action.status.not_in(DONE),
+                Action.due_date <= today + timedelta(days=DUE_SOON_DAYS),
+                self._plan_is_theirs(),
+            )
         )
+
+    def _plan_is_theirs(self) -> ColumnElement[bool]:
+        return self.services.in_area(ActionPlan.service_id, ActionPlan.council_id, ActionPlan.provider_id)
 
     def _reports_to_comment(self, today: date) -> Select:  # type: ignore[type-arg]
         return (

@@ -33,6 +33,7 @@ from selfassess.notifications.service import notify
 from selfassess.oversight.models import OVERALL, RatingSource
 from selfassess.oversight.ratings import record_aspect_ratings
 from selfassess.oversight.register import refresh_council
+from selfassess.providers.hooks import service_moved
 from selfassess.providers.models import (
     CareService,
     CouncilProvider,
@@ -62,7 +63,6 @@ from selfassess.regulator.models import (
     RegulatorSyncRun,
 )
 from selfassess.settings import Settings
-from selfassess.visits.comparison_summaries import refresh_visit_comparisons
 
 logger = logging.getLogger(__name__)
 
@@ -568,7 +568,7 @@ async def refresh_service(
         )
         service.provider_id = provider.id  # type: ignore[assignment]
         db.add(service)
-        await refresh_visit_comparisons(db, service.id)  # the summaries carry the service's provider
+        await service_moved.announce(db, service)  # the plans and comparison summaries carry it
     rating_changed = bool({"rating", "rating_date"} & set(changes))
     if rating_changed:
         service.regulator_rating = RegulatorRating(record.rating)

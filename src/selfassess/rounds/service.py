@@ -22,6 +22,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    null,
     or_,
     select,
     union_all,
@@ -257,31 +258,53 @@ def _provider_services_in_rounds(dialect: str, provider_id: int, today: date):  
     )
 
 
-def _provider_round_counts(dialect: str, provider_id: int, today: date) -> Select:  # type: ignore[type-arg]
-    """Each open round's heading and council, with the provider's services in it counted per
-    (round, progress) in a subquery: each service's progress is worked out once, where one count per
-    stage over the selection worked it out once per stage."""
-    scope = _provider_services_in_rounds(dialect, provider_id, today)
+def _provider_round_home(dialect: str, provider_id: int, today: date) -> Select:  # type: ignore[type-arg]
+    """The provider's home's rounds in one statement: each open round's heading and council with the
+    provider's services in it counted per progress ("count" rows), and the services themselves of a
+    round that has at most SERVICES_LISTED_ON_HOME of them ("service" rows, as its list shows them),
+    each service's progress worked out once (the selection is a CTE both read)."""
+    scope = _provider_services_in_rounds(dialect, provider_id, today).element.cte("in_rounds")
     tallies = _tallied(scope)
-    return (
+    counts = (
         select(
-            AssessmentRound.id,
+            literal("count").label("kind"),
+            AssessmentRound.id.label("round_id"),
             AssessmentRound.name,
             AssessmentRound.deadline,
-            Organisation.name,
+            Organisation.name.label("council"),
             tallies.c.progress,
             tallies.c.services,
+            *(null().label(name) for name in _LISTED_COLUMNS),
         )
         .join(tallies, tallies.c.round_id == AssessmentRound.id)
         .join(Organisation, Organisation.id == AssessmentRound.council_id)
-        .order_by(AssessmentRound.deadline, AssessmentRound.id)
+    )
+    few = select(scope.c.round_id).group_by(scope.c.round_id).having(func.count() <= SERVICES_LISTED_ON_HOME)
+    listed = _listed_in_round(scope)
+    services = select(
+        literal("service"),
+        listed.c.round_id,
+        listed.c.round_name,
+        listed.c.deadline,
+        null(),
+        listed.c.progress,
+        null(),
+        *(listed.c[name] for name in _LISTED_COLUMNS),
+    ).where(listed.c.round_id.in_(few))
+    every = union_all(counts, services).subquery()
+    return select(every).order_by(
+        every.c.deadline, every.c.round_id, every.c.kind, every.c.service_name, every.c.service_id
     )
 
 
-def _provider_round_listing(dialect: str, provider_id: int, today: date):  # type: ignore[no-untyped-def]
-    """The provider's services in the open rounds, each with its self-assessment for the round and
-    the period of its latest submitted one (to start from); and the selection, to filter by."""
-    scope = _provider_services_in_rounds(dialect, provider_id, today)
+# The columns of a service in a round's list (``_listed_in_round``), after its round and progress.
+_LISTED_COLUMNS = ("service_id", "service_name", "assessment_id", "last_submitted")
+
+
+def _listed_in_round(scope) -> Subquery:  # type: ignore[no-untyped-def]
+    """``scope``'s services (round_id, service_id, progress) as a round's list shows them: with the
+    round's name and deadline, the service's name, its self-assessment for the round and the period
+    of its latest submitted one (to start from)."""
     in_round = SelfAssessment.service_id == scope.c.service_id
     assessment_id = (
         select(SelfAssessment.id)
@@ -297,20 +320,34 @@ def _provider_round_listing(dialect: str, provider_id: int, today: date):  # typ
         .limit(1)
         .scalar_subquery()
     )
-    statement = (
+    return (
         select(
             scope.c.round_id,
-            CareService.id,
-            CareService.name,
+            AssessmentRound.name.label("round_name"),
+            AssessmentRound.deadline,
             scope.c.progress,
-            assessment_id,
-            last_submitted,
+            CareService.id.label("service_id"),
+            CareService.name.label("service_name"),
+            assessment_id.label("assessment_id"),
+            last_submitted.label("last_submitted"),
         )
         .join(CareService, CareService.id == scope.c.service_id)
         .join(AssessmentRound, AssessmentRound.id == scope.c.round_id)
-        .order_by(CareService.name, CareService.id)
+        .subquery()
     )
-    return statement, scope
+
+
+def _provider_round_listing(dialect: str, provider_id: int, today: date) -> Subquery:
+    """The provider's services in the open rounds as a round's list shows them (to filter by round
+    and progress)."""
+    return _listed_in_round(_provider_services_in_rounds(dialect, provider_id, today))
+
+
+def _round_service(row) -> ProviderRoundService:  # type: ignore[no-untyped-def]
+    """A service in a round's list, from a row of ``_listed_in_round``'s columns."""
+    return ProviderRoundService(
+        row.service_id, row.service_name, Progress(row.progress), row.assessment_id, row.last_submitted
+    )
 
 
 class Rounds:
@@ -548,45 +585,37 @@ class Rounds:
 
     async def for_provider_home(self, today: date) -> list[ProviderRound]:
         """The rounds open today with the provider's services in them, each with its services counted
-        by progress (one statement for every round), and listed when they are few (one more)."""
+        by progress, and listed when they are few, in one statement (``_provider_round_home``)."""
         if not self.viewer.is_provider:
             return []
-        counted_by_round: dict[int, tuple[RoundHeading, str, dict[Progress, int]]] = {}
-        counting = self._built(_provider_round_counts, today)
-        for round_id, name, deadline, council_name, progress, services in await self.db.execute(counting):
-            _, _, counts = counted_by_round.setdefault(
-                round_id, (RoundHeading(round_id, name, deadline), council_name, dict.fromkeys(Progress, 0))
-            )
-            counts[Progress(progress)] = services
-        counted = list(counted_by_round.values())
-        few = [round_.id for round_, _, counts in counted if sum(counts.values()) <= SERVICES_LISTED_ON_HOME]
-        listed: dict[int, list[ProviderRoundService]] = {}
-        for round_id, row in await self._provider_round_services(today, few) if few else []:
-            listed.setdefault(round_id, []).append(row)
-        return [
-            ProviderRound(round_, council_name, counts, listed.get(round_.id, []))
-            for round_, council_name, counts in counted
-        ]
+        rounds: dict[int, ProviderRound] = {}
+        for row in await self.db.execute(self._built(_provider_round_home, today)):
+            if row.kind == "count":
+                shown = rounds.setdefault(
+                    row.round_id,
+                    ProviderRound(
+                        RoundHeading(row.round_id, row.name, row.deadline),
+                        row.council,
+                        dict.fromkeys(Progress, 0),
+                        [],
+                    ),
+                )
+                shown.counts[Progress(row.progress)] = row.services
+            else:
+                rounds[row.round_id].services.append(_round_service(row))
+        return list(rounds.values())
 
     async def provider_round_services(
         self, round_: AssessmentRound, progress: Progress | None = None
     ) -> list[ProviderRoundService]:
         """The provider's services in a round from ``open_to_provider``: the list behind the home
         page's counts, by the same selection and filter."""
-        rows = await self._provider_round_services(clock.today(), [round_.id], progress)
-        return [row for _, row in rows]
-
-    async def _provider_round_services(
-        self, today: date, round_ids: list[int], progress: Progress | None = None
-    ) -> list[tuple[int, ProviderRoundService]]:
-        statement, scope = self._built(_provider_round_listing, today)
-        statement = statement.where(scope.c.round_id.in_(round_ids))
+        listed = self._built(_provider_round_listing, clock.today())
+        statement = select(listed).where(listed.c.round_id == round_.id)
         if progress is not None:
-            statement = statement.where(scope.c.progress == progress.value)
-        return [
-            (round_id, ProviderRoundService(service_id, name, Progress(value), aid, last))
-            for round_id, service_id, name, value, aid, last in await self.db.execute(statement)
-        ]
+            statement = statement.where(listed.c.progress == progress.value)
+        rows = await self.db.execute(statement.order_by(listed.c.service_name, listed.c.service_id))
+        return [_round_service(row) for row in rows]
 
     async def open_to_provider(self, round_id: int) -> AssessmentRound:
         """A round open today with one of the provider's services in it (NotFound otherwise): the

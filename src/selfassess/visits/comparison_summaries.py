@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from selfassess.assessments.hooks import submissions_changed
 from selfassess.assessments.models import SelfAssessment, SelfAssessmentAnswer
+from selfassess.providers.hooks import service_moved
 from selfassess.providers.models import CareService
 from selfassess.visits.comparison_models import VisitComparison, VisitComparisonCell
 from selfassess.visits.models import Visit, VisitScore
@@ -107,4 +108,10 @@ async def refresh_visit_comparisons(db: AsyncSession, service_id: int | None) ->
 
 @submissions_changed.subscribe
 async def _refresh_after_submission(db: AsyncSession, service: CareService) -> None:
+    await refresh_visit_comparisons(db, service.id)
+
+
+@service_moved.subscribe
+async def _refresh_after_move(db: AsyncSession, service: CareService) -> None:
+    """The summaries carry the service's provider."""
     await refresh_visit_comparisons(db, service.id)
