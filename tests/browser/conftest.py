@@ -29,6 +29,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -143,8 +144,8 @@ def server_environment(data_dir: Path, port: int, **settings: str) -> dict[str, 
         SELFASSESS_PASSWORD_HASH_MEMORY_KIB="1024",
         SELFASSESS_PASSWORD_HASH_TIME_COST="1",
         SELFASSESS_BASE_URL=f"http://127.0.0.1:{port}",
-        **settings,
     )
+    environment.update(settings)
     return environment
 
 
@@ -165,13 +166,15 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
         if not (loaded / "done").exists():
             shutil.rmtree(loaded, ignore_errors=True)
             loaded.mkdir()
-            subprocess.run(
+            loading = subprocess.run(
                 [sys.executable, "-m", "selfassess.cli", "demo"],
                 cwd=loaded,
                 env=server_environment(loaded, _free_port()),
-                check=True,
                 capture_output=True,
+                text=True,
             )
+            if loading.returncode:
+                pytest.fail(f"the demo did not load (exit {loading.returncode}):\n{loading.stderr[-3000:]}")
             (loaded / "done").touch()
     return loaded
 
@@ -181,6 +184,32 @@ def data_folder_with_demo(tmp_path_factory: pytest.TempPathFactory, demo_data: P
     data_dir = tmp_path_factory.mktemp(name)
     shutil.copytree(demo_data, data_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("done"))
     return data_dir
+
+
+@contextmanager
+def running_server(
+    data_dir: Path, port: int, environment: dict[str, str], mail: SmtpSink | None = None
+) -> Iterator[LiveServer]:
+    """``selfassess demo --serve`` in ``data_dir`` (its output in server.log there), stopped on
+    leaving; not yet waited for (``_wait_until_healthy``)."""
+    log_path = data_dir / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "selfassess.cli", "demo", "--serve"],
+            cwd=data_dir,  # no .env from the developer's checkout
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", data_dir, process, log_path, environment, mail)  # type: ignore[arg-type]
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @pytest.fixture(scope="package")
@@ -193,24 +222,8 @@ def server_process(
     environment = server_environment(
         data_dir, port, SELFASSESS_SMTP_HOST="127.0.0.1", SELFASSESS_SMTP_PORT=str(server_mail[1])
     )
-    log_path = data_dir / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "selfassess.cli", "demo", "--serve"],
-            cwd=data_dir,  # no .env from the developer's checkout
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield LiveServer(f"http://127.0.0.1:{port}", data_dir, process, log_path, environment, server_mail[0])
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with running_server(data_dir, port, environment, server_mail[0]) as server:
+        yield server
 
 
 @pytest.fixture(scope="package")

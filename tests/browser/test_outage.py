@@ -8,20 +8,23 @@ fresh PostgreSQL database reached through tests/faults.py's proxy, which the tes
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import psycopg
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.engine import make_url
 
-from tests.browser.conftest import LiveServer, _free_port, _new_context, _wait_until_healthy
+from tests.browser.conftest import (
+    LiveServer,
+    _free_port,
+    _new_context,
+    _wait_until_healthy,
+    running_server,
+    server_environment,
+)
 from tests.browser.harness import login, screenshot
 from tests.conftest import POSTGRES_ADMIN_URL, _create_postgres_database, _drop_postgres_database
 from tests.faults import FaultProxy
@@ -55,38 +58,17 @@ def proxied_server(
     proxy = FaultProxy(direct.host or "127.0.0.1", direct.port or 5432).start()
     data_dir = tmp_path_factory.mktemp("outage-server")
     port = _free_port()
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("SELFASSESS_")}
-    environment.update(
+    environment = server_environment(
+        data_dir,
+        port,
         SELFASSESS_DATABASE_URL=direct.set(port=proxy.port).render_as_string(hide_password=False),
-        SELFASSESS_DATA_DIR=str(data_dir),
-        SELFASSESS_HOST="127.0.0.1",
-        SELFASSESS_PORT=str(port),
         SELFASSESS_SECRET_KEY="outage-browser-test-secret",
-        SELFASSESS_PASSWORD_HASH_MEMORY_KIB="1024",
-        SELFASSESS_PASSWORD_HASH_TIME_COST="1",
-    )
-    log_path = data_dir / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "selfassess.cli", "demo", "--serve"],
-            cwd=data_dir,
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = LiveServer(
-        f"http://127.0.0.1:{port}", Path(data_dir), process, log_path, environment, server_mail[0]
     )
     try:
-        _wait_until_healthy(server)
-        yield ProxiedServer(server, proxy, url)
+        with running_server(data_dir, port, environment, server_mail[0]) as server:
+            _wait_until_healthy(server)
+            yield ProxiedServer(server, proxy, url)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
         proxy.close()
         _drop_postgres_database(name)
 

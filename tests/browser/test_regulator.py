@@ -7,8 +7,6 @@ pointed at the fake with a subscription key (the shared demo server has no key, 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from tests.browser.conftest import (
     _wait_until_healthy,
     _watch,
     data_folder_with_demo,
+    running_server,
     server_environment,
 )
 from tests.browser.harness import ADMIN, check_accessibility, login, screenshot
@@ -70,22 +69,9 @@ def regulator_server(tmp_path_factory: pytest.TempPathFactory, demo_data: Path) 
         environment = server_environment(
             data_dir, port, SELFASSESS_CQC_API_BASE_URL=base_url, SELFASSESS_CQC_SUBSCRIPTION_KEY=KEY
         )
-        log_path = Path(data_dir) / "server.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "selfassess.cli", "demo", "--serve"],
-                cwd=data_dir,
-                env=environment,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        server = LiveServer(f"http://127.0.0.1:{port}", data_dir, process, log_path, environment, None)  # type: ignore[arg-type]
-        try:
+        with running_server(data_dir, port, environment) as server:
             _wait_until_healthy(server)
             yield server
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
 
 
 @pytest.fixture
