@@ -212,17 +212,31 @@ def running_server(
             process.wait()
 
 
+@contextmanager
+def demo_server(
+    tmp_path_factory: pytest.TempPathFactory,
+    demo_data: Path,
+    name: str,
+    mail: tuple[SmtpSink, int] | None = None,
+    **settings: str,
+) -> Iterator[LiveServer]:
+    """A server on a copy of the loaded demo, on a free port (``settings`` on top of the usual
+    environment; ``mail``: the SMTP server its send-mail job delivers to); not yet waited for."""
+    data_dir = data_folder_with_demo(tmp_path_factory, demo_data, name)
+    port = _free_port()
+    if mail:
+        settings.update(SELFASSESS_SMTP_HOST="127.0.0.1", SELFASSESS_SMTP_PORT=str(mail[1]))
+    environment = server_environment(data_dir, port, **settings)
+    with running_server(data_dir, port, environment, mail[0] if mail else None) as server:
+        yield server
+
+
 @pytest.fixture(scope="package")
 def server_process(
     tmp_path_factory: pytest.TempPathFactory, server_mail: tuple[SmtpSink, int], demo_data: Path
 ) -> Iterator[LiveServer]:
     """Started first and left to start while chromium starts; ``live_server`` waits for it."""
-    data_dir = data_folder_with_demo(tmp_path_factory, demo_data, "browser-server")
-    port = _free_port()
-    environment = server_environment(
-        data_dir, port, SELFASSESS_SMTP_HOST="127.0.0.1", SELFASSESS_SMTP_PORT=str(server_mail[1])
-    )
-    with running_server(data_dir, port, environment, server_mail[0]) as server:
+    with demo_server(tmp_path_factory, demo_data, "browser-server", server_mail) as server:
         yield server
 
 

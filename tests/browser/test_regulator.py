@@ -13,16 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import (
-    LiveServer,
-    _free_port,
-    _new_context,
-    _wait_until_healthy,
-    _watch,
-    data_folder_with_demo,
-    running_server,
-    server_environment,
-)
+from tests.browser.conftest import LiveServer, _new_context, _wait_until_healthy, _watch, demo_server
 from tests.browser.harness import ADMIN, check_accessibility, login, screenshot
 from tests.regulator.fake_cqc import KEY, FakeCQC, location_json, serving
 
@@ -63,15 +54,18 @@ def northbridge() -> FakeCQC:
 @pytest.fixture(scope="module")
 def regulator_server(tmp_path_factory: pytest.TempPathFactory, demo_data: Path) -> Iterator[LiveServer]:
     """A server of its own (the import changes the area), on a copy of the loaded demo."""
-    with serving(northbridge()) as base_url:
-        data_dir = data_folder_with_demo(tmp_path_factory, demo_data, "regulator-server")
-        port = _free_port()
-        environment = server_environment(
-            data_dir, port, SELFASSESS_CQC_API_BASE_URL=base_url, SELFASSESS_CQC_SUBSCRIPTION_KEY=KEY
-        )
-        with running_server(data_dir, port, environment) as server:
-            _wait_until_healthy(server)
-            yield server
+    with (
+        serving(northbridge()) as base_url,
+        demo_server(
+            tmp_path_factory,
+            demo_data,
+            "regulator-server",
+            SELFASSESS_CQC_API_BASE_URL=base_url,
+            SELFASSESS_CQC_SUBSCRIPTION_KEY=KEY,
+        ) as server,
+    ):
+        _wait_until_healthy(server)
+        yield server
 
 
 @pytest.fixture

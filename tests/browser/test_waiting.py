@@ -5,14 +5,26 @@ header and the header's count change in place; the officer works through the res
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import LiveServer, _wait_until_healthy, demo_server
 from tests.browser.harness import MANAGER, OFFICER, check_accessibility, login, screenshot, settle
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 860}
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory, demo_data: Path) -> Iterator[LiveServer]:
+    """A server of its own: this walk verifies the demo's one overdue action, which the plan journey
+    in test_cycle must still find overdue, whichever worker runs the two and in whichever order."""
+    with demo_server(tmp_path_factory, demo_data, "waiting-server") as server:
+        _wait_until_healthy(server)
+        yield server
 
 
 def waiting_count(page: Page) -> int:
