@@ -24,7 +24,6 @@ from litestar.plugins.flash import FlashConfig, FlashPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.security.session_auth import SessionAuth
-from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from sqlmodel import SQLModel
 
@@ -67,6 +66,7 @@ from selfassess.web.observability import RequestContextMiddleware, configure_log
 from selfassess.web.retry import RetryOnFreshConnection
 from selfassess.web.security import security_headers
 from selfassess.web.session_cookie import SessionCookieConfig
+from selfassess.web.static_assets import static_router
 from selfassess.web.system import system_routes
 from selfassess.webhooks import routes as webhooks_routes
 
@@ -190,12 +190,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *regulator_routes.route_handlers,
             *queues_routes.route_handlers,
             api_router,
-            create_static_files_router(
-                path="/static",
-                directories=[settings.static_dir],
-                opt={"exclude_from_auth": True},
-                include_in_schema=False,
-            ),
+            static_router(settings.static_dir),
         ],
         plugins=[
             SQLAlchemyPlugin(config=alchemy),

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import gc
+import hashlib
+import os
+import re
+from pathlib import Path
 
 import pytest
 from litestar import Litestar
@@ -11,6 +15,7 @@ from litestar.testing import AsyncTestClient
 from selfassess.app import create_served_app
 from selfassess.db import head_revision
 from selfassess.settings import Settings
+from selfassess.web.static_assets import static_url_for
 from tests import factories
 from tests.support import Browser, text_of
 
@@ -106,6 +111,43 @@ async def test_static_assets_are_served_without_sign_in(client: Browser) -> None
     assert response.status_code == 200
     assert "htmx" in response.text[:2000]
     assert (await client.get("/static/css/app.css")).status_code == 200
+
+
+async def test_pages_name_static_files_by_content_which_browsers_keep_for_a_year(
+    client: Browser, settings: Settings
+) -> None:
+    page = await client.get("/login")
+    addresses = re.findall(r'(?:href|src)="(/static/[^"]+)"', page.text)
+    assert len(addresses) == 4, addresses  # icon, stylesheet, two scripts
+    for address in addresses:
+        path, version = address.removeprefix("/static/").split("?v=")
+        assert version == hashlib.sha256((settings.static_dir / path).read_bytes()).hexdigest()[:12]
+        answer = await client.client.get(address)
+        assert answer.status_code == 200
+        directives = {part.strip() for part in answer.headers["cache-control"].split(",")}
+        assert directives == {"public", "max-age=31536000", "immutable"}
+        assert "set-cookie" not in answer.headers  # a shared cache may keep it
+
+
+def test_a_changed_file_gets_a_new_address(tmp_path: Path) -> None:
+    static_url = static_url_for(tmp_path)
+    (tmp_path / "app.css").write_text("body { color: black }")
+    before = static_url("app.css")
+    assert before == static_url("app.css")
+    (tmp_path / "app.css").write_text("body { color: navy }")
+    os.utime(tmp_path / "app.css", ns=(0, 10**18))  # a new modification time, as an edit leaves
+    assert static_url("app.css") != before
+
+
+def test_templates_name_static_files_only_through_static_url(repo_root: Path) -> None:
+    """An address without its digest would be kept for a year whatever the file becomes."""
+    written = [
+        f"{template.relative_to(repo_root)}: {line.strip()}"
+        for template in (repo_root / "templates").rglob("*.html")
+        for line in template.read_text().splitlines()
+        if "/static/" in line
+    ]
+    assert not written, written
 
 
 async def test_background_refresh_after_sign_out_never_navigates_away(client: Browser) -> None:

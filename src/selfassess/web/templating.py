@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 
 from selfassess import __version__
 from selfassess.settings import Settings
+from selfassess.web.static_assets import static_url_for
 
 
 def configure(engine: JinjaTemplateEngine, settings: Settings) -> None:
@@ -34,6 +35,7 @@ def configure(engine: JinjaTemplateEngine, settings: Settings) -> None:
     env.filters["kappa"] = lambda value: "—" if value is None else f"{value:.2f}"
     env.globals["option_list"] = _option_list
     env.globals["app_version"] = __version__
+    env.globals["static_url"] = static_url_for(settings.static_dir)
     env.globals["upload_max_mb"] = settings.upload_max_bytes // (1024 * 1024)
     # Macros as globals: available in every template and in every block htmx renders on its own.
     env.globals["ui"] = env.get_template("macros/ui.html").module
