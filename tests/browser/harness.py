@@ -5,11 +5,14 @@
     check_accessibility(page, "officer-services") # axe-core + labels; fails on serious problems
 
 Screenshots and accessibility reports are test artefacts under artifacts/ at the repository root.
+SELFASSESS_SCREENSHOTS=0 leaves the screenshots out (CI does: it keeps no artefacts, and a full-page
+PNG of a long page costs up to a second).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from functools import cache
 from pathlib import Path
@@ -22,6 +25,7 @@ from selfassess.demo import DEMO_PASSWORD
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 ACCESSIBILITY_REPORTS = ROOT / "artifacts" / "accessibility"
+TAKE_SCREENSHOTS = os.environ.get("SELFASSESS_SCREENSHOTS", "1") != "0"
 AXE_FILE = Path(__file__).parent / "vendor" / "axe.min.js"  # axe-core, from the npm registry
 
 # The demo data set's people (password for all: DEMO_PASSWORD).
@@ -39,14 +43,16 @@ def settle(page: Page) -> None:
     page.wait_for_function("() => !document.querySelector('.htmx-request')")
 
 
-def screenshot(page: Page, name: str) -> Path:
+def screenshot(page: Page, name: str, *, folder: Path = SCREENSHOTS, full_page: bool = True) -> None:
+    """``folder``/``name``.png of the page once htmx has settled (the whole page unless ``full_page``
+    is false: then what is in view)."""
     settle(page)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+    if not TAKE_SCREENSHOTS:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
     # caret="initial": hiding the caret makes Playwright add an inline style, which the app's
     # Content-Security-Policy blocks and the page reports as an error at its next htmx swap.
-    page.screenshot(path=path, full_page=True, animations="disabled", caret="initial")
-    return path
+    page.screenshot(path=folder / f"{name}.png", full_page=full_page, animations="disabled", caret="initial")
 
 
 @cache

@@ -15,7 +15,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveServer
-from tests.browser.harness import MANAGER, OFFICER, check_accessibility, focused, login, screenshot, settle
+from tests.browser.harness import MANAGER, OFFICER, check_accessibility, focused, login, screenshot
 
 ROOT = Path(__file__).resolve().parents[2]
 ISSUE_SHOTS = ROOT / "artifacts" / "issue11"
@@ -55,9 +55,7 @@ def test_an_empty_factual_accuracy_point_fails_in_view(page: Page, new_page, liv
     page.get_by_role("button", name="Send to the officer").click()
     summary = page.locator(".error-summary")
     expect(summary).to_contain_text("Your factual accuracy point is required.")
-    settle(page)
-    ISSUE_SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=ISSUE_SHOTS / "failed-point-after.png", animations="disabled", caret="initial")
+    screenshot(page, "failed-point-after", folder=ISSUE_SHOTS, full_page=False)  # what is in view
     assert _in_viewport(page, ".error-summary"), "the error summary is out of sight"
     assert focused(page)["id"] == "error-summary", focused(page)
     expect(page).to_have_url(re.compile(rf"/visits/{visit}/report$"))

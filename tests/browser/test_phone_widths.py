@@ -6,13 +6,12 @@ what sticks out. Screenshots of the pages the issue named land in artifacts/issu
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.conftest import LiveServer, _new_context
-from tests.browser.harness import ROOT, login, settle
+from tests.browser.harness import ROOT, login, screenshot
 from tests.browser.phone import PHONE, crawl, report
 
 ISSUE_SCREENSHOTS = ROOT / "artifacts" / "issue11"
@@ -57,12 +56,8 @@ def test_no_page_scrolls_sideways_on_a_phone(person: str, phone: Page, live_serv
     assert not result.problems, report(person, result)
 
 
-def _shot(page: Page, name: str) -> Path:
-    settle(page)
-    ISSUE_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = ISSUE_SCREENSHOTS / f"{name}-390.png"
-    page.screenshot(path=path, full_page=True, animations="disabled", caret="initial")
-    return path
+def _shot(page: Page, name: str) -> None:
+    screenshot(page, f"{name}-390", folder=ISSUE_SCREENSHOTS)
 
 
 def test_a_key_question_shows_one_statement_at_a_time_on_a_phone(phone: Page) -> None:
