@@ -179,8 +179,8 @@ def start_self_assessment(page: Page, service_path: str) -> str:
 def score_this_page(page: Page, value: int) -> None:
     """Score every statement on this key question page that has no score yet, with the keyboard:
     Space on the radio picks the score, Enter saves the statement at once (as "Save now" does,
-    without autosave's pause). One statement at a time: saves that overlap fail on SQLite (see
-    test_statements_saved_at_the_same_moment_are_all_saved)."""
+    without autosave's pause). Someone quick moves on before a save comes back: the saves overlap,
+    as in test_statements_saved_at_the_same_moment_are_all_saved, and each must arrive."""
     arrives(page.locator("form.answer-form").first)
     unscored = page.evaluate(
         """() => Array.from(document.querySelectorAll("form.answer-form"))
@@ -191,9 +191,10 @@ def score_this_page(page: Page, value: int) -> None:
                 return [form.id, number];
             })"""
     )
-    for form_id, number in unscored:
+    for form_id, _ in unscored:
         page.locator(f"#{form_id} input[type=radio][value='{value}']").press("Space")
         page.keyboard.press("Enter")
+    for _, number in unscored:
         arrives(page.locator(f"#save-status-{number}.save-status--saved:not([data-before])"))
     settle(page)
 
