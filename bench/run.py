@@ -426,6 +426,7 @@ def pages(t: Targets) -> list[Page]:
             Page("provider: its services in a round", "provider", "page", get(f"/rounds/{t.provider_round_id}/your-services")),
         ] if t.provider_round_id else []),
         Page("provider: accuracy across services", "provider", "page", get(f"/providers/{t.provider_id}/accuracy")),
+        Page("provider: its open rounds", "provider", "page", get("/rounds/yours")),
         Page("admin: home", "admin", "page", get("/home")),
         Page("admin: provider register", "admin", "page", get("/providers")),
         Page("admin: users", "admin", "page", get("/admin/users")),

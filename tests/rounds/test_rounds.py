@@ -357,6 +357,48 @@ async def test_a_chains_home_counts_its_services_in_a_round_and_links_to_each_li
     assert (await client.get(f"/rounds/{round_id}/your-services")).status_code == 403
 
 
+async def test_home_shows_the_nearest_rounds_and_links_to_every_open_one(
+    client: Browser,
+    browsers,
+    db: AsyncSession,
+    world: factories.World,  # type: ignore[no-untyped-def]
+) -> None:
+    """A chain in many councils' rounds at once: its home shows the ROUNDS_ON_HOME with the nearest
+    deadlines and links to all of them, which only provider staff may open."""
+    today = clock.today()
+    deadlines = {"2031/32": 40, "2028/29": 10, "2030/31": 30, "2029/30": 20}
+    async with browsers() as admin:
+        await admin.login(world.admin_a.email)
+        for name, days in deadlines.items():
+            opened = await _open_round(
+                admin,
+                db,
+                world,
+                name=name,
+                deadline=(today + timedelta(days=days)).isoformat(),
+                service_types=["care_home"],
+            )
+            _round_id(opened)
+    await client.login(world.manager_1.email)
+    home = text_of((await client.get("/home")).text)
+    shown = re.findall(r"self-assessment (20\d\d/\d\d)", home)
+    assert shown == ["2028/29", "2029/30", "2030/31"], shown  # the nearest deadlines, nearest first
+    assert "All 4 rounds open to your services" in home
+
+    every = await client.get("/rounds/yours")
+    assert every.status_code == 200
+    listed = re.findall(r"self-assessment (20\d\d/\d\d)", text_of(every.text))
+    assert listed == ["2028/29", "2029/30", "2030/31", "2031/32"], listed
+    assert "All 4 rounds" not in every.text
+
+    await client.logout()
+    await client.login(world.manager_2.email)  # its homecare agency is in none of these rounds
+    assert "No round is open to your services." in text_of((await client.get("/rounds/yours")).text)
+    await client.logout()
+    await client.login(world.officer_a.email)
+    assert (await client.get("/rounds/yours")).status_code == 403
+
+
 async def test_another_council_cannot_see_or_act_on_a_round(
     client: Browser,
     browsers,

@@ -33,13 +33,15 @@ async def home(
         waiting, services, due_dates = await dashboard.provider_figures(
             today, WaitingFor(db_session, current_user)
         )
+        rounds = await Rounds(db_session, current_user).for_provider_home(today)
         return render(
             request,
             "dashboards/provider.html",
             {
                 "rows": await dashboard.provider_services(today, total=services, number=page),
                 "today": today,
-                "rounds": await Rounds(db_session, current_user).for_provider_home(today),
+                "rounds": rounds.shown,
+                "rounds_open": rounds.open_total,
                 "due_dates": due_dates,
                 "waiting": waiting,
                 "queue_words": words,

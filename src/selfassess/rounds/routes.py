@@ -190,6 +190,21 @@ class ProviderRoundController(Controller):
         return render(request, "rounds/provider_services.html", context)
 
 
+class ProviderOpenRoundsController(Controller):
+    path = "/rounds/yours"
+    tags = ["rounds"]
+    include_in_schema = False
+    guards = [requires_provider]
+    dependencies = dependencies
+
+    @get()
+    async def open_rounds(self, request: HTMXRequest, rounds: NamedDependency[Rounds]) -> Template:
+        """Every round open to the provider's services, nearest deadline first: its home shows the
+        first few (a national chain is in dozens of councils' rounds at once)."""
+        every_round = await rounds.every_open_round(clock.today())
+        return render(request, "rounds/provider_rounds.html", {"rounds": every_round})
+
+
 class RoundStartController(Controller):
     path = "/rounds/{round_id:int}/services/{service_id:int}/start"
     tags = ["rounds"]
@@ -216,4 +231,9 @@ class RoundStartController(Controller):
         return see_other(f"/assessments/{assessment.id}")
 
 
-route_handlers = [RoundsController, ProviderRoundController, RoundStartController]
+route_handlers = [
+    RoundsController,
+    ProviderOpenRoundsController,
+    ProviderRoundController,
+    RoundStartController,
+]

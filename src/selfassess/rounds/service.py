@@ -118,6 +118,8 @@ def _tallied(scope: Subquery) -> Subquery:
 # A provider's home lists a round's services with their buttons when it has at most this many in it;
 # above, the round shows its counts and links to the list (a national chain has hundreds).
 SERVICES_LISTED_ON_HOME = 3
+# Open rounds on a provider's home, the nearest deadlines first; the rest on "Your open rounds".
+ROUNDS_ON_HOME = 3
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,14 @@ class RoundHeading:
 
 
 @dataclass(frozen=True)
+class ProviderRounds:
+    """The open rounds a provider's home shows, and how many are open to it in all."""
+
+    shown: list[ProviderRound]
+    open_total: int
+
+
+@dataclass(frozen=True)
 class ProviderRound:
     """An open round as a provider sees it on the home page: how many of its services are at each
     stage and, when they are few, the services themselves."""
@@ -240,9 +250,21 @@ def _rounds_counted(council_id: int, dialect: str, today: date, current_only: bo
     )
 
 
-def _provider_services_in_rounds(dialect: str, provider_id: int, today: date):  # type: ignore[no-untyped-def]
-    """The provider's services in each round open today, with their progress."""
+def _rounds_open_to(dialect: str, provider_id: int, today: date) -> Select:  # type: ignore[type-arg]
+    """The rounds open today with one of the provider's services in them, nearest deadline first."""
     return (
+        select(AssessmentRound.id)
+        .join(CareService, and_(*services_in_joined_round(dialect)))
+        .where(CareService.provider_id == provider_id, open_on(today))
+        .group_by(AssessmentRound.id, AssessmentRound.deadline)
+        .order_by(AssessmentRound.deadline, AssessmentRound.id)
+    )
+
+
+def _provider_services_in_rounds(dialect: str, provider_id: int, today: date, nearest: int | None = None):  # type: ignore[no-untyped-def]
+    """The provider's services in each round open today, with their progress (``nearest``: in that
+    many rounds only, those with the nearest deadlines; a national chain is in dozens)."""
+    selection = (
         select(
             AssessmentRound.id.label("round_id"),
             CareService.id.label("service_id"),
@@ -254,16 +276,24 @@ def _provider_services_in_rounds(dialect: str, provider_id: int, today: date):  
             CareService.provider_id == provider_id,
             open_on(today),
         )
-        .subquery()
     )
+    if nearest is not None:
+        first = _rounds_open_to(dialect, provider_id, today).limit(nearest).subquery()
+        selection = selection.where(AssessmentRound.id.in_(select(first.c.id)))
+    return selection.subquery()
 
 
-def _provider_round_home(dialect: str, provider_id: int, today: date) -> Select:  # type: ignore[type-arg]
-    """The provider's home's rounds in one statement: each open round's heading and council with the
-    provider's services in it counted per progress ("count" rows), and the services themselves of a
-    round that has at most SERVICES_LISTED_ON_HOME of them ("service" rows, as its list shows them),
-    each service's progress worked out once (the selection is a CTE both read)."""
-    scope = _provider_services_in_rounds(dialect, provider_id, today).element.cte("in_rounds")
+def _provider_open_round_count(dialect: str, provider_id: int, today: date) -> Select:  # type: ignore[type-arg]
+    return select(func.count()).select_from(_rounds_open_to(dialect, provider_id, today).subquery())
+
+
+def _provider_rounds(dialect: str, provider_id: int, today: date, nearest: int | None = None) -> Select:  # type: ignore[type-arg]
+    """The provider's open rounds in one statement (``nearest``: that many, the nearest deadlines
+    first): each round's heading and council with the provider's services in it counted per progress
+    ("count" rows), and the services themselves of a round that has at most SERVICES_LISTED_ON_HOME
+    of them ("service" rows, as its list shows them), each service's progress worked out once (the
+    selection is a CTE both read)."""
+    scope = _provider_services_in_rounds(dialect, provider_id, today, nearest).element.cte("in_rounds")
     tallies = _tallied(scope)
     counts = (
         select(
@@ -295,6 +325,10 @@ def _provider_round_home(dialect: str, provider_id: int, today: date) -> Select:
     return select(every).order_by(
         every.c.deadline, every.c.round_id, every.c.kind, every.c.service_name, every.c.service_id
     )
+
+
+def _provider_home_rounds(dialect: str, provider_id: int, today: date) -> Select:  # type: ignore[type-arg]
+    return _provider_rounds(dialect, provider_id, today, nearest=ROUNDS_ON_HOME)
 
 
 # The columns of a service in a round's list (``_listed_in_round``), after its round and progress.
@@ -583,13 +617,26 @@ class Rounds:
             lambda: build(dialect, provider, today),
         )
 
-    async def for_provider_home(self, today: date) -> list[ProviderRound]:
-        """The rounds open today with the provider's services in them, each with its services counted
-        by progress, and listed when they are few, in one statement (``_provider_round_home``)."""
+    async def for_provider_home(self, today: date) -> ProviderRounds:
+        """The ROUNDS_ON_HOME open rounds with the nearest deadlines, and how many are open in all
+        (counted only when there may be more)."""
+        shown = await self._provider_open_rounds(_provider_home_rounds, today)
+        if len(shown) < ROUNDS_ON_HOME:
+            return ProviderRounds(shown, len(shown))
+        counted = await self.db.scalar(self._built(_provider_open_round_count, today))
+        return ProviderRounds(shown, counted or 0)
+
+    async def every_open_round(self, today: date) -> list[ProviderRound]:
+        """Every round open today with the provider's services in it, nearest deadline first."""
+        return await self._provider_open_rounds(_provider_rounds, today)
+
+    async def _provider_open_rounds(self, build, today: date) -> list[ProviderRound]:  # type: ignore[no-untyped-def]
+        """The rounds ``build`` (``_provider_rounds``) selects, each with the provider's services
+        counted by progress, and listed when they are few."""
         if not self.viewer.is_provider:
             return []
         rounds: dict[int, ProviderRound] = {}
-        for row in await self.db.execute(self._built(_provider_round_home, today)):
+        for row in await self.db.execute(self._built(build, today)):
             if row.kind == "count":
                 shown = rounds.setdefault(
                     row.round_id,
