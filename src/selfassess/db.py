@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -19,6 +19,7 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
+    bindparam,
     event,
     func,
     inspect,
@@ -33,6 +34,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.dml import Update
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Field, SQLModel
 
@@ -168,12 +170,53 @@ async def save_if_version(
     return await saved_already(db, model, *conditions, expected_version=expected_version, values=values)
 
 
+def save_statement(model: Any, keys: Sequence[str], values: Sequence[str], **computed: Any) -> Update:
+    """``save_if_version``'s UPDATE built once, for an autosave (building it cost more CPU than running
+    it): the row named by the ``keys`` columns, its ``values`` columns set, ``computed`` more SET
+    expressions (which may read the bound ``new_<column>`` values). ``save_built`` runs it."""
+    return (
+        update(model)
+        .where(
+            *(getattr(model, name) == bindparam(f"key_{name}") for name in keys),
+            model.version == bindparam("loaded_version"),
+        )
+        .values(**{name: bindparam(f"new_{name}") for name in values}, **computed, version=model.version + 1)
+        .returning(model)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+
+
+async def save_built(
+    db: AsyncSession,
+    statement: Update,
+    model: Any,
+    *,
+    keys: dict[str, Any],
+    expected_version: int,
+    values: dict[str, Any],
+) -> Any | None:
+    """``save_if_version(..., repeat_is_saved=True)`` with a ``save_statement``: the row as saved, the
+    row when this very save was already made (sent again), or None when someone else saved first."""
+    saved = await db.scalar(
+        statement,
+        {
+            **{f"key_{name}": value for name, value in keys.items()},
+            **{f"new_{name}": value for name, value in values.items()},
+            "loaded_version": expected_version,
+        },
+    )
+    if saved is not None:
+        return saved
+    at_key = (getattr(model, name) == value for name, value in keys.items())
+    return await saved_already(db, model, *at_key, expected_version=expected_version, values=values)
+
+
 async def saved_already(
     db: AsyncSession, model: Any, *conditions: Any, expected_version: int, values: dict[str, Any]
 ) -> Any | None:
     """After an UPDATE of ``save_if_version``'s shape wrote nothing: the row when it already holds
     exactly ``values`` one version on (the same save sent again, see ``repeat_is_saved``), else None
-    (someone else saved first). For callers that send that UPDATE built once, with parameters."""
+    (someone else saved first)."""
     if not await _saved_already(db, model, conditions, expected_version, values):
         return None
     return await db.scalar(select(model).where(*conditions).execution_options(populate_existing=True))

@@ -48,7 +48,7 @@ from selfassess.assessments.rules import (
 )
 from selfassess.attachments.models import StoredFile
 from selfassess.attachments.service import file_content, store_file
-from selfassess.db import Page, saved_already, utcnow
+from selfassess.db import Page, save_built, save_statement, utcnow
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.frameworks.models import QualityStatement
 from selfassess.frameworks.score_sheet import (
@@ -72,29 +72,16 @@ from selfassess.settings import Settings
 # save: the answer, if still at the version the page loaded ("carried over, unchanged" decided by
 # the UPDATE itself), and its assessment touched, returning how many statements are scored.
 _ANSWER = SelfAssessmentAnswer
-_UNCHANGED = and_(
+_UNCHANGED = and_(  # the save's own values, bound by ``save_statement``
     _ANSWER.score.is_not_distinct_from(bindparam("new_score")),
     _ANSWER.narrative == bindparam("new_narrative"),
-    _ANSWER.improvement_plan == bindparam("new_plan"),
+    _ANSWER.improvement_plan == bindparam("new_improvement_plan"),
 )
-_SAVE_ANSWER = (
-    update(_ANSWER)
-    .where(
-        _ANSWER.id == bindparam("answer"),
-        _ANSWER.assessment_id == bindparam("of_assessment"),
-        _ANSWER.version == bindparam("loaded_version"),
-    )
-    .values(
-        score=bindparam("new_score"),
-        narrative=bindparam("new_narrative"),
-        improvement_plan=bindparam("new_plan"),
-        updated_at=bindparam("now"),
-        updated_by_id=bindparam("by"),
-        carried_over=and_(_ANSWER.carried_over, _UNCHANGED),
-        version=_ANSWER.version + 1,
-    )
-    .returning(_ANSWER)
-    .execution_options(synchronize_session=False, populate_existing=True)
+_SAVE_ANSWER = save_statement(
+    _ANSWER,
+    ("id", "assessment_id"),
+    ("score", "narrative", "improvement_plan", "updated_at", "updated_by_id"),
+    carried_over=and_(_ANSWER.carried_over, _UNCHANGED),
 )
 _TOUCH_COUNTING_SCORED = (
     update(SelfAssessment)
@@ -497,39 +484,26 @@ class SelfAssessments:
         narrative: str,
         improvement_plan: str,
     ) -> SheetSave[SelfAssessmentAnswer]:
-        """One statement, saved only if nobody else saved it since `expected_version` was loaded (the
-        UPDATE of ``save_if_version``, built once: ``_SAVE_ANSWER``)."""
+        """One statement, saved only if nobody else saved it since `expected_version` was loaded
+        (``_SAVE_ANSWER``, built once)."""
         self._require_editable(assessment)
         framework = await self.framework(assessment)
         check_entry(score, (narrative, improvement_plan), framework.rules.values)
         now = utcnow()
-        saved = await self.db.scalar(
+        saved = await save_built(
+            self.db,
             _SAVE_ANSWER,
-            {
-                "answer": answer_id,
-                "of_assessment": assessment.id,
-                "loaded_version": expected_version,
-                "new_score": score,
-                "new_narrative": narrative,
-                "new_plan": improvement_plan,
-                "now": now,
-                "by": self.viewer.id,
+            _ANSWER,
+            keys={"id": answer_id, "assessment_id": assessment.id},
+            expected_version=expected_version,
+            values={
+                "score": score,
+                "narrative": narrative,
+                "improvement_plan": improvement_plan,
+                "updated_at": now,
+                "updated_by_id": self.viewer.id,
             },
         )
-        if saved is None:  # nothing written: the same save sent again, or someone else saved first
-            saved = await saved_already(
-                self.db,
-                _ANSWER,
-                _ANSWER.id == answer_id,
-                _ANSWER.assessment_id == assessment.id,
-                expected_version=expected_version,
-                values={
-                    "score": score,
-                    "narrative": narrative,
-                    "improvement_plan": improvement_plan,
-                    "updated_by_id": self.viewer.id,
-                },
-            )
         if saved is None:  # nothing was written, so there is nothing to roll back
             current = await self.answer(assessment, answer_id)  # NotFound if it is not this assessment's
             names = await self.saved_by_names([current])

@@ -36,7 +36,7 @@ from selfassess import clock
 from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import User
 from selfassess.assessments.models import AssessmentStatus, SelfAssessment
-from selfassess.db import Page, built_once, saved_already, update_if_version, utcnow
+from selfassess.db import Page, built_once, save_built, save_statement, update_if_version, utcnow
 from selfassess.errors import Conflict, Forbidden, Invalid, NotFound
 from selfassess.frameworks.score_sheet import (
     SheetConflict,
@@ -106,23 +106,8 @@ RECENT_DAYS = 90  # how far back the visits list reaches when nothing is chosen
 # keystroke's save, as the self-assessment's are: the score, if still at the version the page
 # loaded, and its visit touched (started, when it was only scheduled), returning how many
 # statements are scored.
-_SAVE_SCORE = (
-    update(VisitScore)
-    .where(
-        VisitScore.id == bindparam("score_id"),
-        VisitScore.visit_id == bindparam("of_visit"),
-        VisitScore.version == bindparam("loaded_version"),
-    )
-    .values(
-        score=bindparam("new_score"),
-        findings=bindparam("new_findings"),
-        evidence_seen=bindparam("new_evidence"),
-        updated_at=bindparam("now"),
-        updated_by_id=bindparam("by"),
-        version=VisitScore.version + 1,
-    )
-    .returning(VisitScore)
-    .execution_options(synchronize_session=False, populate_existing=True)
+_SAVE_SCORE = save_statement(
+    VisitScore, ("id", "visit_id"), ("score", "findings", "evidence_seen", "updated_at", "updated_by_id")
 )
 _TOUCH_VISIT_COUNTING_SCORED = (
     update(Visit)
@@ -665,33 +650,20 @@ class Visits:
         framework = await self.framework(visit)
         check_entry(score, (findings, evidence_seen), framework.rules.values)
         now = utcnow()
-        saved = await self.db.scalar(
+        saved = await save_built(
+            self.db,
             _SAVE_SCORE,
-            {
-                "score_id": score_id,
-                "of_visit": visit.id,
-                "loaded_version": expected_version,
-                "new_score": score,
-                "new_findings": findings,
-                "new_evidence": evidence_seen,
-                "now": now,
-                "by": self.viewer.id,
+            VisitScore,
+            keys={"id": score_id, "visit_id": visit.id},
+            expected_version=expected_version,
+            values={
+                "score": score,
+                "findings": findings,
+                "evidence_seen": evidence_seen,
+                "updated_at": now,
+                "updated_by_id": self.viewer.id,
             },
         )
-        if saved is None:  # nothing written: the same save sent again, or someone else saved first
-            saved = await saved_already(
-                self.db,
-                VisitScore,
-                VisitScore.id == score_id,
-                VisitScore.visit_id == visit.id,
-                expected_version=expected_version,
-                values={
-                    "score": score,
-                    "findings": findings,
-                    "evidence_seen": evidence_seen,
-                    "updated_by_id": self.viewer.id,
-                },
-            )
         if saved is None:
             current = await self.score(visit, score_id)
             raise ScoreConflict(
