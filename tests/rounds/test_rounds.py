@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import date, timedelta
 
 import pytest
@@ -104,6 +106,18 @@ def _round_id(response) -> int:  # type: ignore[no-untyped-def]
     return int(re.fullmatch(r"/rounds/(\d+)", response.headers["location"]).group(1))
 
 
+async def _opened_by_the_admin(
+    browsers: Callable[[], AbstractAsyncContextManager[Browser]],
+    db: AsyncSession,
+    world: factories.World,
+    **overrides: object,
+) -> int:
+    """The id of a round council A's admin opens (``_open_round``), signed in beside the test's own."""
+    async with browsers() as admin:
+        await admin.login(world.admin_a.email)
+        return _round_id(await _open_round(admin, db, world, **overrides))
+
+
 # --- opening, seeing, starting ----------------------------------------------------------------------
 
 
@@ -138,9 +152,7 @@ async def test_providers_see_the_round_and_start_from_last_years_answers_marked_
 ) -> None:
     await client.login(world.manager_1.email)
     last_year = await _submitted(client, db, world.alpha.id, "2025/26")
-    async with browsers() as admin:
-        await admin.login(world.admin_a.email)
-        round_id = _round_id(await _open_round(admin, db, world))
+    round_id = await _opened_by_the_admin(browsers, db, world)
 
     home = await client.get("/home")
     text = text_of(home.text)
@@ -186,9 +198,7 @@ async def test_starting_is_only_for_the_providers_own_services_in_an_open_round(
     db: AsyncSession,
     world: factories.World,  # type: ignore[no-untyped-def]
 ) -> None:
-    async with browsers() as admin:
-        await admin.login(world.admin_a.email)
-        round_id = _round_id(await _open_round(admin, db, world, service_types=["care_home"]))
+    round_id = await _opened_by_the_admin(browsers, db, world, service_types=["care_home"])
     await client.login(world.manager_2.email)
     # Beta is provider 2's, but a homecare agency: not in this care-home round. Alpha is not theirs.
     for service_id in (world.beta.id, world.alpha.id):
@@ -218,9 +228,7 @@ async def test_completion_by_provider_and_type_matches_the_lists_it_links_to(
         )
         assert started.status_code == 303
     await client.login(world.officer_a.email)
-    async with browsers() as admin:
-        await admin.login(world.admin_a.email)
-        round_id = _round_id(await _open_round(admin, db, world))
+    round_id = await _opened_by_the_admin(browsers, db, world)
 
     page = await client.get(f"/rounds/{round_id}")
     assert page.status_code == 200
@@ -255,9 +263,7 @@ async def test_the_by_provider_table_is_paged_with_the_providers_most_behind_fir
         await manager.login(world.manager_1.email)
         await _submitted(manager, db, world.alpha.id, "2026/27")
     await client.login(world.officer_a.email)
-    async with browsers() as admin:
-        await admin.login(world.admin_a.email)
-        round_id = _round_id(await _open_round(admin, db, world))
+    round_id = await _opened_by_the_admin(browsers, db, world)
 
     first = await client.get(f"/rounds/{round_id}")
     text = text_of(first.text)
@@ -286,9 +292,7 @@ async def test_the_services_behind_a_figure_are_paged_and_each_page_keeps_the_fi
     monkeypatch.setattr("selfassess.rounds.service.SERVICES_PER_PAGE", 1)
     await factories.service(db, world.council_a, world.provider_2, name="Birch House")
     await client.login(world.officer_a.email)
-    async with browsers() as admin:
-        await admin.login(world.admin_a.email)
-        round_id = _round_id(await _open_round(admin, db, world))
+    round_id = await _opened_by_the_admin(browsers, db, world)
 
     listed = await client.get(f"/rounds/{round_id}/services?progress=not_started")
     text = text_of(listed.text)
@@ -367,18 +371,11 @@ async def test_home_shows_the_nearest_rounds_and_links_to_every_open_one(
     deadlines and links to all of them, which only provider staff may open."""
     today = clock.today()
     deadlines = {"2031/32": 40, "2028/29": 10, "2030/31": 30, "2029/30": 20}
-    async with browsers() as admin:
-        await admin.login(world.admin_a.email)
-        for name, days in deadlines.items():
-            opened = await _open_round(
-                admin,
-                db,
-                world,
-                name=name,
-                deadline=(today + timedelta(days=days)).isoformat(),
-                service_types=["care_home"],
-            )
-            _round_id(opened)
+    for name, days in deadlines.items():
+        deadline = (today + timedelta(days=days)).isoformat()
+        await _opened_by_the_admin(
+            browsers, db, world, name=name, deadline=deadline, service_types=["care_home"]
+        )
     await client.login(world.manager_1.email)
     home = text_of((await client.get("/home")).text)
     shown = re.findall(r"self-assessment (20\d\d/\d\d)", home)
@@ -405,9 +402,7 @@ async def test_another_council_cannot_see_or_act_on_a_round(
     db: AsyncSession,
     world: factories.World,  # type: ignore[no-untyped-def]
 ) -> None:
-    async with browsers() as admin:
-        await admin.login(world.admin_a.email)
-        round_id = _round_id(await _open_round(admin, db, world))
+    round_id = await _opened_by_the_admin(browsers, db, world)
     admin_b = await factories.user(db, world.council_b, Role.COUNCIL_ADMIN, email="admin.b@example.org")
     await client.login(admin_b.email)
     assert (await client.get(f"/rounds/{round_id}")).status_code == 404
