@@ -158,13 +158,8 @@ async def save_if_version(
     ``repeat_is_saved``: an autosave the browser sends again because the answer to the first one
     was lost (the database or the network went away after the COMMIT) finds exactly its own values
     one version on. That is the same save, already done, not a conflict: the row, nothing written."""
-    saved = await db.scalar(
-        update(model)
-        .where(*conditions, model.version == expected_version)
-        .values(**values, version=model.version + 1)
-        .returning(model)
-        .execution_options(synchronize_session=False, populate_existing=True)
-    )
+    loaded = model.version == expected_version
+    saved = await db.scalar(_versioned_update(model, (*conditions, loaded), values))
     if saved is not None or not repeat_is_saved:
         return saved
     return await saved_already(db, model, *conditions, expected_version=expected_version, values=values)
@@ -174,13 +169,21 @@ def save_statement(model: Any, keys: Sequence[str], values: Sequence[str], **com
     """``save_if_version``'s UPDATE built once, for an autosave (building it cost more CPU than running
     it): the row named by the ``keys`` columns, its ``values`` columns set, ``computed`` more SET
     expressions (which may read the bound ``new_<column>`` values). ``save_built`` runs it."""
+    conditions = (
+        *(getattr(model, name) == bindparam(f"key_{name}") for name in keys),
+        model.version == bindparam("loaded_version"),
+    )
+    bound = {name: bindparam(f"new_{name}") for name in values}
+    return _versioned_update(model, conditions, {**bound, **computed})
+
+
+def _versioned_update(model: Any, conditions: Iterable[Any], values: dict[str, Any]) -> Update:
+    """The row that meets ``conditions`` (its loaded version among them) given ``values`` and the next
+    version, returned as written."""
     return (
         update(model)
-        .where(
-            *(getattr(model, name) == bindparam(f"key_{name}") for name in keys),
-            model.version == bindparam("loaded_version"),
-        )
-        .values(**{name: bindparam(f"new_{name}") for name in values}, **computed, version=model.version + 1)
+        .where(*conditions)
+        .values(**values, version=model.version + 1)
         .returning(model)
         .execution_options(synchronize_session=False, populate_existing=True)
     )
