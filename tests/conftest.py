@@ -5,9 +5,10 @@ Tests talk to the app over HTTP with Litestar's test client; ``db`` is a separat
 arranging data with the real service functions and for checking what was stored.
 
 Speed without changing what a test sees: each database is migrated once per session (per xdist
-worker); after each test only the tables it wrote to are emptied (and their ids restarted); the
-shipped frameworks are installed once, and the ``frameworks`` fixture copies those rows back in; the
-``world`` is made by the factories once per database state and then copied back in the same way. The
+worker); after each test its tables are emptied and their ids restarted (on SQLite only those it
+wrote to; PostgreSQL empties them all in one round trip); the shipped frameworks are installed
+once, and the ``frameworks`` fixture copies those rows back in; the ``world`` is made by the
+factories once per database state and then copied back in the same way. The
 shared app is started once per database on the tests' event loop and keeps a connection pool, so a
 request neither starts a thread nor opens a database connection.
 Test databases skip the wait for the disk on commit (SQLite on tmpfs where there is one,
@@ -23,6 +24,7 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from alembic import command as alembic_command
 from litestar import Litestar
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Table, TextClause, exists, func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlmodel import SQLModel
@@ -130,11 +132,9 @@ async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
 async def _tables_with_rows(connection: AsyncConnection) -> list[Table]:
     """One query asks every table whether it has a row: most tests touch a handful of ~40."""
     tables = SQLModel.metadata.sorted_tables
-    probes = [
-        select(func.count()).select_from(select(table).limit(1).subquery()).label(f"t{index}")
-        for index, table in enumerate(tables)
-    ]
-    flags = (await connection.execute(select(*probes))).one()
+    flags = (
+        await connection.execute(select(*(exists(select(1).select_from(table)) for table in tables)))
+    ).one()
     return [table for table, flag in zip(tables, flags, strict=True) if flag]
 
 
@@ -154,10 +154,29 @@ async def _restart_ids(connection: AsyncConnection, tables: list[Table]) -> None
 
 async def _empty_all_tables(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
-        dirty = await _tables_with_rows(connection)
-        for table in reversed(dirty):
+        if connection.dialect.name == "postgresql":
+            await connection.execute(_emptying_block())
+            return
+        for table in reversed(await _tables_with_rows(connection)):
             await connection.execute(table.delete())
-        await _restart_ids(connection, dirty)
+
+
+@cache
+def _emptying_block() -> TextClause:
+    """PostgreSQL empties every table and restarts every id in one round trip, not a probe and a
+    DELETE per table: ~8 ms instead of ~40 after a test. A superuser (as CI connects) skips the
+    foreign-key triggers, the dearest part, which cannot fire wrongly when every table is emptied."""
+    tables = SQLModel.metadata.sorted_tables
+    deletes = " ".join(f'DELETE FROM "{table.name}";' for table in reversed(tables))
+    restarts = " ".join(
+        f"PERFORM setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), 1, false);"
+        for table in tables
+        if "id" in table.primary_key.columns
+    )
+    return text(
+        "DO $$ BEGIN IF current_setting('is_superuser') = 'on' THEN "
+        f"SET LOCAL session_replication_role = replica; END IF; {deletes} {restarts} END $$"
+    )
 
 
 @pytest.fixture
