@@ -5,17 +5,24 @@ from __future__ import annotations
 from passlib.context import CryptContext
 
 _context = CryptContext(schemes=["argon2"], deprecated="auto", argon2__parallelism=1)
-# A hash to verify against when the e-mail is unknown, so a wrong e-mail takes as long as a wrong password.
-_dummy_hash = _context.hash("selfassess-timing-equaliser")
+# A hash to verify against when the e-mail is unknown, so a wrong e-mail takes as long as a wrong
+# password. Made at the configured cost when the app or a command starts (configure_hashing), not on
+# import, where it cost every process a hash at the default cost (0.2 s) that was then thrown away.
+_dummy_hash: str | None = None
 
 MIN_LENGTH = 10
 
 
 def configure_hashing(*, memory_kib: int, time_cost: int) -> None:
     """argon2's cost comes from settings; hashes made with other costs are upgraded at log-in."""
-    global _dummy_hash
     _context.update(argon2__memory_cost=memory_kib, argon2__rounds=time_cost)
+    _make_dummy_hash()
+
+
+def _make_dummy_hash() -> str:
+    global _dummy_hash
     _dummy_hash = _context.hash("selfassess-timing-equaliser")
+    return _dummy_hash
 
 
 def hash_password(password: str) -> str:
@@ -24,7 +31,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password: str, password_hash: str | None) -> bool:
     if password_hash is None:
-        _context.verify(password, _dummy_hash)
+        _context.verify(password, _dummy_hash or _make_dummy_hash())
         return False
     return _context.verify(password, password_hash)
 
