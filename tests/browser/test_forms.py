@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveServer
@@ -21,11 +22,14 @@ ROOT = Path(__file__).resolve().parents[2]
 ISSUE_SHOTS = ROOT / "artifacts" / "issue11"
 
 
-def _shared_draft(server: LiveServer) -> int:
+@pytest.fixture(scope="module")
+def shared_draft(live_server: LiveServer) -> int:
+    """The visit's id, brought to a shared draft once for this worker's server (a process that
+    imports the app: a few seconds)."""
     finished = subprocess.run(
         [sys.executable, "-m", "tests.browser.draft_report"],
-        cwd=server.data_dir,
-        env={**server.environment, "PYTHONPATH": str(ROOT)},
+        cwd=live_server.data_dir,
+        env={**live_server.environment, "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
     )
@@ -48,8 +52,8 @@ def _fits_a_phone(page: Page) -> bool:
     return page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
 
 
-def test_an_empty_factual_accuracy_point_fails_in_view(page: Page, new_page, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
-    visit = _shared_draft(live_server)
+def test_an_empty_factual_accuracy_point_fails_in_view(page: Page, new_page, shared_draft: int) -> None:  # type: ignore[no-untyped-def]
+    visit = shared_draft
     login(page, MANAGER)
     page.goto(f"/visits/{visit}/report")
     page.get_by_role("button", name="Send to the officer").click()
@@ -85,9 +89,9 @@ def test_an_empty_factual_accuracy_point_fails_in_view(page: Page, new_page, liv
     expect(accepted).to_be_in_viewport()
 
 
-def test_the_visit_warns_of_its_date_and_fits_a_phone(page: Page, live_server: LiveServer) -> None:
+def test_the_visit_warns_of_its_date_and_fits_a_phone(page: Page, shared_draft: int) -> None:
     """The demo's reactive visit is dated six days ahead."""
-    visit = _shared_draft(live_server)
+    visit = shared_draft
     login(page, OFFICER)
     page.goto(f"/visits/{visit}")
     expect(page.locator("main")).to_contain_text("which is after today")
