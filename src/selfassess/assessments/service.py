@@ -275,6 +275,11 @@ class SelfAssessments:
             return True
         return bool(await self.db.scalar(select(tested_by_a_locked_visit(assessment.id))))
 
+    def _of_the_area(self) -> ColumnElement[bool]:
+        """Beside ``scope``: PostgreSQL starts from the council's services, not from every submitted
+        self-assessment in the country (a cost that grew with the country, not the council)."""
+        return self.services.includes(SelfAssessment.service_id)
+
     async def awaiting_review_total(self) -> int:
         """How many are waiting for review: the length of ``awaiting_review``'s list, without
         counting each one's answers (the home page shows only this number)."""
@@ -285,7 +290,7 @@ class SelfAssessments:
                 self.services.scope(
                     select(func.count(SelfAssessment.id))
                     .join(CareService, CareService.id == SelfAssessment.service_id)
-                    .where(SelfAssessment.status == AssessmentStatus.SUBMITTED)
+                    .where(SelfAssessment.status == AssessmentStatus.SUBMITTED, self._of_the_area())
                 )
             )
             or 0
@@ -303,7 +308,7 @@ class SelfAssessments:
                     CareService, CareService.id == SelfAssessment.service_id
                 ),
                 self.viewer,
-            ).where(SelfAssessment.status == AssessmentStatus.SUBMITTED)
+            ).where(SelfAssessment.status == AssessmentStatus.SUBMITTED, self._of_the_area())
         )
         total = await self.awaiting_review_total()
         mine_first = case((CareService.assigned_officer_id == self.viewer.id, 0), else_=1)

@@ -13,11 +13,11 @@ from sqlalchemy.orm import aliased
 
 from selfassess.accounts.audit import record_audit
 from selfassess.accounts.models import Organisation, User
-from selfassess.db import Page, built_once, fetch_page
+from selfassess.db import Page, built_once, fetch_page, one_of
 from selfassess.errors import Forbidden, Invalid, NotFound
 from selfassess.notifications.service import notify
 from selfassess.providers.levels import ESCALATED, SupportLevel
-from selfassess.providers.models import CareService, CouncilProvider, LinkStatus
+from selfassess.providers.models import CareService, CouncilProvider, LinkStatus, registered_provider_ids
 from selfassess.providers.support_levels import ProviderSupport, current_level
 from selfassess.settings import Settings
 
@@ -87,6 +87,8 @@ class ProviderSupports:
             .where(
                 CouncilProvider.council_id == self.viewer.organisation_id,
                 CouncilProvider.status == LinkStatus.ACCEPTED,
+                # Each organisation read by key, not the country's hashed to find the council's few hundred.
+                one_of(Organisation.id, registered_provider_ids(self.viewer.organisation_id)),
             )
         )
         if escalated_only:

@@ -229,7 +229,7 @@ class CareServices:
         if self.viewer.is_provider:
             chosen = Organisation.id == self.viewer.organisation_id
         else:
-            chosen = Organisation.id.in_(registered_provider_ids(self.viewer.organisation_id))
+            chosen = one_of(Organisation.id, registered_provider_ids(self.viewer.organisation_id))
         return select(*columns).where(chosen).order_by(Organisation.name)
 
     async def providers(self) -> list[Organisation]:
@@ -274,7 +274,7 @@ class CareServices:
             .scalar_subquery()
         )
         registered = select(Organisation.id).where(
-            Organisation.id.in_(registered_provider_ids(self.viewer.organisation_id))
+            one_of(Organisation.id, registered_provider_ids(self.viewer.organisation_id))
         )
         if query:
             registered = registered.where(

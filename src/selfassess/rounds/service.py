@@ -500,8 +500,8 @@ class Rounds:
         by_type = select(literal("type"), scope.c.service_type, literal(""), *counts, literal(0)).group_by(
             scope.c.service_type
         )
-        # Grouped before the names are joined: one row per provider to join and sort, not one per
-        # service (PostgreSQL then hashes the few hundred providers, not the country's organisations).
+        # Grouped before the names are looked up: one row per provider to name and sort, not one per
+        # service; each name is read by key (joined, PostgreSQL hashed the country's organisations).
         per_provider = (
             select(
                 scope.c.provider_id,
@@ -511,16 +511,18 @@ class Rounds:
             .group_by(scope.c.provider_id)
             .subquery()
         )
-        order = (per_provider.c.not_submitted.desc(), Organisation.name, per_provider.c.provider_id)
+        name = (
+            select(Organisation.name).where(Organisation.id == per_provider.c.provider_id).scalar_subquery()
+        )
+        order = (per_provider.c.not_submitted.desc(), name, per_provider.c.provider_id)
         providers = (
             select(
                 literal("provider").label("kind"),
                 cast(per_provider.c.provider_id, String).label("key"),
-                Organisation.name.label("name"),
+                name.label("name"),
                 *(per_provider.c[p.value] for p in Progress),
                 func.row_number().over(order_by=order).label("position"),
             )
-            .join(Organisation, Organisation.id == per_provider.c.provider_id)
             .order_by(*order)
             .limit(PROVIDERS_PER_PAGE)
             .offset((provider_page - 1) * PROVIDERS_PER_PAGE)

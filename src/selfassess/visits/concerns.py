@@ -254,7 +254,9 @@ class Concerns:
     ) -> Page[ConcernEntry]:
         """The council's list for triage: open first, most severe first, newest first."""
         self._require_council_staff()
-        statement = self._listed(self._visible(), status, severities, query, received)
+        # From the council's services (``includes``), not the country's open concerns.
+        in_area = self.care_services.includes(Concern.service_id)
+        statement = self._listed(self._visible().where(in_area), status, severities, query, received)
         rows, total, number = await fetch_page(
             self.db,
             statement,
@@ -264,7 +266,9 @@ class Concerns:
             Concern.id.desc(),
             number=number,
             size=size,
-            counted=self._listed(self._counted(select(Concern.id)), status, severities, query, received),
+            counted=self._listed(
+                self._counted(select(Concern.id)).where(in_area), status, severities, query, received
+            ),
         )
         return Page(items=[ConcernEntry(*row) for row in rows], total=total, number=number, size=size)
 
