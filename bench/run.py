@@ -512,7 +512,10 @@ class CpuMeter:
     def _ours(self) -> int:
         pids = {os.getpid()}
         for entry in os.listdir("/proc"):
-            if entry.isdigit() and (fields := self._stat(int(entry))) and int(fields[2]) == self.server_group:
+            if not entry.isdigit():
+                continue
+            in_server = (fields := self._stat(int(entry))) is not None and int(fields[2]) == self.server_group
+            if in_server or self._command(int(entry)).strip() == "pgbouncer":  # a pooler on the way counts
                 pids.add(int(entry))
         with psycopg.connect(self.url, autocommit=True) as db:
             pids |= {
