@@ -39,7 +39,15 @@ import pytest
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
 from aiosmtpd.controller import Controller  # noqa: E402
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, sync_playwright  # noqa: E402
+from playwright.sync_api import (  # noqa: E402
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 
 from tests.mail_sink import SmtpSink, free_port  # noqa: E402
 
@@ -56,6 +64,11 @@ CHROMIUM_ARGS = [
 # Generous: a server that loads the demo (the outage test's, on PostgreSQL) on a busy 2-core machine
 # takes well over a minute; a server that does not start fails here, not later.
 START_TIMEOUT_SECONDS = 180
+# How long a step (a click, a navigation, an `expect`) may take before the test fails. A step takes
+# well under a second alone; with the whole suite on a 2-core machine, a journey's step once took
+# over Playwright's default five seconds, and the journey failed for nothing it tests.
+STEP_TIMEOUT_MS = 10_000
+expect.set_options(timeout=STEP_TIMEOUT_MS)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -274,7 +287,7 @@ def _new_context(browser: Browser, server: LiveServer) -> BrowserContext:
         locale="en-GB",
         timezone_id="Europe/London",
     )
-    context.set_default_timeout(5000)
+    context.set_default_timeout(STEP_TIMEOUT_MS)
     return context
 
 

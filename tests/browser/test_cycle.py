@@ -29,7 +29,7 @@ from datetime import date
 
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import STEP_TIMEOUT_MS, LiveServer
 from tests.browser.harness import (
     MANAGER,
     OFFICER,
@@ -404,7 +404,7 @@ def test_statements_saved_at_the_same_moment_are_all_saved(browser: Browser, liv
     Supported Living (Hollybank Homes), which has no self-assessment in the demo."""
     # A context of its own: the server errors this test provokes are its finding, not a page problem.
     context = browser.new_context(base_url=live_server.url, viewport=DESKTOP)
-    context.set_default_timeout(5000)
+    context.set_default_timeout(STEP_TIMEOUT_MS)
     try:
         manager = context.new_page()
         login(manager, "manager@hollybank.example")
