@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import copy
 import math
-import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
+
+from tests.http_stub import http_server
 
 KEY = "test-subscription-key"
 
@@ -217,11 +218,5 @@ def serving(fake: FakeCQC) -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with http_server(Handler) as server:
         yield f"http://127.0.0.1:{server.server_port}/public/v1"
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -11,12 +11,11 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from litestar import Litestar
@@ -38,6 +37,7 @@ from selfassess.webhooks.rules import SIGNATURE_HEADER, TIMESTAMP_HEADER, signat
 from selfassess.webhooks.service import Webhooks
 from tests import factories
 from tests.api.helpers import agreed_plan
+from tests.http_stub import http_server
 from tests.support import Browser, browser_for, text_of
 
 pytestmark = pytest.mark.usefixtures("frameworks")
@@ -68,13 +68,9 @@ def receiver() -> Iterator[Receiver]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with http_server(Handler) as server:
+        state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        yield state
 
 
 async def _hook(db: AsyncSession, settings: Settings, owner: User, url: str, *events: HookEvent) -> Webhook:
