@@ -165,6 +165,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await run_migrations(settings)
         await check_migrations(app.state[alchemy.engine_app_state_key], settings)
 
+    async def shutdown() -> None:
+        # The engine is ours (``engine_instance``): its pooled connections are closed when the app
+        # stops, not left to the garbage collector. The plugin disposes it only under the state key of
+        # a process's first app ("db_engine"; a second app's is "db_engine_1", as in the tests).
+        await engine.dispose()
+
     return Litestar(
         route_handlers=[
             *system_routes,
@@ -205,6 +211,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             _outermost(RequestContextMiddleware()),
         ],
         on_startup=[startup],
+        on_shutdown=[shutdown],
         before_send=[security_headers(https=settings.secure_cookies), refresh_csrf_cookie(csrf_config)],
         csrf_config=csrf_config,
         template_config=template_config,

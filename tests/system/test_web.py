@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from selfassess.app import create_served_app
+from selfassess.app import create_app, create_served_app
 from selfassess.db import head_revision
 from selfassess.settings import Settings
 from selfassess.web.static_assets import static_url_for
 from tests import factories
-from tests.support import Browser, text_of
+from tests.support import Browser, started, text_of
 
 
 async def test_unknown_page_is_a_friendly_404(client: Browser, world: factories.World) -> None:
@@ -167,3 +168,16 @@ async def test_a_served_worker_freezes_what_it_made_at_start_up(
     assert not frozen
     async with app.lifespan():
         assert frozen == [True]
+
+
+async def test_a_stopped_app_closes_its_database_connections(settings: Settings) -> None:
+    """Stopping the app closes every pooled connection: left to the garbage collector, they were
+    reported (and failed a test) whenever it ran, in whatever test that happened to be. Two apps
+    in turn: the database plugin's own clean-up finds the engine only under a process's first app's
+    state key ("db_engine"; the next are "db_engine_1", ...)."""
+    for _ in range(2):
+        app = create_app(settings.model_copy(update={"database_pool_size": 2}))
+        async with started(app):
+            (engine,) = [value for value in app.state.values() if isinstance(value, AsyncEngine)]
+            assert engine.pool.checkedin() == 1, "the start-up check's connection, back in the pool"
+        assert engine.pool.checkedin() == 0
