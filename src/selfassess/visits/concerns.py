@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Select, case, func, null, select
+from sqlalchemy import ColumnElement, Select, case, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -160,6 +161,15 @@ class Concerns:
         things: the council list's counts (council staff only, so every concern is in them)."""
         return self.care_services.scope(statement.join(CareService, CareService.id == Concern.service_id))
 
+    def _of_the_area(self) -> ColumnElement[bool]:
+        """Beside ``scope`` on the council's list and its counts: PostgreSQL starts from the council's
+        services (``includes``), not from the country's open concerns."""
+        return self.care_services.includes(Concern.service_id)
+
+    def _list_counted(self, *columns: ColumnElement[Any]) -> Select:  # type: ignore[type-arg]
+        """``columns`` over the council's list, before its filters: the list's own count and its tile."""
+        return self._counted(select(*columns)).where(self._of_the_area())
+
     def _require_council_staff(self) -> None:
         if not self.viewer.is_council_staff:
             raise Forbidden("Only council staff can log and manage concerns.")
@@ -229,12 +239,9 @@ class Concerns:
         self, *, status: ConcernStatus | None = None, severities: tuple[Severity, ...] = ()
     ) -> Select:  # type: ignore[type-arg]
         """The statement that counts ``page``'s list: the home page's tile runs it with its other
-        figures in one statement (from the council's services, not the country's open concerns)."""
+        figures in one statement."""
         self._require_council_staff()
-        counted = self._counted(select(func.count(Concern.id)))
-        return self._listed(
-            counted.where(self.care_services.includes(Concern.service_id)), status, severities, ""
-        )
+        return self._listed(self._list_counted(func.count(Concern.id)), status, severities, "")
 
     async def total(
         self, *, status: ConcernStatus | None = None, severities: tuple[Severity, ...] = ()
@@ -254,9 +261,9 @@ class Concerns:
     ) -> Page[ConcernEntry]:
         """The council's list for triage: open first, most severe first, newest first."""
         self._require_council_staff()
-        # From the council's services (``includes``), not the country's open concerns.
-        in_area = self.care_services.includes(Concern.service_id)
-        statement = self._listed(self._visible().where(in_area), status, severities, query, received)
+        statement = self._listed(
+            self._visible().where(self._of_the_area()), status, severities, query, received
+        )
         rows, total, number = await fetch_page(
             self.db,
             statement,
@@ -266,9 +273,7 @@ class Concerns:
             Concern.id.desc(),
             number=number,
             size=size,
-            counted=self._listed(
-                self._counted(select(Concern.id)).where(in_area), status, severities, query, received
-            ),
+            counted=self._listed(self._list_counted(Concern.id), status, severities, query, received),
         )
         return Page(items=[ConcernEntry(*row) for row in rows], total=total, number=number, size=size)
 
