@@ -29,7 +29,7 @@ from datetime import date
 
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.browser.conftest import STEP_TIMEOUT_MS, LiveServer
+from tests.browser.conftest import LiveServer, _new_context
 from tests.browser.harness import (
     MANAGER,
     OFFICER,
@@ -403,8 +403,7 @@ def test_statements_saved_at_the_same_moment_are_all_saved(browser: Browser, liv
     statements of a key question are sent at once; every one must be saved. On Willow Court
     Supported Living (Hollybank Homes), which has no self-assessment in the demo."""
     # A context of its own: the server errors this test provokes are its finding, not a page problem.
-    context = browser.new_context(base_url=live_server.url, viewport=DESKTOP)
-    context.set_default_timeout(STEP_TIMEOUT_MS)
+    context = _new_context(browser, live_server)
     try:
         manager = context.new_page()
         login(manager, "manager@hollybank.example")
