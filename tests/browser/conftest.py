@@ -71,6 +71,8 @@ START_TIMEOUT_SECONDS = 180
 # well under a second alone; with the whole suite on a 2-core machine, a journey's step once took
 # over Playwright's default five seconds, and the journey failed for nothing it tests.
 STEP_TIMEOUT_MS = 10_000
+# Every context opens at this size (a desktop); a journey that narrows a page to a phone widens it back.
+DESKTOP = {"width": 1280, "height": 860}
 expect.set_options(timeout=STEP_TIMEOUT_MS)
 
 
@@ -290,7 +292,7 @@ def browser(playwright: Playwright, server_process: LiveServer) -> Iterator[Brow
 def _new_context(browser: Browser, server: LiveServer) -> BrowserContext:
     context = browser.new_context(
         base_url=server.url,
-        viewport={"width": 1280, "height": 860},
+        viewport=DESKTOP,
         locale="en-GB",
         timezone_id="Europe/London",
     )

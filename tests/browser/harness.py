@@ -39,8 +39,13 @@ AXE_TAGS = (*WCAG_TAGS, "best-practice")
 
 
 def settle(page: Page) -> None:
-    """Wait until htmx has no request in flight, so a screenshot or check sees the finished page."""
-    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+    """Wait until the page has loaded and htmx has finished: no request in flight and no swap
+    still settling. Content htmx has just swapped in (as a boosted link's next page) is live only
+    once it has settled: a key pressed before then submits a form the old way, with a page load."""
+    page.wait_for_function(
+        """() => document.readyState === "complete"
+                 && !document.querySelector(".htmx-request, .htmx-swapping, .htmx-added, .htmx-settling")"""
+    )
 
 
 def screenshot(page: Page, name: str, *, folder: Path = SCREENSHOTS, full_page: bool = True) -> None:

@@ -29,7 +29,7 @@ from datetime import date
 
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.browser.conftest import LiveServer, _new_context
+from tests.browser.conftest import DESKTOP, LiveServer, _new_context
 from tests.browser.harness import (
     MANAGER,
     OFFICER,
@@ -39,12 +39,11 @@ from tests.browser.harness import (
     screenshot,
     settle,
 )
+from tests.browser.phone import PHONE
 
 DEPUTY = "deputy@brightwater.example"  # Tom Becker, Brightwater Care Ltd's deputy manager
 MANAGER_NAME, DEPUTY_NAME, OFFICER_NAME = "Rose Adeyemi", "Tom Becker", "Owen Clarke"
 HOMECARE = "Brightwater Homecare Northbridge"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 860}  # as the conftest's contexts
 
 # The smallest file a PDF reader opens: enough for the upload's check of the contents.
 PDF = (
@@ -65,8 +64,9 @@ def arrives(locator: Locator) -> Locator:
 
 
 def at(page: Page, title: str | re.Pattern[str]) -> None:
-    """Wait for the page whose main heading this is."""
+    """Wait for the page whose main heading this is, settled (see ``settle``)."""
     arrives(page.get_by_role("heading", level=1, name=title, exact=isinstance(title, str)))
+    settle(page)
 
 
 def told(page: Page, text: str) -> None:

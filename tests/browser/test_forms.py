@@ -16,7 +16,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveServer
-from tests.browser.harness import MANAGER, OFFICER, check_accessibility, focused, login, screenshot
+from tests.browser.harness import MANAGER, OFFICER, check_accessibility, login, screenshot
+from tests.browser.phone import PHONE
 
 ROOT = Path(__file__).resolve().parents[2]
 ISSUE_SHOTS = ROOT / "artifacts" / "issue11"
@@ -45,9 +46,6 @@ def _in_viewport(page: Page, selector: str) -> bool:
     )
 
 
-PHONE = {"width": 390, "height": 844}
-
-
 def _fits_a_phone(page: Page) -> bool:
     return page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
 
@@ -59,9 +57,9 @@ def test_an_empty_factual_accuracy_point_fails_in_view(page: Page, new_page, sha
     page.get_by_role("button", name="Send to the officer").click()
     summary = page.locator(".error-summary")
     expect(summary).to_contain_text("Your factual accuracy point is required.")
+    expect(summary).to_be_focused()  # once htmx has settled the swap
     screenshot(page, "failed-point-after", folder=ISSUE_SHOTS, full_page=False)  # what is in view
     assert _in_viewport(page, ".error-summary"), "the error summary is out of sight"
-    assert focused(page)["id"] == "error-summary", focused(page)
     expect(page).to_have_url(re.compile(rf"/visits/{visit}/report$"))
 
     # Reloading shows the report again, not an error page.

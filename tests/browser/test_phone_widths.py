@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.browser.conftest import LiveServer, _new_context
+from tests.browser.conftest import DESKTOP, LiveServer, _new_context
 from tests.browser.harness import ROOT, login, screenshot
 from tests.browser.phone import PHONE, crawl, report
 
@@ -72,7 +72,7 @@ def test_a_key_question_shows_one_statement_at_a_time_on_a_phone(phone: Page) ->
     sections.nth(6).locator(":scope > summary").click()
     expect(sections.nth(6)).to_have_attribute("open", "")
     expect(phone.locator("details.statement-body[open]")).to_have_count(1)
-    phone.set_viewport_size({"width": 1280, "height": 860})
+    phone.set_viewport_size(DESKTOP)
     phone.reload()
     expect(phone.locator("details.statement-body[open]")).to_have_count(8)  # a wide screen: all open
 

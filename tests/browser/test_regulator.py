@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import LiveServer, _new_context, _wait_until_healthy, _watch, demo_server
+from tests.browser.conftest import DESKTOP, LiveServer, _new_context, _wait_until_healthy, _watch, demo_server
 from tests.browser.harness import ADMIN, check_accessibility, login, screenshot
+from tests.browser.phone import PHONE
 from tests.regulator.fake_cqc import KEY, FakeCQC, location_json, serving
 
 TREES = ("Oak", "Elm", "Ash", "Yew", "Fir")
@@ -96,12 +97,12 @@ def test_an_admin_imports_the_area_from_the_cqc(admin_page: Page) -> None:
     expect(page.get_by_role("link", name="Update: 1")).to_be_visible()
     screenshot(page, "regulator-preview")
     check_accessibility(page, "regulator-preview")
-    page.set_viewport_size({"width": 390, "height": 844})
+    page.set_viewport_size(PHONE)
     screenshot(page, "regulator-preview-390")
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"), (
         "no sideways scroll"
     )
-    page.set_viewport_size({"width": 1280, "height": 860})
+    page.set_viewport_size(DESKTOP)
 
     page.get_by_role("button", name="Confirm: create or update 12 services").click()
     expect(

@@ -11,11 +11,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LiveServer, _wait_until_healthy, demo_server
+from tests.browser.conftest import DESKTOP, LiveServer, _wait_until_healthy, demo_server
 from tests.browser.harness import MANAGER, OFFICER, check_accessibility, login, screenshot, settle
-
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 860}
+from tests.browser.phone import PHONE
 
 
 @pytest.fixture(scope="module")
