@@ -242,7 +242,10 @@ class Timestamped(SQLModel):
 
 def create_engine_for(settings: Settings) -> AsyncEngine:
     url = settings.sqlalchemy_url
-    options: dict[str, Any] = {"echo": settings.database_echo, "pool_pre_ping": True}
+    # A pooled PostgreSQL connection dies with a server restart or a dropped network, so each is
+    # tested as it is taken from the pool; a SQLite connection is a file this process holds open,
+    # and the test would only cost every request a round trip to SQLite's thread.
+    options: dict[str, Any] = {"echo": settings.database_echo, "pool_pre_ping": not settings.is_sqlite}
     if settings.is_sqlite:
         _ensure_sqlite_folder(settings)
         options["connect_args"] = {"timeout": 30}
