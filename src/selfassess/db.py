@@ -38,7 +38,7 @@ from sqlalchemy.sql.dml import Update
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Field, SQLModel
 
-from selfassess import availability, clock
+from selfassess import availability, clock, sqlite_driver
 from selfassess.errors import Invalid
 from selfassess.kept import KeptRecently
 from selfassess.maintenance import refuse_during_maintenance
@@ -248,7 +248,7 @@ def create_engine_for(settings: Settings) -> AsyncEngine:
     options: dict[str, Any] = {"echo": settings.database_echo, "pool_pre_ping": not settings.is_sqlite}
     if settings.is_sqlite:
         _ensure_sqlite_folder(settings)
-        options["connect_args"] = {"timeout": 30}
+        options["async_creator"] = sqlite_driver.creator_for(url, timeout=30)
     elif not settings.database_prepared_statements:
         options["connect_args"] = {"prepare_threshold": None}  # psycopg 3: never prepare
     if settings.database_pool_size == 0:
