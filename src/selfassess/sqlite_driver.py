@@ -4,9 +4,10 @@ aiosqlite runs every sqlite3 call on the connection's own thread and wakes the e
 answer. SQLAlchemy's adapter makes four such calls for one statement (make a cursor, execute, fetch
 the rows, close the cursor), and each trip costs far more than a small statement itself: about
 60 µs of CPU against a few. Here the cursor is made, executed, read to the end and closed in one
-call on the thread, and the rows wait in memory until SQLAlchemy fetches them (as it does at once:
-it reads every result in full). The thread, the busy timeout and all else stay aiosqlite's, so a
-statement still never blocks the event loop.
+call on the thread, and the rows wait in memory until SQLAlchemy fetches them (its adapter reads
+every result in full at once anyway; only a streamed result, which the app never asks for, would
+have been read in parts, and it is served from the same buffer). The thread, the busy timeout and
+all else stay aiosqlite's, so a statement still never blocks the event loop.
 """
 
 from __future__ import annotations

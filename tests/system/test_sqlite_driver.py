@@ -1,7 +1,7 @@
 """The SQLite driver: one trip to SQLite's thread per statement, and nothing else changed.
 
-The engine the app builds for SQLite is used directly on a file of its own, so these run the same
-whichever database the rest of the suite is pointed at.
+The engine the app builds for SQLite is used directly on a file of its own (``sqlite_engine``, not
+the suite's per-backend ``engine``), so these run the same whichever databases the suite runs on.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ ADD_NOTE = text("insert into note (body) values (:body)")
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine_for(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}"))
+async def sqlite_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}"
+    engine = create_engine_for(Settings(_env_file=None, database_url=url))
     async with engine.begin() as connection:
         await connection.execute(text("create table note (id integer primary key, body text unique)"))
     yield engine
@@ -44,14 +45,16 @@ class Trips:
         return await self._send(function, *args, **kwargs)
 
 
-async def test_the_app_s_sqlite_engine_uses_the_one_trip_driver(engine: AsyncEngine) -> None:
-    async with engine.connect() as connection:
+async def test_the_app_s_sqlite_engine_uses_the_one_trip_driver(sqlite_engine: AsyncEngine) -> None:
+    async with sqlite_engine.connect() as connection:
         raw = await connection.get_raw_connection()
         assert isinstance(raw.driver_connection, OneTripConnection)
 
 
-async def test_each_statement_is_one_trip_with_its_rows_rowcount_and_new_id(engine: AsyncEngine) -> None:
-    async with engine.begin() as connection:
+async def test_each_statement_is_one_trip_with_its_rows_rowcount_and_new_id(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    async with sqlite_engine.begin() as connection:
         trips = Trips((await connection.get_raw_connection()).driver_connection)
 
         inserted = await connection.execute(text("insert into note (body) values ('first')"))
@@ -70,36 +73,38 @@ async def test_each_statement_is_one_trip_with_its_rows_rowcount_and_new_id(engi
         assert (empty.all(), trips.count) == ([], 5)
 
 
-async def test_many_parameter_sets_are_one_trip(engine: AsyncEngine) -> None:
-    async with engine.begin() as connection:
+async def test_many_parameter_sets_are_one_trip(sqlite_engine: AsyncEngine) -> None:
+    async with sqlite_engine.begin() as connection:
         trips = Trips((await connection.get_raw_connection()).driver_connection)
         await connection.execute(ADD_NOTE, [{"body": str(n)} for n in range(50)])
         assert trips.count == 1
         assert await connection.scalar(text("select count(*) from note")) == 50
 
 
-async def test_a_large_result_streams_in_parts_as_sqlalchemy_asks(engine: AsyncEngine) -> None:
-    async with engine.begin() as connection:
+async def test_a_large_result_streams_in_parts_as_sqlalchemy_asks(sqlite_engine: AsyncEngine) -> None:
+    async with sqlite_engine.begin() as connection:
         await connection.execute(ADD_NOTE, [{"body": str(n)} for n in range(500)])
-    async with engine.connect() as connection:
+    async with sqlite_engine.connect() as connection:
         result = await connection.stream(text("select id from note order by id"))
         parts = [part async for part in result.partitions(200)]
     assert [len(part) for part in parts] == [200, 200, 100]
     assert parts[-1][-1] == (500,)
 
 
-async def test_a_broken_rule_raises_sqlalchemy_s_error_and_the_engine_goes_on(engine: AsyncEngine) -> None:
-    async with engine.begin() as connection:
+async def test_a_broken_rule_raises_sqlalchemy_s_error_and_the_engine_goes_on(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    async with sqlite_engine.begin() as connection:
         await connection.execute(text("insert into note (body) values ('once')"))
     with pytest.raises(IntegrityError, match="UNIQUE"):
-        async with engine.begin() as connection:
+        async with sqlite_engine.begin() as connection:
             await connection.execute(text("insert into note (body) values ('once')"))
-    async with engine.connect() as connection:
+    async with sqlite_engine.connect() as connection:
         assert await connection.scalar(text("select count(*) from note")) == 1
 
 
-async def test_a_rolled_back_transaction_leaves_nothing(engine: AsyncEngine) -> None:
-    async with engine.connect() as connection:
+async def test_a_rolled_back_transaction_leaves_nothing(sqlite_engine: AsyncEngine) -> None:
+    async with sqlite_engine.connect() as connection:
         transaction = await connection.begin()
         await connection.execute(text("insert into note (body) values ('undone')"))
         await transaction.rollback()
